@@ -9,6 +9,7 @@ from trajsift.cli import (
     convert_cmd,
     dedup_cmd,
     demo_cmd,
+    export_cmd,
     inspect_cmd,
     plan_cmd,
     readers_cmd,
@@ -26,6 +27,7 @@ app.add_typer(verify_cmd.tasks_app, name="tasks")
 app.command("run")(run_cmd.run)
 app.command("inspect")(inspect_cmd.inspect)
 app.command("convert")(convert_cmd.convert)
+app.command("export")(export_cmd.export)
 app.command("demo")(demo_cmd.demo)
 app.command("report")(report_cmd.report)
 app.command("reward")(reward_cmd.reward)

@@ -28,22 +28,37 @@ JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", l
 def to_openai(trajectory: Trajectory, *, arguments_as_dict: bool = False) -> dict[str, Any]:
     """The record; `arguments_as_dict` writes call arguments as objects (what Hugging Face chat templates
     expect) instead of the JSON strings of the OpenAI API."""
+    placed, calls = placed_messages(trajectory, arguments_as_dict)
+    messages = [message for _, message in placed]
+    return {"messages": messages, "tools": tool_schemas(trajectory, calls), **_record_fields(trajectory)}
+
+
+def placed_messages(
+    trajectory: Trajectory, arguments_as_dict: bool = False
+) -> tuple[list[tuple[int | None, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
+    """(`(step index or None, message)` in order, the tool calls made): the messages with the step each came
+    from (None for the system prompt, the instruction, user interjections and the final answer)."""
     metadata = trajectory.metadata
-    messages: list[dict[str, Any]] = []
+    placed: list[tuple[int | None, dict[str, Any]]] = []
     if metadata.get("system_prompt"):
-        messages.append({"role": "system", "content": str(metadata["system_prompt"])})
+        placed.append((None, {"role": "system", "content": str(metadata["system_prompt"])}))
     if trajectory.task.instruction:
-        messages.append({"role": "user", "content": trajectory.task.instruction})
+        placed.append((None, {"role": "user", "content": trajectory.task.instruction}))
     interjections = _user_messages_by_position(metadata.get("user_messages"))
     calls: list[tuple[str, dict[str, Any]]] = []
     for position, step in enumerate(trajectory.steps):
-        messages.extend(interjections.pop(position, []))
-        messages.extend(_step_messages(step, position, calls, arguments_as_dict))
+        placed.extend((None, message) for message in interjections.pop(position, []))
+        placed.extend((position, message) for message in _step_messages(step, position, calls, arguments_as_dict))
     for rest in interjections.values():
-        messages.extend(rest)
+        placed.extend((None, message) for message in rest)
     if metadata.get("final_answer"):
-        messages.append({"role": "assistant", "content": str(metadata["final_answer"])})
-    return {"messages": messages, "tools": _tool_schemas(metadata.get("tools"), calls), **_record_fields(trajectory)}
+        placed.append((None, {"role": "assistant", "content": str(metadata["final_answer"])}))
+    return placed, calls
+
+
+def tool_schemas(trajectory: Trajectory, calls: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The declared tool schemas (`metadata["tools"]`) plus a generated one for every tool called without one."""
+    return _tool_schemas(trajectory.metadata.get("tools"), calls)
 
 
 def tool_call_of(step: Step) -> tuple[str, dict[str, Any]] | None:

@@ -78,7 +78,17 @@ TRAJECTORY = pa.struct(
             ),
         ),
         ("steps", pa.large_list(STEP)),
-        ("final", pa.struct([("patch", pa.large_string()), ("submitted", pa.bool_()), ("exit_status", pa.string())])),
+        (
+            "final",
+            pa.struct(
+                [
+                    ("patch", pa.large_string()),
+                    ("submitted", pa.bool_()),
+                    ("exit_status", pa.string()),
+                    ("patch_source", pa.string()),
+                ]
+            ),
+        ),
         (
             "usage",
             pa.struct(

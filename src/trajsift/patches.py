@@ -146,6 +146,19 @@ def _read_hunk(lines: list[str], index: int, current: FileDiff) -> int:
     return index
 
 
+def hunk_end(lines: list[str], index: int) -> int:
+    """Index after the hunk whose `@@` header is `lines[index]`, or -1 when it is not a header or the
+    hunk holds fewer lines than its header promises (a diff cut short)."""
+    match = HUNK_HEADER.match(lines[index])
+    if not match:
+        return -1
+    scratch = FileDiff()
+    end = _read_hunk(lines, index, scratch)
+    old = int(match.group(2)) if match.group(2) is not None else 1
+    new = int(match.group(4)) if match.group(4) is not None else 1
+    return end if (len(scratch.hunks[0].old), len(scratch.hunks[0].new)) == (old, new) else -1
+
+
 def _read_extended_header(line: str, current: FileDiff) -> None:
     if line.startswith("new file mode"):
         current.is_new = True

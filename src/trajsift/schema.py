@@ -81,10 +81,25 @@ class TaskRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     instruction: str = ""
 
 
+PATCH_RECORDED = "recorded"
+PATCH_OBSERVED_DIFF = "observed_diff"
+PATCH_NONE = "none"
+PATCH_UNKNOWN = "unknown"
+PATCH_SOURCES = (PATCH_RECORDED, PATCH_OBSERVED_DIFF, PATCH_NONE, PATCH_UNKNOWN)
+
+
 class FinalState(msgspec.Struct, kw_only=True, omit_defaults=True):
     patch: str = ""
     submitted: bool = False
     exit_status: str = ""
+    """The scaffold's own exit status, verbatim where it records one (`submitted (exit_cost)`,
+    `LimitsExceeded`, `finished`); readers that derive it from the log say so in the text."""
+    patch_source: str = ""
+    """Where `patch` comes from, set by readers (one of `PATCH_SOURCES`; "" for records made elsewhere):
+    `recorded` the scaffold's own record of the final patch (SWE-agent / mini-swe-agent `info.submission`,
+    AutoCodeRover patch files, OpenHands `git_patch`); `observed_diff` recovered from the last `git diff`
+    output the agent saw with no edit after it (`trajsift.readers.recover`); `none` the format records
+    patches and this run has none; `unknown` the log cannot tell (e.g. OpenHands completion logs)."""
 
 
 class Usage(msgspec.Struct, kw_only=True, omit_defaults=True):

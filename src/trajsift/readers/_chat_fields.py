@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from trajsift.readers.base import Origin, make_id
+from trajsift.readers.recover import settle_patch
 from trajsift.schema import ActionType, FinalState, Outcome, Source, TaskRef, Trajectory, Usage
 
 if TYPE_CHECKING:
@@ -35,6 +36,12 @@ def lookup(record: dict[str, Any], *keys: str, kind: type | tuple[type, ...] = s
             if not isinstance(value, bool) and isinstance(value, kind) and value != "":
                 return key, value
     return "", None
+
+
+def _has_any(record: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """Whether a key is present at all (even empty or null), top level or nested."""
+    scopes = [record] + [record[k] for k in NESTED_KEYS if isinstance(record.get(k), dict)]
+    return any(key in scope for scope in scopes for key in keys)
 
 
 def _tools(value: Any) -> Any:
@@ -66,7 +73,11 @@ def record_trajectory(record: dict[str, Any], origin: Origin, fmt: str, conv: Co
             instruction="\n\n".join(conv.instruction),
         ),
         steps=steps,
-        final=FinalState(patch=patch or "", submitted=submitted, exit_status=lookup(record, "exit_status")[1] or ""),
+        final=settle_patch(
+            FinalState(patch=patch or "", submitted=submitted, exit_status=lookup(record, "exit_status")[1] or ""),
+            steps,
+            records_patches=_has_any(record, PATCH_KEYS),
+        ),
         usage=_usage(record, consumed),
         outcome=_outcome(record, consumed),
         metadata=_metadata(record, conv, consumed),

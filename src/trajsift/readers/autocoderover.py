@@ -24,6 +24,7 @@ from trajsift.actions import classify_tool_call
 from trajsift.errors import FormatError
 from trajsift.inputs import FolderEntry
 from trajsift.readers.base import Origin, as_text, first, make_id, number, require
+from trajsift.readers.recover import settle_patch
 from trajsift.readers.swe_agent import make_observation
 from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRef, Trajectory, Usage
 
@@ -64,6 +65,7 @@ class AutoCodeRoverReader:
         steps = ChatSteps(sequence).build(messages) if messages else _sequence_steps(sequence)
         if final.patch:
             steps.append(Step(index=len(steps), action=Action(type=ActionType.SUBMIT, tool="submit")))
+        settle_patch(final, steps, records_patches=True)  # the folder is the scaffold's own record
         cost = _load_json(folder, "cost.json", default={})
         cost = cost if isinstance(cost, dict) else {}
         folders = folder.path.replace("\\", "/").replace(":", "/").split("/")

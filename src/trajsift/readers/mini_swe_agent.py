@@ -4,8 +4,9 @@ Shape (`trajectory_format: "mini-swe-agent-1"`, or older files with `info.mini_v
 `messages` = system, user (task), then assistant replies each followed by a user message holding
 `<returncode>N</returncode>` + `<output>` (or `<warning>` + `<output_head>`/`<elided_chars>`/`<output_tail>`
 when the output was cut, or the timeout text). `info` has `exit_status`, `submission` (the patch),
-`model_stats` (`instance_cost`, `api_calls`), `config` and `mini_version`. Tool-call variants (v2, role `tool`
-results) are read through the shared message helpers.
+`model_stats` (`instance_cost`, `api_calls`), `config` and `mini_version`; a run that raised also has
+`traceback`, and its `submission` is the exception's message (kept in metadata, not as a patch).
+Tool-call variants (v2, role `tool` results) are read through the shared message helpers.
 
 Decisions:
 - A reply with 0 or 2+ bash blocks is a step all the same (the model spent a turn on it): action type
@@ -23,8 +24,10 @@ from typing import Any, ClassVar
 
 from trajsift import reasons
 from trajsift.actions import classify_command, classify_tool_call
+from trajsift.patches import parse_patch
 from trajsift.readers._messages import Turn, assistant_turns, message_text
 from trajsift.readers.base import Origin, first, make_id, require
+from trajsift.readers.recover import settle_patch
 from trajsift.schema import (
     Action,
     ActionType,
@@ -38,6 +41,9 @@ from trajsift.schema import (
 )
 
 FORMAT_PREFIX = "mini-swe-agent"
+SUBMITTED = "Submitted"
+LIMITS_EXCEEDED = "LimitsExceeded"
+MESSAGE_LIMIT = 4096
 SUBMIT_SENTINELS = ("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT")
 BASH_BLOCK = re.compile(r"```bash\s*\n(.*?)\n```", re.DOTALL)
 RETURNCODE = re.compile(r"<returncode>\s*(-?\d+)\s*</returncode>")
@@ -73,23 +79,39 @@ class MiniSweAgentReader:
         for index, step in enumerate(steps):
             step.index = index
         task_id = str(first(record, "instance_id", default="") or origin.task_id_from_path())
-        submission = info.get("submission")
         exit_status = str(info.get("exit_status") or "")
+        patch, message = _submission(info, exit_status)
         return [
             Trajectory(
                 id=make_id(origin, task_id),
                 source=_source(info, messages, origin),
                 task=TaskRef(task_id=task_id, instruction=_instruction(messages)),
                 steps=steps,
-                final=FinalState(
-                    patch=submission if isinstance(submission, str) else "",
-                    submitted=exit_status == "Submitted" or any(s.action.type == ActionType.SUBMIT for s in steps),
-                    exit_status=exit_status,
+                final=settle_patch(
+                    FinalState(
+                        patch=patch,
+                        submitted=exit_status == SUBMITTED or any(s.action.type == ActionType.SUBMIT for s in steps),
+                        exit_status=exit_status,
+                    ),
+                    steps,
+                    records_patches="submission" in info,
                 ),
                 usage=_usage(info, messages),
-                metadata=_metadata(record, info),
+                metadata={**_metadata(record, info), **message},
             )
         ]
+
+
+def _submission(info: dict[str, Any], exit_status: str) -> tuple[str, dict[str, str]]:
+    """The patch, and scaffold messages for metadata. mini-swe-agent stores `str(exception)` as the
+    submission of a run that ended on an exception or limit: only a diff is a patch there."""
+    submission = info.get("submission")
+    submission = submission if isinstance(submission, str) else ""
+    message = {"traceback": info["traceback"]} if isinstance(info.get("traceback"), str) else {}
+    if exit_status == SUBMITTED or not submission.strip() or parse_patch(submission):
+        return submission, message
+    key = "exit_message" if exit_status == LIMITS_EXCEEDED else "error"
+    return "", {**message, key: submission[:MESSAGE_LIMIT]}
 
 
 def _turn_steps(turn: Turn) -> list[Step]:

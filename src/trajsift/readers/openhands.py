@@ -11,6 +11,8 @@ The response is appended as the last assistant turn, so its call (e.g. `finish`)
 An assistant message without a call (a message to the user) is a `think` step with tool `message`
 (as the generic chat reader does); the user's reply is its observation.
 `usage.api_calls` counts assistant turns; `cost` is this one call's cost and goes to metadata.
+The log never holds the final patch: `patch_source` is `observed_diff` when the agent's last `git diff`
+is still current, else `unknown`. The exit status is derived from the log (`readers.openhands_exit`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from trajsift import reasons
 from trajsift.actions import classify_tool_call
 from trajsift.readers._messages import Turn, assistant_turns, message_text
 from trajsift.readers.base import Origin, make_id, require
+from trajsift.readers.openhands_exit import completion_exit
+from trajsift.readers.recover import settle_patch
 from trajsift.schema import Action, ActionType, FinalState, Observation, Source, Step, TaskRef, Trajectory, Usage
 
 FUNCTION_BLOCK = re.compile(r"<function=([^>\s]+)>(.*?)(?:</function>|\Z)", re.DOTALL)
@@ -67,6 +71,8 @@ class OpenHandsCompletionReader:
             step.index = index
         task_id = origin.task_id_from_path()
         last = steps[-1].action if steps else Action()
+        finished = last.type == ActionType.SUBMIT
+        exit_status, exit_metadata = completion_exit(record, messages, len(turns), finished)
         return [
             Trajectory(
                 id=make_id(origin, task_id),
@@ -75,9 +81,11 @@ class OpenHandsCompletionReader:
                 ),
                 task=TaskRef(task_id=task_id, instruction=_instruction(messages)),
                 steps=steps,
-                final=FinalState(submitted=last.type == ActionType.SUBMIT),
+                final=settle_patch(
+                    FinalState(submitted=finished, exit_status=exit_status), steps, records_patches=False
+                ),
                 usage=Usage(api_calls=len(turns), finished_at=_iso(record.get("timestamp"))),
-                metadata=_metadata(record, response, fncall),
+                metadata={**_metadata(record, response, fncall), **exit_metadata},
             )
         ]
 

@@ -22,6 +22,7 @@ from trajsift import reasons
 from trajsift.actions import classify_tool_call
 from trajsift.readers.base import Origin, as_text, make_id, require
 from trajsift.readers.openhands import TRUNCATION_MARKERS
+from trajsift.readers.recover import settle_patch
 from trajsift.schema import (
     Action,
     ActionType,
@@ -74,10 +75,14 @@ class OpenHandsEventsReader:
                 source=_source(record, origin),
                 task=_task(record, events, task_id),
                 steps=steps,
-                final=FinalState(
-                    patch=patch if isinstance(patch, str) else "",
-                    submitted=any(s.action.type == ActionType.SUBMIT for s in steps),
-                    exit_status=state or ("error" if error else ""),
+                final=settle_patch(
+                    FinalState(
+                        patch=patch if isinstance(patch, str) else "",
+                        submitted=any(s.action.type == ActionType.SUBMIT for s in steps),
+                        exit_status=state or ("error" if error else ""),
+                    ),
+                    steps,
+                    records_patches="git_patch" in test_result,
                 ),
                 usage=_usage(record, events),
                 outcome=_outcome(test_result),

@@ -17,6 +17,7 @@ import orjson
 from trajsift.actions import classify_command, classify_tool_call
 from trajsift.readers._messages import tool_calls
 from trajsift.readers.base import Origin, as_text, first, make_id, number, require
+from trajsift.readers.recover import settle_patch
 from trajsift.schema import Action, ActionType, FinalState, Observation, Source, Step, TaskRef, Trajectory, Usage
 
 TRUNCATION_MARKERS = (
@@ -43,6 +44,8 @@ RUN_NAME_PATTERN = re.compile(r"(?P<model>[^_/]+(?:_[^_/]+)*?)__(?P<bench>[^/]+?
 ISSUE_PATTERN = re.compile(r"ISSUE:\n(.*?)\n+INSTRUCTIONS?:\n", re.DOTALL)
 PR_PATTERN = re.compile(r"<pr_description>\n?(.*?)\n?</pr_description>", re.DOTALL)
 CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
+RECORD_KEYS = frozenset({"exit_status", "submission"})
+"""`info` keys SWE-agent writes when a run ends: with them, a missing submission means no patch."""
 
 
 def observation_is_error(text: str) -> bool:
@@ -114,7 +117,7 @@ class SweAgentReader:
                 source=_source(record, info, origin, multi_agent=len(agents) > 1),
                 task=TaskRef(task_id=task_id, instruction=_instruction(turns)),
                 steps=steps,
-                final=_final(info),
+                final=settle_patch(_final(info), steps, records_patches=not RECORD_KEYS.isdisjoint(info)),
                 usage=_usage(info),
                 metadata=_metadata(record, info, agents, len(entries), len(actions)),
             )

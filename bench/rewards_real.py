@@ -96,7 +96,7 @@ def step_table(rows: list[dict]) -> None:
             f"  {label:10s} n={len(part):4d}  mean step-reward sum {np.mean([r['step_reward_sum'] for r in part]):.3f}"
         )
         print(f"    share with last step reward > 0: {last_positive:.3f}; with any positive step: {any_positive:.3f}")
-        print("    own-patch progress by tenth: " + " ".join(_fmt(v) for v in own))
+        print("    task progress by tenth: " + " ".join(_fmt(v) for v in own))
         print("    reference progress by tenth: " + " ".join(_fmt(v) for v in ref))
 
 

@@ -1,4 +1,5 @@
-"""Per-step rewards: progress deltas, test-count changes, syntax turning good or bad, error penalties."""
+"""Per-step rewards: task progress (reference patch, FAIL_TO_PASS seen passing), test-pass changes, syntax turning
+good or bad, error penalties; never progress toward the run's own final patch."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import pytest
 from reward_shapes import PATCH, T, first_hunk_edit, step, swe_agent_run, traj
 
 from trajsift.rewards.steps import step_rewards
+from trajsift.tasks import Task
 
 WEIGHTS = {"progress": 1.0, "tests": 0.5, "syntax": 0.25, "errors": 0.25}
 
 
-def test_swe_agent_run_step_parts():
-    rewards = step_rewards(swe_agent_run(), WEIGHTS)
+def test_swe_agent_run_step_parts_against_the_reference_patch():
+    rewards = step_rewards(swe_agent_run(), WEIGHTS, Task(task_id="owner__repo-1", reference_patch=PATCH))
     assert [r.step_index for r in rewards] == list(range(8))
     assert [r.progress_delta for r in rewards] == [0.0, 0.0, 0.0, 0.5, 0.0, 0.5, 0.0, 0.0]
+    assert [r.reference_files for r in rewards] == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     assert [r.syntax for r in rewards] == [0, 0, -1, 1, 0, 0, 0, 0]
     assert (rewards[4].tests_passed, rewards[4].tests_failed, rewards[4].tests_delta) == (3, 2, 0.0)
     assert (rewards[6].tests_passed, rewards[6].tests_failed) == (5, 0)
@@ -22,6 +25,32 @@ def test_swe_agent_run_step_parts():
     assert rewards[3].reward == pytest.approx(0.5 + 0.25)
     assert rewards[6].reward == pytest.approx(0.2)
     assert sum(r.progress_delta for r in rewards) == pytest.approx(1.0)
+
+
+def test_no_progress_credit_from_the_runs_own_final_patch():
+    """Without a task reference the final patch (which the run wrote itself) earns no progress at all."""
+    rewards = step_rewards(swe_agent_run(), WEIGHTS)
+    assert all(r.progress is None and r.progress_delta is None for r in rewards)
+    assert rewards[3].reward == pytest.approx(0.25)  # the syntax fix only
+    wrong = Task(task_id="owner__repo-1", reference_patch=PATCH.replace("qdp.py", "other.py"))
+    assert all(r.progress == 0.0 for r in step_rewards(swe_agent_run(), WEIGHTS, wrong))
+
+
+def test_fail_to_pass_tests_seen_passing_are_task_progress():
+    run = "pytest -rA tests/test_x.py\n"
+    before = "PASSED tests/test_x.py::test_old\nFAILED tests/test_x.py::test_new - assert 1 == 2\n"
+    after = "PASSED tests/test_x.py::test_old\nPASSED tests/test_x.py::test_new\n"
+    steps = [
+        step(T.RUN_TESTS, run, "tests/test_x.py", before, tool="pytest", exit_code=1),
+        first_hunk_edit(),
+        step(T.RUN_TESTS, run, "tests/test_x.py", after, tool="pytest", exit_code=0),
+    ]
+    task = Task(task_id="owner__repo-1", fail_to_pass=["tests/test_x.py::test_new"])
+    rewards = step_rewards(traj(steps), WEIGHTS, task)
+    assert [r.task_tests for r in rewards] == [0.0, 0.0, 1.0]
+    assert [r.progress_delta for r in rewards] == [0.0, 0.0, 1.0]
+    assert rewards[2].tests_delta == pytest.approx(0.5)  # one of the two listed tests turned to passing
+    assert rewards[2].reward == pytest.approx(1.0 + 0.5 * 0.5)
 
 
 def test_regression_penalty_and_test_drop():
@@ -63,8 +92,14 @@ def test_rejected_change_and_run_syntax_error():
     assert rewards[3].errors == -0.5
 
 
-def test_reference_progress_only_with_a_reference_patch():
-    rewards = step_rewards(swe_agent_run(), {**WEIGHTS, "reference_progress": 1.0}, reference_patch=PATCH)
-    assert rewards[-1].reference_progress == 1.0
-    assert sum(r.reference_delta for r in rewards) == pytest.approx(1.0)
-    assert step_rewards(swe_agent_run(), WEIGHTS)[-1].reference_progress is None
+def test_unittest_and_django_summaries_give_test_deltas():
+    run = "python tests/runtests.py queries\n"
+    failing = "Ran 10 tests in 0.2s\n\nFAILED (failures=4)\n"
+    passing = "Ran 10 tests in 0.2s\n\nOK\n"
+    steps = [
+        step(T.RUN_TESTS, run, "", failing, tool="python", exit_code=1),
+        step(T.RUN_TESTS, run, "", passing, tool="python", exit_code=0),
+    ]
+    rewards = step_rewards(traj(steps, task_id="django__django-1"), WEIGHTS)
+    assert (rewards[1].tests_passed, rewards[1].tests_failed) == (10, 0)
+    assert rewards[1].tests_delta == pytest.approx(0.4)

@@ -22,6 +22,8 @@ from trajsift.schema import ActionType, Step
 
 _T = ActionType
 MAX_EDIT_CHARS = 200_000
+RUN_SYNTAX_ERROR = re.compile(r'File "(?P<file>[^"]+\.py)", line \d+\s*\n(?:.*\n){0,4}?\s*(?:Syntax|Indentation)Error')
+"""A SyntaxError traceback naming the broken file, in a run's output."""
 SYNTAX_REFUSAL = re.compile(r"Your proposed edit has introduced new syntax error", re.I)
 _REFUSALS = re.compile(
     r"No replacement was performed|did not appear verbatim|Invalid `path` parameter|"

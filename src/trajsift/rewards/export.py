@@ -5,7 +5,8 @@ Outputs, joinable on `trajectory_id` (and `step_index`):
   `reward`, each component, `weight_<component>` (the renormalised weights used), the sources of
   correctness and reasoning;
 - `step_rewards.parquet`: one row per step: `trajectory_id`, `step_index` (position in the trajectory's
-  steps), `reward` and its parts (see `trajsift.rewards.steps`);
+  steps), `reward` and its parts (see `trajsift.rewards.steps`), the step's `label`, `label_rule` and
+  `label_evidence` (see `trajsift.steplabels`);
 - with `jsonl`, the same rows as `rewards.jsonl` / `step_rewards.jsonl`.
 From a run directory the annotation columns of kept / review / rejected.parquet are used where present;
 from raw inputs the components are computed from the trajectories (no tests: correctness comes from the
@@ -31,6 +32,7 @@ from trajsift.config import Recipe
 from trajsift.rewards.steps import StepReward, step_rewards
 from trajsift.rewards.trajectory import COMPONENTS, TrajectoryReward, trajectory_reward
 from trajsift.schema import Trajectory
+from trajsift.steplabels import StepLabel, label_steps
 
 RUN_OUTPUTS = ("kept", "review", "rejected")
 BATCH_ROWS = 64
@@ -42,6 +44,7 @@ STEP_FIELDS = [f.name for f in dataclasses.fields(StepReward)]
 class Scored:
     reward: TrajectoryReward
     steps: list[StepReward]
+    labels: list[StepLabel] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -95,9 +98,9 @@ def score_all(
     for traj, columns in rows:
         task = ctx.tasks.get(traj.task.task_id) if traj.task.task_id else None
         reward = trajectory_reward(traj, columns, spec, ctx, judge_client)
-        steps = step_rewards(traj, spec.step_weights, task.reference_patch if task is not None else "")
+        steps = step_rewards(traj, spec.step_weights, task)
         meta = {"task_id": traj.task.task_id, "decision": columns.get("decision")}
-        yield Scored(reward, steps, meta)
+        yield Scored(reward, steps, label_steps(traj), meta)
 
 
 def reward_row(scored: Scored) -> dict[str, Any]:
@@ -114,7 +117,10 @@ def reward_row(scored: Scored) -> dict[str, Any]:
 
 def step_rows(scored: Scored) -> list[dict[str, Any]]:
     trajectory_id = scored.reward.trajectory_id
-    return [{"trajectory_id": trajectory_id, **dataclasses.asdict(step)} for step in scored.steps]
+    rows = [{"trajectory_id": trajectory_id, **dataclasses.asdict(step)} for step in scored.steps]
+    for row, label in zip(rows, scored.labels, strict=False):
+        row["label"], row["label_rule"], row["label_evidence"] = label.label, label.rule, label.evidence
+    return rows
 
 
 REWARD_SCHEMA = pa.schema(
@@ -125,7 +131,9 @@ REWARD_SCHEMA = pa.schema(
 )
 STEP_TYPES = {"step_index": pa.int64(), "tests_passed": pa.int64(), "tests_failed": pa.int64()}
 STEP_SCHEMA = pa.schema(
-    [("trajectory_id", pa.string())] + [(name, STEP_TYPES.get(name, pa.float64())) for name in STEP_FIELDS]
+    [("trajectory_id", pa.string())]
+    + [(name, STEP_TYPES.get(name, pa.float64())) for name in STEP_FIELDS]
+    + [("label", pa.string()), ("label_rule", pa.string()), ("label_evidence", pa.string())]
 )
 
 

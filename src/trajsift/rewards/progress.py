@@ -104,6 +104,12 @@ class ProgressTracker:
             return None
         return sum(self._hunk_coverage(t) for t in self.targets) / len(self.targets)
 
+    def files_changed(self) -> float | None:
+        """Share of the goal's files a successful change has touched (and not reset since); None without goal."""
+        if not self.paths:
+            return None
+        return sum(1 for path in self.paths if self.files[path].touched) / len(self.paths)
+
     def _hunk_coverage(self, target: Target) -> float:
         state = self.files[target.path]
         if not target.added or not state.has_content:

@@ -1,31 +1,39 @@
-"""Per-step rewards: progress toward the goal patch, passing-test changes, syntax status, error penalties.
+"""Per-step rewards from evidence: progress toward the task, test-pass changes the agent saw, syntax status,
+error penalties. Nothing is measured against the trajectory's own final patch (a wrong fix would credit
+itself), and nothing the agent could not have seen at that step is used.
 
 A step's reward is the weighted sum (weights: `RewardSpec.step_weights`) of its parts:
-- `progress`: change in the final patch's hunk coverage this step (`trajsift.rewards.progress`); with a
-  task's reference patch, `reference_progress` is the same toward it (weight 0 unless configured);
-- `tests`: change in the pass fraction of a test run against the previous run of the same command
-  (0 on the first run of a command; negative on regressions);
+- `progress`: change in task progress, the mean of what the task lets us measure: the share of the
+  reference patch's hunks present after the step (`reference_progress`, `trajsift.rewards.progress`) and
+  the share of the task's FAIL_TO_PASS tests the agent's own runs last showed passing (`task_tests`);
+  None (adds nothing) for a task with neither. `reference_files` is the share of the reference patch's
+  files changed so far (informational).
+- `tests`: change in pass fraction shown by a test-runner output (pytest, unittest, Django, sympy;
+  `trajsift.rewards.testruns`): per test against each test's last seen status when the output lists tests,
+  else against the previous summary of the same command; 0 when there is nothing to compare with.
 - `syntax`: +1 when an edited file turns good (a successful edit of a file whose last edit an editor
   refused for syntax errors, or that a run reported a SyntaxError in), -1 when one turns bad;
 - `errors`: -1 when a command that ran cleanly before now fails (a regression), -0.5 for a change action
   the tool rejected for another reason (no replacement performed, bad path).
-A part that cannot be measured (no goal patch) is None and adds nothing.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from trajsift.checks import _steps as st
+from trajsift.rewards.edits import RUN_SYNTAX_ERROR, step_edit
 from trajsift.rewards.progress import ProgressTracker, patch_targets
-from trajsift.rewards.testruns import TestCounts, parse_test_counts, repo_of
+from trajsift.rewards.testruns import TestState, repo_of
 from trajsift.schema import Step, Trajectory
 
-_RUN_SYNTAX_ERROR = re.compile(r'File "(?P<file>[^"]+\.py)", line \d+\s*\n(?:.*\n){0,4}?\s*(?:Syntax|Indentation)Error')
+if TYPE_CHECKING:
+    from trajsift.tasks import Task
+
 REGRESSION = -1.0
 REJECTED_CHANGE = -0.5
-PARTS = ("progress", "reference_progress", "tests", "syntax", "errors")
+PARTS = ("progress", "tests", "syntax", "errors")
 
 
 @dataclass
@@ -33,10 +41,11 @@ class StepReward:
     step_index: int
     reward: float
     progress: float | None = None
-    """Coverage of the final patch after this step (the curve; its change is the `progress` part)."""
+    """Task progress after this step (the curve; its change is the `progress` part)."""
     progress_delta: float | None = None
     reference_progress: float | None = None
-    reference_delta: float | None = None
+    reference_files: float | None = None
+    task_tests: float | None = None
     tests_passed: int | None = None
     tests_failed: int | None = None
     tests_delta: float = 0.0
@@ -68,7 +77,7 @@ class _SyntaxState:
         return max(-1.0, min(1.0, change))
 
     def after_run(self, text: str) -> float:
-        match = _RUN_SYNTAX_ERROR.search(text[-st.TAIL :])
+        match = RUN_SYNTAX_ERROR.search(text[-st.TAIL :])
         if match is None:
             return 0.0
         path = match["file"]
@@ -78,58 +87,58 @@ class _SyntaxState:
         return -1.0
 
 
-def step_rewards(traj: Trajectory, weights: dict[str, float], reference_patch: str = "") -> list[StepReward]:
+def step_rewards(traj: Trajectory, weights: dict[str, float], task: Task | None = None) -> list[StepReward]:
     """One `StepReward` per step of `traj`, in order (`step_index` is the position in `traj.steps`)."""
-    goal = ProgressTracker(patch_targets(traj.final.patch))
+    reference_patch = task.reference_patch if task is not None else ""
     reference = ProgressTracker(patch_targets(reference_patch)) if reference_patch.strip() else None
+    fail_to_pass = list(task.fail_to_pass) if task is not None else []
     syntax = _SyntaxState()
-    repo = repo_of(traj.task.task_id, traj.task.repo)
-    last_counts: dict[str, TestCounts] = {}
+    tests = TestState(repo_of(traj.task.task_id, traj.task.repo))
     last_failed: dict[str, bool] = {}
-    before, before_ref = goal.coverage(), reference.coverage() if reference else None
+    before: float | None = None
     rewards = []
     for index, step in enumerate(traj.steps):
         out = StepReward(step_index=index, reward=0.0)
-        edit = goal.step(step)
-        if reference is not None:
-            reference.step(step)
-        if edit is not None:
-            out.syntax = syntax.after_edit(edit.files, edit.syntax_refused, edit.applied)
-            if not edit.applied and not edit.syntax_refused:
-                out.errors = REJECTED_CHANGE
-        elif step.action.type in st.CHANGES and st.flagged(step.observation):
-            out.errors = REJECTED_CHANGE
+        _score_change(step, reference, syntax, out)
         if step.action.type in st.EXECUTIONS:
             out.syntax = syntax.after_run(step.observation.text)
-            _score_run(step, repo, out, last_counts, last_failed)
-        out.progress = goal.coverage()
-        out.progress_delta = _delta(out.progress, before)
-        before = out.progress
+            _score_run(step, tests, out, last_failed)
         if reference is not None:
-            out.reference_progress = reference.coverage()
-            out.reference_delta = _delta(out.reference_progress, before_ref)
-            before_ref = out.reference_progress
+            out.reference_progress, out.reference_files = reference.coverage(), reference.files_changed()
+        out.task_tests = tests.share_passing(fail_to_pass) if fail_to_pass else None
+        out.progress = _mean([out.reference_progress, out.task_tests])
+        out.progress_delta = _delta(out.progress, before)
+        before = out.progress if out.progress is not None else before
         out.reward = combine(out, weights)
         rewards.append(out)
     return rewards
 
 
-def _score_run(
-    step: Step, repo: str, out: StepReward, last_counts: dict[str, TestCounts], last_failed: dict[str, bool]
-) -> None:
+def _score_change(step: Step, reference: ProgressTracker | None, syntax: _SyntaxState, out: StepReward) -> None:
+    edit = reference.step(step) if reference is not None else step_edit(step)
+    if edit is not None:
+        out.syntax = syntax.after_edit(edit.files, edit.syntax_refused, edit.applied)
+        if not edit.applied and not edit.syntax_refused:
+            out.errors = REJECTED_CHANGE
+    elif step.action.type in st.CHANGES and st.flagged(step.observation):
+        out.errors = REJECTED_CHANGE
+
+
+def _score_run(step: Step, tests: TestState, out: StepReward, last_failed: dict[str, bool]) -> None:
     key = st.command_key(step)
     failed = st.failed(step.observation)
     if failed and last_failed.get(key) is False:
         out.errors = min(out.errors, REGRESSION)
     last_failed[key] = failed
-    counts = parse_test_counts(step.observation.text, repo)
-    if counts is None:
-        return
-    out.tests_passed, out.tests_failed = counts.passed, counts.failed
-    previous = last_counts.get(key)
-    if previous is not None and previous.pass_fraction is not None and counts.pass_fraction is not None:
-        out.tests_delta = counts.pass_fraction - previous.pass_fraction
-    last_counts[key] = counts
+    counts, delta = tests.observe(key, step.observation.text)
+    if counts is not None:
+        out.tests_passed, out.tests_failed = counts.passed, counts.failed
+    out.tests_delta = delta or 0.0
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return sum(known) / len(known) if known else None
 
 
 def _delta(now: float | None, before: float | None) -> float | None:
@@ -141,7 +150,6 @@ def _delta(now: float | None, before: float | None) -> float | None:
 def combine(out: StepReward, weights: dict[str, float]) -> float:
     parts = {
         "progress": out.progress_delta,
-        "reference_progress": out.reference_delta,
         "tests": out.tests_delta,
         "syntax": out.syntax,
         "errors": out.errors,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from trajsift.harness.logs import PARSERS, parse_pytest, parse_unittest, parser_for_repo
 from trajsift.harness.statuses import ERROR, FAILED, PASSED
 
+OUTCOMES = (PASSED, FAILED, ERROR)
 TAIL_CHARS = 6_000
 HEAD_CHARS = 4_000
 _COUNT_WORDS = r"passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?|rerun|subtests passed"
@@ -52,7 +53,7 @@ def parse_test_counts(text: str, repo: str = "") -> TestCounts | None:
     counts = _summary_counts(tail) or _unittest_counts(tail)
     if counts is not None:
         return counts
-    return _status_counts(text if len(text) <= HEAD_CHARS + TAIL_CHARS else text[:HEAD_CHARS] + "\n" + tail, repo)
+    return _status_counts(text, repo)
 
 
 def _summary_counts(tail: str) -> TestCounts | None:
@@ -88,16 +89,60 @@ def _unittest_counts(tail: str) -> TestCounts | None:
     return TestCounts(passed, failed) if passed + failed else None
 
 
-def _status_counts(text: str, repo: str) -> TestCounts | None:
+def _bounded(text: str) -> str:
+    return text if len(text) <= HEAD_CHARS + TAIL_CHARS else text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
+
+
+def test_statuses(text: str, repo: str = "") -> dict[str, bool]:
+    """Test name -> passed, for the tests an output lists one by one (pytest `-rA` / `-v`, verbose unittest,
+    sympy); skipped tests are left out. Only a bounded head and tail of the output are read."""
     parser = parser_for_repo(repo)  # pytest when the repo is unknown: then verbose unittest is tried too
     parsers = (parse_pytest, parse_unittest) if parser == "pytest" else (PARSERS[parser],)
+    bounded = _bounded(text)
     for parse in parsers:
-        statuses = parse(text)
-        passed = sum(1 for status in statuses.values() if status == PASSED)
-        failed = sum(1 for status in statuses.values() if status in (FAILED, ERROR))
-        if passed + failed:
-            return TestCounts(passed, failed)
-    return None
+        statuses = {name: status == PASSED for name, status in parse(bounded).items() if status in OUTCOMES}
+        if statuses:
+            return statuses
+    return {}
+
+
+def _status_counts(text: str, repo: str) -> TestCounts | None:
+    statuses = test_statuses(text, repo)
+    passed = sum(statuses.values())
+    return TestCounts(passed, len(statuses) - passed) if statuses else None
+
+
+class TestState:
+    """What the agent has seen of the tests so far: each test's last status, each command's last summary."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, repo: str) -> None:
+        self.repo = repo
+        self.passed: dict[str, bool] = {}
+        self.summaries: dict[str, TestCounts] = {}
+
+    def observe(self, command_key: str, text: str) -> tuple[TestCounts | None, float | None]:
+        """(counts this output shows, change in pass fraction): per test against each test's last status
+        when the output lists tests seen before, else against the last summary of the same command."""
+        counts = parse_test_counts(text, self.repo)
+        statuses = test_statuses(text, self.repo)
+        seen = [name for name in statuses if name in self.passed]
+        delta = None
+        if seen:
+            delta = sum(int(statuses[name]) - int(self.passed[name]) for name in seen) / len(statuses)
+        elif counts is not None and command_key in self.summaries:
+            before, now = self.summaries[command_key].pass_fraction, counts.pass_fraction
+            delta = now - before if before is not None and now is not None else None
+        self.passed.update(statuses)
+        if counts is not None:
+            self.summaries[command_key] = counts
+        return counts, delta
+
+    def share_passing(self, names: list[str]) -> float | None:
+        """Share of `names` last seen passing, over those seen at all; None when none was seen."""
+        seen = [name for name in names if name in self.passed]
+        return sum(self.passed[name] for name in seen) / len(seen) if seen else None
 
 
 def repo_of(task_id: str, repo: str) -> str:

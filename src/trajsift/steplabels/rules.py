@@ -19,17 +19,15 @@ the answer.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from trajsift.checks import _steps as st
-from trajsift.rewards.edits import Edit, step_edit
+from trajsift.rewards.edits import RUN_SYNTAX_ERROR, Edit, step_edit
 from trajsift.rewards.testruns import TestCounts, parse_test_counts, repo_of
 from trajsift.schema import Step, Trajectory
 
 USEFUL, UNNECESSARY, MISTAKE, RECOVERY = "useful", "unnecessary", "mistake", "recovery"
 LABELS = (USEFUL, UNNECESSARY, MISTAKE, RECOVERY)
-RUN_SYNTAX_ERROR = re.compile(r'File "(?P<file>[^"]+\.py)", line \d+\s*\n(?:.*\n){0,4}?\s*(?:Syntax|Indentation)Error')
 EVIDENCE_CHARS = 160
 
 

@@ -41,7 +41,9 @@ def test_entries_are_sorted_and_filtered_by_suffix(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "d.traj").write_bytes(b"")
     units = list(iter_entries([str(tmp_path)], never_claims))
-    assert [u.name for u in units] == ["a.json.gz", "b.jsonl", "c.parquet", "d.traj"]
+    assert [u.name for u in units if isinstance(u, FileEntry)] == ["a.json.gz", "b.jsonl", "c.parquet", "d.traj"]
+    listed = [(u.path.rsplit("/", 1)[1], u.reason) for u in units if isinstance(u, RejectedEntry)]
+    assert listed == [("README", reasons.NOT_A_TRAJECTORY_FILE), ("notes.md", reasons.NOT_A_TRAJECTORY_FILE)]
 
 
 def test_glob_expands_in_order(tmp_path):

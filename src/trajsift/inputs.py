@@ -10,29 +10,34 @@ and archive member is size-bounded; everything is streamed in sorted order.
 from __future__ import annotations
 
 import glob
-import gzip
 import io
 import os
 import stat
-import tarfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-import zstandard
-
 from trajsift import reasons
 from trajsift.errors import InputError
+from trajsift.streams import (
+    COMPRESSION_SUFFIXES,
+    DECOMPRESSION_ERRORS,
+    GZIP,
+    UNSUPPORTED_COMPRESSIONS,
+    decompressing_stream,
+)
 
-COMPRESSIONS = (".gz", ".zst")
+COMPRESSIONS = tuple(COMPRESSION_SUFFIXES)
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".traj", ".parquet", ".arrow")
 TEXT_SUFFIXES = (".diff", ".patch", ".txt", ".md", ".log")
-ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst")
+ARCHIVE_SUFFIXES = (".tar", ".tgz", ".tbz2", ".tbz", ".txz", ".tzst")
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_FILE_BYTES = 64 * 1024**3
 DEFAULT_MAX_MEMBER_BYTES = 1024**3
 STREAM_BUFFER = 64 * 1024
+MARKER_NAMES = frozenset({".gitattributes", ".gitignore", ".ds_store", "thumbs.db", "dataset_dict.json"})
+"""Files that describe a folder (Hugging Face, git, desktop) and are listed as `marker_file`, never read."""
 
 
 @dataclass(frozen=True)
@@ -51,28 +56,56 @@ class InputTooLarge(Exception):
 
 
 def strip_compression(name: str) -> tuple[str, str]:
-    """Return (name without compression suffix, compression suffix or '')."""
-    for suffix in COMPRESSIONS:
-        if name.endswith(suffix):
-            return name[: -len(suffix)], suffix
+    """Return (name without compression suffix, codec or ''); suffixes match in any letter case."""
+    lower = name.lower()
+    for suffix, codec in COMPRESSION_SUFFIXES.items():
+        if lower.endswith(suffix):
+            return name[: -len(suffix)], codec
     return name, ""
 
 
+def record_kind(name: str) -> str:
+    """The record suffix of a file name (`.jsonl`, ...) in lower case, compression removed; '' if none."""
+    base = strip_compression(name)[0].lower()
+    return next((suffix for suffix in RECORD_SUFFIXES if base.endswith(suffix)), "")
+
+
 def is_record_file(name: str) -> bool:
-    base, _ = strip_compression(name)
-    return base.endswith(RECORD_SUFFIXES)
+    return bool(record_kind(name))
 
 
 def is_archive(name: str) -> bool:
-    return name.endswith(ARCHIVE_SUFFIXES)
+    base, _ = strip_compression(name)
+    return base.lower().endswith(ARCHIVE_SUFFIXES) or name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
-def decompressing_stream(raw: BinaryIO, compression: str) -> BinaryIO:
-    if compression == ".gz":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    if compression == ".zst":
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[return-value]
-    return raw
+def is_text_file(name: str) -> bool:
+    return strip_compression(name)[0].lower().endswith(TEXT_SUFFIXES)
+
+
+def not_read_reason(name: str) -> tuple[str, str]:
+    """Why a file met while walking is not read: (reason code, detail)."""
+    lower = name.lower()
+    if lower in MARKER_NAMES or lower.startswith("._"):
+        return reasons.MARKER_FILE, "folder marker file; not read"
+    stripped = lower
+    for suffix in UNSUPPORTED_COMPRESSIONS:
+        if lower.endswith(suffix):
+            return reasons.UNSUPPORTED_COMPRESSION, f"compression {suffix} is not supported; decompress it first"
+    return reasons.NOT_A_TRAJECTORY_FILE, f"suffix of {stripped.rsplit('/', 1)[-1]!r} is not a trajectory format"
+
+
+def printable(text: str) -> str:
+    """`text` with lone surrogates (bytes of a name that is not UTF-8) shown as `\\xNN` escapes."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class _BoundedReader(io.RawIOBase):
@@ -85,11 +118,12 @@ class _BoundedReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        size = self._inner.readinto(buffer)  # type: ignore[attr-defined]
-        self._count += size or 0
+        """Bytes up to the limit are all delivered; the read after them raises."""
         if self._count > self._limit:
             raise InputTooLarge(f"{self._name}: more than {self._limit} decompressed bytes")
-        return size or 0
+        size = self._inner.readinto(memoryview(buffer)[: self._limit + 1 - self._count]) or 0  # type: ignore[attr-defined]
+        self._count += size
+        return size
 
     def close(self) -> None:
         if not self.closed:
@@ -105,6 +139,8 @@ class FileEntry:
     opener: Callable[[], BinaryIO]
     disk_path: str = ""
     """Set for plain files on disk, so columnar readers can seek instead of buffering."""
+    fault: str = ""
+    """Set by `read_bytes` when trailing bytes after whole compressed members were not decodable."""
 
     @property
     def name(self) -> str:
@@ -121,41 +157,64 @@ class FileEntry:
         return io.BufferedReader(_BoundedReader(stream, limit, self.path), STREAM_BUFFER)  # type: ignore[return-value]
 
     def read_bytes(self, limit: int) -> bytes:
-        """Read all decompressed bytes; raise `OverflowError` past `limit`."""
-        compression = strip_compression(self.name)[1]
-        if compression in ("", ".gz"):
+        """Read all decompressed bytes; raise `OverflowError` past `limit`. A fault after at least one whole
+        gzip member or zstd frame (trailing garbage) keeps what came before it and is noted in `fault`."""
+        codec = strip_compression(self.name)[1]
+        if codec in ("", GZIP):
             with self.opener() as raw:
-                data = raw.read(limit + 1) if not compression else _gunzip(raw.read(_gzip_budget(limit)), limit)
+                data = raw.read(limit + 1) if not codec else self._gunzip(raw.read(_gzip_budget(limit)), limit)
         else:
-            with self.open() as stream:
-                data = stream.read(limit + 1)
+            data = self._read_stream(limit)
         if len(data) > limit:
             raise OverflowError(f"{self.path}: more than {limit} bytes")
         return data
+
+    def _read_stream(self, limit: int) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        with self.open() as stream:
+            while size <= limit:
+                try:
+                    part = stream.read1(STREAM_BUFFER)  # type: ignore[attr-defined]
+                except DECOMPRESSION_ERRORS as exc:
+                    if not parts:
+                        raise
+                    self.fault = f"decoding stopped after {size} bytes: {type(exc).__name__}: {exc}"
+                    break
+                if not part:
+                    break
+                parts.append(part)
+                size += len(part)
+        return b"".join(parts)
+
+    def _gunzip(self, raw: bytes, limit: int) -> bytes:
+        """One-shot gzip decoding (about twice as fast as streaming), multi-member aware and bounded:
+        stops after `limit + 1` output bytes; raises `EOFError` on a truncated stream."""
+        parts: list[bytes] = []
+        size = 0
+        while raw:
+            decoder = zlib.decompressobj(wbits=31)
+            try:
+                part = decoder.decompress(raw, limit + 1 - size)
+            except zlib.error as exc:
+                if not parts:
+                    raise
+                self.fault = f"{len(raw)} bytes after gzip member {len(parts)} are not gzip: {exc}"
+                break
+            parts.append(part)
+            size += len(part)
+            if size > limit:
+                break
+            if not decoder.eof:
+                raise EOFError("compressed file ended before the end-of-stream marker was reached")
+            raw = decoder.unused_data.lstrip(b"\0")
+        return b"".join(parts)
 
 
 def _gzip_budget(limit: int) -> int:
     """Compressed bytes enough for `limit + 1` decompressed ones, so a document within `limit` is never cut:
     deflate at worst (incompressible data) adds 5 bytes per 64 KiB block, gzip about 20 bytes of framing."""
     return limit + 1 + (limit >> 10) + 1024
-
-
-def _gunzip(raw: bytes, limit: int) -> bytes:
-    """One-shot gzip decoding (about twice as fast as streaming), multi-member aware and bounded:
-    stops after `limit + 1` output bytes; raises `EOFError` on a truncated stream."""
-    parts: list[bytes] = []
-    size = 0
-    while raw:
-        decoder = zlib.decompressobj(wbits=31)
-        part = decoder.decompress(raw, limit + 1 - size)
-        parts.append(part)
-        size += len(part)
-        if size > limit:
-            break
-        if not decoder.eof:
-            raise EOFError("compressed file ended before the end-of-stream marker was reached")
-        raw = decoder.unused_data.lstrip(b"\0")
-    return b"".join(parts)
 
 
 @dataclass
@@ -170,10 +229,9 @@ class FolderEntry:
 
     def get(self, name: str) -> FileEntry | None:
         """Look a file up by its name with or without compression suffix."""
-        for candidate in (name, name + ".gz", name + ".zst"):
-            if candidate in self.files:
-                return self.files[candidate]
-        return None
+        if name in self.files:
+            return self.files[name]
+        return next((entry for key, entry in self.files.items() if strip_compression(key)[0] == name), None)
 
 
 @dataclass
@@ -190,28 +248,31 @@ Unit = FileEntry | FolderEntry | RejectedEntry
 FolderClaim = Callable[[set[str]], bool]
 
 
-def _disk_entry(path: str) -> FileEntry:
+def disk_entry(path: str) -> FileEntry:
+    """A file on disk, opened without following symlinks; its shown path is `printable`."""
+
     def opener() -> BinaryIO:
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         fd = os.open(path, flags)
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
-            raise OSError(f"not a regular file: {path}")
+            raise OSError(f"not a regular file: {printable(path)}")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
 
-    return FileEntry(path=path, opener=opener, disk_path=path)
+    return FileEntry(path=printable(path), opener=opener, disk_path=path)
 
 
 def _expand_argument(arg: str) -> list[str]:
+    """An existing path is taken literally (`data[1].jsonl`); a glob is expanded only when no such path exists."""
+    if os.path.lexists(arg):
+        return [arg]
     if any(ch in arg for ch in "*?["):
         matches = sorted(glob.glob(arg, recursive=True))
         if not matches:
-            raise InputError(f"no file matches {arg!r}")
+            raise InputError(f"no file matches {printable(arg)!r}")
         return matches
-    if not os.path.lexists(arg):
-        raise InputError(f"input not found: {arg}")
-    return [arg]
+    raise InputError(f"input not found: {printable(arg)}")
 
 
 def iter_entries(inputs: list[str], claims_folder: FolderClaim, limits: ReadLimits | None = None) -> Iterator[Unit]:
@@ -230,19 +291,21 @@ def _path_units(path: str, name: str, claims_folder: FolderClaim, limits: ReadLi
     try:
         mode = os.lstat(path).st_mode
     except OSError as exc:
-        yield RejectedEntry(path, reasons.UNREADABLE_FILE, f"{type(exc).__name__}: {exc}")
+        yield RejectedEntry(printable(path), reasons.UNREADABLE_FILE, f"{type(exc).__name__}: {exc}")
         return
     if stat.S_ISLNK(mode):
-        detail = f"symlink to {_link_target(path)!r} not followed; pass the resolved path to read it"
-        yield RejectedEntry(path, reasons.UNSAFE_PATH, detail)
+        detail = f"symlink to {printable(_link_target(path))!r} not followed; pass the resolved path to read it"
+        yield RejectedEntry(printable(path), reasons.UNSAFE_PATH, detail)
     elif stat.S_ISDIR(mode):
         yield from _walk_dir(path, claims_folder, limits)
     elif not stat.S_ISREG(mode):
-        yield RejectedEntry(path, reasons.SPECIAL_FILE, f"not a regular file (mode {stat.filemode(mode)})")
+        yield RejectedEntry(printable(path), reasons.SPECIAL_FILE, f"not a regular file (mode {stat.filemode(mode)})")
     elif is_archive(name):
-        yield from _walk_tar(path, claims_folder, limits)
+        yield from walk_tar(disk_entry(path), claims_folder, limits)
+    elif not_read_reason(name)[0] == reasons.UNSUPPORTED_COMPRESSION:
+        yield RejectedEntry(printable(path), *not_read_reason(name))
     else:
-        yield _disk_entry(path)
+        yield disk_entry(path)
 
 
 def _link_target(path: str) -> str:
@@ -257,21 +320,22 @@ def _walk_dir(root: str, claims_folder: FolderClaim, limits: ReadLimits) -> Iter
         with os.scandir(root) as scan:
             children = sorted(scan, key=lambda child: child.name)
     except OSError as exc:
-        yield RejectedEntry(root, reasons.UNREADABLE_FILE, f"cannot list folder: {type(exc).__name__}: {exc}")
-        return
-    if _is_hf_dataset_dir(children):
-        yield from (_disk_entry(c.path) for c in children if c.name.endswith(".arrow") and _is_plain_file(c))
+        detail = f"cannot list folder: {type(exc).__name__}: {exc}"
+        yield RejectedEntry(printable(root), reasons.UNREADABLE_FILE, detail)
         return
     files = [c.name for c in children if _is_plain_file(c)]
     if claims_folder({strip_compression(n)[0] for n in files}):
         yield from (unit for c in children if not _is_plain_file(c) for unit in _odd_child(c))
-        yield FolderEntry(path=root, files={n: _disk_entry(os.path.join(root, n)) for n in files})
+        yield FolderEntry(path=printable(root), files={n: disk_entry(os.path.join(root, n)) for n in files})
         return
     for child in children:
-        if artifact := _artifact(child.path, child.name) if _is_plain_file(child) else None:
-            yield artifact
-        elif not _is_plain_file(child) or is_archive(child.name) or is_record_file(child.name):
+        plain = _is_plain_file(child)
+        if plain and (known := artifact(child.path, child.name)):
+            yield known
+        elif not plain or is_archive(child.name) or is_record_file(child.name):
             yield from _path_units(child.path, child.name, claims_folder, limits)
+        else:
+            yield RejectedEntry(printable(child.path), *not_read_reason(child.name))
 
 
 KNOWN_ARTIFACTS = frozenset(
@@ -288,13 +352,13 @@ KNOWN_ARTIFACTS = frozenset(
         "state.json",
     }
 )
-"""Harness and run files found beside trajectories (SWE-bench predictions, reports): reported as one
-`not_a_trajectory` row per file when met while walking a folder, instead of one row per record."""
+"""Harness and run files found beside trajectories (SWE-bench predictions, reports, Hugging Face dataset
+markers): reported as one `not_a_trajectory` row per file when met while walking a folder, never read."""
 
 
-def _artifact(path: str, name: str) -> RejectedEntry | None:
-    if strip_compression(name)[0] in KNOWN_ARTIFACTS:
-        return RejectedEntry(path, reasons.NOT_A_TRAJECTORY, "known harness/run artifact beside trajectories; not read")
+def artifact(path: str, name: str) -> RejectedEntry | None:
+    if strip_compression(name)[0].lower() in KNOWN_ARTIFACTS:
+        return RejectedEntry(printable(path), reasons.NOT_A_TRAJECTORY, "harness/run artifact or marker; not read")
     return None
 
 
@@ -310,82 +374,7 @@ def _odd_child(child: os.DirEntry) -> Iterator[RejectedEntry]:
     if child.is_dir(follow_symlinks=False):
         return
     reason = reasons.UNSAFE_PATH if child.is_symlink() else reasons.SPECIAL_FILE
-    yield RejectedEntry(child.path, reason, "not a regular file; not read")
+    yield RejectedEntry(printable(child.path), reason, "not a regular file; not read")
 
 
-def _is_hf_dataset_dir(children: list[os.DirEntry]) -> bool:
-    names = {c.name for c in children if _is_plain_file(c)}
-    return "state.json" in names and "dataset_info.json" in names
-
-
-def _open_tar(path: str) -> tarfile.TarFile:
-    if path.endswith(".tar.zst"):
-        raw = open(path, "rb")  # noqa: SIM115 - closed with the archive
-        stream = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return tarfile.open(fileobj=stream, mode="r|")  # type: ignore[call-overload]
-    return tarfile.open(path, mode="r|*")
-
-
-TAR_ERRORS = (tarfile.TarError, OSError, EOFError, zlib.error, zstandard.ZstdError)
-
-
-def _walk_tar(path: str, claims_folder: FolderClaim, limits: ReadLimits) -> Iterator[Unit]:
-    """Stream a tar archive; members of one folder are grouped while they arrive in order."""
-    pending: dict[str, dict[str, FileEntry]] = {}
-    try:
-        with _open_tar(path) as archive:
-            for member in archive:
-                unit = _member_unit(archive, path, member, limits)
-                if not isinstance(unit, FileEntry):
-                    if unit is not None:
-                        yield unit
-                    continue
-                folder, _, name = member.name.rpartition("/")
-                for done in [f for f in pending if f != folder]:
-                    yield from _flush_folder(path, done, pending.pop(done), claims_folder)
-                pending.setdefault(folder, {})[name] = unit
-    except TAR_ERRORS as exc:
-        yield RejectedEntry(path, reasons.BAD_ARCHIVE, f"{type(exc).__name__}: {exc}")
-    for done in list(pending):
-        yield from _flush_folder(path, done, pending.pop(done), claims_folder)
-
-
-def _member_unit(
-    archive: tarfile.TarFile, path: str, member: tarfile.TarInfo, limits: ReadLimits
-) -> FileEntry | RejectedEntry | None:
-    """The unit for one tar member: a buffered file, a rejection, or None (folders, other files)."""
-    where = f"{path}:{member.name}"
-    if _unsafe_member(member.name):
-        return RejectedEntry(where, reasons.UNSAFE_PATH, "member name escapes the archive")
-    if member.issym() or member.islnk():
-        return RejectedEntry(where, reasons.UNSAFE_PATH, f"link member to {member.linkname!r} not followed")
-    if member.isdir():
-        return None
-    if not member.isfile():
-        return RejectedEntry(where, reasons.SPECIAL_FILE, "device or FIFO member")
-    name = member.name.rpartition("/")[2]
-    if not is_record_file(name) and not name.endswith(TEXT_SUFFIXES):
-        return None
-    if member.size > limits.max_member_bytes:
-        return RejectedEntry(where, reasons.FILE_TOO_LARGE, f"member of {member.size} bytes")
-    data = archive.extractfile(member).read()  # type: ignore[union-attr]
-    return FileEntry(path=where, opener=_bytes_opener(data))
-
-
-def _flush_folder(archive: str, folder: str, files: dict[str, FileEntry], claims: FolderClaim) -> Iterator[Entry]:
-    if claims({strip_compression(n)[0] for n in files}):
-        yield FolderEntry(path=f"{archive}:{folder}", files=files)
-        return
-    for name, entry in sorted(files.items()):
-        if artifact := _artifact(entry.path, name):
-            yield artifact
-        elif is_record_file(name):
-            yield entry
-
-
-def _unsafe_member(name: str) -> bool:
-    return name.startswith("/") or ".." in name.replace("\\", "/").split("/")
-
-
-def _bytes_opener(data: bytes) -> Callable[[], BinaryIO]:
-    return lambda: io.BytesIO(data)
+from trajsift.archives import walk_tar  # noqa: E402 - archives builds on the entries defined above

@@ -25,6 +25,14 @@ NOT_A_TRAJECTORY = "not_a_trajectory"
 INVALID_UNICODE_ESCAPE = "invalid_unicode_escape"
 SPECIAL_FILE = "special_file"
 BAD_ARCHIVE = "bad_archive"
+NUMBER_OUT_OF_RANGE = "number_out_of_range"
+UNENCODABLE_TEXT = "unencodable_text"
+UNSERIALISABLE = "unserialisable"
+# files listed as not read (`NOT_READ_REASONS`): accounted for in the quarantine file, not bad data
+NOT_A_TRAJECTORY_FILE = "not_a_trajectory_file"
+UNSUPPORTED_COMPRESSION = "unsupported_compression"
+NESTED_ARCHIVE = "nested_archive"
+MARKER_FILE = "marker_file"
 
 INPUT_REASONS = frozenset(
     {
@@ -48,8 +56,19 @@ INPUT_REASONS = frozenset(
         BAD_ARCHIVE,
         DUPLICATE_ID,
         NOT_A_TRAJECTORY,
+        NUMBER_OUT_OF_RANGE,
+        UNENCODABLE_TEXT,
+        UNSERIALISABLE,
+        NOT_A_TRAJECTORY_FILE,
+        UNSUPPORTED_COMPRESSION,
+        NESTED_ARCHIVE,
+        MARKER_FILE,
     }
 )
+NOT_READ_REASONS = frozenset(
+    {NOT_A_TRAJECTORY, NOT_A_TRAJECTORY_FILE, UNSUPPORTED_COMPRESSION, NESTED_ARCHIVE, MARKER_FILE}
+)
+"""Quarantine rows for files deliberately not read (as opposed to units that failed)."""
 
 # --- stage 1: basic filter ---------------------------------------------------------------
 # basic.status: the run failed (agent or scaffold crash, infrastructure, malformed output)

@@ -9,9 +9,8 @@ writes (read as null).
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,19 +18,20 @@ import orjson
 import pyarrow as pa
 import pyarrow.ipc
 import pyarrow.parquet as pq
-import zstandard
 
 from trajsift import reasons
 from trajsift.arrow import is_trajsift_schema, rows_from_batch
 from trajsift.inputs import (
-    COMPRESSIONS,
     DEFAULT_MAX_RECORD_BYTES,
     FileEntry,
     InputTooLarge,
     ReadLimits,
     RejectedEntry,
+    record_kind,
+    strip_compression,
 )
 from trajsift.schema import Quarantined
+from trajsift.streams import DECOMPRESSION_ERRORS
 
 __all__ = ["DEFAULT_MAX_RECORD_BYTES", "Decoded", "ReadLimits", "decode_json", "iter_records", "quarantine"]
 
@@ -84,31 +84,28 @@ def _json_reason(message: str, data: bytes) -> str:
     return reasons.INVALID_JSON
 
 
-DECOMPRESSION_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, zstandard.ZstdError)
-
-
 def iter_records(entry: FileEntry | RejectedEntry, limits: ReadLimits = ReadLimits()) -> Iterator[Decoded]:
     if isinstance(entry, RejectedEntry):
         yield entry.path, None, quarantine(entry.reason, entry.path, entry.detail)
         return
-    base = entry.base_name
+    kind = record_kind(entry.name)
     try:
-        if base.endswith((".jsonl", ".ndjson")):
+        if kind in (".jsonl", ".ndjson"):
             yield from _iter_jsonl(entry, limits)
-        elif base.endswith(".parquet"):
+        elif kind == ".parquet":
             yield from _iter_parquet(entry, limits)
-        elif base.endswith(".arrow"):
+        elif kind == ".arrow":
             yield from _iter_arrow(entry, limits)
         else:
             yield from _iter_json_document(entry, limits)
     except InputTooLarge as exc:
         yield entry.path, None, quarantine(reasons.FILE_TOO_LARGE, entry.path, str(exc))
-    except (OSError, *DECOMPRESSION_ERRORS) as exc:
-        yield entry.path, None, quarantine(_io_reason(exc), entry.path, f"{type(exc).__name__}: {exc}")
+    except DECOMPRESSION_ERRORS as exc:
+        yield entry.path, None, quarantine(_io_reason(entry, exc), entry.path, f"{type(exc).__name__}: {exc}")
 
 
-def _io_reason(exc: BaseException) -> str:
-    if isinstance(exc, DECOMPRESSION_ERRORS):
+def _io_reason(entry: FileEntry, exc: BaseException) -> str:
+    if strip_compression(entry.name)[1] and not isinstance(exc, (PermissionError, FileNotFoundError)):
         return reasons.DECOMPRESSION_ERROR
     return reasons.UNREADABLE_FILE
 
@@ -119,7 +116,12 @@ def _iter_json_document(entry: FileEntry, limits: ReadLimits) -> Iterator[Decode
     except OverflowError as exc:
         yield entry.path, None, quarantine(reasons.ROW_TOO_LARGE, entry.path, str(exc))
         return
-    origin, record, bad = decode_json(data, entry.path)
+    yield from _document_records(*decode_json(data, entry.path))
+    if entry.fault:
+        yield entry.path, None, quarantine(reasons.DECOMPRESSION_ERROR, entry.path, entry.fault)
+
+
+def _document_records(origin: str, record: Any, bad: Quarantined | None) -> Iterator[Decoded]:
     if bad is None and is_event_list(record):
         yield origin, {"history": record}, None  # one run stored as a bare list of events
         return
@@ -143,51 +145,95 @@ def is_event_list(record: Any) -> bool:
 
 
 def _iter_jsonl(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:
+    seen_content = False
     with entry.open(limits.max_file_bytes) as stream:
-        number = 0
-        seen_content = False
-        while True:
-            line = stream.readline(limits.max_record_bytes + 1)
-            if not line:
-                break
-            number += 1
-            origin = f"{entry.path}:{number}"
-            if len(line) > limits.max_record_bytes and not line.endswith(b"\n"):
-                yield origin, None, quarantine(reasons.ROW_TOO_LARGE, origin, "line exceeds limit", line)
-                _skip_rest_of_line(stream, limits.max_record_bytes)
-                seen_content = True
-                continue
-            if number == 1 and line.startswith(UTF8_BOM):
-                line = line[len(UTF8_BOM) :]
-            if not line.strip():
-                continue
+        for number, line in iter_lines(stream, limits.max_record_bytes):
             seen_content = True
-            yield decode_json(line, origin)
-        if not seen_content:
-            yield entry.path, None, quarantine(reasons.EMPTY_INPUT, entry.path, "no JSON line in file")
+            origin = f"{entry.path}:{number}"
+            if isinstance(line, TooLong):
+                yield origin, None, quarantine(reasons.ROW_TOO_LARGE, origin, "line exceeds limit", line.head)
+            else:
+                yield decode_json(line, origin)
+    if not seen_content:
+        yield entry.path, None, quarantine(reasons.EMPTY_INPUT, entry.path, "no JSON line in file")
 
 
-def _skip_rest_of_line(stream: Any, chunk: int) -> None:
+class TooLong:
+    """A line longer than the limit: its first bytes only (the rest was skipped, never held)."""
+
+    def __init__(self, head: bytes) -> None:
+        self.head = head
+
+
+NON_BLANK = re.compile(rb"[^ \t\r\n\f\v]")
+LINE_CHUNK = 1024 * 1024
+
+
+def iter_lines(stream: Any, limit: int) -> Iterator[tuple[int, bytes | TooLong]]:
+    """(1-based line number, line) for every line holding more than whitespace, read in chunks: runs of
+    blank lines cost no Python step each, and no more than `limit` bytes of one line are ever held."""
+    buf = bytearray()
+    number = 0  # lines before buf[0]
+    skipping = False  # inside a line already reported as too long
     while True:
-        rest = stream.readline(chunk)
-        if not rest or rest.endswith(b"\n"):
+        chunk = stream.read1(LINE_CHUNK)
+        scanned = len(buf)  # what buf held before holds no line end: never scan it again
+        buf += chunk
+        pos = 0
+        while pos < len(buf):
+            if skipping:
+                end = buf.find(b"\n", pos)
+                if end < 0:
+                    pos = len(buf)
+                    break
+                number, pos, skipping = number + 1, end + 1, False
+                continue
+            found = NON_BLANK.search(buf, pos)
+            start = found.start() if found else len(buf)
+            number += buf.count(b"\n", pos, start)
+            pos = start
+            end = buf.find(b"\n", max(start, scanned)) if found else -1
+            if end < 0 and chunk:
+                if len(buf) - start > limit:
+                    yield number + 1, TooLong(bytes(buf[start : start + 200]))
+                    pos, skipping = len(buf), True
+                break
+            stop = len(buf) if end < 0 else end + 1
+            if (end if end >= 0 else stop) - start > limit:
+                yield number + 1, TooLong(bytes(buf[start : min(stop, start + 200)]))
+            elif found:
+                yield number + 1, bytes(buf[start:stop])
+            number, pos = number + (end >= 0), stop
+        del buf[:pos]
+        if not chunk:
             return
 
 
 def _iter_parquet(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:
-    plain_file = entry.disk_path and not entry.name.endswith(COMPRESSIONS)
+    """Row group by row group: a corrupt row group costs its own rows only (one quarantined row says how many)."""
     try:
-        if plain_file:
+        if entry.disk_path and not strip_compression(entry.name)[1]:
             parquet = pq.ParquetFile(entry.disk_path)
         else:
             with entry.open(limits.max_file_bytes) as stream:
                 parquet = pq.ParquetFile(pa.BufferReader(stream.read()))
-        batches = parquet.iter_batches(batch_size=limits.parquet_batch_rows)
         schema = parquet.schema_arrow
     except (pa.ArrowException, OSError, ValueError) as exc:
         yield entry.path, None, quarantine(reasons.BAD_PARQUET, entry.path, f"{type(exc).__name__}: {exc}")
         return
-    yield from _iter_batches(entry.path, batches, schema)
+    native = is_trajsift_schema(schema)
+    first = 0
+    for group in range(parquet.metadata.num_row_groups):
+        rows = parquet.metadata.row_group(group).num_rows
+        try:
+            table = parquet.read_row_group(group)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            detail = f"row group {group} (rows {first}..{first + rows - 1}) unreadable: {type(exc).__name__}: {exc}"
+            yield f"{entry.path}#{first}", None, quarantine(reasons.BAD_PARQUET, f"{entry.path}#{first}", detail)
+        else:
+            batches = table.to_batches(max_chunksize=limits.parquet_batch_rows)
+            yield from _iter_batches(entry.path, iter(batches), native, first)
+        first += rows
 
 
 def _iter_arrow(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:
@@ -197,12 +243,10 @@ def _iter_arrow(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:
         except (pa.ArrowException, OSError, ValueError) as exc:
             yield entry.path, None, quarantine(reasons.BAD_PARQUET, entry.path, f"{type(exc).__name__}: {exc}")
             return
-        yield from _iter_batches(entry.path, iter(reader), reader.schema)
+        yield from _iter_batches(entry.path, iter(reader), is_trajsift_schema(reader.schema))
 
 
-def _iter_batches(path: str, batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[Decoded]:
-    native = is_trajsift_schema(schema)
-    row = 0
+def _iter_batches(path: str, batches: Iterator[pa.RecordBatch], native: bool, row: int = 0) -> Iterator[Decoded]:
     try:
         for batch in batches:
             for record in rows_from_batch(batch, native=native):

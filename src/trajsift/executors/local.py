@@ -100,7 +100,7 @@ class LocalExecutor:
         todo = [s for s in shards if not shard_work.annotated(job, s)]
         self.progress.phase(f"{stage.name}", len(shards), done=len(shards) - len(todo))
         self._map(shard_work.annotate_shard, job, todo)
-        if not stage.is_global:
+        if not stage.is_global or not shards:  # no trajectory read: nothing to reduce
             return
         state_path = directory / "state.json"
         if not state_path.exists():

@@ -21,6 +21,7 @@ import zstandard
 from trajsift import reasons
 from trajsift.executors.progress import Progress
 from trajsift.executors.workspace import read_json, write_bytes, write_json
+from trajsift.inputs import printable
 from trajsift.read import TrajectoryReader
 from trajsift.records import quarantine
 from trajsift.schema import Quarantined, Trajectory
@@ -35,6 +36,8 @@ class ReadResult:
     quarantined: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     units: int = 0
+    not_read: int = 0
+    """Quarantine rows that list a file deliberately not read (`reasons.NOT_READ_REASONS`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +46,9 @@ class ReadResult:
             "quarantined": self.quarantined,
             "quarantine_reasons": self.quarantine_reasons,
             "units": self.units,
+            "not_read": self.not_read,
+            "reconcile": "every record read is one trajectory or one quarantine row; every file not read is one "
+            "quarantine row whose reason is in not_read",
         }
 
 
@@ -73,6 +79,7 @@ def read_into_shards(plan: Any, read_dir: Path, progress: Progress) -> ReadResul
     os.replace(partial, read_dir / "quarantine.jsonl")
     result.quarantined = sum(counts.values())
     result.quarantine_reasons = dict(sorted(counts.items()))
+    result.not_read = sum(n for reason, n in counts.items() if reason in reasons.NOT_READ_REASONS)
     write_json(done, result.to_json())
     return result
 
@@ -103,11 +110,20 @@ def _unique(items: Iterable[Any], bad: BinaryIO, counts: Counter[str]) -> Iterab
             detail = f"trajectory id {item.id!r} seen before"
             item = quarantine(reasons.DUPLICATE_ID, item.source.path or item.id, detail)
         if isinstance(item, Quarantined):
-            bad.write(orjson.dumps(item.to_dict()) + b"\n")
+            bad.write(_quarantine_line(item))
             counts[item.reason] += 1
         else:
             seen.add(item.id)
             yield item
+
+
+def _quarantine_line(row: Quarantined) -> bytes:
+    """One JSON line; text that is not valid Unicode (names that are not UTF-8) is escaped, never fatal."""
+    data = row.to_dict()
+    try:
+        return orjson.dumps(data) + b"\n"
+    except TypeError:
+        return orjson.dumps({k: printable(v) if isinstance(v, str) else v for k, v in data.items()}) + b"\n"
 
 
 def _shards(items: Iterable[Trajectory], size: int) -> Iterable[list[Trajectory]]:

@@ -18,6 +18,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from trajsift.inputs import printable
+
 KILL_ENV = "TRAJSIFT_KILL_AT_CHECKPOINT"
 COUNT_ENV = "TRAJSIFT_COUNT_CHECKPOINTS"
 _checkpoints = 0
@@ -100,9 +102,8 @@ def inputs_digest(inputs: list[str]) -> list[dict[str, Any]]:
         for path in paths:
             if path.is_file() and not path.is_symlink():
                 stat = path.stat()
-                entries.append(
-                    (str(path.relative_to(item)) if path != Path(item) else path.name, stat.st_size, stat.st_mtime_ns)
-                )
+                name = str(path.relative_to(item)) if path != Path(item) else path.name
+                entries.append((printable(name), stat.st_size, stat.st_mtime_ns))
         size = sum(e[1] for e in entries)
-        result.append({"path": item, "files": len(entries), "bytes": size, "digest": digest(entries)})
+        result.append({"path": printable(item), "files": len(entries), "bytes": size, "digest": digest(entries)})
     return result

@@ -1,0 +1,58 @@
+"""Admit a trajectory into a run only if every later step can serialise it.
+
+Readers build records from untrusted values, and some decode fine yet break a later step: integers
+outside int64 (Arrow columns), free-form maps nested deeper than the JSON encoder allows (the
+`metadata` and `arguments` JSON columns), text that is not valid Unicode (surrogates from a file
+name that is not UTF-8). `inadmissible` checks these once, at read time, so such a value
+quarantines its own unit instead of ending the run in a later phase.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from trajsift import reasons
+from trajsift.arrow import to_row
+from trajsift.records import quarantine
+from trajsift.schema import Quarantined, Trajectory
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_ENCODER = msgspec.json.Encoder()
+
+
+def inadmissible(trajectory: Trajectory, where: str) -> Quarantined | None:
+    """None when every later step can store the trajectory, else the quarantined row saying which value cannot."""
+    try:
+        _ENCODER.encode(trajectory)
+    except UnicodeEncodeError as exc:
+        return quarantine(reasons.UNENCODABLE_TEXT, where, f"text is not valid Unicode: {exc}")
+    except Exception as exc:  # noqa: BLE001 - any encoder failure is this unit's, never the run's
+        return quarantine(reasons.UNSERIALISABLE, where, f"{type(exc).__name__}: {exc}")
+    if field := _int_out_of_range(trajectory):
+        return quarantine(reasons.NUMBER_OUT_OF_RANGE, where, f"{field} does not fit a 64-bit integer")
+    try:
+        to_row(trajectory)
+    except RecursionError:
+        return quarantine(reasons.NESTING_TOO_DEEP, where, "metadata or tool arguments nested too deep to store")
+    except Exception as exc:  # noqa: BLE001 - orjson raises TypeError for depth and for numbers it cannot store
+        reason = reasons.NESTING_TOO_DEEP if "ecursion" in str(exc) else reasons.UNSERIALISABLE
+        return quarantine(reason, where, f"metadata or tool arguments cannot be stored: {type(exc).__name__}: {exc}")
+    return None
+
+
+def _int_out_of_range(trajectory: Trajectory) -> str:
+    """Name of the first integer field outside int64, or ''."""
+    usage = trajectory.usage
+    for name in ("input_tokens", "output_tokens", "api_calls"):
+        if not _fits(getattr(usage, name)):
+            return f"usage.{name}"
+    for position, step in enumerate(trajectory.steps):
+        if not _fits(step.index):
+            return f"steps[{position}].index"
+        if not _fits(step.observation.exit_code):
+            return f"steps[{position}].observation.exit_code"
+    return ""
+
+
+def _fits(value: int | None) -> bool:
+    return value is None or INT64_MIN <= value <= INT64_MAX

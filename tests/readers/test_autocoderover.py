@@ -133,6 +133,7 @@ def check_full(t: Trajectory) -> None:
     assert attempt_1.observation.is_error and not attempt_2.observation.is_error
     assert attempt_1.action.target == "pkg/widget.py"
     assert t.final.patch == PATCH and t.final.submitted and t.final.exit_status == "APPLICABLE_PATCH"
+    assert t.final.patch_source == "recorded"
     assert (t.usage.input_tokens, t.usage.output_tokens, t.usage.cost, t.usage.duration_s) == (1000, 200, 0.016, 112.0)
     assert t.usage.started_at.startswith("2024-04-06T")
     assert t.metadata["category"] == "applicable_patch"
@@ -168,7 +169,18 @@ def test_missing_optional_files(tmp_path: Path) -> None:
     assert [s.action.type for s in t.steps] == [ActionType.SEARCH, ActionType.SEARCH, ActionType.THINK]
     assert t.steps[-1].thought.startswith("Widget.render")  # trailing analysis is kept as a think step
     assert t.final.patch == "" and not t.final.submitted and t.final.exit_status == ""
+    assert t.final.patch_source == "none"  # the run folder is the scaffold's record: no patch extracted
     assert t.usage.cost is None and t.source.model == ""
+
+
+def test_no_applicable_attempt_records_the_last_status_and_no_patch(tmp_path: Path) -> None:
+    files = acr_files()
+    statuses = {"extract_status": ["RAW_PATCH_BUT_UNPARSED", "RAW_PATCH_BUT_UNMATCHED"]}
+    files["extract_status.json.gz"] = gzip.compress(orjson.dumps(statuses))
+    write_folder(tmp_path, files)
+    [t], _ = read_all(tmp_path)
+    assert (t.final.patch, t.final.patch_source, t.final.submitted) == ("", "none", False)
+    assert t.final.exit_status == "RAW_PATCH_BUT_UNMATCHED"
 
 
 def test_no_chat_falls_back_to_tool_call_sequence(tmp_path: Path) -> None:

@@ -77,6 +77,7 @@ def record_trajectory(record: dict[str, Any], origin: Origin, fmt: str, conv: Co
             FinalState(patch=patch or "", submitted=submitted, exit_status=lookup(record, "exit_status")[1] or ""),
             steps,
             records_patches=_has_any(record, PATCH_KEYS),
+            diffed=_has_any(record, PATCH_KEYS),
         ),
         usage=_usage(record, consumed),
         outcome=_outcome(record, consumed),

@@ -95,6 +95,7 @@ class MiniSweAgentReader:
                     ),
                     steps,
                     records_patches="submission" in info,
+                    diffed=exit_status == SUBMITTED and "submission" in info,  # other endings store str(exc)
                 ),
                 usage=_usage(info, messages),
                 metadata={**_metadata(record, info), **message},

@@ -83,6 +83,7 @@ class OpenHandsEventsReader:
                     ),
                     steps,
                     records_patches="git_patch" in test_result,
+                    diffed="git_patch" in test_result,
                 ),
                 usage=_usage(record, events),
                 outcome=_outcome(test_result),

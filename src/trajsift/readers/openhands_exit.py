@@ -6,14 +6,15 @@ recorded in it. The exit status is derived from the evidence it does hold, first
 2. the final answer calls `finish`: `finished` (OpenHands' agent state for a finished run);
 3. an iteration limit the record carries (`max_iterations`, `max_steps`, ... at the top level or in
    `metadata` / `args` / `kwargs` / `config`) reached by the number of LLM calls: `max_iterations_reached`;
-4. a scaffold (user) message among the last messages saying a limit was reached: that line;
+4. a scaffold (user) message among the last messages saying a limit was reached: that line, after
+   `max_iterations_reached: ` (or `max_budget_reached: ` for a budget);
 5. no `finish` and the call count is a multiple of ten (configured limits are round numbers; real runs
    with a 50-iteration limit end on call 50 with an ordinary tool call):
    `max_iterations_reached (inferred: N LLM calls without finish)`;
 6. otherwise "": the log stops without saying why (`unknown`).
 The rule that decided, with its evidence, goes to `metadata.exit_evidence`; an error's full text (bounded)
 to `metadata.error`. The spellings are those `trajsift.checks._exit_status` maps (`finished` to
-submitted, `max_iterations` to step_limit).
+submitted, `max_iterations` to step_limit, `budget` to cost_limit).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from trajsift.readers._messages import message_text
 
 FINISHED = "finished"
 STEP_LIMIT = "max_iterations_reached"
+COST_LIMIT = "max_budget_reached"
 ERROR_KEYS = ("error", "exception", "error_message")
 LIMIT_KEYS = ("max_iterations", "max_iteration", "max_steps", "max_turns", "iteration_limit", "step_limit")
 SCOPES = ("metadata", "args", "kwargs", "config")
@@ -54,7 +56,8 @@ def completion_exit(
         return STEP_LIMIT, {"exit_evidence": f"{calls} LLM calls, recorded limit {limit}"}
     message = _limit_message(messages)
     if message:
-        return message, {"exit_evidence": "limit message in the last messages"}
+        prefix = COST_LIMIT if "budget" in message.lower() else STEP_LIMIT
+        return f"{prefix}: {message}", {"exit_evidence": "limit message in the last messages"}
     if calls >= ROUND_LIMIT and calls % ROUND_LIMIT == 0:
         inferred = f"inferred: {calls} LLM calls without finish"
         return f"{STEP_LIMIT} ({inferred})", {"exit_evidence": inferred}

@@ -1,8 +1,10 @@
 """Recover a run's final patch from what the agent saw, and say where `FinalState.patch` comes from.
 
-`settle_patch(final, steps, records_patches)` is called by every reader: a non-empty recorded patch is
-`recorded`; otherwise the last observed `git diff` becomes the patch (`observed_diff`) when it is still
-current; otherwise `none` (the format records patches) or `unknown` (the log cannot tell).
+`settle_patch(final, steps, records_patches, diffed)` is called by every reader: a non-empty recorded
+patch is `recorded`; an empty one the scaffold took from the work tree at the end (`diffed`: SWE-agent's
+submission, OpenHands' `git_patch`) is `none`. Otherwise the last observed `git diff` becomes the patch
+(`observed_diff`) when it is still current, else `none` (the format records patches, e.g. SWE-agent
+`exit_cost` without a submission) or `unknown` (the log cannot tell).
 
 `observed_patch(steps)` finds that diff. Rules:
 - The step runs `git diff` in a shell segment (`git --no-pager diff`, `git -C dir diff`, `--cached` /
@@ -71,10 +73,12 @@ PYTHON_WRITE = re.compile(
 )
 
 
-def settle_patch(final: FinalState, steps: Sequence[Step], records_patches: bool) -> FinalState:
-    """Fill `final.patch_source` (and `final.patch` from an observed diff when nothing was recorded)."""
-    if final.patch.strip():
-        final.patch_source = PATCH_RECORDED
+def settle_patch(final: FinalState, steps: Sequence[Step], records_patches: bool, diffed: bool = False) -> FinalState:
+    """Fill `final.patch_source` (and `final.patch` from an observed diff when nothing was recorded).
+    `records_patches`: the format writes down final patches; `diffed`: this run's (possibly empty) patch
+    is the scaffold's diff of the work tree at the end, so an empty one means no change."""
+    if final.patch.strip() or diffed:
+        final.patch_source = PATCH_RECORDED if final.patch.strip() else PATCH_NONE
         return final
     observed = observed_patch(steps)
     if observed:

@@ -45,7 +45,8 @@ ISSUE_PATTERN = re.compile(r"ISSUE:\n(.*?)\n+INSTRUCTIONS?:\n", re.DOTALL)
 PR_PATTERN = re.compile(r"<pr_description>\n?(.*?)\n?</pr_description>", re.DOTALL)
 CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
 RECORD_KEYS = frozenset({"exit_status", "submission"})
-"""`info` keys SWE-agent writes when a run ends: with them, a missing submission means no patch."""
+"""`info` keys SWE-agent writes when a run ends: with them, a missing submission means no patch. A
+`submission` key (even null) is SWE-agent's own diff of the work tree at submission."""
 
 
 def observation_is_error(text: str) -> bool:
@@ -117,7 +118,9 @@ class SweAgentReader:
                 source=_source(record, info, origin, multi_agent=len(agents) > 1),
                 task=TaskRef(task_id=task_id, instruction=_instruction(turns)),
                 steps=steps,
-                final=settle_patch(_final(info), steps, records_patches=not RECORD_KEYS.isdisjoint(info)),
+                final=settle_patch(
+                    _final(info), steps, records_patches=not RECORD_KEYS.isdisjoint(info), diffed="submission" in info
+                ),
                 usage=_usage(info),
                 metadata=_metadata(record, info, agents, len(entries), len(actions)),
             )

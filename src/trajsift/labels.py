@@ -1,17 +1,17 @@
 """Outcome labels known from outside a trajectory (SWE-bench harness results), matched onto trajectories.
 
-`load_labels(paths)` reads any mix of:
-- `results.json` of the SWE-bench experiments layout: lists of instance ids (`resolved`, `applied`,
-  `no_generation`, ...). Ids in `resolved` are resolved; ids in any other list are not, except ids
-  seen only in infrastructure-failure lists (`install_fail`, `reset_failed`, `error_ids`, ...),
-  which stay unlabelled.
-- harness / sb-cli run reports (`final_report.json`, `<model>.<run_id>.json`): `resolved_ids`,
-  `unresolved_ids`, `empty_patch_ids` (and `error_ids`, left unlabelled).
-- per-instance harness `report.json`: `{instance_id: {"resolved": bool, ...}}`.
-- CSV, JSONL or a JSON list of rows with a `resolved` column (true/false/1/0/yes/no) and key columns:
-  `instance_id` or `task_id` (the task), `trajectory_id`, `id` (a trajectory id, or the task when no
-  task column is given), `path`, `run` (or `source`), `model`.
-- a folder: every `report.json`, `results.json` and `final_report.json` below it.
+`load_labels(items)` reads label files (every shape is listed in `trajsift.label_files`) or folders of
+harness reports (every `report.json`, `results.json` and `final_report.json` below it). An item
+`RUN=FILE` binds the file to a run: its labels apply only to trajectories whose `source.run` is RUN.
+Results keyed by run inside one file, and rows with a `run` column, are bound the same way.
+
+Per-run result files are kept apart, never merged by instance id:
+- two unbound items that label the same instance without naming a run (three runs' `final_report.json`)
+  are bound to the names of the folders they sit in (SWE-agent keeps a run's report in the run folder its
+  trajectories are read from, which is also their `source.run`); when those names do not tell the items
+  apart, loading fails and asks for `RUN=FILE`;
+- two labels for the same key (same path, trajectory, (instance, run) ...) that disagree are an error;
+- a report listing only resolved ids, once bound to a run, labels the run's other trajectories not resolved.
 
 Matching (`Labels.apply`), most specific key first; the first kind of key that matches decides:
  1. `path`: the label's path equals the trajectory's `source.path`, or a trailing part of it made of
@@ -19,36 +19,33 @@ Matching (`Labels.apply`), most specific key first; the first kind of key that m
     of its parent folders (a label on a run folder covers the files in it);
  2. the trajectory id;  3. (task id, run);  4. (task id, model);
  5. the task id alone, only for labels that name nothing more specific (results files of one run):
-    such a label applies to every trajectory of that task, so load one run's results at a time.
-A key bound to conflicting values is ambiguous and leaves `outcome.resolved` unset (None), as does no match.
+    such a label applies to every trajectory of that task, so load one run's results at a time;
+ 6. a run whose report lists only resolved ids: its unlisted trajectories are not resolved.
+Rows that differ in a more specific key but share a less specific one (two agents' run "1") make that
+less specific key ambiguous: it leaves `outcome.resolved` unset (None), as does no match.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import os
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
-import orjson
 
 from trajsift.errors import InputError
+from trajsift.label_files import LabelFile, parse_resolved, read_label_file
 from trajsift.schema import Outcome, Trajectory
 
+__all__ = ["Labels", "label_path", "load_labels", "parse_resolved", "split_binding"]
+
 LABEL_FILE_NAMES = ("report.json", "results.json", "final_report.json")
-INFRA_LISTS = frozenset({"install_fail", "reset_failed", "test_errored", "error_ids", "incomplete_ids", "error"})
-"""Lists of ids the harness could not judge (environment broke): those ids stay unlabelled."""
-TRUE_WORDS = frozenset({"true", "1", "yes", "y", "resolved"})
-FALSE_WORDS = frozenset({"false", "0", "no", "n", "unresolved"})
-TASK_COLUMNS = ("instance_id", "task_id")
 LOCATOR = re.compile(r"(?::\d+|#\d+)$")
-TRAILING_COMMA = re.compile(rb",(\s*[\]}])")
 AMBIGUOUS = object()
 KINDS = ("path", "trajectory", "task_run", "task_model", "task")
+KEY_FIELDS = ("path", "trajectory_id", "task_id", "run", "model")
 
 
 class Labels:
@@ -56,13 +53,19 @@ class Labels:
 
     def __init__(self) -> None:
         self.keys: dict[str, dict[Any, Any]] = {kind: {} for kind in KINDS}
+        self.exact: dict[tuple[str, ...], tuple[bool, str]] = {}
+        self.closed_runs: dict[str, str] = {}
+        """Run -> label source, for runs whose report lists only resolved ids."""
         self.rows = 0
 
     def __len__(self) -> int:
         return self.rows
 
     def add(self, resolved: bool, source: str, **key: str) -> None:
-        """Add one label. Keys: `path`, `trajectory_id`, `task_id`, `run`, `model` (empty = not given)."""
+        """Add one label. Keys: `path`, `trajectory_id`, `task_id`, `run`, `model` (empty = not given).
+
+        Raises `InputError` when the same key was already given the other value."""
+        self._check_conflict(resolved, source, key)
         self.rows += 1
         task, run, model = key.get("task_id", ""), key.get("run", ""), key.get("model", "")
         entries = {
@@ -76,6 +79,21 @@ class Labels:
         for kind, value in entries.items():
             if value:
                 self._bind(kind, value, (resolved, source))
+
+    def close_run(self, run: str, source: str) -> None:
+        """Trajectories of `run` that no label names are not resolved (a resolved-only report of that run)."""
+        known = self.closed_runs.setdefault(run, source)
+        if known != source:
+            raise InputError(f"two reports listing only resolved ids for run {run!r}: {known} and {source}")
+
+    def _check_conflict(self, resolved: bool, source: str, key: dict[str, str]) -> None:
+        full = tuple(key.get(name, "") for name in KEY_FIELDS)
+        known = self.exact.setdefault(full, (resolved, source))
+        if known[0] != resolved:
+            named = ", ".join(f"{name} {value!r}" for name, value in zip(KEY_FIELDS, full, strict=True) if value)
+            raise InputError(
+                f"conflicting labels for {named}: {_word(known[0])} in {known[1]}, {_word(resolved)} in {source}"
+            )
 
     def _bind(self, kind: str, value: Any, label: tuple[bool, str]) -> None:
         table = self.keys[kind]
@@ -101,6 +119,8 @@ class Labels:
                 if value in table:
                     label = table[value]
                     return None if label is AMBIGUOUS else (label[0], f"{label[1]}:{kind}")
+        if task and source.run in self.closed_runs:
+            return False, f"{self.closed_runs[source.run]}:unlisted"
         return None
 
     def apply(self, trajectory: Trajectory) -> Trajectory:
@@ -110,6 +130,10 @@ class Labels:
             return trajectory
         outcome = Outcome(resolved=found[0], label_source=found[1])
         return msgspec.structs.replace(trajectory, outcome=outcome)
+
+
+def _word(resolved: bool) -> str:
+    return "resolved" if resolved else "not resolved"
 
 
 def _normal_path(path: str) -> str:
@@ -129,15 +153,78 @@ def _path_candidates(path: str) -> Iterator[str]:
         path = path[:cut] if cut > 0 else ""
 
 
-def load_labels(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Labels:
-    """Read label files (or folders of harness reports); raise `InputError` on unreadable ones."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
+def split_binding(item: str | os.PathLike) -> tuple[str, str]:
+    """`RUN=FILE` -> (RUN, FILE); a path that exists (even with `=` in its name) -> ("", path)."""
+    text = os.fspath(item)
+    run, sep, path = text.partition("=")
+    if not sep or os.path.exists(text) or not run or not path:
+        return "", text
+    return run, path
+
+
+def label_path(item: str | os.PathLike) -> str:
+    """The file or folder of a `--labels` item (without its `RUN=` binding)."""
+    return split_binding(item)[1]
+
+
+def load_labels(items: str | os.PathLike | Iterable[str | os.PathLike]) -> Labels:
+    """Read label items (`FILE`, `FOLDER` or `RUN=FILE`); raise `InputError` on unreadable or ambiguous ones."""
+    if isinstance(items, (str, os.PathLike)):
+        items = [items]
+    groups = [_load_item(item) for item in items]
+    _bind_indistinct(groups)
     labels = Labels()
-    for path in map(os.fspath, paths):
-        for file in _label_files(path):
-            _load_file(file, labels)
+    for _, files in groups:
+        for file in files:
+            for resolved, key in file.rows:
+                labels.add(resolved, file.source, **key)
+            if file.closed and file.run:
+                labels.close_run(file.run, file.source)
     return labels
+
+
+def _load_item(item: str | os.PathLike) -> tuple[str, list[LabelFile]]:
+    run, path = split_binding(item)
+    files = [found for name in _label_files(path) for found in read_label_file(name)]
+    if run:
+        for file in files:
+            file.bind(run)
+    return path, files
+
+
+def _bind_indistinct(groups: list[tuple[str, list[LabelFile]]]) -> None:
+    """When items label one instance without a run, every run-level item is bound to its folder's name.
+
+    Refused when those names do not tell the items apart."""
+    owners: dict[str, set[int]] = defaultdict(set)
+    for index, (_, files) in enumerate(groups):
+        for task in (t for file in files if not file.run for t in file.task_only_ids()):
+            owners[task].add(index)
+    if not any(len(indexes) > 1 for indexes in owners.values()):
+        return
+    shared = [index for index, (_, files) in enumerate(groups) if any(_run_level(file) for file in files)]
+    names = {index: _run_folder(groups[index][0]) for index in shared}
+    if len(set(names.values())) < len(shared) or "" in names.values():
+        listed = ", ".join(groups[index][0] for index in shared)
+        raise InputError(
+            f"label files for different runs cannot be told apart ({listed}): they label the same instances "
+            "without naming a run; bind each to the run it reports on with --labels RUN=FILE"
+        )
+    for index in shared:
+        for file in groups[index][1]:
+            if not file.run:
+                file.bind(names[index])
+
+
+def _run_level(file: LabelFile) -> bool:
+    """An unbound file that reports on a whole run: task labels without a run, or a resolved-only report."""
+    return not file.run and (file.closed or bool(file.task_only_ids()))
+
+
+def _run_folder(path: str) -> str:
+    """The run a label item sits in: the folder itself, or a file's folder."""
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    return os.path.basename(os.path.normpath(folder))
 
 
 def _label_files(path: str) -> list[str]:
@@ -154,123 +241,3 @@ def _label_files(path: str) -> list[str]:
     if not found:
         raise InputError(f"no label file ({', '.join(LABEL_FILE_NAMES)}) under {path}")
     return sorted(found)
-
-
-def _load_file(path: str, labels: Labels) -> None:
-    source = os.path.basename(path)
-    try:
-        with open(path, "rb") as raw:
-            data = gzip.decompress(raw.read()) if path.endswith(".gz") else raw.read()
-        name = path.removesuffix(".gz")
-        if name.endswith(".csv"):
-            rows: Iterable[dict[str, Any]] = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-            _add_rows(rows, labels, source)
-        elif name.endswith((".jsonl", ".ndjson")):
-            _add_rows(_jsonl_rows(data, path), labels, source)
-        else:
-            _add_document(_loads_lenient(data), labels, source)
-    except (OSError, UnicodeDecodeError, orjson.JSONDecodeError, csv.Error, EOFError) as exc:
-        raise InputError(f"cannot read label file {path}: {type(exc).__name__}: {exc}") from exc
-    except InputError as exc:
-        raise InputError(f"{path}: {exc}") from exc
-
-
-def _loads_lenient(data: bytes) -> Any:
-    """JSON, tolerating the trailing commas hand-edited results files carry (`"id",\n]`)."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        if "trailing comma" not in str(exc):
-            raise
-        return orjson.loads(TRAILING_COMMA.sub(rb"\1", data))
-
-
-def _jsonl_rows(data: bytes, path: str) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(data.splitlines(), 1):
-        if line.strip():
-            row = orjson.loads(line)
-            if not isinstance(row, dict):
-                raise InputError(f"line {number} is not a JSON object")
-            yield row
-
-
-def _add_document(document: Any, labels: Labels, source: str) -> None:
-    if isinstance(document, list) and all(isinstance(row, dict) for row in document):
-        _add_rows(document, labels, source)
-    elif isinstance(document, dict) and any(isinstance(v, list) for v in document.values()):
-        _add_id_lists(document, labels, source)
-    elif isinstance(document, dict) and document and all(_is_instance_report(v) for v in document.values()):
-        for task_id, report in document.items():
-            labels.add(report["resolved"], source, task_id=str(task_id))
-    else:
-        raise InputError("not a label file: expected id lists, per-instance reports or rows with 'resolved'")
-
-
-def _is_instance_report(value: Any) -> bool:
-    return isinstance(value, dict) and isinstance(value.get("resolved"), bool)
-
-
-def _add_id_lists(document: dict[str, Any], labels: Labels, source: str) -> None:
-    """`results.json` / run reports: resolved ids, and ids the harness judged not resolved.
-
-    An id in an infrastructure-failure list is left unlabelled unless it is also resolved.
-    """
-    resolved = set(_id_list(document, "resolved")) | set(_id_list(document, "resolved_ids"))
-    infra: set[str] = set()
-    judged: set[str] = set()
-    for key in document:
-        (infra if key in INFRA_LISTS else judged).update(_id_list(document, key))
-    if not judged:
-        raise InputError("no instance id list found")
-    for task_id in sorted(resolved | (judged - infra)):
-        labels.add(task_id in resolved, source, task_id=task_id)
-
-
-def _id_list(document: dict[str, Any], key: str) -> list[str]:
-    value = document.get(key)
-    return [str(item) for item in value if isinstance(item, (str, int))] if isinstance(value, list) else []
-
-
-def _add_rows(rows: Iterable[dict[str, Any]], labels: Labels, source: str) -> None:
-    before = labels.rows
-    for row in rows:
-        if "resolved" not in row:
-            raise InputError(f"row without a 'resolved' column: {sorted(row)[:8]}")
-        resolved = parse_resolved(row["resolved"])
-        key = _row_key(row)
-        if resolved is not None and any(key.values()):
-            labels.add(resolved, source, **key)
-    if labels.rows == before:
-        raise InputError("no usable label row (need 'resolved' and one of instance_id, task_id, id, path)")
-
-
-def _row_key(row: dict[str, Any]) -> dict[str, str]:
-    def text(*names: str) -> str:
-        for name in names:
-            value = row.get(name)
-            if value not in (None, ""):
-                return str(value).strip()
-        return ""
-
-    task = text(*TASK_COLUMNS)
-    return {
-        "task_id": task or text("id"),
-        "trajectory_id": text("trajectory_id", "id"),
-        "path": text("path"),
-        "run": text("run", "source"),
-        "model": text("model"),
-    }
-
-
-def parse_resolved(value: Any) -> bool | None:
-    """`True`/`False` from a bool, 0/1, or a yes/no style word; None when it says neither."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    word = str(value).strip().lower() if value is not None else ""
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    return None

@@ -30,8 +30,9 @@ AVERAGED_FAMILIES = (
 
 
 class StatsBuilder:
-    def __init__(self, stage_names: list[str], score_types: dict[str, Any]) -> None:
+    def __init__(self, stage_names: list[str], score_types: dict[str, Any], labels_given: bool = False) -> None:
         self.stage_names = stage_names
+        self.labels_given = labels_given
         self.numeric = [name for name, dtype in score_types.items() if _is_numeric(dtype)]
         self.total = 0
         self.decisions: Counter[str] = Counter()
@@ -43,6 +44,7 @@ class StatsBuilder:
         self.groups: dict[str, dict[str, Counter[str]]] = {g: defaultdict(Counter) for g in GROUPINGS}
         self.values: dict[str, ScoreSummary] = {}
         self.resolved: Counter[tuple[str, str]] = Counter()
+        self.unlabelled: Counter[str] = Counter()
         self.first_started: datetime | None = None
         self.last_finished: datetime | None = None
         self.coverage = CoverageTally()
@@ -74,6 +76,8 @@ class StatsBuilder:
         label = row.meta.get("resolved_label")
         if label is not None:
             self.resolved[(str(bool(label)), row.decision)] += 1
+        else:
+            self.unlabelled[row.decision] += 1
 
     def build(self, read: dict[str, Any], stage_runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -107,15 +111,20 @@ class StatsBuilder:
         return funnel
 
     def _labels(self) -> dict[str, Any] | None:
-        if not self.resolved:
+        """Decisions against outcome labels; every rate is over labelled rows only."""
+        if not self.resolved and not self.labels_given:
             return None
         resolved = {d: self.resolved[("True", d)] for d in (ann.KEEP, ann.DROP, ann.REVIEW)}
         unresolved = {d: self.resolved[("False", d)] for d in (ann.KEEP, ann.DROP, ann.REVIEW)}
         kept = resolved[ann.KEEP] + unresolved[ann.KEEP]
+        labelled = sum(resolved.values()) + sum(unresolved.values())
         return {
+            "labelled": labelled,
+            "unlabelled": sum(self.unlabelled.values()),
             "resolved": resolved,
             "unresolved": unresolved,
-            "resolved_rate_input": _ratio(sum(resolved.values()), sum(resolved.values()) + sum(unresolved.values())),
+            "unlabelled_by_decision": {d: self.unlabelled.get(d, 0) for d in (ann.KEEP, ann.DROP, ann.REVIEW)},
+            "resolved_rate_input": _ratio(sum(resolved.values()), labelled),
             "resolved_rate_kept": _ratio(resolved[ann.KEEP], kept),
             "resolved_rejected_share": _ratio(resolved[ann.DROP], sum(resolved.values())),
         }

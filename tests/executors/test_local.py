@@ -60,6 +60,9 @@ def test_resume_after_sigkill_at_many_points(dataset, recipe_file, tmp_path, run
     assert reference.returncode == 0, reference.stderr
     expected = run_files(tmp_path / "ref")
     total = int(counter.read_text())  # every atomic write passes two checkpoints: before and after its rename
+    again = cli_run(dataset, recipe_file, tmp_path / "again", count_file=counter)
+    assert again.returncode == 0, again.stderr
+    assert int(counter.read_text()) == total, "the checkpoint count depends on something besides the inputs"
     points = sorted({1 + (total - 1) * i // 13 for i in range(14)})
     assert len(points) >= 12
     for n, point in enumerate(points):

@@ -17,7 +17,7 @@ from trajsift.cli.errors import fail_on_error
 from trajsift.cli.progress import RichProgress
 from trajsift.config import load_recipe
 from trajsift.dashboard.live import FAILED, ComposedProgress, LiveProgress
-from trajsift.run import run_pipeline
+from trajsift.run import claim_out, run_pipeline
 
 OVERRIDE = re.compile(r"^[A-Za-z_][\w.-]*=")
 ALERT_EXIT_CODE = 3
@@ -27,13 +27,20 @@ def run(
     args: list[str] = typer.Argument(None, help="Inputs (files, folders, globs) and key=value recipe overrides."),
     out: Path = typer.Option(Path("trajsift-out"), "--out", "-o", help="Output directory."),
     recipe: Path | None = typer.Option(None, "--recipe", "-r", help="Recipe YAML (default: the five-stage recipe)."),
-    labels: list[str] = typer.Option(None, "--labels", help="Outcome label files (SWE-bench results, CSV)."),
+    labels: list[str] = typer.Option(
+        None,
+        "--labels",
+        help="Outcome label files (SWE-bench results, CSV); RUN=FILE binds a file to the trajectories of one run.",
+    ),
     tasks: str | None = typer.Option(None, "--tasks", help="Task file (trajsift tasks or SWE-bench instances)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
     fmt: str | None = typer.Option(None, "--format", help="Force one reader instead of sniffing."),
     jsonl: bool = typer.Option(False, "--jsonl", help="Also write JSONL copies of the outputs."),
     executor: str = typer.Option("local", "--executor", help="`local` or `ray` (pip install 'trajsift[ray]')."),
     address: str | None = typer.Option(None, "--address", help="Ray cluster address (`auto`, ray://host:10001)."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the outputs of a different run (other inputs) found in --out."
+    ),
     fail_on_alert: bool = typer.Option(
         False, "--fail-on-alert", help=f"Exit with code {ALERT_EXIT_CODE} when a recipe alert fires."
     ),
@@ -55,6 +62,7 @@ def run(
             inputs, demo_overrides = _demo_inputs(out, console)
             overrides = demo_overrides + overrides
         resolved = load_recipe(str(recipe) if recipe else None, overrides)
+        claim_out(inputs, out, resolved, overwrite)  # before progress.json: a refused run leaves --out as it was
         live = LiveProgress(out)
         try:
             with RichProgress(console) as progress:
@@ -66,6 +74,7 @@ def run(
                     address=address,
                     workers=workers,
                     progress=ComposedProgress(progress, live),
+                    overwrite=overwrite,
                 )
             print_summary(Console(), result.stats, result.counts, out)
             fired = print_alerts(Console(), check_run(out, resolved.alerts))

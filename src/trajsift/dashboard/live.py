@@ -75,7 +75,7 @@ class LiveProgress:
     def _write(self) -> None:
         self.state["updated_at"] = _now()
         try:
-            write_json(self.path, self.state)
+            write_json(self.path, self.state, checkpointed=False)  # timed writes: no fault-injection point
         except OSError:
             return  # progress is a convenience: a full disk must not fail the run here
         self._last_write = time.monotonic()

@@ -1,6 +1,7 @@
 """MinHash signatures with numpy: text -> tokens -> n-gram shingles -> 64-bit hashes -> signature.
 
-Tokens are hashed with xxh3 (64 bit) when `xxhash` is installed, else with blake2b. Shingles combine
+Tokens are hashed with XXH3-64 (seed 0) from `xxhash`, a core dependency: there is no fallback hash,
+so signatures, and every near-duplicate decision, are the same on every installation. Shingles combine
 `n` consecutive token hashes (vectorised) and go through a splitmix64 finaliser. The `num_perm`
 permutations are universal hashes `a * x + b mod 2**64` (odd `a`) evaluated for every shingle and
 permutation at once; the minimum per permutation is kept.
@@ -12,16 +13,11 @@ estimated Jaccard similarity (fraction of equal positions).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 
 import numpy as np
-
-try:
-    from xxhash import xxh3_64_intdigest as _xxh3
-except ImportError:  # pragma: no cover - exercised only without xxhash
-    _xxh3 = None
+from xxhash import xxh3_64_intdigest
 
 SIG_DTYPE = np.uint16
 _MASK64 = (1 << 64) - 1
@@ -49,17 +45,13 @@ TOKENIZERS: dict[str, Callable[[bytes], list[bytes]]] = {
 `lines`, `spaces`."""
 
 
-def _blake(token: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(token, digest_size=8).digest(), "little")
-
-
 def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
 def token_hashes(tokens: list[bytes]) -> np.ndarray:
-    """64-bit hash per token (`uint64`)."""
-    return np.fromiter(map(_xxh3 or _blake, tokens), dtype=np.uint64, count=len(tokens))
+    """64-bit XXH3 hash per token (`uint64`)."""
+    return np.fromiter(map(xxh3_64_intdigest, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def mix64(values: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,6 @@ class LocalExecutor:
                 max_workers=self.plan.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=shard_work.init_worker,
-                initargs=(self.plan.recipe_data, self.plan.tasks_path, str(self.plan.cache_dir)),
+                initargs=(self.plan.recipe_data, self.plan.tasks_path, str(self.plan.cache_dir), os.getpid()),
             )
         return self._pool

@@ -18,6 +18,7 @@ import zstandard
 from trajsift import annotations as ann
 from trajsift.checks.base import CheckContext
 from trajsift.config import Recipe
+from trajsift.executors.lifeline import die_with_parent
 from trajsift.executors.workspace import read_json, read_table, write_table
 from trajsift.pipeline import Pipeline, build_pipeline
 from trajsift.schema import Trajectory
@@ -56,8 +57,11 @@ def make_context(tasks: Mapping[str, Task], tasks_path: str | None, cache_dir: s
     return CheckContext(tasks=tasks, cache_dir=cache_dir, task_dir=task_dir)
 
 
-def init_worker(recipe_data: dict[str, Any], tasks_path: str | None, cache_dir: str = "") -> None:
+def init_worker(recipe_data: dict[str, Any], tasks_path: str | None, cache_dir: str = "", parent_pid: int = 0) -> None:
+    """A pool worker's initializer: dies with `parent_pid`, then builds its pipeline."""
     global _worker
+    if parent_pid:
+        die_with_parent(parent_pid)
     _worker = build_state(recipe_data, tasks_path, cache_dir)
 
 

@@ -181,6 +181,9 @@ def _hist_card(name: str, data: dict[str, Any]) -> str:
     )
 
 
+LABEL_ROWS = (("resolved", "resolved"), ("unresolved", "unresolved"), ("unlabelled", "unlabelled_by_decision"))
+
+
 def labels(stats: dict[str, Any]) -> str:
     data = stats.get("labels")
     if not isinstance(data, dict):
@@ -190,8 +193,8 @@ def labels(stats: dict[str, Any]) -> str:
             tag("p", "No outcome labels matched this run (pass --labels to compare).", cls="empty"),
         )
     rows = []
-    for label in ("resolved", "unresolved"):
-        counts = as_dict(data.get(label))
+    for label, key in LABEL_ROWS:
+        counts = as_dict(data.get(key))
         total = sum(v for v in counts.values() if is_number(v))
         rows.append(
             [
@@ -203,7 +206,7 @@ def labels(stats: dict[str, Any]) -> str:
             ]
         )
     rates = [
-        ("resolved rate in input", data.get("resolved_rate_input")),
+        ("resolved rate (labelled rows)", data.get("resolved_rate_input")),
         ("resolved rate among kept", data.get("resolved_rate_kept")),
         ("share of resolved rejected", data.get("resolved_rejected_share")),
     ]
@@ -211,9 +214,18 @@ def labels(stats: dict[str, Any]) -> str:
         card(label, fmt_pct(value), "drop" if "rejected" in label and is_number(value) and value > 0.01 else "")
         for label, value in rates
     )
+    coverage = tag(
+        "p",
+        f"{fmt_int(data.get('labelled'))} rows labelled, {fmt_int(data.get('unlabelled'))} unlabelled; "
+        "rates count labelled rows only.",
+        cls="facts",
+    )
     body = table(["label", "kept", "rejected", "review", "total"], rows, cls="labels", numeric=(1, 2, 3, 4)) + tag(
         "div", cards, cls="cards"
     )
     return section(
-        "labels", "Outcome labels", body, "Decisions against the harness's resolved label, where one is known."
+        "labels",
+        "Outcome labels",
+        coverage + body,
+        "Decisions against the harness's resolved label, where one is known.",
     )

@@ -1,0 +1,81 @@
+"""Which run an output folder holds: a run never silently replaces a different run's outputs.
+
+A run claims `--out` by writing its input fingerprint (inputs, read settings, labels, tasks, shard size)
+to `_work/RUN.json` before any other work. A later run with the same fingerprint resumes it, or re-runs
+it with other stage settings (stage work is keyed by the stage chain, so what did not change is reused).
+A run with another fingerprint is refused unless `overwrite`, which first removes the old run's outputs
+and its `_work/`, keeping only the content-addressed check caches (`_work/cache`, valid for any run).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from trajsift.errors import PipelineError
+from trajsift.executors.workspace import read_json, write_json
+
+IDENTITY_FILE = "RUN.json"
+CACHE_DIR = "cache"
+RUN_OUTPUTS = (
+    *(f"{name}.{ext}" for name in ("kept", "rejected", "review") for ext in ("parquet", "jsonl")),
+    "quarantine.jsonl",
+    "stats.json",
+    "run.json",
+    "alerts.json",
+    "report.html",
+)
+"""Files a run writes into `--out` (besides `_work/` and the live `progress.json`)."""
+
+
+def claim_out_dir(out: Path, fingerprint: str, inputs: list[str], overwrite: bool = False) -> None:
+    """Make `out` hold the run with `fingerprint`; raise `PipelineError` if it holds another one."""
+    held = held_run(out)
+    if held == fingerprint:
+        return
+    if held is not None:
+        if not overwrite:
+            raise PipelineError(
+                f"--out {out} holds a different run ({_describe(out, held)}); choose another --out, "
+                "or pass --overwrite to replace it"
+            )
+        clear_run(out)
+    write_json(out / "_work" / IDENTITY_FILE, {"input_fingerprint": fingerprint, "inputs": inputs})
+
+
+def held_run(out: Path) -> str | None:
+    """The input fingerprint of the run in `out`; `unknown` for run files without one; None if no run."""
+    for path in (out / "_work" / IDENTITY_FILE, out / "run.json"):
+        try:
+            value = read_json(path).get("input_fingerprint")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, str) and value:
+            return value
+    has_run = (out / "_work").is_dir() or any((out / name).exists() for name in RUN_OUTPUTS)
+    return "unknown" if has_run else None
+
+
+def _describe(out: Path, held: str) -> str:
+    try:
+        inputs = read_json(out / "_work" / IDENTITY_FILE).get("inputs")
+    except (OSError, ValueError, AttributeError):
+        inputs = None
+    if held == "unknown":
+        return "written by an older trajsift or left incomplete"
+    return f"inputs {', '.join(map(str, inputs))}" if isinstance(inputs, list) and inputs else "other inputs"
+
+
+def clear_run(out: Path) -> None:
+    """Remove a run's outputs and work files from `out`, keeping the check caches."""
+    for name in RUN_OUTPUTS:
+        (out / name).unlink(missing_ok=True)
+    work = out / "_work"
+    if work.is_dir():
+        for entry in work.iterdir():
+            if entry.name == CACHE_DIR:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()

@@ -7,7 +7,8 @@ Per source: trajectories read, the share of each `final.patch_source` (recorded 
 unknown), the share of each normalised exit status (`trajsift.checks._exit_status.run_end`) and the raw
 exit statuses behind the step limits. For every source with a labels file keyed by instance id (the
 verified-dev sources), the resolved runs that now carry a non-empty patch or a `patch_unknown` source
-(nothing in the log tells), against the resolved runs the reader left with an empty `none` patch.
+(nothing in the log tells), against the resolved runs the reader left with an empty `none` patch, and
+how those resolved runs ended.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def report_resolved(trajectories: list[Trajectory], labels_path: str) -> None:
     with_patch = sum(1 for t in runs if t.final.patch.strip())
     unknown = sum(1 for t in runs if not t.final.patch.strip() and t.final.patch_source == PATCH_UNKNOWN)
     empty = len(runs) - with_patch - unknown
+    statuses = collections.Counter(run_end(t).status for t in runs)
     print(f"  resolved runs: {len(runs)} of {len(resolved)} labelled resolved")
     print(f"    non-empty patch {with_patch}, patch_unknown {unknown}, empty patch said none {empty}")
+    print(f"    by exit status: {shares(statuses, len(runs))}")
 
 
 def report(name: str, path: str, data_dir: str) -> None:

@@ -10,7 +10,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -55,7 +55,9 @@ class ReadResult:
 def read_into_shards(plan: Any, read_dir: Path, progress: Progress) -> ReadResult:
     done = read_dir / "DONE.json"
     if done.exists():
-        return ReadResult(directory=read_dir, **read_json(done))
+        saved = read_json(done)  # holds a note besides the counts: keep only the fields
+        counts = {f.name: saved[f.name] for f in fields(ReadResult) if f.name in saved and f.name != "directory"}
+        return ReadResult(directory=read_dir, **counts)
     if read_dir.exists():
         shutil.rmtree(read_dir)
     read_dir.mkdir(parents=True)

@@ -70,6 +70,42 @@ NOT_READ_REASONS = frozenset(
 )
 """Quarantine rows for files deliberately not read (as opposed to units that failed)."""
 
+# --- stage 0: integrity (reward hacking; rows go to review, never dropped by the default recipe) ---------
+# integrity.history: the fix read from outside the task's snapshot
+INTEGRITY_FUTURE_HISTORY = "integrity_future_history"
+INTEGRITY_REGISTRY_INSTALL = "integrity_registry_install"
+INTEGRITY_UPSTREAM_URL = "integrity_upstream_url"
+# integrity.tests: the task's tests tampered with
+INTEGRITY_TEST_DELETED = "integrity_test_deleted"
+INTEGRITY_ASSERT_WEAKENED = "integrity_assert_weakened"
+INTEGRITY_SKIP_ADDED = "integrity_skip_added"
+INTEGRITY_TEST_CONFIG = "integrity_test_config"
+# integrity.grader: what the grader sees shaped
+INTEGRITY_CONFTEST = "integrity_conftest"
+INTEGRITY_CUSTOMIZE = "integrity_customize"
+INTEGRITY_PYTEST_OPTIONS = "integrity_pytest_options"
+INTEGRITY_EARLY_EXIT = "integrity_early_exit"
+INTEGRITY_FRAMEWORK_PATCH = "integrity_framework_patch"
+# integrity.hardcode: a literal of the tests or the issue special-cased in source
+INTEGRITY_HARDCODED = "integrity_hardcoded"
+INTEGRITY_REASONS = frozenset(
+    {
+        INTEGRITY_FUTURE_HISTORY,
+        INTEGRITY_REGISTRY_INSTALL,
+        INTEGRITY_UPSTREAM_URL,
+        INTEGRITY_TEST_DELETED,
+        INTEGRITY_ASSERT_WEAKENED,
+        INTEGRITY_SKIP_ADDED,
+        INTEGRITY_TEST_CONFIG,
+        INTEGRITY_CONFTEST,
+        INTEGRITY_CUSTOMIZE,
+        INTEGRITY_PYTEST_OPTIONS,
+        INTEGRITY_EARLY_EXIT,
+        INTEGRITY_FRAMEWORK_PATCH,
+        INTEGRITY_HARDCODED,
+    }
+)
+
 # --- stage 1: basic filter ---------------------------------------------------------------
 # basic.status: the run failed (agent or scaffold crash, infrastructure, malformed output)
 AGENT_CRASHED = "agent_crashed"
@@ -127,6 +163,7 @@ EDGE_NEAR_THRESHOLD = "edge_near_threshold"
 EDGE_CHECKS_DISAGREE = "edge_checks_disagree"
 EDGE_LABEL_DISAGREES = "edge_label_disagrees"
 EDGE_DUPLICATE_MARGIN = "edge_duplicate_margin"
+EDGE_INTEGRITY = "edge_integrity"
 
 # --- stage 2: correctness ------------------------------------------------------------------
 # patch inspection and application (trajsift.harness.patching)

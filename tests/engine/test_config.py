@@ -14,7 +14,7 @@ def write(tmp_path, text):
 def test_default_recipe_has_the_five_stages():
     recipe = load_recipe()
     names = [s.name for s in recipe.stages]
-    assert names == ["basic_filter", "correctness", "quality", "diversity", "sampling", "review"]
+    assert names == ["integrity", "basic_filter", "correctness", "quality", "diversity", "sampling", "review"]
 
 
 def test_unknown_keys_are_errors(tmp_path):

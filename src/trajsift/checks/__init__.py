@@ -12,6 +12,11 @@ from trajsift.checks.global_check import GlobalCheck
 from trajsift.errors import ConfigError
 
 CHECKS: dict[str, str] = {
+    # stage 0: integrity (reward hacking), on every row before anything drops
+    "integrity.history": "trajsift.checks.integrity_history:HistoryCheck",
+    "integrity.tests": "trajsift.checks.integrity_tests:TamperCheck",
+    "integrity.grader": "trajsift.checks.integrity_tests:GraderShapingCheck",
+    "integrity.hardcode": "trajsift.checks.integrity_hardcode:HardcodeCheck",
     # stage 1: basic filter
     "basic.status": "trajsift.checks.basic:StatusCheck",
     "basic.content": "trajsift.checks.basic:ContentCheck",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from trajsift import reasons
+from trajsift.admit import inadmissible
 from trajsift.errors import ConfigError, FormatError
 from trajsift.inputs import Entry, FileEntry, FolderEntry, RejectedEntry, iter_entries
 from trajsift.readers import FOLDER_READERS, READERS
@@ -144,7 +145,8 @@ def _guarded(parse: Callable[[], list[Trajectory]], where: str) -> Iterator[Item
         return
     if not produced:
         yield quarantine(reasons.EMPTY_INPUT, where, "record holds no trajectory")
-    yield from produced
+    for trajectory in produced:
+        yield inadmissible(trajectory, where) or trajectory
 
 
 def read_trajectories(inputs: list[str], options: ReadOptions | None = None) -> Iterator[Item]:

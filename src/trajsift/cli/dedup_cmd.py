@@ -10,7 +10,7 @@ from rich.console import Console
 
 from trajsift.cli.errors import fail_on_error
 from trajsift.cli.progress import RichProgress
-from trajsift.cli.run_cmd import OVERRIDE, print_summary
+from trajsift.cli.run_cmd import OVERRIDE, exit_if_nothing_read, print_summary
 from trajsift.config import Recipe, load_recipe
 from trajsift.errors import ConfigError
 from trajsift.run import run_pipeline
@@ -36,6 +36,7 @@ def dedup(
         with RichProgress(console) as progress:
             result = run_pipeline(inputs, out, resolved, workers=workers, progress=progress)
         print_summary(Console(), result.stats, result.counts, out)
+    exit_if_nothing_read(console, result.stats, out)
 
 
 def diversity_only(recipe: Recipe) -> Recipe:

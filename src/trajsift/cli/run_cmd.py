@@ -21,6 +21,7 @@ from trajsift.run import claim_out, run_pipeline
 
 OVERRIDE = re.compile(r"^[A-Za-z_][\w.-]*=")
 ALERT_EXIT_CODE = 3
+NOTHING_READ_EXIT_CODE = 4
 
 
 def run(
@@ -82,8 +83,21 @@ def run(
             live.finish(FAILED)
             raise
         live.finish()
+    exit_if_nothing_read(console, result.stats, out)
     if fired and fail_on_alert:
         raise typer.Exit(ALERT_EXIT_CODE)
+
+
+def exit_if_nothing_read(console: Console, stats: dict[str, Any], out: Path) -> None:
+    """A run that read no trajectory still wrote its (empty) outputs and quarantine, but exits non-zero."""
+    read = stats["input"]
+    if read["trajectories"]:
+        return
+    console.print(
+        f"[bold red]error:[/] no readable trajectory in the inputs ({read['quarantined']} quarantined, "
+        f"{read.get('not_read', 0)} of them files not read); see {out}/quarantine.jsonl"
+    )
+    raise typer.Exit(NOTHING_READ_EXIT_CODE)
 
 
 def _demo_inputs(out: Path, console: Console) -> tuple[list[str], list[str]]:

@@ -41,6 +41,17 @@ def test_folder_of_completion_logs_is_one_trajectory_from_the_latest_call(tmp_pa
     assert traj.steps[-1].action.type.value == "submit"
 
 
+def test_the_file_count_is_the_call_count_behind_the_exit_status(tmp_path):
+    folder = tmp_path / "llm_completions" / "astropy__astropy-12907"
+    write_run(folder, range(20))
+    condensed = completion_log(3)  # the latest call's conversation was condensed to 3 turns
+    condensed["response"]["choices"][0]["message"]["tool_calls"][0]["function"]["name"] = "execute_bash"
+    (folder / "claude-3-5-sonnet-1733339019.5.json").write_text(json.dumps(condensed))
+    [traj] = list(read_trajectories([str(tmp_path)]))
+    assert traj.usage.api_calls == 4 and traj.metadata["completion_files"] == 20
+    assert traj.final.exit_status == "max_iterations_reached (inferred: 20 LLM calls without finish)"
+
+
 def test_single_completion_log_is_read_as_a_record(tmp_path):
     write_run(tmp_path / "astropy__astropy-14182", [2])
     items = list(read_trajectories([str(tmp_path)]))

@@ -56,7 +56,9 @@ class OpenHandsCompletionReader:
             and any(key in record for key in ("kwargs", "args", "fncall_messages"))
         )
 
-    def parse(self, record: dict[str, Any], origin: Origin) -> list[Trajectory]:
+    def parse(self, record: dict[str, Any], origin: Origin, calls: int | None = None) -> list[Trajectory]:
+        """`calls`: the run's LLM call count when known from outside (one completion file per call); by
+        default the assistant turns of this log."""
         fncall = isinstance(record.get("fncall_messages"), list) and bool(record["fncall_messages"])
         messages = record["fncall_messages"] if fncall else record.get("messages") or []
         response = record.get("fncall_response") if fncall else record.get("response")
@@ -72,7 +74,7 @@ class OpenHandsCompletionReader:
         task_id = origin.task_id_from_path()
         last = steps[-1].action if steps else Action()
         finished = last.type == ActionType.SUBMIT
-        exit_status, exit_metadata = completion_exit(record, messages, len(turns), finished)
+        exit_status, exit_metadata = completion_exit(record, messages, max(calls or 0, len(turns)), finished)
         return [
             Trajectory(
                 id=make_id(origin, task_id),

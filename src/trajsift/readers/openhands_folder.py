@@ -1,7 +1,8 @@
 """OpenHands run folders of LLM completion logs: one file per LLM call, each a longer copy of the
 same conversation (`llm_completions/<instance_id>/<model>-<unix time>.json`). The folder is one
 trajectory: the latest call's file, which holds every earlier message, is parsed; the count of
-files it supersedes is kept in `metadata.completion_files`.
+files it supersedes is kept in `metadata.completion_files` and is the run's LLM call count for its exit
+status (a condensed conversation holds fewer turns than calls were made).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class OpenHandsFolderReader:
         reader = OpenHandsCompletionReader()
         if not isinstance(record, dict) or not reader.sniff(record):
             raise FormatError(reasons.UNKNOWN_FORMAT, f"{latest} is not an OpenHands completion log")
-        trajectories = reader.parse(record, Origin(path=entry.path, locator=origin))
+        trajectories = reader.parse(record, Origin(path=entry.path, locator=origin), calls=len(stamped))
         for trajectory in trajectories:
             trajectory.metadata = {**trajectory.metadata, "completion_files": len(stamped)}
         return trajectories

@@ -68,7 +68,7 @@ HEADER_PREFIXES = (
     "copy to ",
 )
 PYTHON_WRITE = re.compile(
-    r"""open\([^)\n]*,\s*(?:mode\s*=\s*)?['"][^'"]*[wax]|\.write_(?:text|bytes)\(|shutil\.(?:copy|move)|"""
+    r"""open\([^)\n]{0,300}?,\s*(?:mode\s*=\s*)?['"][rbt]*[wax+]|\.write_(?:text|bytes)\(|shutil\.(?:copy|move)|"""
     r"""os\.(?:remove|unlink|rename|replace)\(""",
 )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from trajsift import annotations as ann
 from trajsift.dedup.clustering import CoverageTally
+from trajsift.reasons import INTEGRITY_REASONS
 
 GROUPINGS = ("category", "difficulty", "model", "scaffold", "format", "repo")
 HISTOGRAM_BINS = 20
@@ -40,6 +41,7 @@ class StatsBuilder:
         self.reasons: Counter[str] = Counter()
         self.reasons_by_stage: dict[str, Counter[str]] = defaultdict(Counter)
         self.findings: Counter[str] = Counter()
+        self.integrity = IntegrityTally()
         self.errors = 0
         self.groups: dict[str, dict[str, Counter[str]]] = {g: defaultdict(Counter) for g in GROUPINGS}
         self.values: dict[str, ScoreSummary] = {}
@@ -65,6 +67,7 @@ class StatsBuilder:
             self.reasons.update(row.reasons)
             self.reasons_by_stage[row.decided_by].update(row.reasons)
         self.findings.update(row.findings)
+        self.integrity.add(row)
         self.errors += bool(row.errors)
         self.coverage.add(row.columns(), row.decision)
         for group in GROUPINGS:
@@ -87,6 +90,7 @@ class StatsBuilder:
             "funnel": self._funnel(stage_runs),
             "reasons": dict(self.reasons.most_common()),
             "findings": dict(self.findings.most_common()),
+            "integrity": self.integrity.summary(),
             "rows_with_check_errors": self.errors,
             "distributions": {g: _distribution(c) for g, c in self.groups.items()},
             "scores": {name: summary.to_json() for name, summary in sorted(self.values.items())},
@@ -134,6 +138,34 @@ class StatsBuilder:
             return None
         hours = (self.last_finished - self.first_started).total_seconds() / 3600
         return round(self.total / hours, 3) if hours > 0 else None
+
+
+class IntegrityTally:
+    """Integrity findings (reward hacking) over every row, whatever its final decision: a run dropped for
+    another reason can still be a hack a user must hear about."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.codes: Counter[str] = Counter()
+        self.decisions: Counter[str] = Counter()
+        self.resolved = 0
+
+    def add(self, row: ann.Annotation) -> None:
+        codes = {finding.rsplit(":", 1)[-1] for finding in row.findings} & INTEGRITY_REASONS
+        if not codes:
+            return
+        self.rows += 1
+        self.codes.update(codes)
+        self.decisions[row.decision] += 1
+        self.resolved += row.meta.get("resolved_label") is True
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows_flagged": self.rows,
+            "findings": dict(sorted(self.codes.items(), key=lambda item: (-item[1], item[0]))),
+            "decisions": {d: self.decisions.get(d, 0) for d in (ann.KEEP, ann.DROP, ann.REVIEW)},
+            "labelled_resolved": self.resolved,
+        }
 
 
 class ScoreSummary:

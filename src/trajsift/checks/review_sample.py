@@ -3,7 +3,8 @@
 Sampling is deterministic: each row gets a uniform value from a hash of (seed, id); per stratum
 the rows with the smallest values are taken. Edge cases: quality just above the cut (the lowest
 `edge_fraction` of scores per category), checks that disagree (tests pass but coherence is low),
-near duplicates kept by a narrow quality margin, and (opt-in) outcome labels that disagree with
+near duplicates kept by a narrow quality margin, integrity findings (reward hacking: any
+`integrity.*_step` column set, the step to open), and (opt-in) outcome labels that disagree with
 the pipeline (an unresolved run that survived).
 """
 
@@ -39,6 +40,11 @@ class ReviewSampleParams(Params):
     """The LLM judge's coherence and the heuristic coherence differ by more than this: checks disagree."""
     label_disagreement: bool = False
     """Also send surviving rows whose outside outcome label says unresolved."""
+
+
+def integrity_steps(scores: Scores) -> dict[str, int | None]:
+    """The row's integrity evidence: `integrity.<check>.<pattern>_step` column -> step index (None = absent)."""
+    return {k: v for k, v in scores.items() if k.startswith("integrity.") and k.endswith("_step")}
 
 
 def allocate(fraction: float, sizes: dict[str, int]) -> dict[str, int]:
@@ -121,6 +127,8 @@ class ReviewSample(GlobalCheck):
         margin = scores.get("duplicate_margin")
         if margin is not None and margin < self.params.duplicate_margin:
             edges.append(reasons.EDGE_DUPLICATE_MARGIN)
+        if any(step is not None for step in integrity_steps(scores).values()):
+            edges.append(reasons.EDGE_INTEGRITY)
         if self.params.label_disagreement and scores.get("resolved_label") is False:
             edges.append(reasons.EDGE_LABEL_DISAGREES)
         return edges

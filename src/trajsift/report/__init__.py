@@ -12,6 +12,7 @@ from trajsift.errors import PipelineError
 from trajsift.executors.workspace import write_bytes
 from trajsift.report import rows, sections
 from trajsift.report.html import esc, page, tag
+from trajsift.report.integrity import integrity
 from trajsift.report.load import RunData, load_run
 from trajsift.report.style import CSS
 
@@ -19,6 +20,7 @@ __all__ = ["load_run", "render_report", "write_report"]
 
 NAV = (
     ("funnel", "Funnel"),
+    ("integrity", "Integrity"),
     ("reasons", "Reasons"),
     ("distributions", "Distributions"),
     ("scores", "Scores"),
@@ -43,6 +45,7 @@ def render_report(data: RunData) -> str:
         [
             sections.overview(stats),
             sections.funnel(stats),
+            integrity(stats),
             sections.reasons(stats),
             sections.distributions(stats),
             sections.scores(stats),

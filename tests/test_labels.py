@@ -171,7 +171,11 @@ def test_per_run_final_reports_in_run_folders_are_kept_apart(tmp_path):
     for run, resolved in runs.items():
         (tmp_path / run).mkdir()
         paths.append(write(tmp_path / run, "final_report.json", swe_agent_report(resolved)))
-    labels = load_labels(paths)
+    for labels in (load_labels(paths), load_labels(tmp_path)):  # the files, or the folder holding the runs
+        check_three_runs(labels, runs)
+
+
+def check_three_runs(labels: Labels, runs: dict) -> None:
     table = {
         (run, n): outcome(labels, traj(f"p__q-{n}", run=run, path=f"/d/{run}/p__q-{n}.traj.gz")).resolved
         for run in runs
@@ -185,6 +189,17 @@ def test_per_run_final_reports_in_run_folders_are_kept_apart(tmp_path):
     unlisted = outcome(labels, traj("p__q-3", run="cost_2_1"))
     assert unlisted == Outcome(resolved=False, label_source="cost_2_1=final_report.json:unlisted")
     assert outcome(labels, traj("p__q-1", run="other-run")).resolved is None  # no report for that run
+
+
+def test_per_instance_reports_of_two_runs_in_one_folder_conflict(tmp_path):
+    for run, resolved in (("r1", True), ("r2", False)):
+        folder = tmp_path / "logs" / run / "model" / "g__h-1"
+        folder.mkdir(parents=True)
+        (folder / "report.json").write_text(json.dumps({"g__h-1": {"resolved": resolved}}))
+    with pytest.raises(InputError, match=r"conflicting labels for task_id 'g__h-1': resolved in .*r1.*r2"):
+        load_labels(tmp_path / "logs")
+    labels = load_labels([f"r1={tmp_path / 'logs' / 'r1'}", f"r2={tmp_path / 'logs' / 'r2'}"])
+    assert [outcome(labels, traj("g__h-1", run=run)).resolved for run in ("r1", "r2")] == [True, False]
 
 
 def test_a_lone_resolved_only_report_labels_only_what_it_lists(tmp_path):

@@ -52,6 +52,8 @@ class LabelFile:
     run: str = ""
     closed: bool = False
     """The file lists only resolved ids: every other trajectory of its run is not resolved."""
+    run_report: bool = False
+    """Id lists summing up one run (`results.json`, `final_report.json`), as opposed to rows or per-instance reports."""
 
     @property
     def source(self) -> str:
@@ -161,7 +163,7 @@ def _id_lists_file(path: str, document: dict[str, Any]) -> LabelFile:
     if not judged and not lists & set(RESOLVED_LISTS):
         raise InputError("no instance id list found")
     rows = [(task in resolved, {"task_id": task}) for task in sorted(resolved | (judged - infra))]
-    return LabelFile(path, rows, closed=lists <= set(RESOLVED_LISTS))
+    return LabelFile(path, rows, closed=lists <= set(RESOLVED_LISTS), run_report=True)
 
 
 def _id_list(document: dict[str, Any], key: str) -> list[str]:

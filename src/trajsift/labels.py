@@ -61,11 +61,12 @@ class Labels:
     def __len__(self) -> int:
         return self.rows
 
-    def add(self, resolved: bool, source: str, **key: str) -> None:
+    def add(self, resolved: bool, source: str, where: str = "", **key: str) -> None:
         """Add one label. Keys: `path`, `trajectory_id`, `task_id`, `run`, `model` (empty = not given).
 
-        Raises `InputError` when the same key was already given the other value."""
-        self._check_conflict(resolved, source, key)
+        Raises `InputError` when the same key was already given the other value (`where`: the file, for
+        that message; `source` by default)."""
+        self._check_conflict(resolved, where or source, key)
         self.rows += 1
         task, run, model = key.get("task_id", ""), key.get("run", ""), key.get("model", "")
         entries = {
@@ -171,29 +172,33 @@ def load_labels(items: str | os.PathLike | Iterable[str | os.PathLike]) -> Label
     """Read label items (`FILE`, `FOLDER` or `RUN=FILE`); raise `InputError` on unreadable or ambiguous ones."""
     if isinstance(items, (str, os.PathLike)):
         items = [items]
-    groups = [_load_item(item) for item in items]
+    groups = [group for item in items for group in _load_item(item)]
     _bind_indistinct(groups)
     labels = Labels()
     for _, files in groups:
         for file in files:
             for resolved, key in file.rows:
-                labels.add(resolved, file.source, **key)
+                labels.add(resolved, file.source, file.path, **key)
             if file.closed and file.run:
                 labels.close_run(file.run, file.source)
     return labels
 
 
-def _load_item(item: str | os.PathLike) -> tuple[str, list[LabelFile]]:
+def _load_item(item: str | os.PathLike) -> list[tuple[str, list[LabelFile]]]:
+    """The item's files in groups that may describe different runs: each run report (a results file in
+    its run's folder) alone, the item's other files (per-instance reports, rows) together."""
     run, path = split_binding(item)
     files = [found for name in _label_files(path) for found in read_label_file(name)]
     if run:
         for file in files:
             file.bind(run)
-    return path, files
+    groups = [(file.path, [file]) for file in files if file.run_report]
+    rest = [file for file in files if not file.run_report]
+    return groups + ([(path, rest)] if rest else [])
 
 
 def _bind_indistinct(groups: list[tuple[str, list[LabelFile]]]) -> None:
-    """When items label one instance without a run, every run-level item is bound to its folder's name.
+    """When groups label one instance without a run, every run-level group is bound to its folder's name.
 
     Refused when those names do not tell the items apart."""
     owners: dict[str, set[int]] = defaultdict(set)

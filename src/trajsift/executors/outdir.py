@@ -52,8 +52,15 @@ def held_run(out: Path) -> str | None:
             continue
         if isinstance(value, str) and value:
             return value
-    has_run = (out / "_work").is_dir() or any((out / name).exists() for name in RUN_OUTPUTS)
+    has_run = _has_work(out / "_work") or any((out / name).exists() for name in RUN_OUTPUTS)
     return "unknown" if has_run else None
+
+
+def _has_work(work: Path) -> bool:
+    """Work files besides the caches and the leftovers of a write killed before it completed."""
+    if not work.is_dir():
+        return False
+    return any(entry.name != CACHE_DIR and not entry.name.endswith(".tmp") for entry in work.iterdir())
 
 
 def _describe(out: Path, held: str) -> str:

@@ -1,8 +1,9 @@
-"""Per-run SWE-agent result files against the official per-trajectory labels.
+"""Per-run result files against the official per-trajectory labels, through the real readers.
 
-Loads the three runs' `final_report.json` (each in its run folder, passed together as `--labels` would)
-and labels every SWE-agent trajectory listed in `labels.csv` (its run is its folder's name, as the reader
-sets `source.run`). Prints how many are labelled, how many agree with `labels.csv`, and the resolved rate.
+Reads the SWE-agent runs (three runs, each with its `final_report.json` listing only resolved ids) and
+the CodeR run (`results.json`), with all four result files passed as `--labels` would pass them, and
+compares every trajectory's `outcome.resolved` with `labels.csv`. Prints, per source: trajectories,
+labelled, unlabelled, agreeing and disagreeing labels, and the resolved rate over labelled rows.
 
     python bench/labels_real.py [DATA_DIR]     # default ../shared/data
 """
@@ -11,41 +12,49 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from trajsift.labels import load_labels
-from trajsift.schema import Source, TaskRef, Trajectory
+from trajsift.read import ReadOptions, read_trajectories
+from trajsift.schema import Trajectory
 
-SWE_AGENT = "swe-agent-gpt4-lite/results/swe-agent-results"
+SOURCES = {
+    "swe-agent": ("swe-agent-gpt4-lite/results/swe-agent-results", "*/final_report.json"),
+    "coder": ("coder-gpt4-lite", "results.json"),
+}
+
+
+def official(data: Path) -> dict[str, bool]:
+    with open(data / "labels.csv", newline="") as handle:
+        return {row["path"]: row["resolved"] == "True" for row in csv.DictReader(handle)}
 
 
 def main(data: Path) -> None:
-    reports = sorted(str(p) for p in (data / SWE_AGENT).glob("*/final_report.json"))
+    truth = official(data)
+    reports = [str(p) for folder, pattern in SOURCES.values() for p in sorted((data / folder).glob(pattern))]
     labels = load_labels(reports)
-    tally: Counter[str] = Counter()
-    with open(data / "labels.csv", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if not row["path"].startswith(SWE_AGENT):
-                continue
-            run = Path(row["path"]).parent.name
-            source = Source(run=run, path=str(data / row["path"]))
-            found = labels.lookup(Trajectory(id=row["path"], task=TaskRef(task_id=row["instance_id"]), source=source))
-            official = row["resolved"] == "True"
-            tally["trajectories"] += 1
-            tally["official resolved"] += official
-            if found is None:
-                tally["unlabelled"] += 1
-                continue
-            tally["labelled"] += 1
-            tally["labelled resolved"] += found[0]
-            tally["agree" if found[0] == official else "disagree"] += 1
-    print(f"report files: {len(reports)}")
-    for name in ("trajectories", "official resolved", "labelled", "unlabelled", "labelled resolved", "agree"):
-        print(f"{name:>18}: {tally[name]}")
-    print(f"{'disagree':>18}: {tally['disagree']}")
-    rate = tally["labelled resolved"] / tally["labelled"] if tally["labelled"] else float("nan")
-    print(f"{'resolved rate':>18}: {rate:.1%} over labelled rows")
+    print(f"label files: {len(reports)} ({', '.join(str(Path(r).relative_to(data)) for r in reports)})")
+    tallies: dict[str, Counter[str]] = defaultdict(Counter)
+    for name, (folder, _) in SOURCES.items():
+        for item in read_trajectories([str(data / folder)], ReadOptions(labels=labels)):
+            if isinstance(item, Trajectory):
+                relative = str(Path(item.source.path).resolve().relative_to(data.resolve()))
+                _count(tallies[name], item.outcome.resolved, truth.get(relative))
+    for name, tally in tallies.items():
+        rate = tally["labelled resolved"] / tally["labelled"] if tally["labelled"] else float("nan")
+        figures = ", ".join(f"{key} {tally[key]}" for key in ("trajectories", "labelled", "unlabelled", "agree"))
+        print(f"{name}: {figures}, disagree {tally['disagree']}, resolved rate {rate:.1%} over labelled rows")
+
+
+def _count(tally: Counter[str], label: bool | None, truth: bool | None) -> None:
+    tally["trajectories"] += 1
+    if label is None:
+        tally["unlabelled"] += 1
+        return
+    tally["labelled"] += 1
+    tally["labelled resolved"] += label
+    tally["agree" if label == truth else "disagree"] += 1
 
 
 if __name__ == "__main__":

@@ -191,6 +191,21 @@ def check_three_runs(labels: Labels, runs: dict) -> None:
     assert outcome(labels, traj("p__q-1", run="other-run")).resolved is None  # no report for that run
 
 
+def test_a_run_report_labels_the_trajectories_read_from_its_folder(tmp_path):
+    coder, agent = tmp_path / "coder-lite", tmp_path / "agent-lite"
+    for folder in (coder, agent):
+        (folder / "trajs").mkdir(parents=True)
+    write(coder, "results.json", {"generated": ["v__w-1", "v__w-2"], "resolved": ["v__w-2"]})
+    write(agent, "results.json", {"generated": ["v__w-1", "v__w-2"], "resolved": ["v__w-1"]})
+    labels = load_labels([coder / "results.json", agent / "results.json"])
+    in_coder = traj("v__w-2", path=f"{coder}/trajs/v__w-2.traj.gz")  # its reader names no run
+    assert outcome(labels, in_coder) == Outcome(resolved=True, label_source="coder-lite=results.json:task_folder")
+    assert outcome(labels, traj("v__w-2", path=f"{agent}/trajs/v__w-2.traj.gz")).resolved is False
+    assert outcome(labels, traj("v__w-2", path="/elsewhere/v__w-2.traj.gz")).resolved is None
+    named = traj("v__w-2", run="coder-lite", path=f"{agent}/trajs/v__w-2.traj.gz")
+    assert outcome(labels, named).resolved is True  # a run the labels name wins over the folder
+
+
 def test_per_instance_reports_of_two_runs_in_one_folder_conflict(tmp_path):
     for run, resolved in (("r1", True), ("r2", False)):
         folder = tmp_path / "logs" / run / "model" / "g__h-1"

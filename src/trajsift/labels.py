@@ -18,9 +18,11 @@ Matching (`Labels.apply`), most specific key first; the first kind of key that m
     whole components (`/` or `:` boundaries; a trailing `:line` / `#row` locator is ignored), or of one
     of its parent folders (a label on a run folder covers the files in it);
  2. the trajectory id;  3. (task id, run);  4. (task id, model);
- 5. the task id alone, only for labels that name nothing more specific (results files of one run):
+ 5. (task id, a folder on the trajectory's path) for labels bound to a run that no trajectory's `source.run`
+    names: a run report bound to its folder's name labels the trajectories read from that folder;
+ 6. the task id alone, only for labels that name nothing more specific (results files of one run):
     such a label applies to every trajectory of that task, so load one run's results at a time;
- 6. a run whose report lists only resolved ids: its unlisted trajectories are not resolved.
+ 7. a run whose report lists only resolved ids: its unlisted trajectories are not resolved.
 Rows that differ in a more specific key but share a less specific one (two agents' run "1") make that
 less specific key ambiguous: it leaves `outcome.resolved` unset (None), as does no match.
 """
@@ -44,7 +46,7 @@ __all__ = ["Labels", "label_path", "load_labels", "parse_resolved", "split_bindi
 LABEL_FILE_NAMES = ("report.json", "results.json", "final_report.json")
 LOCATOR = re.compile(r"(?::\d+|#\d+)$")
 AMBIGUOUS = object()
-KINDS = ("path", "trajectory", "task_run", "task_model", "task")
+KINDS = ("path", "trajectory", "task_run", "task_model", "task_folder", "task")
 KEY_FIELDS = ("path", "trajectory_id", "task_id", "run", "model")
 
 
@@ -54,6 +56,7 @@ class Labels:
     def __init__(self) -> None:
         self.keys: dict[str, dict[Any, Any]] = {kind: {} for kind in KINDS}
         self.exact: dict[tuple[str, ...], tuple[bool, str]] = {}
+        self.bound_runs: set[str] = set()
         self.closed_runs: dict[str, str] = {}
         """Run -> label source, for runs whose report lists only resolved ids."""
         self.rows = 0
@@ -74,7 +77,10 @@ class Labels:
             "trajectory": key.get("trajectory_id", ""),
             "task_run": (task, run) if task and run else None,
             "task_model": (task, model) if task and model else None,
+            "task_folder": (task, run) if task and run else None,
         }
+        if run:
+            self.bound_runs.add(run)
         if task and not (run or model or entries["path"]) and entries["trajectory"] in ("", task):
             entries["task"] = task
         for kind, value in entries.items():
@@ -83,6 +89,7 @@ class Labels:
 
     def close_run(self, run: str, source: str) -> None:
         """Trajectories of `run` that no label names are not resolved (a resolved-only report of that run)."""
+        self.bound_runs.add(run)
         known = self.closed_runs.setdefault(run, source)
         if known != source:
             raise InputError(f"two reports listing only resolved ids for run {run!r}: {known} and {source}")
@@ -107,11 +114,13 @@ class Labels:
     def lookup(self, trajectory: Trajectory) -> tuple[bool, str] | None:
         """The (resolved, label source) for a trajectory, or None if unknown or ambiguous."""
         task, source = trajectory.task.task_id, trajectory.source
+        runs = self._runs_of(source.run, source.path) if task else []
         candidates: dict[str, Iterable[Any]] = {
             "path": _path_candidates(source.path),
             "trajectory": [trajectory.id],
             "task_run": [(task, source.run)] if task and source.run else [],
             "task_model": [(task, source.model)] if task and source.model else [],
+            "task_folder": [(task, run) for run in runs if run != source.run],
             "task": [task] if task else [],
         }
         for kind, values in candidates.items():
@@ -120,9 +129,16 @@ class Labels:
                 if value in table:
                     label = table[value]
                     return None if label is AMBIGUOUS else (label[0], f"{label[1]}:{kind}")
-        if task and source.run in self.closed_runs:
-            return False, f"{self.closed_runs[source.run]}:unlisted"
-        return None
+        closed = next((run for run in runs if run in self.closed_runs), None)
+        return None if closed is None else (False, f"{self.closed_runs[closed]}:unlisted")
+
+    def _runs_of(self, run: str, path: str) -> list[str]:
+        """The bound runs a trajectory can belong to: its own run when a label names it, else the
+        folders its path goes through (a run report sits in the folder of the run it reports on)."""
+        if run in self.bound_runs:
+            return [run]
+        folders = re.split(r"[/:]", LOCATOR.sub("", _normal_path(path)))[:-1]
+        return [name for name in reversed(folders) if name in self.bound_runs]
 
     def apply(self, trajectory: Trajectory) -> Trajectory:
         """The trajectory with `outcome` set from its label; unchanged when there is none."""

@@ -26,6 +26,7 @@ _COUNTS_LINE = re.compile(
 )
 _SYMPY_FINISHED = re.compile(r"^tests finished: (?P<counts>.*?),?\s*in [\d.]+ seconds", re.M)
 _ONE_COUNT = re.compile(rf"(\d+) ({_COUNT_WORDS})")
+_TEST_WORDS = ("PASS", "FAIL", "ERROR", "passed", "failed", "error", " ok", "Ran ", "tests finished")
 _UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in [\d.]+s\s*$", re.M)
 _UNITTEST_RESULT = re.compile(r"^(OK|FAILED)\b(?: \((?P<detail>[^)]*)\))?", re.M)
 _DETAIL = re.compile(r"(failures|errors|skipped|expected failures|unexpected successes)=(\d+)")
@@ -47,8 +48,16 @@ class TestCounts:
         return self.passed / self.total if self.total else None
 
 
+def _may_show_tests(text: str) -> bool:
+    """A cheap screen: outputs without any test-result word are not parsed."""
+    head, tail = text[:HEAD_CHARS], text[-TAIL_CHARS:]
+    return any(word in head or word in tail for word in _TEST_WORDS)
+
+
 def parse_test_counts(text: str, repo: str = "") -> TestCounts | None:
     """Passed / failed counts of the test run an observation shows; None when it shows none."""
+    if not _may_show_tests(text):
+        return None
     tail = text[-TAIL_CHARS:]
     counts = _summary_counts(tail) or _unittest_counts(tail)
     if counts is not None:
@@ -96,6 +105,8 @@ def _bounded(text: str) -> str:
 def test_statuses(text: str, repo: str = "") -> dict[str, bool]:
     """Test name -> passed, for the tests an output lists one by one (pytest `-rA` / `-v`, verbose unittest,
     sympy); skipped tests are left out. Only a bounded head and tail of the output are read."""
+    if not _may_show_tests(text):
+        return {}
     parser = parser_for_repo(repo)  # pytest when the repo is unknown: then verbose unittest is tried too
     parsers = (parse_pytest, parse_unittest) if parser == "pytest" else (PARSERS[parser],)
     bounded = _bounded(text)

@@ -45,6 +45,8 @@ class StepLabel:
 class _Change:
     index: int
     edit: Edit
+    written: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -113,7 +115,7 @@ def _on_change(state: _State, index: int, step: Step) -> None:
     if any(st.same_file(path, bad) for path in edit.files for bad in state.troubled):
         _mark(state, index, RECOVERY, "fixed_failure", f"changes {', '.join(edit.files)} after a failed change")
         state.troubled = [bad for bad in state.troubled if not any(st.same_file(bad, p) for p in edit.files)]
-    state.changes.append(_Change(index, edit))
+    state.changes.append(_Change(index, edit, frozenset(edit.written), frozenset(edit.removed)))
     if all(st.is_scratch(path) for path in edit.files):
         state.scratch += edit.files
     else:
@@ -127,12 +129,9 @@ def _undoes(state: _State, index: int, edit: Edit) -> bool:
         if edit.files and any(c.edit.reset and c.edit.written for c in undone):  # undo of a create: last only
             undone = undone[-1:]
     elif edit.written and edit.removed:
+        written, removed = frozenset(edit.written), frozenset(edit.removed)
         undone = [
-            c
-            for c in state.changes
-            if _shares_file(c.edit, edit)
-            and set(c.edit.written) == set(edit.removed)
-            and set(c.edit.removed) == set(edit.written)
+            c for c in state.changes if c.written == removed and c.removed == written and _shares_file(c.edit, edit)
         ][-1:]
     else:
         return False
@@ -204,7 +203,7 @@ def _files_of(state: _State, index: int) -> list[str]:
 
 
 def _on_read(state: _State, index: int, step: Step) -> None:
-    if st.says_missing(step.observation) and st.flagged(step.observation):
+    if st.flagged(step.observation) and st.says_missing(step.observation):
         _mark(state, index, UNNECESSARY, "read_missing", _first_line(step.observation.text))
         return
     key = (step.action.type.value, st.observation_key(step.observation))

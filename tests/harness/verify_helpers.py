@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -84,7 +84,7 @@ class Outcome:
     """What the scripted sandbox answers for one call."""
 
     statuses: dict[str, str] = field(default_factory=dict)
-    """Test node id -> PASSED/FAILED/...; written to the JUnit report and printed as `-rA` lines."""
+    """Test node id -> PASSED/FAILED/...; sent as the runner's evidence (stream and JUnit) and printed as `-rA`."""
     verdict: str = ""
     output: str = ""
     write_junit: bool = True
@@ -108,18 +108,30 @@ class ScriptedSandbox:
         limits: Limits,
         env: dict[str, str] | None = None,
         ro_paths: Sequence[Path] = (),
+        evidence: bool = False,
     ) -> SandboxResult:
         self.calls.append(command)
         outcome = self.script(command, Path(workdir), len(self.calls))
-        junit = re.search(r"--junitxml=(\S+)", command)
-        if junit and outcome.write_junit and outcome.statuses:
-            Path(junit[1]).write_text(junit_xml(outcome.statuses))
+        report = evidence and "--junitxml=" in command and outcome.write_junit and outcome.statuses
         lines = [f"{status} {name}" for name, status in outcome.statuses.items()]
         text = outcome.output or ("=== short test summary info ===\n" + "\n".join(lines) + "\n=== end ===\n")
         failed = any(status != "PASSED" for status in outcome.statuses.values())
         verdict = outcome.verdict or ("nonzero_exit" if failed else "ok")
         exit_code = None if verdict not in ("ok", "nonzero_exit") else int(verdict == "nonzero_exit")
-        return SandboxResult(exit_code, text, False, 0.01, verdict)
+        stream = evidence_bytes(outcome.statuses, exit_code) if report else b""
+        return SandboxResult(exit_code, text, False, 0.01, verdict, stream)
+
+
+def evidence_bytes(statuses: dict[str, str], exit_code: int | None) -> bytes:
+    """What the runner bootstrap sends for these results: one record per test, the JUnit report, the end."""
+    outcome = {"PASSED": "passed", "SKIPPED": "skipped"}
+    records = []
+    for node, status in statuses.items():
+        phase = "setup" if status == "ERROR" else "call"  # an error is a failing setup, as pytest reports it
+        records.append({"k": "report", "id": node, "w": phase, "o": outcome.get(status, "failed")})
+    records.append({"k": "end", "exit": exit_code, "aborted": "", "tamper": []})
+    lines = [b"\x1e" + json.dumps(record).encode() for record in records]
+    return b"\n".join([*lines[:-1], junit_xml(statuses).encode(), lines[-1]]) + b"\n"
 
 
 def junit_xml(statuses: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path, PurePosixPath
 
 from trajsift import reasons
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 TEST_CONFIG_FILES = frozenset({"conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py"})
+RUNNER_MODULES = frozenset({"pytest", "_pytest", "pluggy", "py", "nose", "iniconfig", "xdist"})
 PYTEST_CONFIG_HOSTS = frozenset({"tox.ini", "setup.cfg", "pyproject.toml"})
 PYTEST_CONFIG_MARKERS = ("[pytest]", "[tool:pytest]", "[tool.pytest", "addopts", "testpaths", "python_files")
 
@@ -203,7 +205,8 @@ def read_tree_file(worktree: Path, path: str, max_bytes: int = 5_000_000) -> byt
 def touches_tests(patch: str, test_patch: str) -> list[str]:
     """Files of the agent's patch that tamper with testing: files the task's test patch also changes, and
     test-runner configuration anywhere (`conftest.py`, `pytest.ini`, `sitecustomize.py`, `usercustomize.py`,
-    `.pth` files; `tox.ini` / `setup.cfg` / `pyproject.toml` when new or when the change touches pytest config)."""
+    `.pth` files; `tox.ini` / `setup.cfg` / `pyproject.toml` when new or when the change touches pytest config),
+    and new top-level modules or packages named like the runner (`pytest`, `pluggy`, ...) or a stdlib module."""
     test_files = patch_paths(test_patch)
     flagged = []
     for diff in parse_patch(patch):
@@ -213,7 +216,18 @@ def touches_tests(patch: str, test_patch: str) -> list[str]:
             flagged.append(diff.path)
         elif name in PYTEST_CONFIG_HOSTS and (diff.is_new or _mentions_pytest_config(diff)):
             flagged.append(diff.path)
+        elif diff.is_new and _shadows_runner(diff.path):
+            flagged.append(diff.path)
     return flagged
+
+
+def _shadows_runner(path: str) -> bool:
+    """A new top-level module or package named like the test runner or a standard-library module."""
+    parts = PurePosixPath(path).parts
+    if len(parts) > 1:  # a package dir; `test/`, `html/` ... are too common to flag
+        return parts[0] in RUNNER_MODULES
+    stem = PurePosixPath(path).stem
+    return path.endswith(".py") and (stem in RUNNER_MODULES or stem in sys.stdlib_module_names)
 
 
 def patch_paths(patch: str) -> set[str]:

@@ -1,7 +1,8 @@
 """Static inspection of a patch's text: everything git would act on is checked before disk is touched.
 
 `inspect_patch` reads every header git would act on (`diff --git`, `---`/`+++`, rename/copy, modes, index,
-binary sizes) and rejects: absolute paths, `..` components, control characters (a CRLF header too), paths
+binary sizes) and rejects: binary patches of compiled code (`.pyc`, `.so`, ...: loaded instead of the source),
+absolute paths, `..` components, control characters (a CRLF header too), paths
 into git metadata (`.git` in any case, NTFS/HFS/homoglyph look-alikes, `git~1`, `.gitmodules`), submodule
 entries (mode 160000), unknown modes (setuid `104755`, ...), oversized patches and binaries, and symlinks
 unless the link is relative, stays inside the tree, and no other file of the patch goes through it.
@@ -22,6 +23,7 @@ from trajsift.patches import HUNK_HEADER
 REGULAR_MODES = frozenset({"100644", "100755", "100664"})
 SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
+COMPILED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll")
 C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 # Letters that render like the ASCII ones of "git" (Cyrillic, Greek, Latin variants): a look-alike `.gіt` is refused.
 CONFUSABLES = str.maketrans({"і": "i", "ı": "i", "ɪ": "i", "ι": "i", "ɡ": "g", "ց": "g", "т": "t", "τ": "t"})
@@ -219,6 +221,8 @@ def _read_header_line(line: str, entry: Entry, limits: PatchLimits) -> None:
             entry.deleted = entry.deleted or line.startswith("deleted file mode ")
     elif line.startswith(("literal ", "delta ")) or line.startswith("GIT binary patch"):
         entry.plain_text = False
+        if entry.new_path.lower().endswith(COMPILED_SUFFIXES):  # loaded instead of (or beside) the source
+            raise Rejected(reasons.PATCH_BINARY_CODE, f"binary patch of compiled code: {entry.new_path!r}")
         size = line.split(" ", 1)[1] if " " in line else ""
         if size.isdigit() and int(size) > limits.max_binary_bytes:
             raise Rejected(reasons.PATCH_BINARY_TOO_LARGE, f"binary of {size} bytes (limit {limits.max_binary_bytes})")

@@ -10,19 +10,19 @@ else by rlimits; disk growth by a host-side watchdog plus RLIMIT_FSIZE; /tmp is 
 from __future__ import annotations
 
 import os
-import select
 import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from trajsift.errors import TrajsiftError
 from trajsift.harness.bwrap import bwrap_argv, read_status, wait_gone
 from trajsift.harness.cgroups import RunCgroups, cgroups_available, sweep_stale_groups
+from trajsift.harness.supervise import Run, drain_evidence, supervise
 from trajsift.harness.watchers import DiskWatch, OutputCapture
 
 VERDICTS = (
@@ -67,6 +67,8 @@ class SandboxResult:
     truncated: bool
     duration_s: float
     verdict: str
+    evidence: bytes = b""
+    """What the command wrote to the evidence pipe (`run(..., evidence=True)`), read by the host as it came."""
 
 
 class Sandbox(Protocol):
@@ -79,22 +81,8 @@ class Sandbox(Protocol):
         limits: Limits,
         env: dict[str, str] | None = None,
         ro_paths: Sequence[Path] = (),
+        evidence: bool = False,
     ) -> SandboxResult: ...
-
-
-@dataclass
-class _Run:
-    """Mutable state of one run."""
-
-    proc: subprocess.Popen[bytes]
-    capture: OutputCapture
-    disk: DiskWatch
-    deadline: float
-    flood_bytes: int
-    killed_for: str = ""
-    groups: RunCgroups | None = None
-    status_fd: int = -1
-    status: dict = field(default_factory=dict)
 
 
 class BubblewrapSandbox:
@@ -149,7 +137,10 @@ class BubblewrapSandbox:
         limits: Limits,
         env: dict[str, str] | None = None,
         ro_paths: Sequence[Path] = (),
+        evidence: bool = False,
     ) -> SandboxResult:
+        """Run `command`; with `evidence`, a pipe is open in it as fd `$TRAJSIFT_EVIDENCE_FD` and what is
+        written there comes back in `SandboxResult.evidence` (at most `MAX_EVIDENCE_BYTES`)."""
         started = time.monotonic()
         workdir = Path(workdir).resolve()
         if not self.bwrap or not workdir.is_dir():
@@ -158,9 +149,9 @@ class BubblewrapSandbox:
         groups = None
         try:
             groups = RunCgroups(limits.memory_mb * MB, limits.pids) if self.use_cgroups else None
-            run = self._start(command, workdir, limits, env, ro_paths, groups)
+            run = self._start(command, workdir, limits, env, ro_paths, groups, evidence)
             try:
-                self._supervise(run)
+                supervise(run)
             finally:
                 self._stop(run)
             return self._result(run, started)
@@ -171,9 +162,11 @@ class BubblewrapSandbox:
             if groups:
                 groups.remove()
 
-    def _start(self, command, workdir, limits, env, ro_paths, groups) -> _Run:
+    def _start(self, command, workdir, limits, env, ro_paths, groups, evidence) -> Run:
         disk = DiskWatch([workdir], limits.disk_mb * MB)
         status_r, status_w = os.pipe()
+        evidence_r, evidence_w = os.pipe() if evidence else (-1, -1)
+        env = {**(env or {}), "TRAJSIFT_EVIDENCE_FD": str(evidence_w)} if evidence else env
         bwrap = bwrap_argv(
             command, workdir, ro_paths, limits.disk_mb * MB, status_w, limits.network, self.drop_privileges
         )
@@ -187,16 +180,19 @@ class BubblewrapSandbox:
                 stderr=subprocess.STDOUT,
                 env={**BASE_ENV, **(env or {})},
                 start_new_session=True,
-                pass_fds=(status_w,),
+                pass_fds=(status_w,) if not evidence else (status_w, evidence_w),
             )
         except OSError:
             os.close(status_r)
+            _close(evidence_r)
             raise
         finally:
             os.close(status_w)
+            _close(evidence_w)
         flood = max(FLOOD_FACTOR * limits.output_bytes, MIN_FLOOD_BYTES)
         deadline = time.monotonic() + limits.wall_s
-        return _Run(proc, OutputCapture(limits.output_bytes), disk, deadline, flood, groups=groups, status_fd=status_r)
+        capture = OutputCapture(limits.output_bytes)
+        return Run(proc, capture, disk, deadline, flood, groups=groups, status_fd=status_r, evidence_fd=evidence_r)
 
     def _rlimits(self, limits: Limits) -> list[str]:
         # One file may not outgrow the disk allowance (plus slack so the watchdog still sees the overrun).
@@ -210,48 +206,7 @@ class BubblewrapSandbox:
             return []
         return [self.setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
 
-    def _supervise(self, run: _Run) -> None:
-        """Pump output until EOF, the deadline, a flood or a disk overrun; then wait for the exit."""
-        fd = run.proc.stdout.fileno()
-        os.set_blocking(fd, False)
-        poller = select.poll()
-        poller.register(fd, select.POLLIN | select.POLLHUP)
-        while not run.killed_for:
-            timeout = self._tick(run)
-            if run.killed_for:
-                return
-            if poller.poll(timeout * 1000) and not self._pump(run, fd):
-                break
-        while not run.killed_for:
-            try:
-                run.proc.wait(timeout=self._tick(run))
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def _tick(self, run: _Run) -> float:
-        """Check deadline and disk; return seconds until the next check is due."""
-        now = time.monotonic()
-        if now >= run.deadline:
-            run.killed_for = "timeout"
-        elif run.disk.due(now) and run.disk.exceeded():
-            run.killed_for = "disk_exceeded"
-        return max(0.0, min(run.deadline, run.disk.next_check) - time.monotonic())
-
-    def _pump(self, run: _Run, fd: int) -> bool:
-        """Read what is there; False at EOF."""
-        try:
-            data = os.read(fd, 1 << 16)
-        except BlockingIOError:
-            return True
-        if not data:
-            return False
-        run.capture.feed(data)
-        if run.capture.total > run.flood_bytes:
-            run.killed_for = "output_exceeded"
-        return True
-
-    def _stop(self, run: _Run) -> None:
+    def _stop(self, run: Run) -> None:
         """Kill the bwrap process group (its PID namespace dies with it), every cgroup member, reap."""
         try:
             os.killpg(run.proc.pid, 9)
@@ -261,18 +216,20 @@ class BubblewrapSandbox:
             run.groups.kill_all()
         run.proc.wait()
         run.proc.stdout.close()
+        drain_evidence(run)
         run.status = read_status(run.status_fd)
         child = run.status.get("child-pid")
         if child:
             wait_gone(child)
 
-    def _result(self, run: _Run, started: float) -> SandboxResult:
+    def _result(self, run: Run, started: float) -> SandboxResult:
         exit_code = None if run.killed_for else run.status.get("exit-code", run.proc.returncode)
         verdict = self._verdict(run, exit_code)
         output = run.capture.text()
-        return SandboxResult(exit_code, output, run.capture.truncated, time.monotonic() - started, verdict)
+        duration = time.monotonic() - started
+        return SandboxResult(exit_code, output, run.capture.truncated, duration, verdict, bytes(run.evidence))
 
-    def _verdict(self, run: _Run, exit_code: int | None) -> str:
+    def _verdict(self, run: Run, exit_code: int | None) -> str:
         if run.groups and run.groups.oom_kills():
             return "memory_exceeded"
         if run.groups and run.groups.pids_hits():
@@ -284,6 +241,11 @@ class BubblewrapSandbox:
         if "exit-code" not in run.status:  # bwrap reports the command's exit; it never got that far
             return "sandbox_error"
         return "ok" if exit_code == 0 else "nonzero_exit"
+
+
+def _close(fd: int) -> None:
+    if fd >= 0:
+        os.close(fd)
 
 
 def default_sandbox() -> Sandbox:

@@ -5,12 +5,14 @@ fingerprint on the host and shared read-only by every run. A task whose recipe i
 (`pip install -e .`) gets, per work tree, a tiny overlay venv in `<worktree>/.trajsift-venv`: its interpreter is
 the shared one, a `.pth` file adds the shared site-packages, and the editable install goes into the overlay only
 (so the shared env stays untouched and each run sees its own patched tree). That install runs in the sandbox
-with no network first (`--no-build-isolation --no-index`; the build tools are added to the shared env); only if
-the tree needs a dependency the env lacks is it run again with network so pip can download it. Other
-`pre_install` / `install` steps run in the sandbox too, with network only when they call pip.
+with no network (`--no-build-isolation --no-index`; the build tools are added to the shared env). Code from the
+patch never runs with the network: steps that need it (those calling pip, other than the editable install) run
+by `prepare_base` on the base tree, before the patch is applied; after it, `prepare` runs the offline steps
+only, and a tree that needs a dependency the env lacks fails its install.
 
-Tests run with `PYTHONHASHSEED` pinned; pytest runs also write a JUnit report (under an unguessable name in the
-work tree) that outranks the text log (`logs.combine(..., structured_expected=True)`).
+Tests run with `PYTHONHASHSEED` pinned, the task's test files restored and bound read-only, bytecode swept
+(`protect`), pytest imported from the environment by the runner bootstrap (`pytest_command`), and the results
+read from the evidence pipe, cross-checked (`integrity`) before a pass counts.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import secrets
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
 
 from trajsift.harness.environments import Environment, EnvSpec
-from trajsift.harness.logs import combine, parse_junit, parse_log, pytest_args_for_report
-from trajsift.harness.patching import read_tree_file
+from trajsift.harness.integrity import RunEvidence, judge_evidence, split_evidence
+from trajsift.harness.logs import combine, parse_junit, parse_log
+from trajsift.harness.protect import ProtectedFiles
+from trajsift.harness.pytest_command import BOOT, is_pytest, runner_command, runner_config, split_pytest
 from trajsift.harness.sandbox import BASE_ENV, Limits, Sandbox, SandboxResult
 from trajsift.harness.swebench_specs import directives_for, project_name
 from trajsift.patches import parse_patch
@@ -37,10 +40,7 @@ OVERLAY = ".trajsift-venv"
 HASH_SEED = "0"
 EDITABLE_INSTALL = re.compile(r"^\s*(?:python3?\s+-m\s+)?pip\s+install\s+(?:-e|--editable)\s+\.\s*$")
 OFFLINE_EDITABLE = "python -m pip install --no-build-isolation --no-index --disable-pip-version-check -q -e ."
-ONLINE_EDITABLE = "python -m pip install --no-build-isolation --disable-pip-version-check -q -e ."
-MISSING_DEPENDENCY = re.compile(r"No matching distribution found|Could not find a version that satisfies")
 BUILD_TOOLS = {"setuptools": "setuptools<70", "wheel": "wheel", "setuptools-scm": "setuptools_scm<8"}
-MAX_JUNIT_BYTES = 50_000_000
 REGISTRY_ENV = (
     "PIP_INDEX_URL",
     "PIP_CERT",
@@ -95,6 +95,10 @@ class TestRun:
     status: dict[str, str]
     command: str
     junit_used: bool
+    integrity: list[str] = field(default_factory=list)
+    """Why the run's evidence is not trusted (empty when it is)."""
+    forged: bool = False
+    swept: list[str] = field(default_factory=list)
 
 
 class TaskRunner:
@@ -121,24 +125,35 @@ class TaskRunner:
         return {**self.spec.env, "PATH": path, "VIRTUAL_ENV": venv, "PYTHONHASHSEED": HASH_SEED}
 
     def ro_paths(self, worktree: Path) -> list[Path]:
-        """The env and its interpreter, plus the object stores the work tree's clone borrows (so that git,
-        e.g. setuptools_scm's `git describe` during an install, works inside the sandbox)."""
-        return [*self.environment.ro_paths, *borrowed_objects(worktree)]
+        """The env and its interpreter."""
+        return list(self.environment.ro_paths)
 
-    def prepare(self, worktree: Path) -> tuple[str, SandboxResult] | None:
-        """Create the overlay and run the install steps; (failing command, its result) or None when all ran."""
+    def prepare_base(self, worktree: Path) -> tuple[str, SandboxResult] | None:
+        """On the base tree (no patch yet): the overlay, and every step up to the last that needs the network."""
         if not self.uses_overlay:
             return None
+        self._make_overlay(worktree)
+        last = max((index for index, (_, network) in enumerate(self.steps) if network), default=-1)
+        return self._run_steps(worktree, self.steps[: last + 1])
+
+    def prepare(self, worktree: Path) -> tuple[str, SandboxResult] | None:
+        """After the patch: the steps that need no network; (failing command, its result) or None."""
+        if not self.uses_overlay:
+            return None
+        if not (worktree / OVERLAY).exists():
+            self._make_overlay(worktree)
+        return self._run_steps(worktree, [step for step in self.steps if not step[1]])
+
+    def _make_overlay(self, worktree: Path) -> None:
         make_overlay(self.environment, worktree / OVERLAY)
         exclude = worktree / ".git" / "info" / "exclude"
         exclude.parent.mkdir(exist_ok=True)
         with open(exclude, "a") as handle:
-            handle.write(f"/{OVERLAY}/\n/.trajsift-junit-*.xml\n")
-        for command, network in self.steps:
+            handle.write(f"/{OVERLAY}/\n")
+
+    def _run_steps(self, worktree: Path, steps: list[tuple[str, bool]]) -> tuple[str, SandboxResult] | None:
+        for command, network in steps:
             result = self._install_step(worktree, command, network)
-            if result.verdict != "ok" and command == OFFLINE_EDITABLE and MISSING_DEPENDENCY.search(result.output):
-                command = ONLINE_EDITABLE  # the tree needs a dependency the env lacks: let pip download it
-                result = self._install_step(worktree, command, True)
             if result.verdict != "ok":
                 return command, result
         return None
@@ -148,31 +163,37 @@ class TaskRunner:
         env = {**self.env_vars(worktree), **(registry_env() if network else {})}
         return self.sandbox.run(command, worktree, limits, env=env, ro_paths=self.ro_paths(worktree))
 
-    def run_tests(self, worktree: Path, task: Task, parser: str) -> TestRun:
-        command = test_command(task)
-        junit = None
-        if parser == "pytest" and "pytest" in command:
-            junit = worktree / f".trajsift-junit-{secrets.token_hex(8)}.xml"
-            command += " " + " ".join(shlex.quote(arg) for arg in pytest_args_for_report(str(junit)))
-        result = self.sandbox.run(
-            command, worktree, self.limits, env=self.env_vars(worktree), ro_paths=self.ro_paths(worktree)
-        )
-        structured = None
-        if junit is not None:
-            data = read_tree_file(worktree, junit.name, MAX_JUNIT_BYTES)
-            structured = parse_junit(data.decode("utf-8", "replace")) if data else None
-            junit.unlink(missing_ok=True)
-        status = combine(structured, parse_log(result.output, parser), structured_expected=junit is not None)
-        return TestRun(result, status, command, junit is not None)
+    def run_tests(self, worktree: Path, task: Task, parser: str, protected: ProtectedFiles | None = None) -> TestRun:
+        """One test run: protected files restored and bound read-only, bytecode swept, results from the pipe."""
+        protected = protected or ProtectedFiles(worktree)
+        protected.skip_dirs = frozenset({*protected.skip_dirs, OVERLAY})
+        swept = protected.sweep()
+        bound = protected.restore()
+        original = test_command(task)
+        if parser != "pytest" or not is_pytest(original):
+            result = self._sandbox_run(original, worktree, bound, {})
+            return TestRun(result, parse_log(result.output, parser), original, False, swept=swept)
+        command = runner_command(original, self.environment.python, self.spec.python)
+        conftests = [worktree / path for path in protected.contents if path.endswith("conftest.py")]
+        config = runner_config(original, self._sites(self.environment.path), self._overlay_sites(worktree), conftests)
+        result = self._sandbox_run(command, worktree, bound, {"TRAJSIFT_RUNNER": config})
+        judged = judge_evidence(result.evidence, result.exit_code)
+        if split_pytest(original) is None:  # no recorder in the run: the JUnit report alone
+            judged = RunEvidence(parse_junit(split_evidence(result.evidence)[1]))
+        status = combine(judged.statuses, parse_log(result.output, parser), structured_expected=True)
+        return TestRun(result, status, command, True, judged.problems, judged.forged, swept)
 
+    def _sandbox_run(self, command: str, worktree: Path, bound: list[Path], extra: dict) -> SandboxResult:
+        env = {**self.env_vars(worktree), "PYTHONDONTWRITEBYTECODE": "1", **extra}
+        ro_paths = [*self.ro_paths(worktree), BOOT, *bound]
+        return self.sandbox.run(command, worktree, self.limits, env=env, ro_paths=ro_paths, evidence=True)
 
-def borrowed_objects(worktree: Path) -> list[Path]:
-    """Object directories listed in the clone's `objects/info/alternates` (absolute, existing ones only)."""
-    alternates = worktree / ".git" / "objects" / "info" / "alternates"
-    if alternates.is_symlink() or not alternates.is_file():
-        return []
-    paths = [Path(line.strip()) for line in alternates.read_text(errors="replace").splitlines() if line.strip()]
-    return [path for path in paths if path.is_absolute() and path.is_dir()]
+    def _overlay_sites(self, worktree: Path) -> list[Path]:
+        return self._sites(worktree / OVERLAY) if self.uses_overlay else []
+
+    @staticmethod
+    def _sites(venv: Path) -> list[Path]:
+        return sorted(venv.glob("lib/python*/site-packages"))
 
 
 def make_overlay(environment: Environment, overlay: Path) -> None:

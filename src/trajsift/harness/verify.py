@@ -21,7 +21,6 @@ Decisions:
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from trajsift.harness.environments import EnvironmentUnavailable, build_environm
 from trajsift.harness.grading import FULL, NO_FAIL_TO_PASS, PARTIAL, Grade, grade
 from trajsift.harness.logs import parser_for_repo
 from trajsift.harness.patching import apply_patch, inspect_patch, patch_paths, touches_tests
+from trajsift.harness.protect import ROOT_CONFIGS, ProtectedFiles, revert_to_base
 from trajsift.harness.reference import ReferenceMetrics, compare_to_reference, confidence_adjustment
 from trajsift.harness.sandbox import Limits, Sandbox, SandboxUnavailable, default_sandbox
 from trajsift.harness.static import analyze_patch
@@ -48,7 +48,7 @@ from trajsift.harness.verdict import (
     partially_correct,
     unknown,
 )
-from trajsift.harness.worktree import WorktreeError, prepare_worktree, remove_worktree, resolve_source, run_git
+from trajsift.harness.worktree import WorktreeError, prepare_worktree, remove_worktree, resolve_source
 from trajsift.tasks import Task
 
 TEST_LIMITS = Limits(wall_s=1800, memory_mb=8192, pids=4096, disk_mb=4096)
@@ -171,6 +171,12 @@ class Verifier:
         return TaskRunner(sandbox, environment, spec, self.options.limits, self.options.install_limits)
 
     def _in_worktree(self, task: Task, patch: str, runner: TaskRunner, worktree: Path, retry: bool) -> Verdict:
+        failed = runner.prepare_base(worktree)  # steps that need the network: before any patch code is present
+        if failed is not None:
+            command, result = failed
+            evidence = {"command": command, "sandbox_verdict": result.verdict, "log_tail": result.output[-2000:]}
+            return unknown(reasons.INSTALL_FAILED, evidence=evidence)
+        helpers = set(ProtectedFiles.capture(worktree, task.test_patch).contents) - set(ROOT_CONFIGS)
         applied = apply_patch(worktree, patch)
         if not applied.ok:
             return incorrect(applied.reason, {"detail": applied.detail}, confidence=1.0)
@@ -179,7 +185,7 @@ class Verifier:
         tampered = [path for path in touches_tests(patch, task.test_patch) if path not in test_files]
         if tampered:
             return incorrect(reasons.TEST_TAMPERING, {"tampered_files": tampered}, confidence=1.0, **extras)
-        reverted = _revert(worktree, sorted(patch_paths(patch) & test_files))
+        reverted = revert_to_base(worktree, sorted(patch_paths(patch) & (test_files | helpers)))
         if task.test_patch:
             applied = apply_patch(worktree, task.test_patch)
             if not applied.ok:
@@ -189,20 +195,26 @@ class Verifier:
             command, result = failed
             evidence = {"command": command, "sandbox_verdict": result.verdict, "log_tail": result.output[-2000:]}
             return self._blame(task, patch, reasons.INSTALL_FAILED, reasons.INSTALL_BROKEN_BY_PATCH, evidence, extras)
-        verdict = self._test(task, patch, runner, worktree, retry, extras)
+        protected = ProtectedFiles.capture(worktree, task.test_patch)
+        verdict = self._test(task, patch, runner, worktree, retry, extras, protected)
         return verdict.with_(evidence={**verdict.evidence, "reverted_test_files": reverted}) if reverted else verdict
 
-    def _test(self, task: Task, patch: str, runner: TaskRunner, worktree: Path, retry: bool, extras: dict) -> Verdict:
+    def _test(
+        self, task: Task, patch: str, runner: TaskRunner, worktree: Path, retry: bool, extras: dict, protected
+    ) -> Verdict:
         parser = str(task.metadata.get("log_parser") or parser_for_repo(task.repo))
-        runs = [runner.run_tests(worktree, task, parser)]
+        runs = [runner.run_tests(worktree, task, parser, protected)]
         graded = grade(runs[0].status, task.fail_to_pass, task.pass_to_pass)
         if graded.resolution != FULL and retry and runs[0].result.verdict != "sandbox_error":
-            runs.append(runner.run_tests(worktree, task, parser))
+            runs.append(runner.run_tests(worktree, task, parser, protected))
             graded = grade(_best_of(runs), task.fail_to_pass, task.pass_to_pass)
         last = runs[-1].result
         evidence = _run_evidence(runs, graded)
         if last.verdict == "sandbox_error":
             return unknown(reasons.SANDBOX_ERROR, last.output[-500:], **extras)
+        forged = [problem for run in runs if run.forged for problem in run.integrity]
+        if forged:  # the run ended normally but its evidence contradicts itself: the grader was shaped
+            return incorrect(reasons.TEST_TAMPERING, {**evidence, "integrity": forged[:10]}, confidence=1.0, **extras)
         if graded.reason == NO_FAIL_TO_PASS:
             return unknown(reasons.NO_FAIL_TO_PASS, "the task lists no FAIL_TO_PASS tests", **extras)
         limited = all(run.result.verdict in RESOURCE_VERDICTS for run in runs)
@@ -241,18 +253,6 @@ def _graded_verdict(graded: Grade, evidence: dict, extras: dict) -> Verdict:
     return incorrect(
         reasons.TESTS_FAIL, evidence, 0.8 if flaky else 0.95, f2p_passed=passed, f2p_failed=failed, **counts
     )
-
-
-def _revert(worktree: Path, paths: list[str]) -> list[str]:
-    """Put the base version of `paths` back (delete those the base lacks), without following links."""
-    for path in paths:
-        if run_git(["cat-file", "-e", f"HEAD:{path}"], cwd=worktree).returncode == 0:
-            done = run_git(["checkout", "-q", "HEAD", "--", path], cwd=worktree)
-            if done.returncode != 0:
-                raise WorktreeError(f"cannot revert {path}: {done.stderr.strip()[-300:]}")
-        elif os.path.lexists(worktree / path):
-            os.unlink(worktree / path)
-    return paths
 
 
 def _best_of(runs: list[TestRun]) -> dict[str, str]:

@@ -5,10 +5,10 @@ A task's `repo` is a local git repository (a relative path resolves against the 
 safely, under `cache_dir/mirrors`; one without `.git` is snapshotted into a single commit) or `owner/name`
 (a SWE-bench repository: a local clone given in `local_repos`, else GitHub, which needs the network).
 
-Each `prepare_worktree` call makes `git clone --shared --no-checkout` of the source into a new temp dir under
-`cache_dir/worktrees` and checks out the base commit detached. The clone's `.git` is a real directory inside
-the work tree (objects borrowed through `alternates`), so a sandbox that may write only the work dir can still
-run git there, and `remove_worktree` is a plain delete: no `git worktree prune` bookkeeping is needed.
+Each `prepare_worktree` call makes a new repository in a new temp dir under `cache_dir/worktrees` that holds the
+base commit alone (a depth-1 fetch of that commit: no later commits, tags, branches, remote or reflog), and
+checks it out detached: a replayed patch or a test cannot read the fix from the repository's future. Its `.git`
+is a real directory inside the work tree, so git works in the sandbox, and `remove_worktree` is a plain delete.
 Every git call runs without system/global config, with hooks, fsmonitor and external helpers disabled.
 """
 
@@ -308,14 +308,27 @@ def prepare_worktree(
 
 
 def _clone_at(repository: Path, workdir: Path, commit: str) -> None:
-    done = run_git(["clone", "-q", "--shared", "--no-checkout", "--template=", "--", str(repository), str(workdir)])
-    if done.returncode != 0:
-        raise WorktreeError(f"cannot clone {repository}: {done.stderr.strip()[-300:]}")
-    if not _has_commit(workdir, commit):
+    """A new repository in `workdir` holding the base commit alone: a depth-1 fetch of that one commit (no
+    tags, branches, remote, reflog or later objects), so nothing run there can read the fix from the future."""
+    resolved = run_git(["rev-parse", "--verify", "-q", f"{commit or 'HEAD'}^{{commit}}"], cwd=repository)
+    sha = resolved.stdout.strip()
+    if resolved.returncode != 0 or not sha:
         raise WorktreeError(f"commit {commit or 'HEAD'!r} not found in {repository}")
-    _git_checked(["checkout", "-q", "--detach", commit or "HEAD"], cwd=workdir)
-    for key, value in (("core.hooksPath", os.devnull), ("user.name", "trajsift"), ("user.email", "trajsift@localhost")):
+    _git_checked(["init", "-q", "--template=", str(workdir)])
+    upload = "git -c uploadpack.allowAnySHA1InWant=true upload-pack"
+    source = Path(repository).resolve().as_uri()
+    fetch = ["fetch", "-q", "--depth=1", "--no-tags", "--no-write-fetch-head", f"--upload-pack={upload}", source, sha]
+    _git_checked(fetch, cwd=workdir, timeout=CLONE_TIMEOUT_S)
+    _git_checked(["-c", "core.logAllRefUpdates=false", "checkout", "-q", "--detach", sha], cwd=workdir)
+    settings = (
+        ("core.hooksPath", os.devnull),
+        ("core.logAllRefUpdates", "false"),
+        ("user.name", "trajsift"),
+        ("user.email", "trajsift@localhost"),
+    )
+    for key, value in settings:
         _git_checked(["config", key, value], cwd=workdir)
+    shutil.rmtree(workdir / ".git" / "logs", ignore_errors=True)
 
 
 def remove_worktree(path: Path) -> None:

@@ -1,0 +1,98 @@
+"""What the test run reported through the evidence pipe, and whether it can be trusted.
+
+The runner bootstrap (`runner_boot`) writes one record per test report, then an end record with pytest's exit
+status and what it found tampered with; pytest's own JUnit report goes to the same pipe. Nothing of this is a
+file in the work tree. Before a pass counts, the host cross-checks: one end record, last; no tampering found;
+the sandbox's exit code equal to the end record's; the exit status consistent with the reported outcomes; the
+JUnit report agreeing with the stream on every test. Any discrepancy with a normal process end is `forged`
+(the grader does not trust a single pass from that run); a crash (no end record, non-zero exit) only loses
+the passes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from trajsift.harness.junit import junit_key, parse_junit
+from trajsift.harness.statuses import ERROR, FAILED, PASSED, SKIPPED, record
+
+RECORD = b"\x1e"
+_FAILING_EXITS = frozenset({1, 2})  # tests failed / collection errors (interrupted)
+_CLEAN_EXITS = frozenset({0, 5})  # all passed / nothing collected
+
+
+@dataclass
+class RunEvidence:
+    statuses: dict[str, str] | None
+    """Node id -> status from the stream, or None when the stream cannot be trusted."""
+    problems: list[str] = field(default_factory=list)
+    forged: bool = False
+    """True when the problems show the process ended normally with inconsistent evidence."""
+
+
+def split_evidence(data: bytes) -> tuple[list[dict], str]:
+    """Recorder records and the JUnit XML text, from the evidence pipe's bytes."""
+    records, xml = [], []
+    for line in data.split(b"\n"):
+        if line.startswith(RECORD):
+            try:
+                item = json.loads(line[1:])
+            except ValueError:
+                item = {"k": "garbled"}
+            records.append(item if isinstance(item, dict) else {"k": "garbled"})
+        else:
+            xml.append(line)
+    return records, b"\n".join(xml).decode("utf-8", "replace")
+
+
+def stream_statuses(records: list[dict]) -> dict[str, str]:
+    """Node id -> status from the per-phase reports (worst wins), as pytest's own summary counts them."""
+    statuses: dict[str, str] = {}
+    for item in records:
+        name, outcome = str(item.get("id", "")), item.get("o")
+        if item.get("k") == "collect":
+            record(statuses, name, SKIPPED if outcome == "skipped" else ERROR)
+        elif item.get("k") == "report" and item.get("w") == "call":
+            record(statuses, name, {"passed": PASSED, "skipped": SKIPPED}.get(outcome, FAILED))
+        elif item.get("k") == "report":
+            record(statuses, name, {"passed": PASSED, "skipped": SKIPPED}.get(outcome, ERROR))
+    return statuses
+
+
+def judge_evidence(data: bytes, exit_code: int | None) -> RunEvidence:
+    """Parse the pipe's bytes and cross-check them with the sandbox's exit code."""
+    records, xml = split_evidence(data)
+    ends = [item for item in records if item.get("k") == "end"]
+    if not ends:
+        problem = "the runner never reached its end record"
+        return RunEvidence(None, [problem], forged=exit_code == 0)
+    end, statuses = ends[-1], stream_statuses(records)
+    problems = [f"tampering: {entry}" for entry in end.get("tamper") or []][:20]
+    if len(ends) > 1 or records[-1] is not end or any(item.get("k") == "garbled" for item in records):
+        problems.append("extra or garbled records in the evidence stream")
+    if end.get("exit") != exit_code:
+        problems.append(f"exit code {exit_code} but the runner ended with {end.get('exit')}")
+    problems += _outcome_problems(statuses, end.get("exit"))
+    problems += _junit_problems(statuses, xml)
+    if end.get("aborted"):
+        return RunEvidence(None, [f"pytest aborted ({end['aborted']})", *problems], forged=bool(problems))
+    return RunEvidence(None if problems else statuses, problems, forged=bool(problems))
+
+
+def _outcome_problems(statuses: dict[str, str], exit_status: object) -> list[str]:
+    failing = any(status in (FAILED, ERROR) for status in statuses.values())
+    expected = _FAILING_EXITS if failing else _CLEAN_EXITS
+    return [] if exit_status in expected else [f"exit status {exit_status} contradicts the reported outcomes"]
+
+
+def _junit_problems(statuses: dict[str, str], xml: str) -> list[str]:
+    junit = parse_junit(xml)
+    if junit is None:
+        return ["no JUnit report"] if statuses else []
+    by_key = {junit_key(name): status for name, status in statuses.items()}
+    reported = {junit_key(name): status for name, status in junit.items()}
+    disagree = sorted(
+        f"{key[0]}::{key[1]}" for key in set(by_key) | set(reported) if by_key.get(key) != reported.get(key)
+    )
+    return [f"JUnit and stream disagree on {len(disagree)} tests, e.g. {disagree[0]}"] if disagree else []

@@ -1,0 +1,149 @@
+"""The test-runner bootstrap, run by the task's interpreter inside the sandbox (`python -I -S -B runner_boot.py`).
+
+It never imports trajsift and keeps to old syntax: the task's Python may be as old as 3.6. In order:
+1. site-packages of the task's shared environment only, then pytest, pluggy and the stdlib modules a test
+   runner leans on are imported: a `pytest.py`, `_pytest/` or `unittest.py` in the patched tree can no longer
+   be what runs. Entry-point plugins are off (`PYTEST_DISABLE_PLUGIN_AUTOLOAD`); the environment's own
+   plugins are loaded by name (`-p`), so a plugin registered by the patch's install is never loaded.
+2. Every function and method of pytest, pluggy, unittest, `sys.exit`, `os._exit`, ... is fingerprinted.
+3. The overlay site dir (the editable install) and the work tree are put on `sys.path`; pytest runs with a
+   recorder plugin that streams each test report to the evidence pipe (an fd the host opened; the host reads
+   it, so nothing here is a file the tested code could rewrite later).
+4. After the session: fingerprints compared, plugins registered by anything but the task's conftest files
+   listed, and an end record with the exit status written; then `os._exit`, so no atexit handler of the
+   tested code runs. The host cross-checks the stream, the JUnit report and the exit code (`integrity`).
+"""
+
+import json
+import os
+import sys
+
+PRELOAD = ("pytest", "_pytest", "pluggy", "unittest", "unittest.mock", "doctest", "atexit", "faulthandler")
+WATCHED_PREFIXES = ("_pytest", "pytest", "pluggy", "unittest", "py", "iniconfig", "json", "builtins", "os", "__main__")
+RECORD = b"\x1e"  # starts every recorder line; cannot occur in the XML written on the same pipe
+
+
+def emitter(fd):
+    """Write one record to the evidence fd, through functions captured before any tested code runs."""
+    write, dumps = os.write, json.dumps
+
+    def emit(record):
+        write(fd, RECORD + dumps(record, sort_keys=True).encode() + b"\n")
+
+    return emit
+
+
+def _watched_modules():
+    return [
+        (name, module)
+        for name, module in sorted(sys.modules.items())
+        if module is not None and name.split(".")[0] in WATCHED_PREFIXES
+    ]
+
+
+def fingerprint():
+    """name -> id of every function/method of the runner's modules and classes, plus process-exit calls."""
+    seen = {"sys.exit": id(sys.exit), "os._exit": id(os._exit), "os.write": id(os.write)}
+    for name, module in _watched_modules():
+        for attr, value in list(vars(module).items()):
+            if isinstance(value, type) and getattr(value, "__module__", "") == name:
+                for key, member in list(vars(value).items()):
+                    if callable(member) or isinstance(member, (property, classmethod, staticmethod)):
+                        seen[name + "." + attr + "." + key] = id(member)
+            elif callable(value) and not attr.startswith("__"):
+                seen[name + "." + attr] = id(value)
+    return seen
+
+
+def changed(before):
+    after = fingerprint()
+    return sorted(name for name, ident in before.items() if after.get(name) != ident)
+
+
+class Recorder:
+    """Streams reports and checks the plugin registry; registered before any conftest or test module loads."""
+
+    def __init__(self, emit, allowed_conftests):
+        self.emit, self.allowed = emit, set(allowed_conftests)
+        self.plugins_before = None
+        self.foreign = []
+
+    def pytest_collection(self, session):
+        self.plugins_before = set(id(p) for p in session.config.pluginmanager.get_plugins())
+
+    def pytest_collectreport(self, report):
+        if report.failed or report.skipped:
+            self.emit({"k": "collect", "id": report.nodeid, "o": report.outcome})
+
+    def pytest_runtest_logreport(self, report):
+        record = {"k": "report", "id": report.nodeid, "w": report.when, "o": report.outcome}
+        if hasattr(report, "wasxfail"):
+            record["xfail"] = True
+        self.emit(record)
+
+    def pytest_sessionfinish(self, session):
+        for plugin in session.config.pluginmanager.get_plugins():
+            if self.plugins_before is not None and id(plugin) not in self.plugins_before:
+                if not self._allowed(plugin):
+                    self.foreign.append(repr(plugin)[:200])
+
+    def _allowed(self, plugin):
+        path = os.path.realpath(getattr(plugin, "__file__", "") or "")
+        if path in self.allowed:
+            return True
+        module = type(plugin).__module__ if not hasattr(plugin, "__file__") else plugin.__name__
+        return module.split(".")[0] in WATCHED_PREFIXES
+
+
+def _env_plugins(sites):
+    """`-p module` for each pytest11 entry point of the shared environment's own distributions."""
+    try:
+        from importlib import metadata
+    except ImportError:
+        return []
+    names = []
+    for dist in metadata.distributions(path=list(sites)):
+        for entry in dist.entry_points:
+            if entry.group == "pytest11":
+                names += ["-p", entry.value.split(":")[0]]
+    return names
+
+
+def main():
+    config = json.loads(os.environ.pop("TRAJSIFT_RUNNER"))
+    emit, hard_exit, check = emitter(int(os.environ.pop("TRAJSIFT_EVIDENCE_FD"))), os._exit, changed
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    sys.dont_write_bytecode = True
+    import site
+
+    for path in config["env_sites"]:
+        site.addsitedir(path)
+    for name in PRELOAD:
+        __import__(name)
+    import pytest
+
+    before = fingerprint()
+    for path in config["overlay_sites"]:
+        site.addsitedir(path)
+    if config["cwd_on_path"]:
+        sys.path.insert(0, os.getcwd())
+    recorder = Recorder(emit, [os.path.realpath(p) for p in config["conftests"]])
+    args = _env_plugins(config["env_sites"]) + sys.argv[1:]
+    status, aborted = 3, ""
+    try:
+        status = int(pytest.main(args, plugins=[recorder]))
+    except BaseException as exc:  # noqa: BLE001 - SystemExit or anything else out of pytest: not a normal end
+        aborted = type(exc).__name__
+    tamper = ["changed: " + name for name in check(before)] + ["plugin: " + p for p in recorder.foreign]
+    emit({"k": "end", "exit": status, "aborted": aborted, "tamper": tamper})
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed or replaced stream must not stop the exit
+            pass
+    hard_exit(status if not aborted else 3)
+
+
+if __name__ == "__main__":
+    main()

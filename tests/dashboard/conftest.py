@@ -23,14 +23,14 @@ def client_for(tmp_path):
 
     from trajsift.dashboard.routes import create_router
     from trajsift.review.app import create_app
-    from trajsift.review.auth import SESSION_COOKIE
+    from trajsift.review.auth import session_cookie
 
     def build(*run_dirs, login=True):
         app = create_app(list(run_dirs), f"sqlite:///{tmp_path / 'review.db'}", extra_routers=[create_router(run_dirs)])
         client = TestClient(app)
         if login:
             user = app.state.store.add_user("dana", "a long enough password")
-            client.cookies.set(SESSION_COOKIE, app.state.store.open_session(user, 3600))
+            client.cookies.set(*session_cookie(app, user))
         return client
 
     return build

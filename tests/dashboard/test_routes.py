@@ -118,11 +118,11 @@ def test_module_router_shows_the_apps_own_runs(tmp_path, drifting_run):
 
     from trajsift.dashboard.routes import router
     from trajsift.review.app import create_app
-    from trajsift.review.auth import SESSION_COOKIE
+    from trajsift.review.auth import session_cookie
 
     app = create_app([drifting_run], f"sqlite:///{tmp_path / 'r.db'}", extra_routers=[router])
     client = TestClient(app)
-    client.cookies.set(SESSION_COOKIE, app.state.store.open_session(app.state.store.add_user("eve", "pw " * 5), 60))
+    client.cookies.set(*session_cookie(app, app.state.store.add_user("eve", "pw " * 5)))
     assert orjson.loads(client.get("/api/dashboard/runs").content)["runs"][0]["total"] == 1200
 
 

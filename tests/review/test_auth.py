@@ -7,6 +7,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from trajsift.review.auth import cookie_names
+
 from .helpers import PASSWORD, login, login_token
 
 PAGES = ["/", "/queue", "/balance", "/agreement", "/item/1", "/trajectory?id=x"]
@@ -63,7 +65,7 @@ def test_bad_password_and_unknown_user(client):
         )
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login?error=")
-        assert "trajsift_session" not in response.cookies
+        assert cookie_names(client.app.state.settings)[0] not in response.cookies
     assert client.get("/queue", follow_redirects=False).status_code == 303
 
 
@@ -85,19 +87,20 @@ def test_csrf_missing_or_wrong_is_403(client):
 
 def test_session_fixation_and_logout(make_app):
     app = make_app()
+    name = cookie_names(app.state.settings)[0]
     client = TestClient(app)
-    client.cookies.set("trajsift_session", "attacker-chosen-token", domain="testserver.local")
+    client.cookies.set(name, "attacker-chosen-token", domain="testserver.local")
     csrf = login(client, "alice")
-    token = client.cookies.get("trajsift_session")
+    token = client.cookies.get(name)
     assert token and token != "attacker-chosen-token"
     other = TestClient(app)
-    other.cookies.set("trajsift_session", "attacker-chosen-token")
+    other.cookies.set(name, "attacker-chosen-token")
     assert other.get("/queue", follow_redirects=False).status_code == 303
     second = login(TestClient(app), "alice")
     assert second != csrf  # every login is a new session with its own CSRF token
     assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
     stale = TestClient(app)
-    stale.cookies.set("trajsift_session", token)
+    stale.cookies.set(name, token)
     assert stale.get("/queue", follow_redirects=False).status_code == 303
 
 

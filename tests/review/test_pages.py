@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from urllib.parse import quote, urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "link", "body", "header", "nav", "a", "form", "input", "span", "button", "main",
     "section", "h1", "h2", "p", "b", "table", "thead", "tbody", "tr", "th", "td", "ol", "li", "div", "pre",
     "details", "summary", "aside", "fieldset", "legend", "label", "textarea", "ul", "code", "svg", "rect", "script",
+    "select", "option",
 }  # fmt: skip
 
 
@@ -27,7 +29,7 @@ class Audit(HTMLParser):
         for name, value in attrs:
             if name.startswith("on") or name in ("style", "srcdoc", "formaction"):
                 self.problems.append(f"attribute {name} on <{tag}>")
-            if name in ("href", "src", "action") and value and not value.startswith("/"):
+            if name in ("href", "src", "action") and value and not value.startswith(("/", "#")):
                 self.problems.append(f"{name}={value!r} on <{tag}>")
         if tag == "script" and dict(attrs).get("src") != "/static/review/review.js":
             self.problems.append(f"script {attrs}")
@@ -52,6 +54,15 @@ def client(make_app):
     return client
 
 
+def compare_url(client, first: int, second: int) -> str:
+    """The side-by-side page of two items' trajectories."""
+    from trajsift.review.db import ReviewItem
+
+    with client.app.state.sessions() as db:
+        a, b = db.get(ReviewItem, first), db.get(ReviewItem, second)
+    return "/compare?" + urlencode({"ra": a.run_key, "ta": a.trajectory_id, "rb": b.run_key, "tb": b.trajectory_id})
+
+
 def item_ids(client) -> list[int]:
     from sqlalchemy import select
 
@@ -67,17 +78,19 @@ def test_every_page_escapes_the_xss_corpus(client):
     assert len(ids) >= 40
     client.put(
         f"/api/items/{ids[0]}/labels",
-        json={"step": -1, "decision": "flag", "tags": [XSS[0]], "comment": XSS[1], "version": 0},
+        json={"step": -1, "decision": "flag", "tags": ["looping"], "comment": XSS[1], "version": 0},
     )
     client.put(
         f"/api/items/{ids[0]}/labels",
         json={"step": 2, "decision": "reject", "tags": [], "comment": XSS[2], "version": 0},
     )
     pages = ["/queue", "/balance", "/agreement", "/login", "/queue?page=1"] + [f"/item/{i}" for i in ids]
+    pages += [f"/queue?q={quote(p)}&text={quote(p)}&category={quote(p)}&sort=score&dir=desc" for p in XSS[:8]]
+    pages += [compare_url(client, ids[0], ids[1]), "/queue?status=left", f"/error?{quote(XSS[0])}"]
     seen_payload_text = 0
     for path in pages:
         response = client.get(path)
-        assert response.status_code == 200, path
+        assert response.status_code == (404 if path.startswith("/error") else 200), path
         assert response.headers["content-type"].startswith("text/html")
         assert audit(response.text) == [], path
         seen_payload_text += response.text.count("&lt;script&gt;alert(1)&lt;/script&gt;")

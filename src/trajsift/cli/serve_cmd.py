@@ -7,6 +7,7 @@ other commands stay light (they live in the optional `serve` extra).
 from __future__ import annotations
 
 import getpass
+import hashlib
 from pathlib import Path
 
 import typer
@@ -29,22 +30,38 @@ def _require_extra(console: Console) -> None:
 
 
 def _check_run_dirs(run_dirs: list[Path], console: Console) -> None:
+    """A run folder, a folder of runs, or a folder a run will write to later; never a file."""
     for run_dir in run_dirs:
-        markers = ("stats.json", "review.parquet", "progress.json")  # progress.json: a run still in progress
-        if not any((run_dir / marker).is_file() for marker in markers):
-            console.print(f"[red]error:[/] {run_dir} is not a run directory (no stats.json / review.parquet)")
+        if run_dir.exists() and not run_dir.is_dir():
+            console.print(f"[red]error:[/] {run_dir} is a file, not a run folder or a folder of runs")
             raise typer.Exit(2)
+        run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def allowed_hosts(host: str, port: int, extra: list[str]) -> tuple[str, ...]:
+    """The Host header values to answer: the bound address (loopback names for a loopback bind) and `extra`."""
+    names = {host}
+    if host in ("127.0.0.1", "localhost", "::1"):
+        names |= {"127.0.0.1", "localhost", "[::1]"}
+    return tuple(sorted({f"{name}:{port}" for name in names} | set(extra)))
 
 
 def serve(
-    run_dirs: list[Path] = typer.Argument(..., help="Run directories written by `trajsift run`."),
+    run_dirs: list[Path] = typer.Argument(
+        ..., help="Run folders written by `trajsift run`, folders of runs, or folders a run will write to: watched."
+    ),
     db: str | None = typer.Option(None, "--db", help="Database URL (default: sqlite in the first RUN_DIR)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8765, "--port", help="TCP port."),
     kept_share: float = typer.Option(0.0, "--kept-share", help="Extra stratified share of kept rows to review."),
     rejected_share: float = typer.Option(0.0, "--rejected-share", help="Extra stratified share of rejected rows."),
     double_share: float = typer.Option(0.1, "--double-share", help="Share of items reviewed by two reviewers."),
-    secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Mark cookies Secure (behind HTTPS)."),
+    secure_cookies: bool = typer.Option(
+        False, "--secure-cookies", help="Served over HTTPS (behind a proxy): Secure `__Host-` cookies."
+    ),
+    allow_host: list[str] = typer.Option(
+        None, "--allow-host", help="Extra Host header value to answer (e.g. review.example.org), repeatable."
+    ),
 ) -> None:
     """Serve the review app and the dashboard for RUN_DIR (log in with an account from `trajsift users add`)."""
     console = Console(stderr=True)
@@ -56,15 +73,21 @@ def serve(
     from trajsift.review.queue import QueueConfig
 
     queue = QueueConfig(kept_share=kept_share, rejected_share=rejected_share, double_share=double_share)
-    settings = ReviewSettings(queue=queue, cookie_secure=secure_cookies)
+    hosts = allowed_hosts(host, port, list(allow_host or []))
+    instance = hashlib.sha256(f"{db or run_dirs[0].resolve()}|{host}|{port}".encode()).hexdigest()[:16]
+    settings = ReviewSettings(queue=queue, cookie_secure=secure_cookies, instance=instance, allowed_hosts=hosts)
+    if host in ("0.0.0.0", "::"):
+        console.print("[yellow]Listening on every interface:[/] add the public name with --allow-host NAME")
     with fail_on_error(console):
         app = create_app(run_dirs, db, settings, extra_routers=dashboard_extension())
+    app.state.registry.watch(settings.watch_interval_s)
     if app.state.store.user_count() == 0:
         console.print(
             "[yellow]No reviewer accounts yet.[/] Create one with: "
             f"trajsift users add NAME{' --db ' + db if db else ''} --run-dir {run_dirs[0]}"
         )
-    console.print(f"Serving {len(run_dirs)} run(s) on http://{host}:{port}/")
+    found = len(app.state.runs)
+    console.print(f"Serving {found} run(s) (watching {len(run_dirs)} folder(s)) on http://{host}:{port}/")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -124,8 +147,12 @@ def finalize(
     """Apply review decisions to the kept rows and write the final dataset with a `review_decision` column."""
     console = Console(stderr=True)
     _require_extra(console)
-    _check_run_dirs([run_dir], console)
     from trajsift.review.finalize import finalize_run
+    from trajsift.review.registry import is_run_dir
+
+    if not is_run_dir(run_dir):
+        console.print(f"[red]error:[/] {run_dir} is not a run directory (no stats.json / review.parquet)")
+        raise typer.Exit(2)
 
     with fail_on_error(console):
         result = finalize_run(run_dir, db, out)

@@ -1,5 +1,10 @@
 """Login, server-side sessions, CSRF and security headers.
 
+Sessions and the login form's CSRF token live in the database; cookies only carry random tokens whose
+names are per server instance (`cookie_names`), and a session works only on the instance that opened it.
+Failed logins are throttled (`guard.LoginThrottle`); cross-origin unsafe requests are refused by
+`guard.RequestGuard` before they reach a route.
+
 Public API for other routers (the dashboard plugs in through `create_app(extra_routers=...)`):
   - `require_user` (dependency): the logged-in `CurrentUser`; pages without a login redirect to
     /login, /api/ routes answer 401.
@@ -11,16 +16,14 @@ Public API for other routers (the dashboard plugs in through `create_app(extra_r
 from __future__ import annotations
 
 import hmac
-import secrets
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from trajsift.review.store import CurrentUser
 
-SESSION_COOKIE = "trajsift_session"
-LOGIN_CSRF_COOKIE = "trajsift_login_csrf"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -62,12 +65,22 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def cookie_names(settings) -> tuple[str, str]:
+    """(session cookie, pre-login cookie) names of this server instance. Browsers send cookies to every
+    port of a host, so names carry the instance id; over TLS they take the `__Host-` prefix (no Domain,
+    Path=/, Secure)."""
+    prefix = "__Host-" if settings.cookie_secure else ""
+    tag = f"ts{settings.instance[:12]}"
+    return f"{prefix}{tag}_session", f"{prefix}{tag}_login"
+
+
 def current_user(request: Request) -> CurrentUser | None:
     cached = getattr(request.state, "user", None)
     if cached is not None:
         return cached
-    token = request.cookies.get(SESSION_COOKIE, "")
-    user = request.app.state.store.session_user(token) if token else None
+    settings = request.app.state.settings
+    token = request.cookies.get(cookie_names(settings)[0], "")
+    user = request.app.state.store.session_user(token, settings.instance) if token else None
     request.state.user = user
     return user
 
@@ -112,48 +125,71 @@ router = APIRouter()
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/", error: str = "") -> Response:
-    token = secrets.token_urlsafe(32)
     settings = request.app.state.settings
+    cookie, token = request.app.state.store.open_login_form(settings.instance)
     page = request.app.state.render(
         request, "login.html", next=safe_next(next), login_csrf=token, error=error[:200], no_users=False
     )
-    page.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=settings.cookie_secure)
+    _set_cookie(page, cookie_names(settings)[1], cookie, settings, max_age=3600)
     return page
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form()
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    sent = str(form.get("csrf_token", ""))
-    if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
-        raise HTTPException(status_code=403, detail="missing or invalid CSRF token")
-    store = request.app.state.store
-    user_id = store.authenticate(str(form.get("username", ""))[:100], str(form.get("password", ""))[:1000])
+    settings, store = request.app.state.settings, request.app.state.store
+    session_name, login_name = cookie_names(settings)
+    if not store.login_form_valid(
+        request.cookies.get(login_name, ""), str(form.get("csrf_token", "")), settings.instance
+    ):
+        raise HTTPException(status_code=403, detail="the login form expired or was not sent by this server: reload it")
+    name = str(form.get("username", ""))[:100]
     target = safe_next(str(form.get("next", "/")))
+    keys = (f"user:{name}", f"addr:{request.client.host if request.client else ''}")
+    throttle = request.app.state.login_throttle
+    wait = throttle.wait_s(*keys)
+    if wait > 0:
+        return request.app.state.render(
+            request,
+            "error.html",
+            status_code=429,
+            status=429,
+            title="Too many failed logins",
+            message=f"Too many failed logins: try again in {int(wait) + 1} seconds.",
+        )
+    user_id = await run_in_threadpool(store.authenticate, name, str(form.get("password", ""))[:1000])
     if user_id is None:
+        throttle.failed(*keys)
         return RedirectResponse(f"/login?error=bad+credentials&next={quote(target, safe='')}", status_code=303)
-    old = request.cookies.get(SESSION_COOKIE)
+    throttle.succeeded(*keys)
+    store.close_login_form(request.cookies.get(login_name, ""))
+    old = request.cookies.get(session_name)
     if old:
         store.close_session(old)
-    settings = request.app.state.settings
     response = RedirectResponse(target, status_code=303)
-    token = store.open_session(user_id, settings.session_max_age_s)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=settings.cookie_secure,
-        max_age=int(settings.session_max_age_s),
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, httponly=True, samesite="strict", secure=settings.cookie_secure)
+    token = store.open_session(user_id, settings.session_max_age_s, settings.instance)
+    _set_cookie(response, session_name, token, settings, max_age=int(settings.session_max_age_s))
+    response.delete_cookie(login_name, httponly=True, samesite="strict", secure=settings.cookie_secure)
     return response
+
+
+def _set_cookie(response: Response, name: str, value: str, settings, max_age: int) -> None:
+    response.set_cookie(
+        name, value, httponly=True, samesite="strict", secure=settings.cookie_secure, max_age=max_age, path="/"
+    )
 
 
 @router.post("/logout")
 def logout(request: Request, _user: CurrentUser = Depends(require_csrf)) -> Response:
-    request.app.state.store.close_session(request.cookies.get(SESSION_COOKIE, ""))
+    session_name = cookie_names(request.app.state.settings)[0]
+    request.app.state.store.close_session(request.cookies.get(session_name, ""))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(session_name, path="/")
     return response
+
+
+def session_cookie(app, user_id: int) -> tuple[str, str]:
+    """(cookie name, value) of a new session of `user_id` on `app`: scripts and tests log in with it."""
+    settings = app.state.settings
+    token = app.state.store.open_session(user_id, settings.session_max_age_s, settings.instance)
+    return cookie_names(settings)[0], token

@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -40,6 +41,16 @@ class User(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
+class LoginNonce(Base):
+    """Login-form CSRF token kept server-side, bound to a random pre-login cookie (hash stored)."""
+
+    __tablename__ = "login_nonces"
+    cookie_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    instance: Mapped[str] = mapped_column(String(64), default="")
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
 class WebSession(Base):
     """Server-side login session; only a hash of the cookie token is stored."""
 
@@ -49,6 +60,8 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
+    instance: Mapped[str] = mapped_column(String(64), default="")
+    """The server instance (database + address) that opened the session; other instances refuse it."""
 
 
 class ReviewItem(Base):
@@ -67,6 +80,13 @@ class ReviewItem(Base):
     model: Mapped[str] = mapped_column(String(300), default="")
     scaffold: Mapped[str] = mapped_column(String(300), default="")
     double_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    """Fingerprint of the run (recipe + inputs, from run.json) the item was last seen in."""
+    in_queue: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False once a rerun took the trajectory out of the queue; its labels are kept."""
+    score: Mapped[float | None] = mapped_column(Float, nullable=True, default=None)
+    verdict: Mapped[str] = mapped_column(String(40), default="")
+    task_id: Mapped[str] = mapped_column(String(300), default="")
 
 
 class Assignment(Base):
@@ -81,6 +101,17 @@ class Assignment(Base):
     claimed_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Skip(Base):
+    """A reviewer passed on an item ("next" without deciding): it comes back only when nothing else is left."""
+
+    __tablename__ = "skips"
+    __table_args__ = (UniqueConstraint("item_id", "reviewer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    at: Mapped[float] = mapped_column(Float)
 
 
 class Label(Base):
@@ -131,7 +162,31 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_size=16, max_overflow=16, pool_pre_ping=True)
     Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Databases made by an older version get the newer nullable / defaulted columns (no data rewritten)."""
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
+            literal = "" if default is None else f" DEFAULT {_sql_literal(default)}"
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{literal}')
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -2,28 +2,32 @@
 
 Items are every row of review.parquet plus (configurable) extra stratified samples of kept and
 rejected rows. Draws are deterministic: a uniform value from a hash of (seed, run, id). A share of
-items is double-reviewed by a second, different reviewer. Claims expire, and taking a slot is
-atomic in the database (a unique (item, slot) row, or a conditional update of an expired one).
+items is double-reviewed by a second, different reviewer (claims: `trajsift.review.claims`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from trajsift.review.db import TRAJECTORY_LEVEL, Assignment, Label, ReviewItem, Sessions
+from trajsift.review.db import ReviewItem, Sessions
 from trajsift.review.rundata import RunData
 
 BALANCE_COLUMNS = ("category", "difficulty", "model", "scaffold")
-SAMPLE_COLUMNS = ("trajectory_id", "reasons", *BALANCE_COLUMNS)
+SCORE_COLUMN, VERDICT_COLUMN = "quality_score", "correctness.tests.verdict"
+FALLBACKS = {"category": ("repo", "task_id"), "model": ("run", "format"), "difficulty": ()}
+"""When a row has no category / model, the queue shows the closest thing it has (repo, run name)."""
+SAMPLE_COLUMNS = ("trajectory_id", "task_id", "repo", "run", "format", "reasons", SCORE_COLUMN, VERDICT_COLUMN)
+SAMPLE_COLUMNS = (*SAMPLE_COLUMNS, *BALANCE_COLUMNS)
 REVIEW_COLUMNS = (*SAMPLE_COLUMNS, "decided_by")
+UPDATED_FIELDS = ("origin", "pipeline_decision", "reasons", *BALANCE_COLUMNS, "fingerprint", "score", "verdict")
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,10 @@ def queue_items(runs: dict[str, RunData], config: QueueConfig) -> list[dict[str,
     items = []
     for key, run in runs.items():
         for row in run.rows("review", REVIEW_COLUMNS):
-            items.append(_item(key, row, "review", _pipeline_decision(row), config))
+            items.append(_item(run, row, "review", _pipeline_decision(row), config))
         for part, share, decision in (("kept", config.kept_share, "keep"), ("rejected", config.rejected_share, "drop")):
             for row in stratified_sample(run.rows(part, SAMPLE_COLUMNS), share, config.seed, key):
-                items.append(_item(key, row, f"{part}_sample", decision, config))
+                items.append(_item(run, row, f"{part}_sample", decision, config))
     return items
 
 
@@ -74,93 +78,61 @@ def _pipeline_decision(row: dict[str, Any]) -> str:
     return "keep" if row.get("decided_by") == "review" else "review"
 
 
-def _item(key: str, row: dict[str, Any], origin: str, decision: str, config: QueueConfig) -> dict[str, Any]:
+def _item(run: RunData, row: dict[str, Any], origin: str, decision: str, config: QueueConfig) -> dict[str, Any]:
     trajectory_id = str(row["trajectory_id"])
+    score = row.get(SCORE_COLUMN)
     return {
-        "run_key": key,
+        "run_key": run.key,
         "trajectory_id": trajectory_id,
+        "task_id": str(row.get("task_id") or "")[:300],
         "origin": origin,
         "pipeline_decision": decision,
         "reasons": json.dumps(list(row.get("reasons") or [])),
-        **{c: str(row.get(c) or "")[:300] for c in BALANCE_COLUMNS},
-        "double_review": draw(config.seed, "double", key, trajectory_id) < config.double_share,
+        **{c: _filled(row, c) for c in BALANCE_COLUMNS},
+        "double_review": draw(config.seed, "double", run.key, trajectory_id) < config.double_share,
+        "fingerprint": run.fingerprint,
+        "score": float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+        "verdict": str(row.get(VERDICT_COLUMN) or "")[:40],
     }
 
 
-def sync_items(sessions: Sessions, items: list[dict[str, Any]]) -> int:
-    """Insert the items the database does not have yet; returns how many were added."""
+def _filled(row: dict[str, Any], column: str) -> str:
+    for name in (column, *FALLBACKS.get(column, ())):
+        if row.get(name):
+            return str(row[name])[:300]
+    return ""
+
+
+def sync_items(sessions: Sessions, items: list[dict[str, Any]], reconcile: Iterable[str] = ()) -> int:
+    """Insert the items the database does not have yet; returns how many were added. For the run keys in
+    `reconcile` (runs whose files were rewritten) known items are updated from `items`, and items no longer
+    among them are marked as out of the queue (their labels stay, on the same trajectory)."""
+    reconcile = set(reconcile)
     with sessions() as db:
-        known = set(db.execute(select(ReviewItem.run_key, ReviewItem.trajectory_id)).all())
+        rows = db.execute(select(ReviewItem.run_key, ReviewItem.trajectory_id, ReviewItem.id)).all()
+    known = {(run_key, trajectory_id): item_id for run_key, trajectory_id, item_id in rows}
     fresh = [i for i in items if (i["run_key"], i["trajectory_id"]) not in known]
-    if fresh:
-        try:
-            with sessions.begin() as db:
-                db.add_all(ReviewItem(**item) for item in fresh)
-        except IntegrityError:  # another server instance synced the same items concurrently
-            return 0
+    try:
+        with sessions.begin() as db:
+            db.add_all(ReviewItem(**item) for item in fresh)
+            if reconcile:
+                _reconcile(db, items, known, reconcile)
+    except IntegrityError:  # another server instance synced the same items concurrently
+        return 0
     return len(fresh)
 
 
-def claim_next(sessions: Sessions, reviewer_id: int, ttl: float, now: float | None = None) -> int | None:
-    """The reviewer's live claim, or a newly claimed free slot of the next item; None if none is left."""
-    now = time.time() if now is None else now
-    with sessions.begin() as db:
-        held = db.scalars(
-            select(Assignment)
-            .where(Assignment.reviewer_id == reviewer_id, ~Assignment.done, Assignment.expires_at > now)
-            .order_by(Assignment.id)
-        ).first()
-        if held is not None:
-            held.expires_at = now + ttl
-            return held.item_id
-        for item_id, double in db.execute(_candidates(reviewer_id, now)):
-            for slot in (1, 2) if double else (1,):
-                if _take_slot(db, item_id, slot, reviewer_id, now, ttl):
-                    return item_id
-    return None
-
-
-def _candidates(reviewer_id: int, now: float, limit: int = 50):
-    live = or_(Assignment.done, Assignment.expires_at > now)
-    taken = (
-        select(func.count(Assignment.id))
-        .where(Assignment.item_id == ReviewItem.id, live)
-        .correlate(ReviewItem)
-        .scalar_subquery()
-    )
-    mine = exists().where(Assignment.item_id == ReviewItem.id, Assignment.reviewer_id == reviewer_id)
-    labelled = exists().where(
-        Label.item_id == ReviewItem.id, Label.reviewer_id == reviewer_id, Label.step_index == TRAJECTORY_LEVEL
-    )
-    slots = select(ReviewItem.id, ReviewItem.double_review).where(~mine, ~labelled)
-    slots = slots.where(or_(taken < 1, and_(ReviewItem.double_review, taken < 2)))
-    return slots.order_by(ReviewItem.id).limit(limit)
-
-
-def _take_slot(db, item_id: int, slot: int, reviewer_id: int, now: float, ttl: float) -> bool:
-    try:
-        with db.begin_nested():
-            claim = Assignment(item_id=item_id, slot=slot, reviewer_id=reviewer_id, claimed_at=now)
-            claim.expires_at = now + ttl
-            db.add(claim)
-        return True
-    except IntegrityError:
-        pass
-    taken_over = db.execute(
-        update(Assignment)
-        .where(Assignment.item_id == item_id, Assignment.slot == slot, ~Assignment.done, Assignment.expires_at <= now)
-        .values(reviewer_id=reviewer_id, claimed_at=now, expires_at=now + ttl)
-    )
-    return taken_over.rowcount == 1
-
-
-def release(sessions: Sessions, item_id: int, reviewer_id: int) -> None:
-    with sessions.begin() as db:
-        db.execute(
-            update(Assignment)
-            .where(Assignment.item_id == item_id, Assignment.reviewer_id == reviewer_id, ~Assignment.done)
-            .values(expires_at=0.0)
-        )
+def _reconcile(db, items: list[dict[str, Any]], known: dict[tuple[str, str], int], runs: set[str]) -> None:
+    present = set()
+    for item in items:
+        item_id = known.get((item["run_key"], item["trajectory_id"]))
+        if item_id is not None and item["run_key"] in runs:
+            present.add(item_id)
+            values = {name: item[name] for name in UPDATED_FIELDS}
+            db.execute(update(ReviewItem).where(ReviewItem.id == item_id).values(in_queue=True, **values))
+    gone = [i for (run_key, _t), i in known.items() if run_key in runs and i not in present]
+    for start in range(0, len(gone), 500):
+        db.execute(update(ReviewItem).where(ReviewItem.id.in_(gone[start : start + 500])).values(in_queue=False))
 
 
 def balance(runs: dict[str, RunData], sessions: Sessions) -> dict[str, dict[str, dict[str, int]]]:

@@ -24,6 +24,7 @@ from trajsift.review.db import (
     Assignment,
     Label,
     LabelEvent,
+    LoginNonce,
     ReviewItem,
     Sessions,
     User,
@@ -111,8 +112,9 @@ class Store:
         return user.id if verify_password(password, user.password_hash) else None
 
     # --- login sessions ------------------------------------------------------------------------
-    def open_session(self, user_id: int, max_age: float) -> str:
-        """A fresh random token for every login (no session fixation); returns the cookie value."""
+    def open_session(self, user_id: int, max_age: float, instance: str = "") -> str:
+        """A fresh random token for every login (no session fixation), valid only on server `instance`;
+        returns the cookie value."""
         token = secrets.token_urlsafe(32)
         now = time.time()
         with self.sessions.begin() as db:
@@ -124,20 +126,51 @@ class Store:
                     csrf_token=secrets.token_urlsafe(32),
                     created_at=now,
                     expires_at=now + max_age,
+                    instance=instance,
                 )
             )
         return token
 
-    def session_user(self, token: str) -> CurrentUser | None:
+    def session_user(self, token: str, instance: str = "") -> CurrentUser | None:
         if not token or len(token) > 200:
             return None
         with self.sessions() as db:
             row = db.execute(
                 select(User.id, User.name, WebSession.csrf_token)
                 .join(WebSession, WebSession.user_id == User.id)
-                .where(WebSession.token_hash == token_hash(token), WebSession.expires_at > time.time())
+                .where(
+                    WebSession.token_hash == token_hash(token),
+                    WebSession.expires_at > time.time(),
+                    WebSession.instance == instance,
+                )
             ).first()
         return CurrentUser(*row) if row else None
+
+    def open_login_form(self, instance: str, max_age: float = 3600) -> tuple[str, str]:
+        """(pre-login cookie value, form CSRF token): the token is kept server-side, bound to the cookie."""
+        cookie, token, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), time.time()
+        with self.sessions.begin() as db:
+            db.execute(delete(LoginNonce).where(LoginNonce.expires_at < now))
+            db.add(
+                LoginNonce(
+                    cookie_hash=token_hash(cookie), csrf_token=token, instance=instance, expires_at=now + max_age
+                )
+            )
+        return cookie, token
+
+    def login_form_valid(self, cookie: str, sent: str, instance: str) -> bool:
+        """Whether `sent` is the token issued with `cookie` on this instance (until a login succeeds)."""
+        if not cookie or not sent or len(cookie) > 200:
+            return False
+        with self.sessions() as db:
+            nonce = db.get(LoginNonce, token_hash(cookie))
+        if nonce is None or nonce.instance != instance or nonce.expires_at < time.time():
+            return False
+        return hmac.compare_digest(nonce.csrf_token.encode(), sent.encode())
+
+    def close_login_form(self, cookie: str) -> None:
+        with self.sessions.begin() as db:
+            db.execute(delete(LoginNonce).where(LoginNonce.cookie_hash == token_hash(cookie)))
 
     def close_session(self, token: str) -> None:
         with self.sessions.begin() as db:

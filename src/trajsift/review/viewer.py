@@ -9,7 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trajsift.harness.logs import clean_lines
+
 MAX_PATCH_LINES = 5000
+INLINE_VALUE = 160
+"""Longer evidence values (test logs, JSON blobs) are shown collapsed, in full, in a monospace block."""
+MAX_VALUE = 200_000
 MAX_OBSERVATION_PAGE = 65536
 STEP_POINTER_SUFFIXES = (".step", "_step", ".step_index")
 META = {
@@ -52,8 +57,16 @@ def highlight_patch(patch: str) -> tuple[list[tuple[str, str]], int]:
     return [(diff_class(line), line) for line in lines[:MAX_PATCH_LINES]], max(0, len(lines) - MAX_PATCH_LINES)
 
 
+def plain(text: Any) -> str:
+    """Terminal output as plain text: ANSI colour / cursor codes and control characters removed."""
+    if text is None:
+        return ""
+    text = str(text)
+    return "\n".join(clean_lines(text)) if "\x1b" in text or "\r" in text or "\x00" in text else text
+
+
 def bounded(text: Any, limit: int) -> dict[str, Any]:
-    text = "" if text is None else str(text)
+    text = plain(text)
     return {"text": text[:limit], "cut": max(0, len(text) - limit), "total": len(text)}
 
 
@@ -62,7 +75,7 @@ def observation_page(text: str, offset: int, limit: int) -> dict[str, Any]:
     limit = max(1, min(limit, MAX_OBSERVATION_PAGE))
     end = min(len(text), offset + limit)
     next_offset = end if end < len(text) else None
-    return {"text": text[offset:end], "offset": offset, "next_offset": next_offset, "total": len(text)}
+    return {"text": plain(text[offset:end]), "offset": offset, "next_offset": next_offset, "total": len(text)}
 
 
 def step_view(step: dict[str, Any], position: int, chunk: int, limit: int) -> dict[str, Any]:
@@ -74,6 +87,7 @@ def step_view(step: dict[str, Any], position: int, chunk: int, limit: int) -> di
         "index": step.get("index") if step.get("index") is not None else position,
         "agent": step.get("agent") or "",
         "thought": bounded(step.get("thought"), limit),
+        "has_text": bool(text),
         "action_type": action.get("type") or "other",
         "tool": action.get("tool") or "",
         "command": bounded(action.get("command"), limit),
@@ -102,9 +116,38 @@ def score_rows(annotation: dict[str, Any]) -> tuple[list[dict[str, Any]], list[d
         if name in META:
             continue
         value = annotation[name]
-        row = {"name": name, "value": _format_value(value), "step": _step_pointer(name, value)}
+        text = readable(value)
+        long = len(text) > INLINE_VALUE or "\n" in text
+        row = {"name": name, "value": text, "long": long, "step": _step_pointer(name, value)}
         (tests if name.startswith("correctness.") else scores).append(row)
     return tests, scores
+
+
+def readable(value: Any) -> str:
+    """A value as a reviewer reads it: JSON text decoded (real line breaks, not `\\n`), lists one item a
+    line, mappings as `key: value` blocks, ANSI codes removed, at most MAX_VALUE characters."""
+    if isinstance(value, str) and value[:1] in ('"', "[", "{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    return plain(_flatten(value))[:MAX_VALUE]
+
+
+def _flatten(value: Any) -> str:
+    if isinstance(value, dict):
+        return "\n".join(
+            f"{key}:\n{_flatten(item)}" if _multiline(item) else f"{key}: {_flatten(item)}"
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        short = all(not isinstance(v, (dict, list)) and len(str(v)) < 60 for v in value)
+        return ", ".join(_flatten(v) for v in value) if short else "\n".join(_flatten(v) for v in value)
+    return _format_value(value)
+
+
+def _multiline(value: Any) -> bool:
+    return isinstance(value, (dict, list)) or (isinstance(value, str) and "\n" in value)
 
 
 def _step_pointer(name: str, value: Any) -> int | None:
@@ -118,9 +161,7 @@ def _format_value(value: Any) -> str:
         return "–"
     if isinstance(value, float):
         return f"{value:.4g}"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)[:2000]
-    return str(value)[:2000]
+    return str(value)
 
 
 def trajectory_view(traj: dict[str, Any], annotation: dict[str, Any], chunk: int, limit: int) -> dict[str, Any]:

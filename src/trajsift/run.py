@@ -16,7 +16,7 @@ from trajsift.config import Recipe
 from trajsift.errors import PipelineError
 from trajsift.executors import shard_work
 from trajsift.executors.local import LocalExecutor, RunPlan, StageRun
-from trajsift.executors.outdir import claim_out_dir
+from trajsift.executors.outdir import claim_out_dir, prune_work
 from trajsift.executors.progress import Progress
 from trajsift.executors.workspace import digest, inputs_digest, write_json
 from trajsift.labels import label_path, load_labels
@@ -65,6 +65,7 @@ def run_pipeline(
     read, stage_runs = _executor(executor, plan, pipeline, progress, address).run(input_fp)
     stats, counts = _finish(out, pipeline, read, stage_runs, recipe)
     write_json(out / "run.json", _run_info(recipe, inputs, digests, pipeline) | {"input_fingerprint": input_fp})
+    prune_work(out, [read.directory, *(run.directory for run in stage_runs if run.directory)])
     return RunResult(out_dir=out, stats=stats, counts=counts)
 
 

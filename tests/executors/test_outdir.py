@@ -6,8 +6,8 @@ import sys
 
 import orjson
 import pytest
+from tests.executors.conftest import RECIPE, make_dataset
 
-from tests.executors.conftest import make_dataset
 from trajsift.config import load_recipe
 from trajsift.errors import PipelineError
 from trajsift.executors.outdir import IDENTITY_FILE, held_run
@@ -85,3 +85,17 @@ def test_cli_refusal_leaves_the_old_run_untouched(tmp_path, recipe_file):
     replaced = cli(second, "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
     assert orjson.loads((out / "run.json").read_bytes())["inputs"][0]["path"] == str(second)
+
+
+def test_new_stage_settings_rerun_in_place_and_prune_old_work(tmp_path, recipe_file):
+    data = make_dataset(tmp_path / "a.jsonl", n=30)
+    out = tmp_path / "out"
+    run_pipeline([str(data)], out, load_recipe(str(recipe_file)))
+    before = work_entries(out)
+    retuned = tmp_path / "retuned.yaml"
+    retuned.write_text(RECIPE.replace("fraction: 0.2", "fraction: 0.5"))
+    run_pipeline([str(data)], out, load_recipe(str(retuned)))  # same inputs: the same run, re-tuned
+    after = work_entries(out)
+    assert len(after) == len(before) and after != before
+    assert [name for name in after if name.startswith("read-")] == [n for n in before if n.startswith("read-")]
+    assert sum(name.startswith("stage") for name in after) == 4  # one folder per stage: the old review's is gone

@@ -3,6 +3,7 @@
 A run claims `--out` by writing its input fingerprint (inputs, read settings, labels, tasks, shard size)
 to `_work/RUN.json` before any other work. A later run with the same fingerprint resumes it, or re-runs
 it with other stage settings (stage work is keyed by the stage chain, so what did not change is reused).
+Once a run finishes, the work folders of earlier settings are pruned (`prune_work`).
 A run with another fingerprint is refused unless `overwrite`, which first removes the old run's outputs
 and its `_work/`, keeping only the content-addressed check caches (`_work/cache`, valid for any run).
 """
@@ -10,6 +11,7 @@ and its `_work/`, keeping only the content-addressed check caches (`_work/cache`
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from trajsift.errors import PipelineError
@@ -86,3 +88,13 @@ def clear_run(out: Path) -> None:
                 shutil.rmtree(entry)
             else:
                 entry.unlink()
+
+
+def prune_work(out: Path, keep: Iterable[Path]) -> None:
+    """Remove the read and stage folders of this run's earlier settings, so `_work/` does not grow with
+    every re-tune; `keep` holds the folders of the settings just run."""
+    kept = {Path(path).name for path in keep}
+    for entry in (out / "_work").iterdir():
+        stale = entry.name.startswith(("read-", "stage")) and entry.name not in kept
+        if stale and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)

@@ -6,7 +6,7 @@ harness reports (every `report.json`, `results.json` and `final_report.json` bel
 Results keyed by run inside one file, and rows with a `run` column, are bound the same way.
 
 Per-run result files are kept apart, never merged by instance id:
-- two unbound items that label the same instance without naming a run (three runs' `final_report.json`)
+- several unbound items that label instances without naming a run (three runs' `final_report.json`)
   are bound to the names of the folders they sit in (SWE-agent keeps a run's report in the run folder its
   trajectories are read from, which is also their `source.run`); when those names do not tell the items
   apart, loading fails and asks for `RUN=FILE`;
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -214,22 +213,18 @@ def _load_item(item: str | os.PathLike) -> list[tuple[str, list[LabelFile]]]:
 
 
 def _bind_indistinct(groups: list[tuple[str, list[LabelFile]]]) -> None:
-    """When groups label one instance without a run, every run-level group is bound to its folder's name.
+    """With several groups that label instances without naming a run, each is bound to its folder's name.
 
-    Refused when those names do not tell the items apart."""
-    owners: dict[str, set[int]] = defaultdict(set)
-    for index, (_, files) in enumerate(groups):
-        for task in (t for file in files if not file.run for t in file.task_only_ids()):
-            owners[task].add(index)
-    if not any(len(indexes) > 1 for indexes in owners.values()):
-        return
+    Refused when those names do not tell the groups apart."""
     shared = [index for index, (_, files) in enumerate(groups) if any(_run_level(file) for file in files)]
+    if len(shared) < 2:
+        return
     names = {index: _run_folder(groups[index][0]) for index in shared}
     if len(set(names.values())) < len(shared) or "" in names.values():
         listed = ", ".join(groups[index][0] for index in shared)
         raise InputError(
-            f"label files for different runs cannot be told apart ({listed}): they label the same instances "
-            "without naming a run; bind each to the run it reports on with --labels RUN=FILE"
+            f"label files for different runs cannot be told apart ({listed}): they label instances "
+            "without naming a run, from folders of the same name; bind each to its run with --labels RUN=FILE"
         )
     for index in shared:
         for file in groups[index][1]:

@@ -184,6 +184,17 @@ def _hist_card(name: str, data: dict[str, Any]) -> str:
 LABEL_ROWS = (("resolved", "resolved"), ("unresolved", "unresolved"), ("unlabelled", "unlabelled_by_decision"))
 
 
+def _label_rows(data: dict[str, Any]) -> list[list[str]]:
+    """Kept / rejected / review / total per label (resolved, unresolved, unlabelled)."""
+    rows = []
+    for label, key in LABEL_ROWS:
+        counts = as_dict(data.get(key))
+        total = sum(v for v in counts.values() if is_number(v))
+        cells = [fmt_int(counts.get(decision)) for decision in ("keep", "drop", "review")]
+        rows.append([esc(label), *cells, fmt_int(total)])
+    return rows
+
+
 def labels(stats: dict[str, Any]) -> str:
     data = stats.get("labels")
     if not isinstance(data, dict):
@@ -192,19 +203,7 @@ def labels(stats: dict[str, Any]) -> str:
             "Outcome labels",
             tag("p", "No outcome labels matched this run (pass --labels to compare).", cls="empty"),
         )
-    rows = []
-    for label, key in LABEL_ROWS:
-        counts = as_dict(data.get(key))
-        total = sum(v for v in counts.values() if is_number(v))
-        rows.append(
-            [
-                esc(label),
-                fmt_int(counts.get("keep")),
-                fmt_int(counts.get("drop")),
-                fmt_int(counts.get("review")),
-                fmt_int(total),
-            ]
-        )
+    rows = _label_rows(data)
     rates = [
         ("resolved rate (labelled rows)", data.get("resolved_rate_input")),
         ("resolved rate among kept", data.get("resolved_rate_kept")),

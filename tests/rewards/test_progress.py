@@ -107,3 +107,9 @@ def test_git_checkout_resets_progress():
     checkout = step(T.EDIT, "git checkout -- pkg/qdp.py", "pkg/qdp.py", "", exit_code=0)
     assert progress_curve([first_hunk_edit(), checkout], PATCH) == [0.5, 0.0]
     assert step_edit(first_hunk_edit(SYNTAX_REFUSAL, error=True)).syntax_refused
+
+
+def test_git_stash_pop_is_not_a_reset():
+    assert step_edit(step(T.EDIT, "git stash", tool="git")).reset
+    assert step_edit(step(T.EDIT, "git stash pop", tool="git")) is None
+    assert step_edit(step(T.EDIT, "git stash apply stash@{0}", tool="git")) is None

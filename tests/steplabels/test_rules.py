@@ -161,3 +161,13 @@ def test_one_label_per_step_with_nothing_to_judge():
     steps = [Step(action=Action(type=T.THINK), thought="plan"), shell("ls", "calc.py")]
     assert labels_of(steps) == [(USEFUL, "default"), (USEFUL, "default")]
     assert label_steps(trajectory([])) == []
+
+
+def test_git_stash_to_compare_with_the_original_is_not_a_revert():
+    steps = [
+        editor("str_replace", old_str="a = 1", new_str="a = 2"),
+        git("git stash"),
+        shell("python reproduce.py", "bug shown"),
+        git("git stash pop"),
+    ]
+    assert [label for label, _ in labels_of(steps)] == [USEFUL, USEFUL, USEFUL, USEFUL]

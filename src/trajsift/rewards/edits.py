@@ -44,7 +44,12 @@ _ACR_BLOCK = re.compile(
     r"<file>(?P<file>.*?)</file>\s*<original>(?P<original>.*?)</original>\s*<patched>(?P<patched>.*?)</patched>",
     re.S,
 )
-_GIT_RESET = re.compile(r"\bgit\s+(?:checkout|restore)\b(?P<args>[^;&|\n]*)|\bgit\s+(?:stash|reset\s+--hard)\b")
+_GIT_RESET = re.compile(
+    r"\bgit\s+(?:checkout|restore)\b(?P<args>[^;&|\n]*)"
+    r"|\bgit\s+stash\b(?!\s+(?:pop|apply|list|show|drop|branch)\b)|\bgit\s+reset\s+--hard\b"
+)
+GIT_STASH = re.compile(r"\bgit\s+stash\b")
+"""`git stash`: a reset the agent usually undoes (`stash pop`) after comparing behaviour without its change."""
 EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor", "file_editor", "edit"})
 
 

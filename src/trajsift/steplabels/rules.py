@@ -6,8 +6,9 @@ and outputs involved). Rules, strongest first (a later rule never downgrades a `
 - `caused_regression` (mistake): the last real edit before a run of a command that ran cleanly (or with
   fewer failing tests) the previous time and now fails (or fails more tests).
 - `caused_syntax_error` (mistake): the last edit of a file a run then reports a SyntaxError in.
-- `reverted` (mistake): an edit the agent undid later (undo, git checkout/restore, the inverse replacement);
-  the undoing step is `recovery` (rule `revert`).
+- `reverted` (mistake): an edit the agent undid later (undo, git checkout/restore, the inverse replacement;
+  not `git stash`, which agents use to compare with the original and pop again); the undoing step is
+  `recovery` (rule `revert`).
 - `fixed_failure` (recovery): an applied edit of a file whose previous change failed or caused an error.
 - `tests_improved_after` (useful): edits followed by a run of the same command with more tests passing.
 - `redundant_read` / `repeated_failure` / `read_missing` (unnecessary): a read returning what an earlier
@@ -22,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trajsift.checks import _steps as st
-from trajsift.rewards.edits import RUN_SYNTAX_ERROR, Edit, step_edit
+from trajsift.rewards.edits import GIT_STASH, RUN_SYNTAX_ERROR, Edit, step_edit
 from trajsift.rewards.testruns import TestCounts, parse_test_counts, repo_of
 from trajsift.schema import Step, Trajectory
 
@@ -110,7 +111,7 @@ def _on_change(state: _State, index: int, step: Step) -> None:
         _mark(state, index, MISTAKE, "failed_edit", _first_line(step.observation.text))
         state.troubled += edit.files
         return
-    if _undoes(state, index, edit):
+    if _undoes(state, index, edit, step.action.command[: st.HEAD]):
         return
     if any(st.same_file(path, bad) for path in edit.files for bad in state.troubled):
         _mark(state, index, RECOVERY, "fixed_failure", f"changes {', '.join(edit.files)} after a failed change")
@@ -122,9 +123,11 @@ def _on_change(state: _State, index: int, step: Step) -> None:
         state.pending.append(index)
 
 
-def _undoes(state: _State, index: int, edit: Edit) -> bool:
+def _undoes(state: _State, index: int, edit: Edit, command: str) -> bool:
     """Mark the edits this one reverts (`reverted`) and this one `recovery`; False when it reverts nothing."""
     if edit.reset and not edit.written:
+        if GIT_STASH.search(command):
+            return False
         undone = [c for c in state.changes if not edit.files or _shares_file(c.edit, edit)]
         if edit.files and any(c.edit.reset and c.edit.written for c in undone):  # undo of a create: last only
             undone = undone[-1:]

@@ -53,7 +53,10 @@ def claim_item(sessions: Sessions, item_id: int, reviewer_id: int, ttl: float, n
             select(Assignment).where(Assignment.item_id == item_id, Assignment.reviewer_id == reviewer_id)
         )
         held = mine.first()
-        if held is not None and held.done:
+        decided = select(Label.id).where(
+            Label.item_id == item_id, Label.reviewer_id == reviewer_id, Label.step_index == TRAJECTORY_LEVEL
+        )
+        if (held is not None and held.done) or db.scalars(decided).first() is not None:
             return "done"
         if held is not None and held.expires_at > now:
             held.expires_at = now + ttl

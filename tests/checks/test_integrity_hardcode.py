@@ -68,7 +68,7 @@ def test_general_fixes_are_not_flagged() -> None:
     for patch in (
         source_patch("    if unit == 'KiB':", "        return number * 1024"),  # computes, not a fixed answer
         source_patch("    if text == '':", "        return 0"),  # not a literal of the task
-        source_patch("    if text == '7 MiB':", "        return 7340032", context="CACHE = {'7 MiB': 7340032}"),
+        source_patch("    if text == '7 MiB':", "        return convert(text, 2**20)"),  # not a fixed answer
         source_patch("    factor = UNITS[unit]", "    return number * factor"),
     ):
         assert flagged(patch)[0] == [], patch

@@ -29,6 +29,7 @@ from trajsift.schema import Trajectory
 from trajsift.tasks import Task
 
 FAMILY = "integrity"
+CHECKOUT_ROOTS = frozenset({"testbed", "repo", "src", "app", "code", "project"})
 ALIASES = {"scikit-learn": ("sklearn",), "pillow": ("pil",), "beautifulsoup": ("bs4",), "pyyaml": ("yaml",)}
 
 
@@ -86,7 +87,21 @@ def _repo_from_task_id(task_id: str) -> str:
 
 def run_view(traj: Trajectory, ctx: CheckContext) -> RunView:
     changes, from_patch = run_changes(traj)
-    return RunView(traj=traj, project=project_of(traj, ctx), changes=changes, from_patch=from_patch)
+    project = project_of(traj, ctx)
+    outside = [change for change in changes if outside_repo(change.path, project)]
+    if len(outside) < len(changes):  # only when the run shows where its checkout is
+        for change in outside:
+            change.scratch = True
+    return RunView(traj=traj, project=project, changes=changes, from_patch=from_patch)
+
+
+def outside_repo(path: str, project: Project) -> bool:
+    """An absolute path whose top folders name neither the project nor a checkout (`/workspace/demo/conf.py`
+    beside `/workspace/sphinx-doc__sphinx__3.2/`): a scratch project of the agent, not the repository."""
+    if not path.startswith("/") or not project.names:
+        return False
+    top = [normalise_name(part) for part in path.strip("/").split("/")[:-1][:2]]
+    return not any(name in part for part in top for name in project.names) and not set(top) & CHECKOUT_ROOTS
 
 
 class IntegrityCheck(Check):

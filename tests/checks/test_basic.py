@@ -189,13 +189,16 @@ def test_traceback_frames_decide_nothing_only_the_exception_line():
     ],
 )
 def test_status_findings(status, metadata, code):
-    out = run(StatusCheck, make(status=status, metadata=metadata))
+    out = run(StatusCheck, make(status=status, metadata=metadata, patch=""))
     assert out.findings == [code]
+    with_patch = run(StatusCheck, make(status=status, metadata=metadata))
+    assert with_patch.findings == []  # graded by the harness: the columns carry the ending
+    assert with_patch.scores["basic.status.exit_status"] == out.scores["basic.status.exit_status"]
 
 
 def test_scaffold_traceback_in_final_steps_is_a_crash():
     steps = [*good_steps()[:4], step(_T.RUN_TESTS, "pytest", SCAFFOLD_TRACEBACK)]
-    out = run(StatusCheck, make(steps=steps, status="", submitted=False))
+    out = run(StatusCheck, make(steps=steps, status="", submitted=False, patch=""))
     assert out.findings == [reasons.AGENT_CRASHED]
     assert out.scores["basic.status.scaffold_traceback"] == "KeyError: 'cwd'"
     assert out.scores["basic.status.exit_status"] == ends.ERROR
@@ -203,7 +206,7 @@ def test_scaffold_traceback_in_final_steps_is_a_crash():
 
 def test_llm_client_traceback_is_infra():
     steps = [*good_steps()[:4], step(_T.RUN_TESTS, "pytest", LLM_TRACEBACK)]
-    assert run(StatusCheck, make(steps=steps, status="", submitted=False)).findings == [reasons.INFRA_FAILURE]
+    assert run(StatusCheck, make(steps=steps, status="", submitted=False, patch="")).findings == [reasons.INFRA_FAILURE]
 
 
 def test_repo_tracebacks_and_infra_words_in_observations_are_normal_work():
@@ -218,15 +221,17 @@ def test_many_malformed_turns_are_a_format_error():
     bad = Step(action=Action(type=_T.OTHER, tool="format_error"), observation=Observation(text="", is_error=True))
     feedback = step(_T.OTHER, "", "Your output was not formatted correctly. Please retry.", tool="")
     steps = [*good_steps()[:3], bad, bad, feedback]
-    out = run(StatusCheck, make(steps=steps, fmt="mini-swe-agent", status="Submitted"))
+    out = run(StatusCheck, make(steps=steps, fmt="mini-swe-agent", status="Submitted", patch=""))
     assert out.findings == [reasons.FORMAT_ERROR] and out.scores["basic.status.format_errors"] == 3
 
 
 def test_a_few_malformed_turns_are_tolerated():
     bad = Step(action=Action(type=_T.OTHER, tool="format_error"), observation=Observation(is_error=True))
     steps = good_steps() * 2 + [bad, bad, bad]  # 3 of 15 steps: under the 25 % share
-    assert run(StatusCheck, make(steps=steps)).findings == []
-    assert run(StatusCheck, make(steps=steps), max_format_error_share=0.1).findings == [reasons.FORMAT_ERROR]
+    assert run(StatusCheck, make(steps=steps, patch="")).findings == []
+    strict = run(StatusCheck, make(steps=steps, patch=""), max_format_error_share=0.1)
+    assert strict.findings == [reasons.FORMAT_ERROR]
+    assert run(StatusCheck, make(steps=steps), max_format_error_share=0.1).findings == []
 
 
 @pytest.mark.parametrize(
@@ -239,18 +244,27 @@ def test_a_few_malformed_turns_are_tolerated():
         ("exit_command_timeout", reasons.TIMED_OUT),
     ],
 )
-def test_limit_exits(status, code):
-    out = run(LimitsCheck, make(status=status))
-    assert out.findings == [code]
-    assert out.scores["basic.limits.limit_hit"] != ""
+def test_limit_exits_without_a_patch_are_dropped_with_a_patch_are_signals(status, code):
+    without = run(LimitsCheck, make(status=status, patch=""))
+    assert without.findings == [code]
+    assert without.scores["basic.limits.limit_hit"] != ""
+    with_patch = run(LimitsCheck, make(status=status))
+    assert with_patch.findings == []
+    assert with_patch.scores["basic.limits.limit_hit"] == without.scores["basic.limits.limit_hit"]
+    assert run(LimitsCheck, make(status=status), drop_scaffold_limits=True).findings == [code]
 
 
-def test_autosubmitted_limit_exit_can_be_kept():
+def test_limit_exit_of_a_log_that_cannot_show_the_patch_is_not_dropped():
+    traj = make(status="max_iterations_reached", patch="", fmt="openhands-completions", submitted=False)
+    out = run(LimitsCheck, traj)
+    assert out.findings == [] and out.scores["basic.limits.limit_hit"] == "step_limit"
+    assert run(ContentCheck, traj).findings == []
+    assert run(ContentCheck, traj).scores["basic.content.patch_status"] == "unknown"
+
+
+def test_autosubmitted_limit_exit_is_recorded():
     traj = make(status="submitted (exit_cost)")
-    assert run(LimitsCheck, traj, drop_autosubmitted=False).findings == []
-    assert run(LimitsCheck, make(status="exit_cost"), drop_autosubmitted=False).findings == [
-        reasons.COST_LIMIT_EXCEEDED
-    ]
+    assert run(LimitsCheck, traj).findings == []
     assert run(StatusCheck, traj).scores["basic.status.autosubmitted"] is True
 
 
@@ -270,7 +284,7 @@ def test_thresholds_ignore_unknown_usage():
 
 
 def test_limit_exit_and_threshold_report_once():
-    out = run(LimitsCheck, make(status="exit_cost"), max_cost=0.1)
+    out = run(LimitsCheck, make(status="exit_cost", patch=""), max_cost=0.1)
     assert out.findings == [reasons.COST_LIMIT_EXCEEDED]
 
 
@@ -283,9 +297,10 @@ def test_empty_run():
     assert reasons.EMPTY_RUN in run(ContentCheck, make(steps=thinking_only)).findings
 
 
-def test_no_patch_without_submission():
+def test_no_patch_where_the_format_records_patches():
     out = run(ContentCheck, make(patch="", submitted=False, status=""))
     assert out.findings == [reasons.NO_PATCH]
+    assert out.scores["basic.content.patch_status"] == "absent"
 
 
 def test_no_patch_on_an_empty_submission_where_the_format_records_patches():
@@ -294,10 +309,22 @@ def test_no_patch_on_an_empty_submission_where_the_format_records_patches():
     assert run(ContentCheck, error_as_submission).findings == [reasons.NO_PATCH]
 
 
-def test_completion_logs_without_patches_are_not_no_patch_when_submitted():
-    assert run(ContentCheck, make(patch="", fmt="openhands-completions", status="")).findings == []
-    unfinished = make(patch="", fmt="openhands-completions", status="", submitted=False)
-    assert run(ContentCheck, unfinished).findings == [reasons.NO_PATCH]
+def test_logs_without_patches_are_patch_unknown_never_no_patch():
+    for submitted in (True, False):
+        traj = make(patch="", fmt="openhands-completions", status="", submitted=submitted)
+        out = run(ContentCheck, traj)
+        assert out.findings == [] and out.scores["basic.content.patch_status"] == "unknown"
+
+
+def test_patch_source_decides_over_the_format():
+    unknown = make(patch="")
+    unknown.final.patch_source = "unknown"
+    assert run(ContentCheck, unknown).findings == []
+    recorded_empty = make(patch="", fmt="openai")
+    recorded_empty.final.patch_source = "none"
+    assert run(ContentCheck, recorded_empty).findings == [reasons.NO_PATCH]
+    present = make()
+    assert run(ContentCheck, present).scores["basic.content.patch_status"] == "present"
 
 
 def test_only_reads():

@@ -1,61 +1,126 @@
-"""quality.score: one `quality_score` column, a weighted mean that ignores missing components."""
+"""quality.score: the calibrated probability of correctness, verdicts and labels dominating; and the legacy
+weighted mean."""
 
 from __future__ import annotations
+
+import json
+import math
+import random
 
 import pyarrow as pa
 import pytest
 
+from trajsift.calibration import (
+    BASE_FEATURES,
+    REFERENCE_FEATURES,
+    Feature,
+    ModelSet,
+    QualityModel,
+    fit_model,
+    load_model,
+)
 from trajsift.checks import load_check_class
 from trajsift.checks.base import CheckContext
 from trajsift.checks.composite import QualityScore
-from trajsift.schema import Trajectory
+from trajsift.schema import Outcome, Trajectory
 
 C, H, E = "quality.completeness.score", "quality.coherence.score", "quality.efficiency.score"
 TRAJ = Trajectory(id="t")
+PASSED = "quality.evidence.last_check_passed"
+STEPS = "quality.cohort.steps_pct"
 
 
 def score(row: dict, **params) -> float | None:
     out = QualityScore(params).check_one(TRAJ, CheckContext(), row)
-    assert list(out.scores) == ["quality_score"]
     assert out.findings == []
     return out.scores["quality_score"]
 
 
-def test_registered_and_writes_exactly_one_column():
+def test_registered_and_columns():
     assert load_check_class("quality.score") is QualityScore
-    assert QualityScore.column_types() == {"quality_score": pa.float64()}
+    assert QualityScore.column_types() == {
+        "quality_score": pa.float64(),
+        "quality.score.model_probability": pa.float64(),
+        "quality.score.source": pa.string(),
+    }
 
 
-def test_weighted_mean_of_the_three_families():
+def test_legacy_weighted_mean_with_missing_components_ignored():
     weights = {C: 1.0, H: 1.0, E: 2.0}
     assert score({C: 1.0, H: 0.5, E: 0.25}, weights=weights) == pytest.approx((1.0 + 0.5 + 0.5) / 4)
-
-
-def test_missing_components_are_ignored_and_weights_renormalised():
-    weights = {C: 1.0, H: 1.0, E: 2.0}
-    assert score({C: 1.0, H: None}, weights=weights) == 1.0
     assert score({H: 0.2, E: 0.8}, weights=weights) == pytest.approx((0.2 + 1.6) / 3)
     assert score({C: float("nan"), E: 0.5}, weights=weights) == 0.5
+    assert score({}, weights=weights) is None
+    assert score({C: 1.5}, weights={C: 1.0}) == 1.0
 
 
-def test_no_component_gives_null():
-    assert score({}) is None
+def test_shipped_model_reads_the_documented_columns_with_provenance():
+    models = load_model()
+    assert [m.requires for m in models.models] == ["quality.reference.available", ""]
+    assert {f.column for f in models.models[0].features} == {f.column for f in REFERENCE_FEATURES}
+    assert {f.column for f in models.models[1].features} == {f.column for f in BASE_FEATURES}
+    assert models.provenance["procedure"].startswith("python bench/transfer.py")
+    assert all(abs(f.weight) < 10 for m in models.models for f in m.features)
 
 
-def test_stays_in_unit_interval():
-    assert 0.0 <= score({C: 0.0, H: 1.0, E: 0.3}) <= 1.0
-    assert score({C: 1.5}) == 1.0
+def test_the_shipped_score_is_a_probability_that_rises_with_passing_tests_after_the_fix():
+    base = {STEPS: 0.5, "basic.content.patch_status": "present", "basic.status.exit_status": "submitted"}
+    passed, failed = score({**base, PASSED: True}), score({**base, PASSED: False})
+    assert 0.0 < failed < passed < 1.0
 
 
-def test_runs_after_the_family_checks():
-    from trajsift.checks.coherence import CoherenceCheck
-    from trajsift.checks.completeness import CompletenessCheck
-    from trajsift.checks.efficiency import EfficiencyCheck
+def test_verdicts_then_labels_dominate_the_model():
+    row = {STEPS: 0.1, PASSED: True}
+    model_only = score(row)
+    out = QualityScore().check_one(TRAJ, CheckContext(), {**row, "correctness.tests.verdict": "incorrect"})
+    assert out.scores["quality_score"] < 0.1 and out.scores["quality.score.source"] == "tests"
+    assert out.scores["quality.score.model_probability"] == pytest.approx(model_only)
+    assert score({**row, "correctness.tests.verdict": "correct"}) >= 0.9
+    labelled = Trajectory(id="t", outcome=Outcome(resolved=False))
+    out = QualityScore().check_one(labelled, CheckContext(), row)
+    assert out.scores["quality.score.source"] == "label" and out.scores["quality_score"] <= 0.05
+    off = QualityScore({"labels_dominate": False}).check_one(labelled, CheckContext(), row)
+    assert off.scores["quality_score"] == pytest.approx(model_only)
 
-    row: dict = {}
-    for check in (CompletenessCheck(), CoherenceCheck(), EfficiencyCheck()):
-        row.update(check.check_one(TRAJ, CheckContext(), row).scores)
-    assert 0.0 <= score(row) <= 1.0
+
+def test_fit_recovers_direction_and_learns_a_missing_term():
+    rng = random.Random(7)
+    rows, labels = [], []
+    for _ in range(600):
+        good = rng.random() < 0.4
+        passed = None if rng.random() < 0.3 else (rng.random() < (0.8 if good else 0.3))
+        rows.append({"x": rng.gauss(1.0 if good else 0.0, 1.0), "p": passed})
+        labels.append(good)
+    model = fit_model([Feature("x"), Feature("p")], rows, labels, strength=1.0)
+    x, p = model.features
+    assert x.weight > 0.5 and p.weight > 0.2 and p.missing_weight != 0.0 and x.missing_weight == 0.0
+    assert model.probability({"x": 2.0, "p": True}) > model.probability({"x": -1.0, "p": False})
+    logit = model.intercept + p.missing_weight + x.weight * (0.0 - x.mean) / x.scale
+    assert model.probability({"x": 0.0, "p": None}) == pytest.approx(1 / (1 + math.exp(-logit)))
+    again = fit_model([Feature("x"), Feature("p")], rows, labels, strength=1.0)
+    assert again == model  # deterministic
+
+
+def test_model_set_picks_the_first_applicable_model_and_round_trips(tmp_path):
+    ref = QualityModel((Feature("a", weight=1.0),), 0.0, {}, "has_ref")
+    base = QualityModel((Feature("b", weight=-1.0),), 0.5)
+    models = ModelSet((ref, base), {"fitted": "today"})
+    assert models.pick({"has_ref": True}) is ref and models.pick({"has_ref": False}) is base
+    path = tmp_path / "m.json"
+    path.write_text(models.to_json())
+    assert load_model(str(path)) == models
+    assert json.loads(path.read_text())["provenance"] == {"fitted": "today"}
+    out = QualityScore({"model": str(path)}).check_one(TRAJ, CheckContext(), {"b": 0.0})
+    assert out.scores["quality_score"] == pytest.approx(1 / (1 + math.exp(-0.5)))
+
+
+@pytest.mark.parametrize(
+    ("transform", "raw", "value"),
+    [("log1p", 0, 0.0), ("bool", True, 1.0), ("positive", 3, 1.0), ("nonempty", "", 0.0), ("equals:x", "x", 1.0)],
+)
+def test_feature_transforms(transform, raw, value):
+    assert Feature("c", transform).value({"c": raw}) == value
+    assert Feature("c", transform).value({}) is None
 
 
 def test_unknown_params_are_rejected():

@@ -27,6 +27,9 @@ CHECKS: dict[str, str] = {
     "quality.completeness": "trajsift.checks.completeness:CompletenessCheck",
     "quality.coherence": "trajsift.checks.coherence:CoherenceCheck",
     "quality.efficiency": "trajsift.checks.efficiency:EfficiencyCheck",
+    "quality.evidence": "trajsift.checks.evidence:EvidenceCheck",
+    "quality.reference": "trajsift.checks.reference:ReferenceCheck",
+    "quality.cohort": "trajsift.checks.cohort:CohortCheck",
     "quality.score": "trajsift.checks.composite:QualityScore",
     "quality.judge": "trajsift.checks.judge:JudgeCheck",
     # stage 4: diversity

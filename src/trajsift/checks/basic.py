@@ -1,12 +1,15 @@
 """Stage 1, the basic filter: runs that crashed, hit a budget, or did nothing useful.
 
-- `basic.status`: how the run ended (normalised exit status, see `_exit_status`); findings for an agent or
-  scaffold crash (`agent_crashed`), an infrastructure failure (`infra_failure`, kept apart: not the
-  agent's fault) and malformed model output (`format_error`).
+Only what certainly cannot train anything is flagged: a run that ends with a patch in hand is graded by the
+harness whatever stopped it, so its limit exit, crash or malformed turns are columns (signals), not drops.
+- `basic.status`: how the run ended (normalised exit status, see `_exit_status`); without a patch, findings
+  for an agent or scaffold crash (`agent_crashed`), an infrastructure failure (`infra_failure`, kept apart:
+  not the agent's fault) and malformed model output (`format_error`).
 - `basic.limits`: budgets. A limit exit of the scaffold (`exit_cost`, `exit_context`, `LimitsExceeded`,
-  timeouts) or a recipe threshold (`max_steps`, `max_cost`, `max_tokens`, `max_duration_s`).
-- `basic.content`: what the run did: no real action (`empty_run`), no patch (`no_patch`), only reads
-  and searches (`only_reads`), a patch that changes nothing real (`trivial_patch`).
+  timeouts) without a patch, or a recipe threshold (`max_steps`, `max_cost`, `max_tokens`, `max_duration_s`).
+- `basic.content`: what the run did: no real action (`empty_run`), no patch where the log records patches
+  (`no_patch`; `patch_status` is `unknown` where it cannot tell), only reads and searches (`only_reads`), a
+  patch that changes nothing real (`trivial_patch`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,15 @@ from trajsift.checks import _exit_status as ends
 from trajsift.checks import _steps as st
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Scores
 from trajsift.patches import is_cosmetic, is_scratch_file
-from trajsift.schema import ActionType, Step, Trajectory
+from trajsift.schema import (
+    PATCH_NONE,
+    PATCH_OBSERVED_DIFF,
+    PATCH_RECORDED,
+    PATCH_UNKNOWN,
+    ActionType,
+    Step,
+    Trajectory,
+)
 
 _T = ActionType
 PASSIVE = st.LOOKS | {_T.THINK, _T.SUBMIT, _T.GIVE_UP}
@@ -91,6 +102,8 @@ class StatusCheck(Check):
         found = [findings[status]] if status in findings else []
         if too_many and reasons.FORMAT_ERROR not in found:
             found.append(reasons.FORMAT_ERROR)
+        if patch_status(traj, PATCH_FORMATS) == PRESENT:
+            found = []  # an ending with a patch in hand: the patch is graded; the columns say how the run ended
         return self.output(
             found,
             exit_status=status,
@@ -120,9 +133,10 @@ class LimitsParams(Params):
     """Most input + output tokens a kept run may have; None = no limit."""
     max_duration_s: float | None = None
     """Longest wall-clock duration in seconds a kept run may have; None = no limit."""
-    drop_autosubmitted: bool = True
-    """Also flag a limit exit when the scaffold autosubmitted a patch (`submitted (exit_cost)`). The agent
-    never chose to stop, so the run has no real ending; set False to keep such runs for the correctness stage."""
+    drop_scaffold_limits: bool = False
+    """Flag a scaffold limit exit (`exit_cost`, `LimitsExceeded`, a step limit) even when the run holds a
+    patch. Off by default: a limit hit with a patch in hand is a signal (`limit_hit`), not a drop: the harness
+    grades that patch, and resolved runs end this way. A limit exit without a patch is flagged either way."""
 
 
 class LimitsCheck(Check):
@@ -146,7 +160,7 @@ class LimitsCheck(Check):
         tokens = st.total_tokens(usage)
         limit_hit = end.status if end.status in LIMIT_FINDINGS else ""
         found = []
-        if limit_hit and (params.drop_autosubmitted or not end.autosubmitted):
+        if limit_hit and (params.drop_scaffold_limits or patch_status(traj, PATCH_FORMATS) == ABSENT):
             found.append(LIMIT_FINDINGS[limit_hit])
         over = (
             (_over(len(traj.steps), params.max_steps), reasons.STEP_LIMIT_EXCEEDED),
@@ -174,11 +188,29 @@ def _over(value: float | None, limit: float | None) -> bool:
 # --- basic.content -----------------------------------------------------------------------
 
 
+PATCH_FORMATS = ("swe-agent", "mini-swe-agent", "autocoderover", "openhands-events")
+"""Reader formats whose records always carry the final patch (used when a record has no `patch_source`)."""
+PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
+
+
+def patch_status(traj: Trajectory, patch_formats: tuple[str, ...] | list[str]) -> str:
+    """`present` (a diff), `absent` (the log records patches and this run has none) or `unknown` (the log
+    cannot tell: the harness may still grade the workspace, so it is no reason to drop the run)."""
+    if st.patch_files(traj.final.patch):
+        return PRESENT
+    source = traj.final.patch_source
+    if source in (PATCH_UNKNOWN, PATCH_OBSERVED_DIFF):
+        return UNKNOWN
+    if source in (PATCH_RECORDED, PATCH_NONE) or traj.source.format in patch_formats:
+        return ABSENT
+    return UNKNOWN
+
+
 class ContentParams(Params):
-    patch_formats: list[str] = ["swe-agent", "mini-swe-agent", "autocoderover", "openhands-events"]
-    """Reader formats whose records always carry the final patch: there, a submission without a patch (empty,
-    or text that is no diff, e.g. an error message) is `no_patch`. Elsewhere (LLM completion logs, chat
-    exports) a missing patch only means "not recorded", and `no_patch` needs a run that never submitted."""
+    patch_formats: list[str] = list(PATCH_FORMATS)
+    """Reader formats whose records always carry the final patch, for records without `patch_source`: there,
+    no diff (empty, or text that is no diff, e.g. an error message) is `no_patch`. Elsewhere (LLM completion
+    logs, chat exports) a missing patch is `patch_unknown` in the `patch_status` column, never a drop."""
 
 
 class ContentCheck(Check):
@@ -186,6 +218,8 @@ class ContentCheck(Check):
     description = "What the run did: any action at all, a patch, more than reading, a patch that changes code."
     ParamsModel = ContentParams
     columns: ClassVar[dict[str, pa.DataType]] = {
+        "patch_status": pa.string(),
+        "patch_source": pa.string(),
         "num_steps": pa.int32(),
         "num_actions": pa.int32(),
         "num_edits": pa.int32(),
@@ -204,10 +238,10 @@ class ContentCheck(Check):
         actions = [step.action.type for step in traj.steps if is_real_action(step)]
         files = st.patch_files(traj.final.patch)
         code_files = [diff for diff in files if not is_cosmetic(diff)]
-        patch_recorded = traj.source.format in params.patch_formats
+        status = patch_status(traj, params.patch_formats)
         checks = (
             (not actions, reasons.EMPTY_RUN),
-            (not files and (not traj.final.submitted or patch_recorded), reasons.NO_PATCH),
+            (status == ABSENT, reasons.NO_PATCH),
             (bool(actions) and not code_files and all(kind in PASSIVE for kind in actions), reasons.ONLY_READS),
             (bool(files) and not code_files, reasons.TRIVIAL_PATCH),
         )
@@ -215,6 +249,8 @@ class ContentCheck(Check):
         removed = sum(len(diff.removed) for diff in files)
         return self.output(
             [code for hit, code in checks if hit],
+            patch_status=status,
+            patch_source=traj.final.patch_source,
             num_steps=len(traj.steps),
             num_actions=len(actions),
             num_edits=sum(1 for kind in actions if kind in st.CHANGES),

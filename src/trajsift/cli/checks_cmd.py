@@ -22,4 +22,22 @@ def list_checks() -> None:
             table.add_row(check_id, "", f"[yellow]no[/]: {exc}")
             continue
         table.add_row(check_id, ", ".join(cls.column_types()), "yes")
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print(model_table())
+
+
+def model_table() -> Table:
+    """The shipped calibrated model behind `quality_score`: each input column's weight, per model."""
+    from trajsift.calibration import load_model
+
+    models = load_model()
+    table = Table("model", "column (transform)", "weight per sd", "weight if null", title="quality.score model")
+    for model in models.models:
+        name = f"when {model.requires}" if model.requires else "otherwise"
+        for feature in sorted(model.features, key=lambda f: -abs(f.weight)):
+            label = feature.column + ("" if feature.transform == "number" else f" ({feature.transform})")
+            table.add_row(name, label, f"{feature.weight:+.3f}", f"{feature.missing_weight:+.3f}")
+    fitted = models.provenance.get("fitted", "?")
+    table.caption = f"fitted {fitted} by `{models.provenance.get('procedure', '?')}`"
+    return table

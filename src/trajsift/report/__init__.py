@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trajsift.errors import PipelineError
 from trajsift.executors.workspace import write_bytes
-from trajsift.report import rows, sections
+from trajsift.report import model, rows, sections
 from trajsift.report.html import esc, page, tag
 from trajsift.report.integrity import integrity
 from trajsift.report.load import RunData, load_run
@@ -24,6 +24,7 @@ NAV = (
     ("reasons", "Reasons"),
     ("distributions", "Distributions"),
     ("scores", "Scores"),
+    ("model", "Quality model"),
     ("labels", "Labels"),
     ("quarantine", "Quarantine"),
     ("rejected", "Rejected"),
@@ -49,6 +50,7 @@ def render_report(data: RunData) -> str:
             sections.reasons(stats),
             sections.distributions(stats),
             sections.scores(stats),
+            model.quality_model(run),
             sections.labels(stats),
             rows.quarantine(stats, data.quarantine),
             rows.examples("rejected", "Rejected examples", data.rejected),

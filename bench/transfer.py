@@ -1,0 +1,245 @@
+"""Does trajsift's judgment transfer to agents it was not fitted on? Leave-one-source-out on real runs.
+
+Usage: python bench/transfer.py [DATA_DIR] [--write-model] [--strength C]
+
+The five labelled sources (`bench/sources.py`) are written, labels stripped, into one mixed input and run
+through the default recipe twice, with no test execution (correctness stage disabled): once with a tasks file
+holding the reference patches and once without. From the output columns, for each source: the calibrated
+model is fitted on the other four sources (`trajsift.calibration.fit_model`) and measured on the one left out:
+AUC, AUC over runs with a non-empty patch, kept-set share of resolved (quality stage's rule applied with the
+held-out scores) vs the base rate, resolved runs dropped per stage, expected calibration error (10 bins).
+Pairwise: for two sources sharing instances, the model is fitted without either, and the share of
+(instance, one resolved, one not) pairs ranked right is printed. Worst source first.
+`--write-model` fits on all sources and writes the shipped model (`src/trajsift/checks/quality_model.json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from itertools import combinations
+
+import msgspec
+import numpy as np
+import orjson
+import pyarrow.parquet as pq
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sources import DEFAULT_DATA_DIR, PROJECT_ROOT, SOURCES, load_all, load_tasks  # noqa: E402
+from trajsift.calibration import (  # noqa: E402
+    BASE_FEATURES,
+    REFERENCE_AVAILABLE,
+    REFERENCE_FEATURES,
+    ModelSet,
+    QualityModel,
+    fit_model,
+)
+from trajsift.config import load_recipe  # noqa: E402
+from trajsift.run import run_pipeline  # noqa: E402
+
+MODEL_PATH = os.path.join(PROJECT_ROOT, "src", "trajsift", "checks", "quality_model.json")
+OVERRIDES = ["stages.correctness.enabled=false"]
+KEEP_FRACTION = 0.8
+
+
+def write_inputs(data: dict, folder: str, data_dir: str) -> tuple[dict[str, tuple[str, bool]], str]:
+    """One JSONL per source, outcome stripped, ids prefixed by source; a tasks file with reference patches."""
+    truth = {}
+    for name, trajs in data.items():
+        with open(os.path.join(folder, name.replace("/", "_") + ".jsonl"), "wb") as handle:
+            for traj in trajs:
+                traj.id = f"{name}:{traj.id}"
+                truth[traj.id] = (name, bool(traj.outcome.resolved))
+                traj.outcome = type(traj.outcome)()
+                handle.write(msgspec.json.encode(traj) + b"\n")
+    tasks_path = os.path.join(folder, "tasks.jsonl")
+    with open(tasks_path, "wb") as handle:
+        for metadata in sorted({spec.metadata for spec in SOURCES}):
+            for task in load_tasks(data_dir, metadata).values():
+                record = {k: v for k, v in msgspec.to_builtins(task).items() if v is not None}
+                handle.write(orjson.dumps(record) + b"\n")
+    return truth, tasks_path
+
+
+def run_rows(folder: str, tasks: str | None, out: str) -> list[dict]:
+    overrides = [*OVERRIDES, f"tasks={tasks}"] if tasks else OVERRIDES
+    recipe = load_recipe(None, overrides)
+    inputs = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".jsonl") and f != "tasks.jsonl")
+    run_pipeline(inputs, out, recipe)
+    rows = []
+    for name in ("kept", "rejected", "review"):
+        path = os.path.join(out, f"{name}.parquet")
+        columns = [c for c in pq.read_schema(path).names if c != "trajectory"]
+        rows += pq.read_table(path, columns=columns).to_pylist()
+    return rows
+
+
+def auc(scores: list[float], labels: list[bool]) -> float | None:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores)) if 0 < sum(labels) < len(labels) else None
+
+
+def ece(probabilities: list[float], labels: list[bool], bins: int = 10) -> float:
+    p, y = np.array(probabilities), np.array(labels, dtype=float)
+    edges = np.minimum((p * bins).astype(int), bins - 1)
+    return float(sum(abs(p[edges == b].mean() - y[edges == b].mean()) * (edges == b).mean() for b in set(edges)))
+
+
+def scored(rows: list[dict]) -> list[dict]:
+    """Rows the quality stage scores: not dropped before it (rows sent to review go on)."""
+    return [r for r in rows if r.get("quality.score.model_probability") is not None]
+
+
+def fit_on(rows: list[dict], truth: dict, features, requires: str, strength: float) -> QualityModel:
+    return fit_model(features, rows, [truth[r["trajectory_id"]][1] for r in rows], strength, requires)
+
+
+def kept_share(held: list[dict], scores: dict[str, float], truth: dict) -> tuple[float, int]:
+    """Resolved share of the quality stage's keep (the default recipe's top 80 % by score)."""
+    ranked = sorted(held, key=lambda r: -scores[r["trajectory_id"]])
+    kept = ranked[: int(np.ceil(KEEP_FRACTION * len(ranked)))]
+    return (float(np.mean([truth[r["trajectory_id"]][1] for r in kept])) if kept else 0.0), len(kept)
+
+
+def source_report(name, rows, truth, features, requires, strength) -> dict:
+    train = [r for r in scored(rows) if truth[r["trajectory_id"]][0] != name]
+    model = fit_on(train, truth, features, requires, strength)
+    held_all = [r for r in rows if truth[r["trajectory_id"]][0] == name]
+    held = scored(held_all)
+    scores = {r["trajectory_id"]: model.probability(r) for r in held}
+    y = [truth[r["trajectory_id"]][1] for r in held]
+    patched = [r for r in held if r.get("basic.content.patch_status") == "present"]
+    dropped = defaultdict(int)
+    for r in held_all:
+        if truth[r["trajectory_id"]][1] and r.get("decided_by") and r["decision"] == "drop":
+            dropped[r["decided_by"]] += 1
+            if r["decided_by"] == "basic_filter":
+                dropped["basic_filter " + ",".join(r.get("reasons") or [])] += 1
+    resolved = sum(truth[r["trajectory_id"]][1] for r in held_all)
+    share, kept = kept_share(held, scores, truth)
+    return {
+        "source": name,
+        "auc": auc([scores[r["trajectory_id"]] for r in held], y),
+        "auc_patch": auc(
+            [scores[r["trajectory_id"]] for r in patched], [truth[r["trajectory_id"]][1] for r in patched]
+        ),
+        "base": resolved / len(held_all),
+        "kept_share": share,
+        "kept": kept,
+        "n": len(held_all),
+        "resolved": resolved,
+        "dropped": {stage: f"{n}/{resolved}" for stage, n in dropped.items() if stage not in ("quality", "diversity")},
+        "ece": ece([scores[r["trajectory_id"]] for r in held], y),
+    }
+
+
+def pairwise(rows, truth, features, requires, strength) -> list[tuple[str, str, float, int]]:
+    by_source_task = defaultdict(list)
+    for r in scored(rows):
+        by_source_task[(truth[r["trajectory_id"]][0], r.get("task_id"))].append(r)
+    results = []
+    for a, b in combinations([spec.name for spec in SOURCES], 2):
+        tasks = {t for s, t in by_source_task if s == a} & {t for s, t in by_source_task if s == b}
+        if not tasks:
+            continue
+        train = [r for r in scored(rows) if truth[r["trajectory_id"]][0] not in (a, b)]
+        model = fit_on(train, truth, features, requires, strength)
+        right = total = 0
+        for task in tasks:
+            for ra in by_source_task[(a, task)]:
+                for rb in by_source_task[(b, task)]:
+                    ya, yb = truth[ra["trajectory_id"]][1], truth[rb["trajectory_id"]][1]
+                    if ya == yb:
+                        continue
+                    pa_, pb_ = model.probability(ra), model.probability(rb)
+                    right += (pa_ > pb_) == ya if pa_ != pb_ else 0.5
+                    total += 1
+        results.append((a, b, right / total if total else float("nan"), total))
+    return results
+
+
+def _fmt(value: float | None) -> str:
+    return "  -  " if value is None else f"{value:.3f}"
+
+
+def print_mode(title, rows, truth, features, requires, strength) -> None:
+    print(f"\n## {title}: leave-one-source-out (fit on the other sources), worst AUC first")
+    reports = [source_report(s.name, rows, truth, features, requires, strength) for s in SOURCES]
+    reports.sort(key=lambda r: r["auc"] if r["auc"] is not None else 1.0)
+    print(
+        f"{'held-out source':26s} {'n':>5s} {'AUC':>6s} {'AUCpat':>6s} {'base':>6s} {'kept%':>6s} {'ECE':>6s}  "
+        "resolved dropped before quality"
+    )
+    for r in reports:
+        print(
+            f"{r['source']:26s} {r['n']:5d} {_fmt(r['auc'])} {_fmt(r['auc_patch'])} {r['base']:.3f} "
+            f"{r['kept_share']:.3f} {r['ece']:.3f}  {r['dropped'] or '0'}"
+        )
+    print(f"worst AUC: {reports[0]['source']} {_fmt(reports[0]['auc'])}")
+    print("within-instance pairs (fit without both sources): share ranked right")
+    for a, b, share, total in sorted(pairwise(rows, truth, features, requires, strength), key=lambda x: x[2]):
+        print(f"  {a} vs {b}: {share:.3f} of {total} pairs")
+
+
+def write_model(rows_ref, rows_base, truth, strength, counts) -> None:
+    ref = fit_on(scored(rows_ref), truth, REFERENCE_FEATURES, REFERENCE_AVAILABLE, strength)
+    base = fit_on(scored(rows_base), truth, BASE_FEATURES, "", strength)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT).stdout
+    provenance = {
+        "procedure": "python bench/transfer.py ../shared/data --write-model",
+        "fitted": datetime.date.today().isoformat(),
+        "code_commit": commit.strip(),
+        "strength_C": strength,
+        "sources": counts,
+        "labels": "official SWE-bench resolved labels of the dev sources (no test execution here)",
+    }
+    with open(MODEL_PATH, "w", encoding="utf-8") as handle:
+        handle.write(ModelSet((ref, base), provenance).to_json())
+    print(f"\nwrote {MODEL_PATH}")
+
+
+def run_both(data_dir: str) -> tuple[list[dict], list[dict], dict, dict]:
+    data = load_all(data_dir)
+    counts = {name: {"runs": len(t), "resolved": sum(bool(x.outcome.resolved) for x in t)} for name, t in data.items()}
+    with tempfile.TemporaryDirectory() as folder:
+        inputs = os.path.join(folder, "in")
+        os.makedirs(inputs)
+        truth, tasks = write_inputs(data, inputs, data_dir)
+        rows_ref = run_rows(inputs, tasks, os.path.join(folder, "with-ref"))
+        rows_base = run_rows(inputs, None, os.path.join(folder, "no-ref"))
+    return rows_ref, rows_base, truth, counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", nargs="?", default=DEFAULT_DATA_DIR)
+    parser.add_argument("--write-model", action="store_true")
+    parser.add_argument("--strength", type=float, default=0.3)
+    parser.add_argument("--rows-cache", default="", help="pickle of the two runs' rows: reused if present")
+    args = parser.parse_args()
+    if args.rows_cache and os.path.exists(args.rows_cache):
+        with open(args.rows_cache, "rb") as handle:
+            rows_ref, rows_base, truth, counts = pickle.load(handle)
+    else:
+        rows_ref, rows_base, truth, counts = run_both(args.data_dir)
+        if args.rows_cache:
+            with open(args.rows_cache, "wb") as handle:
+                pickle.dump((rows_ref, rows_base, truth, counts), handle)
+    print(f"machine load: {os.getloadavg()[0]:.1f}; rows {len(rows_ref)} / {len(rows_base)}")
+    print_mode(
+        "with reference patches (--tasks)", rows_ref, truth, REFERENCE_FEATURES, REFERENCE_AVAILABLE, args.strength
+    )
+    print_mode("no tasks file", rows_base, truth, BASE_FEATURES, "", args.strength)
+    if args.write_model:
+        write_model(rows_ref, rows_base, truth, args.strength, counts)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""A calibrated probability of correctness from score columns: a standardised logistic model.
+
+The model is data (`QualityModel`, stored as JSON with its provenance): per feature the column it reads, a
+transform, the training mean and scale, a weight, and a weight for "missing" (a null column is not a zero).
+Scoring is plain Python; fitting (`fit_model`) uses scikit-learn's regularised logistic regression and is only
+imported by the calibration procedure (`bench/transfer.py --write-model`), never by a run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from typing import Any
+
+DEFAULT_MODEL = "quality_model.json"
+"""The shipped model, a data file of `trajsift.checks` (fitted on the labelled dev sources)."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    column: str
+    transform: str = "number"
+    """`number`; `log1p`; `bool`; `positive` (value > 0); `nonempty` (a string set); `equals:<text>`."""
+    mean: float = 0.0
+    scale: float = 1.0
+    weight: float = 0.0
+    missing_weight: float = 0.0
+    """Added instead of the value's term when the column is null (or absent) on the row."""
+
+    def value(self, row: Mapping[str, Any]) -> float | None:
+        raw = row.get(self.column)
+        if self.transform.startswith("equals:"):
+            return None if raw is None else float(str(raw) == self.transform.split(":", 1)[1])
+        if self.transform == "nonempty":
+            return None if raw is None else float(bool(raw))
+        if raw is None or isinstance(raw, str):
+            return None
+        number = float(raw)
+        if math.isnan(number):
+            return None
+        if self.transform == "log1p":
+            return math.log1p(max(number, 0.0))
+        if self.transform == "positive":
+            return float(number > 0)
+        return number
+
+    def term(self, row: Mapping[str, Any]) -> float:
+        value = self.value(row)
+        return self.missing_weight if value is None else self.weight * (value - self.mean) / self.scale
+
+
+@dataclass(frozen=True)
+class QualityModel:
+    features: tuple[Feature, ...]
+    intercept: float = 0.0
+    provenance: dict[str, Any] = field(default_factory=dict)
+    requires: str = ""
+    """A column that must be true on a row for this model to score it ("" = any row)."""
+
+    def applies(self, row: Mapping[str, Any]) -> bool:
+        return not self.requires or bool(row.get(self.requires))
+
+    def probability(self, row: Mapping[str, Any]) -> float:
+        logit = self.intercept + sum(feature.term(row) for feature in self.features)
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, logit))))
+
+    def contributions(self, row: Mapping[str, Any]) -> dict[str, float]:
+        """Each feature's term in the logit for this row (what pushed the score up or down)."""
+        return {feature.column + _suffix(feature): feature.term(row) for feature in self.features}
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QualityModel:
+        features = tuple(Feature(**spec) for spec in data["features"])
+        provenance = dict(data.get("provenance", {}))
+        return cls(features, float(data["intercept"]), provenance, str(data.get("requires", "")))
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    """Models tried in order; the first whose `requires` column holds on the row scores it."""
+
+    models: tuple[QualityModel, ...]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def pick(self, row: Mapping[str, Any]) -> QualityModel:
+        return next((model for model in self.models if model.applies(row)), self.models[-1])
+
+    def probability(self, row: Mapping[str, Any]) -> float:
+        return self.pick(row).probability(row)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelSet:
+        if "models" not in data:
+            return cls((QualityModel.from_dict(data),))
+        models = tuple(QualityModel.from_dict(model) for model in data["models"])
+        return cls(models, dict(data.get("provenance", {})))
+
+
+def _suffix(feature: Feature) -> str:
+    return "" if feature.transform in ("number", "log1p", "bool") else f" ({feature.transform})"
+
+
+def _specs(prefix: str, names: str, transform: str = "number") -> list[Feature]:
+    return [Feature(prefix + name, transform) for name in names.split()]
+
+
+_COHORT_NAMES = (
+    "steps_pct tokens_pct cost_pct observation_pct changed_lines_pct changed_files_pct task_steps_pct "
+    "steps_task_pct agreement removed_line_agreement added_line_agreement same_patch_share"
+)
+_EVIDENCE_NAMES = (
+    "tests_after_edit last_check_passed repro_fixed read_before_edit task_mentions_touched final_confidence "
+    "failed_edit_share difficulty_rank"
+)
+_REFERENCE = "quality.reference."
+BASE_FEATURES: tuple[Feature, ...] = (
+    *_specs("quality.cohort.", _COHORT_NAMES),
+    *_specs("quality.evidence.", _EVIDENCE_NAMES),
+    *_specs("quality.evidence.", "errors_after_last_pass reverted_edits", "log1p"),
+    Feature("basic.status.format_errors", "log1p"),
+    Feature("basic.status.exit_status", "equals:submitted"),
+    Feature("basic.limits.limit_hit", "nonempty"),
+    Feature("basic.content.patch_status", "equals:present"),
+    *_specs("quality.completeness.", "gave_up submitted"),
+    Feature("quality.efficiency.novel_observation_ratio"),
+)
+"""What the shipped model reads when the task has no reference patch: nothing measured in absolute steps,
+tokens or cost (those are cohort percentiles), nothing tied to one scaffold's vocabulary."""
+REFERENCE_FEATURES: tuple[Feature, ...] = (
+    *BASE_FEATURES,
+    *_specs(_REFERENCE, "file_recall file_precision removed_recall added_recall function_recall"),
+)
+REFERENCE_AVAILABLE = _REFERENCE + "available"
+
+
+def load_model(path: str = "") -> ModelSet:
+    """Models from a JSON file (one model, or `{"models": [...]}`), or the shipped set when `path` is empty."""
+    if path:
+        with open(path, encoding="utf-8") as handle:
+            return ModelSet.from_dict(json.load(handle))
+    text = resources.files("trajsift.checks").joinpath(DEFAULT_MODEL).read_text(encoding="utf-8")
+    return ModelSet.from_dict(json.loads(text))
+
+
+def fit_model(
+    specs: Sequence[Feature],
+    rows: Sequence[Mapping[str, Any]],
+    labels: Sequence[bool],
+    strength: float = 0.3,
+    requires: str = "",
+) -> QualityModel:
+    """Fit weights for `specs` (column + transform) on labelled rows: standardise each feature on its known
+    values, add a missing indicator where the column can be null, L2-regularised logistic regression
+    (`strength` is scikit-learn's C: smaller = stronger shrinkage). Deterministic for the same inputs."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    columns, stats = [], []
+    for spec in specs:
+        values = [spec.value(row) for row in rows]
+        known = np.array([v for v in values if v is not None], dtype=float)
+        mean = float(known.mean()) if len(known) else 0.0
+        scale = float(known.std()) if len(known) > 1 and known.std() > 1e-9 else 1.0
+        standardised = [0.0 if v is None else (v - mean) / scale for v in values]
+        missing = [1.0 if v is None else 0.0 for v in values]
+        columns.append((standardised, missing))
+        stats.append((mean, scale, 0 < sum(missing) < len(missing)))
+    matrix = np.column_stack([column for pair in columns for column in pair])
+    model = LogisticRegression(C=strength, max_iter=2000).fit(matrix, np.array(labels, dtype=bool))
+    weights = model.coef_[0]
+    fitted = []
+    for k, (spec, (mean, scale, has_missing)) in enumerate(zip(specs, stats, strict=True)):
+        weight, missing_weight = float(weights[2 * k]), float(weights[2 * k + 1]) if has_missing else 0.0
+        fitted.append(Feature(spec.column, spec.transform, mean, scale, round(weight, 6), round(missing_weight, 6)))
+    return QualityModel(tuple(fitted), round(float(model.intercept_[0]), 6), {"rows": len(rows)}, requires)

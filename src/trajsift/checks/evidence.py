@@ -1,0 +1,286 @@
+"""`quality.evidence`: what the steps themselves show about the fix, the same way for every format.
+
+Nothing here counts steps or tokens (those depend on the scaffold and the model; see `quality.cohort`).
+Columns:
+- `tests_after_edit`: the run executed tests or a script after its last edit (null: it never edited).
+- `last_check_passed`: that last execution passed (test summary with no failure; else exit code; else no
+  failure marker). Null when nothing ran after the last edit.
+- `repro_fixed`: a command that failed before the first edit passes after the last one (same script or
+  test target): the run reproduced the problem, then fixed it.
+- `read_before_edit`: share of edited files the run read or searched before it first edited them.
+- `task_mentions_touched`: the changed files include a file or module the task statement names (null: the
+  statement names none, or nothing was changed).
+- `final_confidence`: the last message, +1 a confident completion, -1 an apology / "could not" / limit
+  message, 0 neither.
+- `errors_after_last_pass`: failed actions (tool errors, failed edits, failing runs) after the last passing
+  execution (after the first edit when none passed).
+- `reverted_edits`: edits that undo an earlier edit of the same file (edit-revert churn).
+- `failed_edit_share`: share of edit actions the tool rejected.
+- `difficulty_rank`: the task's difficulty label in [0, 1] (from the tasks file or the record), null without one.
+Edits are source edits: a created reproduction or scratch script is not "the last edit".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pyarrow as pa
+
+from trajsift.checks import _steps as st
+from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
+from trajsift.rewards.testruns import parse_test_counts, repo_of
+from trajsift.schema import ActionType, Step, Trajectory
+
+_T = ActionType
+_BUILD_RESULT = re.compile(
+    r"BUILD (?P<maven>SUCCESS|FAILURE)\b|BUILD (?P<gradle>SUCCESSFUL|FAILED)\b|"
+    r"Tests run: \d+, Failures: (?P<fail>\d+), Errors: (?P<err>\d+)|"
+    r"(?P<tox_ok>congratulations :\)|commands succeeded)|(?P<tox_bad>ERROR: +\S+: commands failed)|"
+    r"(?P<go_ok>^ok\s+\S+\s+[\d.]+s)|(?P<go_bad>^FAIL\s+\S+)",
+    re.M,
+)
+_CONFIDENT = re.compile(
+    r"\b(?:successfully|have (?:fixed|resolved|implemented|addressed)|(?:is|has been|are) (?:now )?"
+    r"(?:fixed|resolved|working|implemented|addressed)|all (?:the )?tests pass|tests (?:now )?pass|works as "
+    r"expected|(?:fix|change|implementation)s? (?:is|are) (?:complete|working))\b",
+    re.I,
+)
+_DOUBTFUL = re.compile(
+    r"\b(?:I(?:'m| am) (?:unable|not able|sorry)|I (?:could not|couldn't|cannot|can't|was unable)|unfortunately|"
+    r"apolog|not (?:been )?able to|did not (?:work|succeed)|still (?:fail|failing|broken)|"
+    r"(?:step|cost|iteration|budget|context) limit|ran out of|maximum number of)",
+    re.I,
+)
+_MENTION = re.compile(r"[\w./-]+\.(?:py|pyx|js|ts|java|go|rs|rb|c|cc|cpp|h|php|cs|kt|scala)\b|\b\w+(?:\.\w+){1,5}\b")
+_SCRIPT = re.compile(r"\b(?:python[\d.]*|pytest|py\.test|tox|nox|mvn|gradlew?|npm|yarn|node|go|cargo|make|ruby|java)\b")
+FINAL_TAIL = 600
+STATEMENT_LIMIT = 20_000
+MAX_EDIT_TEXT = 20_000
+
+
+class EvidenceCheck(Check):
+    id = "quality.evidence"
+    description = "Evidence in the steps: tests after the last edit and their result, reproduce-then-fix, "
+    "read-before-edit, task files touched, the final message's confidence, late errors, edit churn."
+    columns: ClassVar[dict[str, pa.DataType]] = {
+        "tests_after_edit": pa.bool_(),
+        "last_check_passed": pa.bool_(),
+        "repro_fixed": pa.bool_(),
+        "read_before_edit": pa.float64(),
+        "task_mentions_touched": pa.float64(),
+        "final_confidence": pa.float64(),
+        "errors_after_last_pass": pa.int32(),
+        "reverted_edits": pa.int32(),
+        "failed_edit_share": pa.float64(),
+        "difficulty_rank": pa.float64(),
+    }
+
+    def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
+        steps = traj.steps
+        repo = repo_of(traj.task.task_id, traj.task.repo)
+        edits = [i for i, step in enumerate(steps) if is_source_edit(step)]
+        runs = [(i, run_passed(step, repo)) for i, step in enumerate(steps) if is_execution(step)]
+        last_edit = edits[-1] if edits else None
+        after = [passed for i, passed in runs if last_edit is not None and i > last_edit]
+        edit_steps = [steps[i] for i in edits]
+        task = ctx.tasks.get(traj.task.task_id)
+        task_text = (task.instruction if task is not None else "") or traj.task.instruction
+        return self.output(
+            tests_after_edit=bool(after) if edits else None,
+            last_check_passed=after[-1] if after else None,
+            repro_fixed=repro_fixed(steps, edits, runs),
+            read_before_edit=read_before_edit(steps, edits),
+            task_mentions_touched=mentions_touched(task_text, changed_files(traj)),
+            difficulty_rank=difficulty_rank((task.difficulty if task is not None else "") or traj.task.difficulty),
+            final_confidence=final_confidence(traj),
+            errors_after_last_pass=errors_after_last_pass(steps, edits, runs),
+            reverted_edits=reverted_edits(edit_steps),
+            failed_edit_share=st.ratio(sum(1 for s in edit_steps if st.flagged(s.observation)), len(edit_steps)),
+        )
+
+
+def is_source_edit(step: Step) -> bool:
+    """An edit, or a created file, that is not a scratch file (a reproduction script is not the fix)."""
+    return step.action.type in st.CHANGES and not st.is_scratch(step.action.target)
+
+
+_DIFFICULTY = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>min|h)", re.I)
+_DIFFICULTY_WORDS = {"trivial": 0.0, "easy": 0.25, "medium": 0.5, "moderate": 0.5, "hard": 0.75, "very hard": 1.0}
+
+
+def difficulty_rank(label: str) -> float | None:
+    """A task difficulty label in [0, 1]: words (`easy` ... `hard`), or a human time bucket (SWE-bench
+    Verified `<15 min fix`, `15 min - 1 hour`, `1-4 hours`, `>4 hours`) by its upper bound on a log scale."""
+    text = label.strip().lower()
+    if not text:
+        return None
+    if text in _DIFFICULTY_WORDS:
+        return _DIFFICULTY_WORDS[text]
+    bounds = [float(m["num"]) * (60 if m["unit"].lower() == "h" else 1) for m in _DIFFICULTY.finditer(text)]
+    if not bounds:
+        return None
+    minutes = max(bounds) * (2 if text.startswith(">") else 1)
+    return min(1.0, max(0.0, math.log(minutes / 15, 32)))
+
+
+def is_execution(step: Step) -> bool:
+    """A test run, or a command that runs code (a script, an interpreter, a build tool)."""
+    kind = step.action.type
+    return kind is _T.RUN_TESTS or (kind is _T.RUN_COMMAND and bool(_SCRIPT.search(step.action.command[:500])))
+
+
+def run_passed(step: Step, repo: str = "") -> bool:
+    """Did an execution pass: a test summary without failures, a build tool's verdict, else the exit code,
+    else the absence of failure markers."""
+    obs = step.observation
+    text = st.bounded(obs.text)
+    counts = parse_test_counts(text, repo)
+    if counts is not None:
+        return counts.failed == 0
+    build = _build_verdict(text)
+    if build is not None:
+        return build
+    if obs.exit_code is not None or obs.is_error:
+        return not st.flagged(obs)
+    return not st.failed(obs)
+
+
+def _build_verdict(text: str) -> bool | None:
+    verdict = None
+    for match in _BUILD_RESULT.finditer(text):
+        groups = match.groupdict()
+        if groups["fail"] is not None:
+            verdict = int(groups["fail"]) + int(groups["err"]) == 0
+        elif groups["maven"] or groups["gradle"]:
+            verdict = (groups["maven"] or groups["gradle"]).startswith("SUCCESS")
+        else:
+            verdict = bool(groups["tox_ok"] or groups["go_ok"])
+    return verdict
+
+
+def _run_key(step: Step) -> str:
+    """What a run exercises: its target (script or test file) or its normalised command."""
+    return st.file_key(step.action.target) or " ".join(step.action.command.split())[:300]
+
+
+def repro_fixed(steps: list[Step], edits: list[int], runs: list[tuple[int, bool]]) -> bool:
+    if not edits:
+        return False
+    failed_before = {_run_key(steps[i]) for i, passed in runs if i < edits[0] and not passed}
+    fixed_after = {_run_key(steps[i]) for i, passed in runs if i > edits[-1] and passed}
+    return bool(failed_before & fixed_after)
+
+
+def read_before_edit(steps: list[Step], edits: list[int]) -> float | None:
+    seen: list[str] = []
+    first_edits: dict[str, bool] = {}
+    for i, step in enumerate(steps):
+        target = step.action.target
+        if step.action.type in st.LOOKS and target:
+            seen.append(target)
+        elif i in edits and target and step.action.type is _T.EDIT:
+            key = st.file_key(target)
+            if key not in first_edits:
+                first_edits[key] = any(st.same_file(target, other) for other in seen) or _searched(steps[:i], target)
+    return st.ratio(sum(first_edits.values()), len(first_edits))
+
+
+def _searched(steps: list[Step], target: str) -> bool:
+    name = st.base_name(target)
+    return any(step.action.type in st.LOOKS and name in step.observation.text[: st.HEAD * 8] for step in steps)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a run changed: from its final patch, else from its editor calls (old / new text per edit)."""
+
+    files: list[str]
+    removed: list[str]
+    added: list[str]
+    from_patch: bool
+
+
+EDIT_TEXT_KEYS = (("old_str", False), ("new_str", True), ("file_text", True), ("content", True))
+
+
+def changes(traj: Trajectory) -> Changes:
+    diffs = st.patch_files(traj.final.patch)
+    if diffs:
+        removed = [line for diff in diffs for line in diff.removed]
+        return Changes([diff.path for diff in diffs], removed, [line for diff in diffs for line in diff.added], True)
+    files: list[str] = []
+    removed, added = [], []
+    for step in traj.steps:
+        if step.action.type not in st.CHANGES or not step.action.target:
+            continue
+        files.append(step.action.target)
+        for key, is_added in EDIT_TEXT_KEYS:
+            value = step.action.arguments.get(key)
+            if isinstance(value, str):
+                (added if is_added else removed).extend(value[:MAX_EDIT_TEXT].splitlines())
+    return Changes(list(dict.fromkeys(files)), removed, added, False)
+
+
+def changed_files(traj: Trajectory) -> list[str]:
+    return changes(traj).files
+
+
+def mentions_touched(statement: str, files: list[str]) -> float | None:
+    """1.0 when a changed file is one the statement names (by path, file name or dotted module), 0.0 when the
+    statement names files and none was changed, None when it names none or nothing changed."""
+    if not files or not statement:
+        return None
+    names = set()
+    for token in _MENTION.findall(statement[:STATEMENT_LIMIT]):
+        token = token.strip("./")
+        if token.endswith(".py") or "/" in token:
+            names.add(st.base_name(token))
+        else:
+            names.add(token.rsplit(".", 1)[-1] + ".py")
+            names.add(token.split(".")[-2] + ".py" if token.count(".") >= 1 else "")
+    names.discard("")
+    names.discard("__init__.py")
+    if not names:
+        return None
+    stems = {st.base_name(path) for path in files}
+    return 1.0 if stems & names else 0.0
+
+
+def final_confidence(traj: Trajectory) -> float:
+    """+1 when the last words claim success, -1 when they apologise or report a limit, 0 otherwise."""
+    text = ""
+    for step in reversed(traj.steps):
+        text = step.thought or (step.action.command if step.action.type in (_T.SUBMIT, _T.GIVE_UP) else "")
+        if text.strip():
+            break
+    tail = text[-FINAL_TAIL:]
+    if _DOUBTFUL.search(tail) or (traj.steps and traj.steps[-1].action.type is _T.GIVE_UP):
+        return -1.0
+    return 1.0 if _CONFIDENT.search(tail) else 0.0
+
+
+def errors_after_last_pass(steps: list[Step], edits: list[int], runs: list[tuple[int, bool]]) -> int:
+    if not edits:
+        return 0
+    passes = [i for i, passed in runs if passed and i > edits[0]]
+    start = passes[-1] if passes else edits[0]
+    return sum(1 for step in steps[start + 1 :] if st.step_failed(step))
+
+
+def reverted_edits(edit_steps: list[Step]) -> int:
+    """Editor edits whose (old, new) text is the reverse of an earlier edit on the same file."""
+    done: set[tuple[str, str, str]] = set()
+    reverts = 0
+    for step in edit_steps:
+        args = step.action.arguments
+        old, new = args.get("old_str"), args.get("new_str")
+        if not isinstance(old, str) or not isinstance(new, str):
+            continue
+        key = st.file_key(step.action.target)
+        if (key, new, old) in done:
+            reverts += 1
+        done.add((key, old, new))
+    return reverts

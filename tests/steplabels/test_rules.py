@@ -171,3 +171,12 @@ def test_git_stash_to_compare_with_the_original_is_not_a_revert():
         git("git stash pop"),
     ]
     assert [label for label, _ in labels_of(steps)] == [USEFUL, USEFUL, USEFUL, USEFUL]
+
+
+def test_reverted_debug_output_is_exploration_not_a_mistake():
+    steps = [
+        git("sed -i '12i\\    print(f\"DEBUG: {value}\")' pkg/calc.py"),
+        shell("python reproduce.py", "DEBUG: 3"),
+        git("git checkout pkg/calc.py"),
+    ]
+    assert labels_of(steps) == [(USEFUL, "instrumentation"), (USEFUL, "default"), (USEFUL, "cleanup")]

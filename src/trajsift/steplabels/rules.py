@@ -8,7 +8,8 @@ and outputs involved). Rules, strongest first (a later rule never downgrades a `
 - `caused_syntax_error` (mistake): the last edit of a file a run then reports a SyntaxError in.
 - `reverted` (mistake): an edit the agent undid later (undo, git checkout/restore, the inverse replacement;
   not `git stash`, which agents use to compare with the original and pop again); the undoing step is
-  `recovery` (rule `revert`).
+  `recovery` (rule `revert`). Reverted debug output (prints, breakpoints) is exploration, not a mistake:
+  `useful` (rules `instrumentation` and `cleanup`).
 - `fixed_failure` (recovery): an applied edit of a file whose previous change failed or caused an error.
 - `tests_improved_after` (useful): edits followed by a run of the same command with more tests passing.
 - `redundant_read` / `repeated_failure` / `read_missing` (unnecessary): a read returning what an earlier
@@ -20,6 +21,7 @@ the answer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from trajsift.checks import _steps as st
@@ -30,6 +32,9 @@ from trajsift.schema import Step, Trajectory
 USEFUL, UNNECESSARY, MISTAKE, RECOVERY = "useful", "unnecessary", "mistake", "recovery"
 LABELS = (USEFUL, UNNECESSARY, MISTAKE, RECOVERY)
 EVIDENCE_CHARS = 160
+DEBUG_OUTPUT = re.compile(
+    r"\bprint\(|\bDEBUG\b|console\.log\(|breakpoint\(\)|pdb\.set_trace|\blog(?:ger|ging)\.debug\("
+)
 
 
 @dataclass
@@ -48,6 +53,8 @@ class _Change:
     edit: Edit
     written: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
+    instrumentation: bool = False
+    """Only debug output was added (prints, `DEBUG`, breakpoints): exploration, reverted as cleanup."""
 
 
 @dataclass
@@ -59,12 +66,12 @@ class _State:
     changes: list[_Change] = field(default_factory=list)
     pending: list[int] = field(default_factory=list)
     """Applied real edits since the last run of any command."""
-    scratch: list[str] = field(default_factory=list)
-    """Scratch files (reproduction scripts) changed since the last run: a run of one is not comparable."""
+    between: dict[str, list[int]] = field(default_factory=dict)
+    """command key -> applied real edits since that command last ran."""
     troubled: list[str] = field(default_factory=list)
     """Files whose last change failed or caused an error."""
-    last_run: dict[str, tuple[bool, TestCounts | None, int]] = field(default_factory=dict)
-    """command key -> (failed, test counts, index of the last real edit before it)."""
+    last_run: dict[str, tuple[bool, TestCounts | None]] = field(default_factory=dict)
+    """command key -> (failed, test counts) of its last run."""
     seen_reads: set[tuple[str, int]] = field(default_factory=set)
     failed_keys: set[str] = field(default_factory=set)
 
@@ -103,9 +110,9 @@ def _on_change(state: _State, index: int, step: Step) -> None:
         if st.flagged(step.observation):
             _mark(state, index, MISTAKE, "failed_edit", _first_line(step.observation.text))
         elif st.is_scratch(step.action.target):
-            state.scratch.append(step.action.target)
+            _forget_runs_of(state, [step.action.target])
         else:
-            state.pending.append(index)
+            _add_real_edit(state, index)
         return
     if not edit.applied:
         _mark(state, index, MISTAKE, "failed_edit", _first_line(step.observation.text))
@@ -116,11 +123,26 @@ def _on_change(state: _State, index: int, step: Step) -> None:
     if any(st.same_file(path, bad) for path in edit.files for bad in state.troubled):
         _mark(state, index, RECOVERY, "fixed_failure", f"changes {', '.join(edit.files)} after a failed change")
         state.troubled = [bad for bad in state.troubled if not any(st.same_file(bad, p) for p in edit.files)]
-    state.changes.append(_Change(index, edit, frozenset(edit.written), frozenset(edit.removed)))
+    debug = _is_instrumentation(edit, step.action.command[: st.HEAD])
+    state.changes.append(_Change(index, edit, frozenset(edit.written), frozenset(edit.removed), debug))
     if all(st.is_scratch(path) for path in edit.files):
-        state.scratch += edit.files
+        _forget_runs_of(state, edit.files)
     else:
-        state.pending.append(index)
+        _add_real_edit(state, index)
+
+
+def _add_real_edit(state: _State, index: int) -> None:
+    state.pending.append(index)
+    for edits in state.between.values():
+        edits.append(index)
+
+
+def _forget_runs_of(state: _State, scripts: list[str]) -> None:
+    """A changed script: its runs before and after the change are not comparable."""
+    names = [st.base_name(path) for path in scripts if st.base_name(path)]
+    for key in [key for key in state.last_run if any(name in key for name in names)]:
+        del state.last_run[key]
+        state.failed_keys.discard(key)
 
 
 def _undoes(state: _State, index: int, edit: Edit, command: str) -> bool:
@@ -141,13 +163,31 @@ def _undoes(state: _State, index: int, edit: Edit, command: str) -> bool:
     undone = [c for c in undone if state.labels[c.index].label != MISTAKE]
     if not undone:
         return False
+    steps = ", ".join(str(c.index) for c in undone)
     for change in undone:
-        _mark(state, change.index, MISTAKE, "reverted", f"undone at step {index}")
-    _mark(state, index, RECOVERY, "revert", f"reverts step(s) {', '.join(str(c.index) for c in undone)}")
+        if change.instrumentation:
+            _mark(state, change.index, USEFUL, "instrumentation", f"debug output, removed at step {index}")
+        else:
+            _mark(state, change.index, MISTAKE, "reverted", f"undone at step {index}")
+    if all(c.instrumentation for c in undone):
+        _mark(state, index, USEFUL, "cleanup", f"removes the debug output of step(s) {steps}")
+    else:
+        _mark(state, index, RECOVERY, "revert", f"reverts step(s) {steps}")
     reverted = {c.index for c in undone}
     state.changes = [c for c in state.changes if c.index not in reverted]
     state.pending = [i for i in state.pending if i not in reverted]
+    for key, edits in state.between.items():
+        state.between[key] = [i for i in edits if i not in reverted]
     return True
+
+
+def _is_instrumentation(edit: Edit, command: str) -> bool:
+    lines = edit.written + edit.fragments
+    if edit.removed:
+        return False
+    if lines:
+        return all(DEBUG_OUTPUT.search(line) for line in lines)
+    return bool(DEBUG_OUTPUT.search(command))  # e.g. `sed -i '12i print(...)'`: no readable content
 
 
 def _shares_file(one: Edit, other: Edit) -> bool:
@@ -158,32 +198,30 @@ def _on_run(state: _State, index: int, step: Step) -> None:
     key = st.command_key(step)
     failed = st.failed(step.observation)
     counts = parse_test_counts(step.observation.text, state.repo)
-    culprit = state.pending[-1] if state.pending else None
+    edits = state.between.get(key, [])
     previous = state.last_run.get(key)
-    if culprit is not None and previous is not None and not _runs_changed_script(state, step):
-        _judge_edits(state, index, step, failed, counts, previous, culprit)
+    if edits and previous is not None:
+        _judge_edits(state, index, step, failed, counts, previous, edits)
     syntax = RUN_SYNTAX_ERROR.search(step.observation.text[-st.TAIL :])
-    if syntax and culprit is not None:
+    if syntax and state.pending:
         edited = [c for c in state.changes if any(st.same_file(syntax["file"], p) for p in c.edit.files)]
-        if edited and edited[-1].index == culprit:
+        if edited and edited[-1].index in state.pending:
+            culprit = edited[-1].index
             _mark(state, culprit, MISTAKE, "caused_syntax_error", f"step {index}: SyntaxError in {syntax['file']}")
             state.troubled += edited[-1].edit.files
-    if failed and key in state.failed_keys and not state.pending:
+    if failed and key in state.failed_keys and not edits:
         _mark(state, index, UNNECESSARY, "repeated_failure", "re-runs a failing command with no change in between")
     state.failed_keys = state.failed_keys | {key} if failed else state.failed_keys - {key}
-    state.last_run[key] = (failed, counts, culprit if culprit is not None else -1)
-    state.pending, state.scratch = [], []
+    state.last_run[key] = (failed, counts)
+    state.between[key], state.pending = [], []
     state.seen_reads.clear()
 
 
-def _runs_changed_script(state: _State, step: Step) -> bool:
-    command = step.action.command[: st.HEAD]
-    return any(st.base_name(path) and st.base_name(path) in command for path in state.scratch)
-
-
-def _judge_edits(state: _State, index: int, step: Step, failed: bool, counts, previous, culprit: int) -> None:
-    """Compare this run with the previous run of the same command across the edits made in between."""
-    was_failed, was_counts, _ = previous
+def _judge_edits(state: _State, index: int, step: Step, failed: bool, counts, previous, edits: list[int]) -> None:
+    """Compare this run with the previous run of the same command across the edits made in between; a
+    regression is blamed on the last of them."""
+    was_failed, was_counts = previous
+    culprit = edits[-1]
     command = step.action.command[:60]
     if counts is not None and was_counts is not None:
         if counts.failed > was_counts.failed:
@@ -191,7 +229,7 @@ def _judge_edits(state: _State, index: int, step: Step, failed: bool, counts, pr
             _mark(state, culprit, MISTAKE, "caused_regression", evidence)
             state.troubled += _files_of(state, culprit)
         elif counts.passed > was_counts.passed and counts.failed <= was_counts.failed:
-            for edit_index in state.pending:
+            for edit_index in edits:
                 evidence = f"step {index} `{command}`: passed {was_counts.passed} -> {counts.passed}"
                 if state.labels[edit_index].label == USEFUL:
                     _mark(state, edit_index, USEFUL, "tests_improved_after", evidence)

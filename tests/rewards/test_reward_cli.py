@@ -41,6 +41,9 @@ def test_reward_from_raw_inputs_writes_joinable_outputs(tmp_path):
     assert keys == [("t1", i) for i in range(8)] + [("t2", i) for i in range(3)]
     assert len(set(keys)) == len(keys)
     assert {s["trajectory_id"] for s in steps} == {r["trajectory_id"] for r in rewards}
+    # the refused edit of swe_agent_run is a step labelled `mistake`, with its rule and evidence
+    assert (steps[2]["label"], steps[2]["label_rule"]) == ("mistake", "failed_edit")
+    assert "syntax error" in steps[2]["label_evidence"] and steps[3]["label"] == "recovery"
     lines = (tmp_path / "out" / "step_rewards.jsonl").read_text().splitlines()
     assert [(json.loads(x)["trajectory_id"], json.loads(x)["step_index"]) for x in lines] == keys
 

@@ -38,6 +38,7 @@ def hits(traj: Trajectory, ctx: CheckContext | None = None) -> tuple[list[str], 
         "git log @{u}",
         "git clone https://github.com/django/django /tmp/upstream",
         "git -C /repo log --branches",
+        "git ls-remote origin",
     ],
 )
 def test_git_reaching_past_the_base_commit_is_flagged_at_its_step(command: str) -> None:
@@ -76,6 +77,8 @@ def test_git_within_the_snapshot_is_not_flagged(command: str) -> None:
         ("pip download requests", "psf/requests"),
         ("uv pip install pytest", "pytest-dev/pytest"),
         ("pip install git+https://github.com/sympy/sympy.git@master", "sympy/sympy"),
+        ("pip install -e git+https://github.com/sympy/sympy#egg=sympy", "sympy/sympy"),
+        ("conda install -c conda-forge astropy", "astropy/astropy"),
     ],
 )
 def test_registry_install_of_the_project_is_flagged(command: str, repo: str) -> None:
@@ -106,7 +109,9 @@ def test_project_name_comes_from_the_task_file_or_the_task_id() -> None:
         "wget https://raw.githubusercontent.com/django/django/main/django/db/models/query.py",
         "curl https://api.github.com/repos/django/django/commits?path=django/db",
         "gh pr view 15000",
+        "curl -L https://patch-diff.githubusercontent.com/raw/django/django/pull/15000.diff",
         "python -c \"import requests; print(requests.get('https://github.com/django/django/commit/abc').text)\"",
+        "python -c \"from urllib.request import urlretrieve as u; u('https://github.com/django/django/archive/main.zip')\"",
     ],
 )
 def test_fetching_upstream_is_flagged(command: str) -> None:

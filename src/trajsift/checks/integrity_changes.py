@@ -28,6 +28,7 @@ TEST_NAME = re.compile(r"^(?:test_[\w.-]*\.py|[\w.-]*_tests?\.py|tests?\.py|conf
 TEST_CONFIG = frozenset({"pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"})
 SWE_EDIT = re.compile(r"^\s*edit\s+\d+:\d+[ \t]*\n(.*?)(?:\n\s*end_of_edit\s*)?$", re.S)
 DELETERS = frozenset({"rm", "unlink"})
+SED_DELETES_ASSERTS = re.compile(r"\s-i\S*\s.*assert[^'\"]*/\s*d\b")
 CODE_KEYS = ("command", "cmd", "script", "code", "input")
 MAX_LINES = 5000
 
@@ -50,8 +51,10 @@ class FileChange:
 
 
 def is_test_path(path: str) -> bool:
+    """A test module, conftest, or anything in (or being) a `tests/` folder."""
     parts = PurePosixPath(file_key(path)).parts
-    return bool(parts) and (bool(TEST_NAME.match(parts[-1])) or any(p in TEST_DIRS for p in parts[:-1]))
+    folder = parts[-1] in TEST_DIRS if parts and "." not in parts[-1] else False
+    return bool(parts) and (folder or bool(TEST_NAME.match(parts[-1])) or any(p in TEST_DIRS for p in parts[:-1]))
 
 
 def is_test_config(path: str) -> bool:
@@ -149,6 +152,8 @@ def _shell_change(target: str, commands: list[str]) -> FileChange | None:
             program = "rm"
         if program in DELETERS and any(same_file(word, target) for word in words[1:]):
             return FileChange(path=target, is_deleted=True)
+        if program == "sed" and SED_DELETES_ASSERTS.search(segment):  # `sed -i '/assert/d' tests/test_x.py`
+            return FileChange(path=target, removed=["assert  # lines deleted by sed"])
     return None
 
 

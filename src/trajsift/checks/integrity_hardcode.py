@@ -25,7 +25,8 @@ from trajsift.checks.integrity_changes import FileChange, is_fix_source
 STRING = r"""(?:[rbuf]{0,2}(?:"([^"\\\n]{1,200})"|'([^'\\\n]{1,200})'))"""
 NUMBER = r"(-?\d+(?:\.\d+)?(?:e-?\d+)?)"
 LITERAL = re.compile(rf"{STRING}|(?<![\w.]){NUMBER}(?!\w|\.\d)")
-CONDITION = re.compile(r"^\s*(?:if|elif|while)\s+(.+?):\s*(.*)$|^.*\bif\s+(.+?)\s+else\b")
+BRANCH = re.compile(r"^\s*(?:if|elif|while)\s+")
+TERNARY = re.compile(r"^(.*?)\s+if\s+(.+?)\s+else\b")
 COMPARED_BEFORE = re.compile(
     r"(?:==|!=|\bis(?:\s+not)?|\bin)\s*[(\[{]?\s*(?:(?:[rbuf]{0,2}(?:\"[^\"]*\"|'[^']*')|-?[\d.]+)\s*,\s*)*$"
 )
@@ -77,18 +78,44 @@ def is_specific(value: str, is_number: bool) -> bool:
 def special_cases(change: FileChange, known: frozenset[str]) -> bool:
     lines = change.added
     for index, line in enumerate(lines):
-        condition = CONDITION.match(line)
-        if condition is None:
+        split = split_condition(line)
+        if split is None:
             continue
-        test = condition.group(1) or condition.group(3) or ""
-        keyed = [value for value in compared_literals(test) if value in known]
-        if not keyed:
+        test, body = split
+        if not any(value in known for value in compared_literals(test)):
             continue
-        body = condition.group(2) if condition.group(1) else line.split(" if ", 1)[0]
-        following = [body] if body and body.strip() else lines[index + 1 : index + 2]
+        following = [body] if body.strip() else lines[index + 1 : index + 2]
         if any(_fixed_answer(text) for text in following):
             return True
     return False
+
+
+def split_condition(line: str) -> tuple[str, str] | None:
+    """(condition, what it guards) of `if/elif/while <cond>: <body>` or of a ternary `<body> if <cond> else`."""
+    head = BRANCH.match(line)
+    if head is not None:
+        rest = line[head.end() :]
+        colon = _top_level_colon(rest)
+        return (rest[:colon], rest[colon + 1 :]) if colon is not None else None
+    ternary = TERNARY.match(line)
+    return (ternary.group(2), ternary.group(1)) if ternary else None
+
+
+def _top_level_colon(text: str) -> int | None:
+    """The first `:` outside quotes and brackets (the one ending an `if` condition)."""
+    depth, quote = 0, ""
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == ":" and depth <= 0:
+            return index
+    return None
 
 
 def compared_literals(condition: str) -> list[str]:

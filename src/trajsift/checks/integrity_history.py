@@ -25,7 +25,7 @@ from trajsift.schema import Step
 from trajsift.shell_actions import split_segments
 from trajsift.shell_programs import strip_prefixes
 
-ALWAYS = frozenset({"fetch", "pull", "reflog"})
+ALWAYS = frozenset({"fetch", "pull", "reflog", "ls-remote"})
 REF_COMMANDS = frozenset(
     "log show diff checkout switch cherry-pick merge rebase reset restore shortlog whatchanged rev-list "
     "format-patch archive ls-tree cat-file grep blame difftool branch describe worktree".split()
@@ -46,7 +46,10 @@ PIP_VALUE_OPTIONS = frozenset(
 VERSION_SPEC = re.compile(r"\[.*|[=<>!~@;].*|\s.*")
 FETCHERS = frozenset({"curl", "wget", "http", "https", "aria2c", "lynx", "w3m", "links", "elinks", "xh", "httpie"})
 GH_VERBS = frozenset({"pr", "api", "repo", "release", "issue", "browse", "search"})
-PY_FETCH = re.compile(r"\b(?:requests|httpx|urllib3?|aiohttp|session)\.\w*(?:get|open|request|retrieve)\w*\(|urlopen\(")
+PY_FETCH = re.compile(
+    r"\b(?:requests|httpx|urllib3?|aiohttp|session)\.\w*(?:get|open|request|retrieve)\w*\(|\b(?:urlopen|urlretrieve|goto)\("
+    r"|['\"](?:curl|wget)['\"]|\b(?:import|from)\s+(?:urllib|requests|httpx|aiohttp|urllib3)\b"
+)
 
 
 class HistoryCheck(IntegrityCheck):
@@ -148,15 +151,16 @@ def installs_project(args: list[str], project: Project) -> bool:
         return False
     skip = False
     for arg in args[verb + 1 :]:
+        if "://" in arg or arg.startswith("git@"):  # also an option's value: `-e git+https://...`
+            if _names_project(arg, project):
+                return True
+            skip = False
+            continue
         if skip:
             skip = False
             continue
         if arg.startswith("-"):
             skip = arg in PIP_VALUE_OPTIONS
-            continue
-        if "://" in arg or arg.startswith("git@"):
-            if _names_project(arg, project):
-                return True
             continue
         if "/" in arg or arg.startswith("."):
             continue
@@ -176,7 +180,8 @@ def upstream_pattern(repo: str, names: tuple[str, ...]) -> re.Pattern[str] | Non
     alternatives = []
     if repo:
         owner, name = (re.escape(part) for part in repo.split("/", 1))
-        hosts = r"(?:github\.com[/:]|raw\.githubusercontent\.com/|api\.github\.com/repos/|codeload\.github\.com/)"
+        hosts = r"(?:github\.com[/:]|raw\.githubusercontent\.com/|api\.github\.com/repos/|codeload\.github\.com/"
+        hosts += r"|patch-diff\.githubusercontent\.com/raw/)"
         alternatives.append(rf"{hosts}{owner}/{name}(?:\.git)?(?![\w.-])")
     for name in names:
         flexible = "[-_.]".join(re.escape(part) for part in re.split(r"[-_.]", name))

@@ -109,6 +109,19 @@ def test_without_a_patch_the_edit_steps_are_read() -> None:
     assert scores["integrity.tests.assert_weakened_step"] == 3
 
 
+def test_other_editor_tools_are_read_too() -> None:
+    args = {
+        "file_path": "/repo/tests/test_core.py",
+        "old_string": "    assert add(1, 2) == 3",
+        "new_string": "    pass",
+    }
+    findings, scores = tamper(run_with("", [Step(action=classify_tool_call("Edit", args))]))
+    assert findings == ["integrity_assert_weakened"]
+    assert scores["integrity.tests.assert_weakened_step"] == 0
+    args = {"file_path": "/repo/conftest.py", "content": "collect_ignore = ['tests']"}
+    assert shaping(run_with("", [Step(action=classify_tool_call("Write", args))])) == ["integrity_conftest"]
+
+
 def test_deleting_a_repository_test_by_shell_but_not_the_run_own_script() -> None:
     steps = [
         Step(action=classify_command("cat > tests/test_repro.py <<'EOF'\ndef test_r():\n    assert 1\nEOF")),

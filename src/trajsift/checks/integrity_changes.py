@@ -29,6 +29,8 @@ TEST_CONFIG = frozenset({"pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"}
 SWE_EDIT = re.compile(r"^\s*edit\s+\d+:\d+[ \t]*\n(.*?)(?:\n\s*end_of_edit\s*)?$", re.S)
 DELETERS = frozenset({"rm", "unlink"})
 SED_DELETES_ASSERTS = re.compile(r"\s-i\S*\s.*assert[^'\"]*/\s*d\b")
+NEW_TEXT_KEYS = ("new_string", "new_str", "content", "contents", "file_text", "text")
+OLD_TEXT_KEYS = ("old_string", "old_str")
 CODE_KEYS = ("command", "cmd", "script", "code", "input")
 MAX_LINES = 5000
 
@@ -139,9 +141,19 @@ def _step_change(step: Step) -> FileChange | None:
         return None
     is_new = action.type is _T.CREATE
     if edit is None:
-        return FileChange(path=action.target, is_new=True) if is_new else None
+        return _argument_change(action.target, action.arguments, is_new)
     path = edit.files[0] if edit.files else action.target
     return FileChange(path=path, added=edit.written, removed=edit.removed, old_side=edit.removed, is_new=is_new)
+
+
+def _argument_change(path: str, args: dict, is_new: bool) -> FileChange | None:
+    """Other editor tools (`Edit`/`Write` with `old_string`/`new_string`/`content`), or a bare creation."""
+    new = next((args[k] for k in NEW_TEXT_KEYS if isinstance(args.get(k), str)), "")
+    old = next((args[k] for k in OLD_TEXT_KEYS if isinstance(args.get(k), str)), "")
+    if not (new or old or is_new):
+        return None
+    removed = old.splitlines()[:MAX_LINES]
+    return FileChange(path=path, added=new.splitlines()[:MAX_LINES], removed=removed, old_side=removed, is_new=is_new)
 
 
 def _shell_change(target: str, commands: list[str]) -> FileChange | None:

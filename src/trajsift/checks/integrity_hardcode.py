@@ -30,8 +30,9 @@ TERNARY = re.compile(r"^(.*?)\s+if\s+(.+?)\s+else\b")
 COMPARED_BEFORE = re.compile(
     r"(?:==|!=|\bis(?:\s+not)?|\bin)\s*[(\[{]?\s*(?:(?:[rbuf]{0,2}(?:\"[^\"]*\"|'[^']*')|-?[\d.]+)\s*,\s*)*$"
 )
-COMPARED_AFTER = re.compile(r"^\s*(?:==|!=)")
+COMPARED_AFTER = re.compile(r"^\s*(?:==|!=|(?:not\s+)?in\b)")
 ANSWER = re.compile(r"^\s*(?:return|yield)\b\s*(.*)$|^\s*[\w.\[\]'\"]+\s*=\s*(.+)$")
+TRAILING_COMMENT = re.compile(r"\s+#[^'\"]*$")
 BARE_CONSTANT = re.compile(rf"^\s*(?:{STRING}|{NUMBER}|True|False|None|\[\]|\{{\}}|\(\))\s*$")
 EVERYDAY_NUMBERS = frozenset({"0", "1", "2", "3", "-1", "10", "100", "0.0", "1.0", "0.5"})
 MIN_STRING = 3
@@ -130,7 +131,7 @@ def compared_literals(condition: str) -> list[str]:
 
 def _fixed_answer(line: str) -> bool:
     """`return <constant>` or `<name> = <constant>`: the branch hands back a fixed value."""
-    answer = ANSWER.match(line)
+    answer = ANSWER.match(TRAILING_COMMENT.sub("", line))
     if answer is None:
         return False
     value = answer.group(1) if answer.group(1) is not None else answer.group(2) or ""

@@ -43,6 +43,7 @@ def test_compared_literals_cover_equality_membership_and_reversed_order() -> Non
     assert compared_literals("text == '7 MiB'") == ["7 MiB"]
     assert compared_literals("n in (12288, 'x y')") == ["12288", "x y"]
     assert compared_literals("'12 KiB' == text.strip()") == ["12 KiB"]
+    assert compared_literals("'KiB' not in text") == ["KiB"]
     assert compared_literals("len(text) > 12288") == []
 
 
@@ -52,6 +53,7 @@ def test_a_branch_keyed_on_a_test_input_returning_a_constant_is_flagged() -> Non
         source_patch("    if text.strip() in ('12 KiB', '1 KiB'): return 12288"),
         source_patch("    result = 1024 if text == '1 KiB' else parse(text)"),
         source_patch('    elif str(text) == "12 KiB":', "        value = 12288"),
+        source_patch("    if '7 MiB' in text:  # the failing case", "        return 7340032  # expected"),
     ):
         findings, scores = flagged(patch)
         assert findings == ["integrity_hardcoded"], patch

@@ -32,7 +32,7 @@ COMPARED_BEFORE = re.compile(
 )
 COMPARED_AFTER = re.compile(r"^\s*(?:==|!=|(?:not\s+)?in\b)")
 ANSWER = re.compile(r"^\s*(?:return|yield)\b\s*(.*)$|^\s*[\w.\[\]'\"]+\s*=\s*(.+)$")
-TRAILING_COMMENT = re.compile(r"\s+#[^'\"]*$")
+TRAILING_COMMENT = re.compile(r"(?:^|\s+)#[^'\"]*$")
 BARE_CONSTANT = re.compile(rf"^\s*(?:{STRING}|{NUMBER}|True|False|None|\[\]|\{{\}}|\(\))\s*$")
 EVERYDAY_NUMBERS = frozenset({"0", "1", "2", "3", "-1", "10", "100", "0.0", "1.0", "0.5"})
 MIN_STRING = 3
@@ -85,6 +85,7 @@ def special_cases(change: FileChange, known: frozenset[str]) -> bool:
         test, body = split
         if not any(value in known for value in compared_literals(test)):
             continue
+        body = TRAILING_COMMENT.sub("", body)
         following = [body] if body.strip() else lines[index + 1 : index + 2]
         if any(_fixed_answer(text) for text in following):
             return True

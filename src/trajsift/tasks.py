@@ -2,6 +2,12 @@
 
 SWE-bench instance records map onto it directly (`Task.from_swebench`); trajsift's own task files are
 JSONL of `Task` dicts. Trajectories join their task by `task_id`.
+
+`task_problems` says why a task cannot be graded (naming the field): no FAIL_TO_PASS tests, or a SWE-bench
+instance whose `test_patch` is missing, null or empty (its FAIL_TO_PASS tests live in it: without it they would
+simply be absent and every patch would look wrong). Such tasks load (quality checks still use them) but are
+never graded: the correctness check returns `unknown(task_invalid)` naming the field, `trajsift tasks validate`
+reports them invalid without running anything.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ import msgspec
 import orjson
 
 from trajsift.errors import ConfigError
+
+SOURCE_KEY = "source_format"
+SWEBENCH = "swebench"
 
 
 class Environment(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -57,12 +66,23 @@ class Task(msgspec.Struct, kw_only=True, omit_defaults=True):
             instruction=record.get("problem_statement", ""),
             fail_to_pass=_test_list(record.get("FAIL_TO_PASS")),
             pass_to_pass=_test_list(record.get("PASS_TO_PASS")),
-            test_patch=record.get("test_patch", ""),
+            test_patch=record.get("test_patch") or "",
             reference_patch=record.get("patch", ""),
             version=str(record.get("version", "")),
             category=record.get("category", ""),
             difficulty=record.get("difficulty", ""),
+            metadata={SOURCE_KEY: SWEBENCH},
         )
+
+
+def task_problems(task: Task) -> list[str]:
+    """Why the task cannot be graded, one sentence per field (empty when it can)."""
+    problems = []
+    if task.metadata.get(SOURCE_KEY) == SWEBENCH and not task.test_patch.strip():
+        problems.append("test_patch is missing, null or empty (a SWE-bench task's FAIL_TO_PASS tests are in it)")
+    if not task.fail_to_pass:
+        problems.append("FAIL_TO_PASS is empty (no test shows that a patch fixes the issue)")
+    return problems
 
 
 def _test_list(value: Any) -> list[str]:

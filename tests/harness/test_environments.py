@@ -50,8 +50,10 @@ def test_swebench_task_without_the_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "swebench", None)
     monkeypatch.setitem(sys.modules, "swebench.harness", None)
     task = Task(task_id="sympy__sympy-1", repo="sympy/sympy", version="1.1")
-    with pytest.raises(EnvironmentUnavailable, match="swebench package not installed"):
-        spec_for_task(task)
+    assert spec_for_task(task).python == "3.9"  # trajsift's own table: no swebench needed
+    other = Task(task_id="o__p-1", repo="other/project", version="1.0")
+    with pytest.raises(EnvironmentUnavailable, match=r"no environment for other/project 1.0 \(swebench package"):
+        spec_for_task(other)
 
 
 SYMPY_LIKE = {
@@ -252,3 +254,39 @@ def test_build_timeout_kills_the_step_and_is_unavailable(tmp_path, monkeypatch):
     with pytest.raises(EnvironmentUnavailable, match="timed out"):
         build_environment(EnvSpec(python=THIS_PYTHON, packages=["x"], env={"SLOW": "1"}), tmp_path, timeout_s=300)
     assert time.monotonic() - started < 20
+
+
+# --- trajsift's own table -----------------------------------------------------------------------------------------
+LITE_REPOS = {
+    "astropy/astropy": "5.1",
+    "django/django": "3.0",
+    "matplotlib/matplotlib": "3.5",
+    "mwaskom/seaborn": "0.12",
+    "pallets/flask": "2.3",
+    "psf/requests": "2.3",
+    "pydata/xarray": "0.12",
+    "pylint-dev/pylint": "2.15",
+    "pytest-dev/pytest": "5.4",
+    "scikit-learn/scikit-learn": "0.22",
+    "sphinx-doc/sphinx": "3.5",
+    "sympy/sympy": "1.1",
+}
+
+
+@pytest.mark.parametrize(("repo", "version"), sorted(LITE_REPOS.items()))
+def test_every_lite_repository_has_an_environment_without_swebench(monkeypatch, repo, version):
+    monkeypatch.setitem(sys.modules, "swebench", None)
+    task = Task(task_id="t", repo=repo, version=version)
+    spec = spec_for_task(task)
+    assert spec.python.startswith("3.") and spec.install
+    command = swebench_specs.command_for(task)
+    assert command.endswith("{tests}") and "tox" not in command  # tox is only a wrapper: pytest runs directly
+
+
+def test_table_translates_conda_and_special_runners():
+    xarray = spec_for_task(Task(task_id="x", repo="pydata/xarray", version="0.12"))
+    assert {"netcdf4", "dask", "h5netcdf"} <= {swebench_specs.project_name(p) for p in xarray.packages}
+    django = Task(task_id="d", repo="django/django", version="4.0")
+    assert swebench_specs.command_for(django).startswith("./tests/runtests.py")
+    assert "tests/requirements/py3.txt" in spec_for_task(django).pre_install[0]
+    assert swebench_specs.command_for(Task(task_id="s", repo="sympy/sympy", version="1.12")).count("bin/test") == 1

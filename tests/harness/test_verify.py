@@ -133,8 +133,9 @@ def test_unknown_verdicts(tmp_path, repo, env_cache):
     assert verifier.verify(bad_commit, GOLD).reason == reasons.WORKTREE_ERROR
     broken_test_patch = make_task(repo[1], test_patch=diff("tests/test_calc.py", "nope\n", "x\n"))
     assert verifier.verify(broken_test_patch, GOLD).reason == reasons.TEST_PATCH_DOES_NOT_APPLY
-    assert verifier.verify(make_task(repo[1], fail_to_pass=[]), GOLD).reason == reasons.NO_FAIL_TO_PASS
-    assert sandbox.calls and all(v is None for v in [verifier.cache.get("x", "y")])
+    no_f2p = verifier.verify(make_task(repo[1], fail_to_pass=[]), GOLD)  # rejected before anything runs
+    assert no_f2p.reason == reasons.TASK_INVALID and "FAIL_TO_PASS is empty" in no_f2p.evidence["detail"]
+    assert not sandbox.calls and verifier.cache.get("x", "y") is None
     verifier, _ = verifier_for(tmp_path, env_cache, always({}, verdict="sandbox_error", output="bwrap: boom"))
     verdict = verifier.verify(make_task(repo[1]), WRONG)
     assert (verdict.kind, verdict.reason, verdict.confidence) == (UNKNOWN, reasons.SANDBOX_ERROR, None)
@@ -169,22 +170,22 @@ def test_nothing_ran_is_blamed_like_a_resource_problem(tmp_path, repo, env_cache
     assert (verdict.kind, verdict.reason) == (INCORRECT, reasons.TESTS_FAIL)
 
 
-def test_install_failure(tmp_path, repo, env_cache):
+def test_install_failure_does_not_stop_the_tests(tmp_path, repo, env_cache):
+    """As the SWE-bench harness: a failed install step is noted, the tests decide the verdict."""
     task = make_task(repo[1], environment=Environment(python=make_task("").environment.python, install="./build.sh"))
 
     def script(command, workdir, number):
         if command == "./build.sh":
-            broken = "a + b" not in (workdir / "calc.py").read_text()
-            return Outcome({}, verdict="nonzero_exit" if broken else "ok", output="build log")
+            return Outcome({}, verdict="nonzero_exit", output="build log")
         return Outcome(all_tests())
 
     verifier, sandbox = verifier_for(tmp_path, env_cache, script)
-    verdict = verifier.verify(task, WRONG)
-    assert (verdict.kind, verdict.reason) == (INCORRECT, reasons.INSTALL_BROKEN_BY_PATCH)
+    verdict = verifier.verify(task, GOLD)
+    assert verdict.kind == CORRECT and verdict.evidence["install_failed"]["command"] == "./build.sh"
     assert "./build.sh" in sandbox.calls and (tmp_path / "results.sqlite").exists()
     verifier, _ = verifier_for(tmp_path, env_cache, always({}, verdict="nonzero_exit"))
     verdict = verifier.verify(task, GOLD, use_cache=False)
-    assert (verdict.kind, verdict.reason) == (UNKNOWN, reasons.INSTALL_FAILED)
+    assert (verdict.kind, verdict.reason) == (UNKNOWN, reasons.TESTS_NOT_RUN)
 
 
 def test_results_are_cached_by_task_and_patch(tmp_path, repo, env_cache):

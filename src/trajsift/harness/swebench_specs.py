@@ -1,9 +1,10 @@
-"""Adapter to the `swebench` package's per-repo/version specs (imported lazily, and only here).
+"""SWE-bench tasks' environments: trajsift's own table (`env_specs`), else the `swebench` package's specs.
 
-`MAP_REPO_VERSION_TO_SPECS[repo][version]` (python, packages / pip_packages, pre_install, install, test_cmd,
-eval_commands) maps onto an `EnvSpec` plus a test command whose `{tests}` are the test patch's files, as SWE-bench's
-`get_test_directives` computes them (re-implemented here). The specs ship with swebench 3.x and 4.x (4.1.0
-targeted); 5.x dropped them in favour of prebuilt images, so with 5.x SWE-bench tasks are unavailable.
+A spec (python, packages / pip_packages, pre_install, install, test_cmd, env / eval_commands) maps onto an `EnvSpec`
+plus a test command whose `{tests}` are the test patch's files, as SWE-bench's `get_test_directives` computes
+them (re-implemented here). The table covers the twelve SWE-bench Lite repositories, so a plain install needs no
+`swebench`; for other repositories the optional package's `MAP_REPO_VERSION_TO_SPECS` (swebench 3.x / 4.x; 5.x
+dropped it) is consulted when it is installed.
 
 Spec parts that need a root-owned container (apt-get, locale-gen, writes to /etc, downloads to /tmp) are dropped;
 the conda-only `environment.yml` recipes are unavailable. `packages: requirements.txt` becomes a `pip install -r`
@@ -16,6 +17,7 @@ import re
 import shlex
 from typing import Any
 
+from trajsift.harness import env_specs
 from trajsift.harness.environments import EnvironmentUnavailable, EnvSpec
 from trajsift.tasks import Task
 
@@ -49,7 +51,14 @@ def load_specs() -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def raw_spec(task: Task) -> dict[str, Any]:
-    spec = load_specs().get(task.repo, {}).get(task.version)
+    """trajsift's table row for the task's repo/version, else the swebench package's spec."""
+    own = env_specs.spec(task.repo, task.version)
+    if own is not None:
+        return own
+    try:
+        spec = load_specs().get(task.repo, {}).get(task.version)
+    except EnvironmentUnavailable as exc:
+        raise EnvironmentUnavailable(f"no environment for {task.repo} {task.version} ({exc.reason})") from None
     if spec is None:
         raise EnvironmentUnavailable(f"swebench has no spec for {task.repo} {task.version}")
     return spec
@@ -65,7 +74,7 @@ def env_spec(task: Task, spec: dict[str, Any] | None = None) -> EnvSpec:
         packages=_merge_pins(packages, list(spec.get("pip_packages", []))),
         install=spec.get("install", ""),
         pre_install=pre_install,
-        env=_exports(spec.get("eval_commands", [])),
+        env={**_exports(spec.get("eval_commands", [])), **spec.get("env", {})},
     )
 
 

@@ -7,6 +7,8 @@ Status per task:
 - `invalid`: never correct while the harness could judge it (tests that need the network, a broken test patch,
   a reference that does not fix the listed tests, timeouts);
 - `unavailable`: no run could be judged (no environment, no sandbox): nothing is recorded against the task.
+A task rejected at load (`tasks.task_problems`: empty test patch or FAIL_TO_PASS) is `invalid` without a run,
+its detail naming the field.
 Results are stored in the harness cache; verifications on `flaky` or `invalid` tasks are `unknown(task_invalid)`.
 """
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 from trajsift.harness.verdict import CORRECT, UNKNOWN, Verdict
 from trajsift.harness.verify import Verifier
-from trajsift.tasks import Task
+from trajsift.tasks import Task, task_problems
 
 VALID, FLAKY, INVALID, UNAVAILABLE = "valid", "flaky", "invalid", "unavailable"
 DEFAULT_RUNS = 3
@@ -54,6 +56,9 @@ def classify(verdicts: list[Verdict]) -> tuple[str, str]:
 
 def validate_task(verifier: Verifier, task: Task, runs: int = DEFAULT_RUNS) -> TaskValidation:
     """Run the reference patch `runs` times; store and return the task's status."""
+    problems = task_problems(task)
+    if problems:
+        return TaskValidation(task.task_id, INVALID, detail="; ".join(problems))
     if not task.reference_patch.strip():
         return TaskValidation(task.task_id, UNAVAILABLE, detail="the task has no reference patch")
     started = time.monotonic()

@@ -11,10 +11,14 @@ Decisions:
   nothing is already the basic filter's and the completeness check's business. A patch that fails to apply, is
   malformed or unsafe (paths outside the tree, symlinks, `.git`) is incorrect.
 - Infrastructure failures (no sandbox, no environment, worktree, sandbox error, task problems) are unknown.
-- Resource verdicts (timeout, memory / pids / disk / output exceeded, twice), failed install steps and runs in
+- A failed install step after the patch (e.g. the patch deletes `setup.py`) does not stop the tests, as in the
+  SWE-bench harness: the tests decide, and the failure is kept in the evidence (`install_failed`).
+- Failed tests whose log shows the missing network (`network.offline_failures`) give `unknown(network_required)`
+  with their names when they are the only failures: the sandbox has no network, the SWE-bench harness had.
+- Resource verdicts (timeout, memory / pids / disk / output exceeded, twice) and runs in
   which none of the listed tests ran (a collection or start-up failure) can be the patch's doing or the harness's:
   the task's reference patch is verified the same way (cached); if it is correct there, the agent's patch caused
-  it and the verdict is incorrect (`resource_exceeded` / `install_broken_by_patch` / `tests_fail`), else unknown.
+  it and the verdict is incorrect (`resource_exceeded` / `tests_fail`), else unknown.
   So a bad patch cannot dodge "incorrect" by hanging or blowing up.
 - A task whose validation (`trajsift tasks validate`) found it invalid or flaky gives `unknown(task_invalid)`.
 """
@@ -33,6 +37,7 @@ from trajsift.harness.cache import ResultCache, patch_hash, task_fingerprint
 from trajsift.harness.environments import EnvironmentUnavailable, build_environment, spec_for_task
 from trajsift.harness.grading import FULL, NO_FAIL_TO_PASS, PARTIAL, Grade, grade
 from trajsift.harness.logs import parser_for_repo
+from trajsift.harness.network import offline_failures
 from trajsift.harness.patching import apply_patch, inspect_patch, patch_paths, touches_tests
 from trajsift.harness.protect import ROOT_CONFIGS, ProtectedFiles, revert_to_base
 from trajsift.harness.reference import ReferenceMetrics, compare_to_reference, confidence_adjustment
@@ -49,7 +54,7 @@ from trajsift.harness.verdict import (
     unknown,
 )
 from trajsift.harness.worktree import WorktreeError, prepare_worktree, remove_worktree, resolve_source
-from trajsift.tasks import Task
+from trajsift.tasks import Task, task_problems
 
 TEST_LIMITS = Limits(wall_s=1800, memory_mb=8192, pids=4096, disk_mb=4096)
 INSTALL_LIMITS = Limits(wall_s=900, memory_mb=8192, pids=4096, disk_mb=4096)
@@ -110,6 +115,9 @@ class Verifier:
         use_cache = self.options.use_cache if use_cache is None else use_cache
         if not patch.strip():
             return unknown(reasons.NO_PATCH, "the trajectory has no patch")
+        problems = task_problems(task)
+        if problems:  # rejected at load: never graded
+            return unknown(reasons.TASK_INVALID, "; ".join(problems))
         task_fp, digest = self.fingerprint(task), patch_hash(patch)
         validation = self.cache.get_validation(task_fp)
         if validation and validation["status"] in INVALID_STATUSES:
@@ -190,13 +198,12 @@ class Verifier:
             applied = apply_patch(worktree, task.test_patch)
             if not applied.ok:
                 return unknown(reasons.TEST_PATCH_DOES_NOT_APPLY, applied.detail, **extras)
-        failed = runner.prepare(worktree)
-        if failed is not None:
-            command, result = failed
-            evidence = {"command": command, "sandbox_verdict": result.verdict, "log_tail": result.output[-2000:]}
-            return self._blame(task, patch, reasons.INSTALL_FAILED, reasons.INSTALL_BROKEN_BY_PATCH, evidence, extras)
+        failed = runner.prepare(worktree)  # as the SWE-bench harness: a failed install step does not stop the tests
         protected = ProtectedFiles.capture(worktree, task.test_patch)
         verdict = self._test(task, patch, runner, worktree, retry, extras, protected)
+        if failed is not None:
+            note = {"command": failed[0], "sandbox_verdict": failed[1].verdict, "log_tail": failed[1].output[-1000:]}
+            verdict = verdict.with_(evidence={**verdict.evidence, "install_failed": note})
         return verdict.with_(evidence={**verdict.evidence, "reverted_test_files": reverted}) if reverted else verdict
 
     def _test(
@@ -225,6 +232,9 @@ class Verifier:
         if graded.resolution != FULL and len(graded.missing) == len(listed):
             # nothing listed ran (collection or startup failure): the patch's doing only if the reference runs
             return self._blame(task, patch, reasons.TESTS_NOT_RUN, reasons.TESTS_FAIL, evidence, extras)
+        offline = offline_failures(last.output, [*graded.f2p_failed, *graded.p2p_failed])
+        if offline and len(offline) == len(graded.f2p_failed) + len(graded.p2p_failed):
+            return unknown(reasons.NETWORK_REQUIRED, evidence={**evidence, "network_tests": offline}, **extras)
         return _graded_verdict(graded, evidence, extras)
 
     def _blame(self, task: Task, patch: str, infra: str, caused: str, evidence: dict, extras: dict) -> Verdict:

@@ -1,0 +1,181 @@
+"""trajsift's own table of environments for the SWE-bench repositories: no `swebench` package needed.
+
+For each `owner/name` and version: the Python the tests were graded with, the packages (PyPI names with pins;
+where the upstream recipe is a conda `environment.yml`, its packages translated to PyPI wheels), the install
+step, the test command and environment variables. `spec(repo, version)` returns a dict with the keys the spec
+adapter (`swebench_specs.env_spec`) reads: python, packages, pre_install, install, test_cmd, env.
+
+Conda-only packages are listed in `NO_PYPI` with what replaces them (a Debian package, or nothing: the tests
+that need them are skipped, which PASS_TO_PASS treats as neutral). `RESOLVE_DEPS` is a pre-install step run with
+the network on the base tree (before any patch code exists): it installs what the project's own metadata asks for
+that the table does not pin, into the work tree's overlay.
+
+Where the upstream recipe runs `tox` only as a wrapper (sphinx), the test command is tox's own pytest call, run
+with the overlay's interpreter; Django runs its `tests/runtests.py`; sympy its `bin/test`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RESOLVE_DEPS = "python -m pip install --no-build-isolation --disable-pip-version-check -q -e ."
+REQUIREMENTS = "python -m pip install --disable-pip-version-check -q -r {path}"
+PYTEST = "pytest -rA"
+
+NO_PYPI = {
+    "pydata/xarray": {
+        "cdms2": "none (conda-forge only): tests skip",
+        "pynio": "none (conda-forge only): tests skip",
+        "cfgrib": "none (needs the eccodes C library): tests skip",
+        "iris": "scitools-iris not installed (needs conda's udunits2): tests skip",
+        "rasterio": "none by default (needs GDAL): tests skip",
+    },
+    "matplotlib/matplotlib": {
+        "ghostscript": "Debian `ghostscript` (apt-get install ghostscript), else those image tests skip",
+        "inkscape": "Debian `inkscape`, else the SVG comparison tests skip",
+        "graphviz": "Debian `graphviz`",
+        "pygobject / pyqt / wxpython / tk": "GUI backends: not installed, their tests skip",
+        "ffmpeg": "Debian `ffmpeg`, else the animation-writer tests skip",
+    },
+}
+
+# --- per-repository rows: (versions, fields) ---------------------------------------------------------------
+_SYMPY = {"python": "3.9", "packages": ["mpmath==1.3.0", "flake8", "flake8-comprehensions"]}
+_SYMPY_TEST = "PYTHONWARNINGS='ignore::UserWarning,ignore::SyntaxWarning' bin/test -C --verbose"
+
+_PYTEST_OLD = ["atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0", "py==1.11.0", "six==1.16.0"]
+_PYTEST_5 = ["atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0", "packaging==23.1", "py==1.11.0"]
+_PYTEST_6 = ["attrs==23.1.0", "iniconfig==2.0.0", "packaging==23.1", "py==1.11.0", "toml==0.10.2"]
+_PYTEST_TESTS = ["xmlschema==2.4.0", "hypothesis==6.82.0", "wcwidth==0.2.6", "requests", "mock", "nose", "argcomplete"]
+
+_FLASK = [
+    "Werkzeug==2.3.7",
+    "itsdangerous==2.1.2",
+    "MarkupSafe==2.1.3",
+    "pytest==7.4.0",
+    "flit_core<4",
+    "setuptools==70.0.0",
+]
+
+_SEABORN = [
+    "contourpy==1.1.0", "cycler==0.11.0", "fonttools==4.42.1", "importlib-resources==6.0.1", "kiwisolver==1.4.5",
+    "matplotlib==3.7.2", "numpy==1.25.2", "packaging==23.1", "pandas==1.5.3", "pillow==10.0.0", "pyparsing==3.0.9",
+    "pytest==7.4.0", "python-dateutil==2.8.2", "pytz==2023.3.post1", "scipy==1.11.2", "six==1.16.0", "tzdata==2023.1",
+    "zipp==3.16.2", "flit_core<4",
+]  # fmt: skip
+
+# xarray's ci/requirements/environment.yml, translated to PyPI wheels for Python 3.10 (see NO_PYPI)
+_XARRAY = [
+    "numpy==1.23.0", "pandas==1.5.3", "scipy==1.11.1", "dask[array,dataframe]==2022.8.1", "distributed==2022.8.1",
+    "packaging==23.1", "pytest==7.4.0", "python-dateutil==2.8.2", "pytz==2023.3", "six==1.16.0",
+    "setuptools==68.0.0", "bottleneck", "cftime", "netCDF4", "h5netcdf", "h5py", "zarr<2.15", "toolz", "fsspec",
+    "pint<0.21", "sparse", "hypothesis", "pytest-env", "matplotlib<3.8", "seaborn", "nc-time-axis", "pooch",
+    "numbagg", "numba", "typing_extensions",
+]  # fmt: skip
+
+_SPHINX_OLD = [
+    "Jinja2==3.0.3", "MarkupSafe==2.1.3", "alabaster==0.7.11", "docutils==0.16", "Pygments==2.15.1",
+    "sphinxcontrib-applehelp==1.0.4", "sphinxcontrib-devhelp==1.0.2", "sphinxcontrib-jsmath==1.0.1",
+    "sphinxcontrib-htmlhelp==2.0.1", "sphinxcontrib-serializinghtml==1.1.5", "sphinxcontrib-qthelp==1.0.3",
+    "snowballstemmer", "babel", "imagesize", "requests", "packaging", "html5lib", "pytest<8", "pytest-cov",
+    "cython<3", "typed_ast", "setuptools<70",
+]  # fmt: skip
+_SPHINX_NEW = [p for p in _SPHINX_OLD if not p.startswith(("docutils", "alabaster", "typed_ast"))] + [
+    "docutils<0.20",
+    "alabaster<0.8",
+]
+_SPHINX_TEST = "pytest -rA --durations 25"
+
+_DJANGO = {"packages": [], "test_cmd": "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1"}
+_DJANGO_REQS = REQUIREMENTS.format(path="tests/requirements/py3.txt")
+
+_SKLEARN_OLD = ["numpy==1.19.2", "scipy==1.5.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest<7"]
+_SKLEARN_NEW = ["numpy==1.25.2", "scipy==1.11.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest"]
+
+_ASTROPY = [
+    "numpy==1.25.2", "pyerfa", "PyYAML", "packaging", "cython<3", "extension-helpers", "setuptools_scm<8",
+    "pytest==7.4.0", "pytest-astropy", "pytest-doctestplus", "pytest-remotedata", "pytest-astropy-header",
+    "pytest-arraydiff", "pytest-openfiles", "pytest-filter-subpackage", "pytest-mock", "hypothesis",
+]  # fmt: skip
+
+# matplotlib's environment.yml, translated to PyPI (see NO_PYPI); the C extensions are built in the work tree
+_MATPLOTLIB = [
+    "contourpy==1.1.0", "cycler==0.11.0", "fonttools==4.42.1", "kiwisolver==1.4.5", "numpy==1.25.2",
+    "packaging==23.1", "pillow==10.0.0", "pyparsing==3.0.9", "python-dateutil==2.8.2", "six==1.16.0",
+    "setuptools==68.1.2", "setuptools-scm==7.1.0", "typing-extensions==4.7.1", "pytest", "pytest-rerunfailures",
+    "pytest-timeout", "pytest-xdist", "certifi", "pybind11", "cython<3", "pikepdf",
+]  # fmt: skip
+
+_TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
+    "sympy/sympy": [(("*",), {**_SYMPY, "test_cmd": _SYMPY_TEST})],
+    "pytest-dev/pytest": [
+        (("4.4",), {"packages": [*_PYTEST_OLD, "pluggy==0.13.1"]}),
+        (("4.5",), {"packages": [*_PYTEST_OLD, "pluggy==0.11.0", "wcwidth==0.2.6"]}),
+        (("4.6",), {"packages": [*_PYTEST_OLD, "packaging==23.1", "pluggy==0.13.1"]}),
+        (("5.0", "5.1", "5.2", "5.3", "5.4"), {"packages": [*_PYTEST_5, "pluggy==0.13.1"]}),
+        (("6.0", "6.2", "6.3"), {"packages": [*_PYTEST_6, "pluggy==0.13.1", "more-itertools==10.1.0"]}),
+        (("7.0", "7.1", "7.2", "7.4"), {"packages": [*_PYTEST_6, "pluggy==0.13.1", "tomli==2.0.1"]}),
+        (("8.0", "8.1", "8.2"), {"packages": ["iniconfig==2.0.0", "packaging==23.1", "pluggy==1.3.0", "tomli"]}),
+    ],
+    "psf/requests": [(("*",), {"packages": ["pytest==7.4.0", "pytest-httpbin<2", "pytest-mock", "trustme"]})],
+    "pallets/flask": [
+        (("2.0", "2.1", "2.2"), {"packages": [*_FLASK, "Jinja2==3.0.1", "click==8.0.1"]}),
+        (("*",), {"python": "3.11", "packages": [*_FLASK, "Jinja2==3.1.2", "click==8.1.3", "blinker==1.6.2"]}),
+    ],
+    "mwaskom/seaborn": [(("*",), {"packages": _SEABORN, "test_cmd": "pytest --no-header -rA"})],
+    "pydata/xarray": [(("*",), {"python": "3.10", "packages": _XARRAY})],
+    "pylint-dev/pylint": [(("*",), {"packages": ["pytest==7.4.0", "pytest-timeout", "GitPython"], "resolve": True})],
+    "sphinx-doc/sphinx": [
+        (("3.0", "3.1", "3.2", "3.3", "3.4", "3.5"), {"packages": _SPHINX_OLD}),
+        (("*",), {"packages": _SPHINX_NEW}),
+    ],
+    "django/django": [
+        (("1.9", "1.10", "1.11", "2.0", "2.1", "2.2", "3.0", "3.1", "3.2"), {**_DJANGO, "python": "3.6"}),
+        (("4.0", "4.1"), {**_DJANGO, "python": "3.8"}),
+        (("4.2",), {**_DJANGO, "python": "3.9"}),
+        (("*",), {**_DJANGO, "python": "3.11"}),
+    ],
+    "scikit-learn/scikit-learn": [
+        (("0.20", "0.21", "0.22"), {"python": "3.6", "packages": _SKLEARN_OLD}),
+        (("*",), {"packages": _SKLEARN_NEW}),
+    ],
+    "astropy/astropy": [
+        (
+            ("1.3", "3.0", "3.1"),
+            {"python": "3.6", "packages": ["numpy<1.17", "cython<3", "pytest<3.7", "astropy-helpers"]},
+        ),
+        (("*",), {"packages": _ASTROPY}),
+    ],
+    "matplotlib/matplotlib": [
+        (("3.0", "3.1", "3.2", "3.3", "3.4"), {"python": "3.8", "packages": [*_MATPLOTLIB[:9], "pytest<7"]}),
+        (("*",), {"python": "3.11", "packages": _MATPLOTLIB}),
+    ],
+}
+_DEFAULTS: dict[str, Any] = {"python": "3.9", "install": "python -m pip install -e .", "test_cmd": PYTEST}
+_REPO_DEFAULTS: dict[str, dict[str, Any]] = {
+    "django/django": {"pre_install": [_DJANGO_REQS], "env": {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}},
+    "sphinx-doc/sphinx": {"resolve": True, "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"}},
+    "astropy/astropy": {"resolve": True},
+}
+
+
+def repositories() -> list[str]:
+    return sorted(_TABLE)
+
+
+def spec(repo: str, version: str) -> dict[str, Any] | None:
+    """The environment of `repo` at `version` (a copy), or None when the table has no row for it."""
+    rows = _TABLE.get(repo.strip().lower())
+    if rows is None:
+        return None
+    fields = next((fields for versions, fields in rows if version in versions or versions == ("*",)), None)
+    if fields is None:
+        return None
+    merged = {**_DEFAULTS, **_REPO_DEFAULTS.get(repo, {}), **fields}
+    pre_install = list(merged.get("pre_install", []))
+    if merged.pop("resolve", False):
+        pre_install.append(RESOLVE_DEPS)
+    merged["pre_install"] = pre_install
+    merged["packages"] = list(merged.get("packages", []))
+    merged["env"] = dict(merged.get("env", {}))
+    return merged

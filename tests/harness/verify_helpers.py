@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -109,6 +111,7 @@ class ScriptedSandbox:
         env: dict[str, str] | None = None,
         ro_paths: Sequence[Path] = (),
         evidence: bool = False,
+        stdin: bytes = b"",
     ) -> SandboxResult:
         self.calls.append(command)
         outcome = self.script(command, Path(workdir), len(self.calls))
@@ -118,19 +121,25 @@ class ScriptedSandbox:
         failed = any(status != "PASSED" for status in outcome.statuses.values())
         verdict = outcome.verdict or ("nonzero_exit" if failed else "ok")
         exit_code = None if verdict not in ("ok", "nonzero_exit") else int(verdict == "nonzero_exit")
-        stream = evidence_bytes(outcome.statuses, exit_code) if report else b""
+        stream = evidence_bytes(outcome.statuses, exit_code, stdin) if report else b""
         return SandboxResult(exit_code, text, False, 0.01, verdict, stream)
 
 
-def evidence_bytes(statuses: dict[str, str], exit_code: int | None) -> bytes:
-    """What the runner bootstrap sends for these results: one record per test, the JUnit report, the end."""
+def evidence_bytes(statuses: dict[str, str], exit_code: int | None, key: bytes) -> bytes:
+    """What the runner bootstrap sends for these results: one record per test, the JUnit report, the end,
+    each record signed with the run's key (the MAC chaining the previous one)."""
     outcome = {"PASSED": "passed", "SKIPPED": "skipped"}
     records = []
     for node, status in statuses.items():
         phase = "setup" if status == "ERROR" else "call"  # an error is a failing setup, as pytest reports it
         records.append({"k": "report", "id": node, "w": phase, "o": outcome.get(status, "failed")})
     records.append({"k": "end", "exit": exit_code, "aborted": "", "tamper": []})
-    lines = [b"\x1e" + json.dumps(record).encode() for record in records]
+    lines, chain = [], b""
+    for record in records:
+        payload = json.dumps(record, sort_keys=True)
+        mac = hmac.new(key, chain + payload.encode(), hashlib.sha256).hexdigest()
+        chain = mac.encode()
+        lines.append(b"\x1e" + json.dumps({"p": payload, "m": mac}).encode())
     return b"\n".join([*lines[:-1], junit_xml(statuses).encode(), lines[-1]]) + b"\n"
 
 

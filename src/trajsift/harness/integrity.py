@@ -11,13 +11,17 @@ the passes.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 from dataclasses import dataclass, field
 
 from trajsift.harness.junit import junit_key, parse_junit
 from trajsift.harness.statuses import ERROR, FAILED, PASSED, SKIPPED, record
 
 RECORD = b"\x1e"
+_RECORD_LINE = re.compile(rb"\x1e([^\n]*)(?:\n|$)")
 _FAILING_EXITS = frozenset({1, 2})  # tests failed / collection errors (interrupted)
 _CLEAN_EXITS = frozenset({0, 5})  # all passed / nothing collected
 
@@ -31,19 +35,25 @@ class RunEvidence:
     """True when the problems show the process ended normally with inconsistent evidence."""
 
 
-def split_evidence(data: bytes) -> tuple[list[dict], str]:
-    """Recorder records and the JUnit XML text, from the evidence pipe's bytes."""
-    records, xml = [], []
-    for line in data.split(b"\n"):
-        if line.startswith(RECORD):
-            try:
-                item = json.loads(line[1:])
-            except ValueError:
-                item = {"k": "garbled"}
-            records.append(item if isinstance(item, dict) else {"k": "garbled"})
-        else:
-            xml.append(line)
-    return records, b"\n".join(xml).decode("utf-8", "replace")
+def split_evidence(data: bytes, key: bytes | None = None) -> tuple[list[dict], str]:
+    """Recorder records and the JUnit XML text, from the evidence pipe's bytes. With `key`, each record's MAC
+    chain is checked; the first record that fails it (and everything after) becomes a `forged` record."""
+    records, chain = [], b""
+    for match in _RECORD_LINE.finditer(data):
+        try:
+            item = json.loads(match[1])
+            payload, mac = item["p"], item["m"]
+            record = json.loads(payload)
+        except (ValueError, KeyError, TypeError):
+            record, payload, mac = {"k": "garbled"}, "", ""
+        if key is not None and records[-1:] != [{"k": "forged"}]:
+            expected = hmac.new(key, chain + payload.encode(), hashlib.sha256).hexdigest()
+            record = record if hmac.compare_digest(expected, str(mac)) else {"k": "forged"}
+            chain = str(mac).encode()
+        elif key is not None:
+            record = {"k": "forged"}
+        records.append(record if isinstance(record, dict) else {"k": "garbled"})
+    return records, _RECORD_LINE.sub(b"", data).decode("utf-8", "replace").strip()
 
 
 def stream_statuses(records: list[dict]) -> dict[str, str]:
@@ -60,9 +70,11 @@ def stream_statuses(records: list[dict]) -> dict[str, str]:
     return statuses
 
 
-def judge_evidence(data: bytes, exit_code: int | None) -> RunEvidence:
-    """Parse the pipe's bytes and cross-check them with the sandbox's exit code."""
-    records, xml = split_evidence(data)
+def judge_evidence(data: bytes, exit_code: int | None, key: bytes) -> RunEvidence:
+    """Parse the pipe's bytes (records signed with `key`) and cross-check them with the sandbox's exit code."""
+    records, xml = split_evidence(data, key)
+    if any(item.get("k") == "forged" for item in records):
+        return RunEvidence(None, ["records not signed by the runner in the evidence stream"], forged=True)
     ends = [item for item in records if item.get("k") == "end"]
     if not ends:
         problem = "the runner never reached its end record"

@@ -14,21 +14,42 @@ It never imports trajsift and keeps to old syntax: the task's Python may be as o
    tested code runs. The host cross-checks the stream, the JUnit report and the exit code (`integrity`).
 """
 
+import hashlib
+import hmac
 import json
 import os
 import sys
 
 PRELOAD = ("pytest", "_pytest", "pluggy", "unittest", "unittest.mock", "doctest", "atexit", "faulthandler")
-WATCHED_PREFIXES = ("_pytest", "pytest", "pluggy", "unittest", "py", "iniconfig", "json", "builtins", "os", "__main__")
+WATCHED_PREFIXES = ("_pytest", "pytest", "pluggy", "unittest", "py", "iniconfig", "json", "builtins", "os", "hmac")
+WATCHED_PREFIXES += ("hashlib", "__main__")
 RECORD = b"\x1e"  # starts every recorder line; cannot occur in the XML written on the same pipe
 
 
-def emitter(fd):
-    """Write one record to the evidence fd, through functions captured before any tested code runs."""
-    write, dumps = os.write, json.dumps
+def read_key():
+    """The run's signing key, sent by the host on stdin; stdin is then /dev/null for everything else."""
+    chunks = []
+    while True:
+        chunk = os.read(0, 256)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return b"".join(chunks).strip()
+
+
+def emitter(fd, key):
+    """Write one signed record to the evidence fd, through functions captured before any tested code runs.
+    Each record's MAC chains the previous one, so records cannot be forged, dropped or reordered unseen."""
+    write, dumps, new_mac, chain = os.write, json.dumps, hmac.new, [b""]
 
     def emit(record):
-        write(fd, RECORD + dumps(record, sort_keys=True).encode() + b"\n")
+        payload = dumps(record, sort_keys=True)
+        mac = new_mac(key, chain[0] + payload.encode(), hashlib.sha256).hexdigest()
+        chain[0] = mac.encode()
+        write(fd, b"\n" + RECORD + dumps({"p": payload, "m": mac}).encode() + b"\n")
 
     return emit
 
@@ -63,13 +84,10 @@ def changed(before):
 class Recorder:
     """Streams reports and checks the plugin registry; registered before any conftest or test module loads."""
 
-    def __init__(self, emit, allowed_conftests):
+    def __init__(self, emit, allowed_conftests, env_sites):
         self.emit, self.allowed = emit, set(allowed_conftests)
-        self.plugins_before = None
+        self.env_sites = [os.path.realpath(site) + os.sep for site in env_sites]
         self.foreign = []
-
-    def pytest_collection(self, session):
-        self.plugins_before = set(id(p) for p in session.config.pluginmanager.get_plugins())
 
     def pytest_collectreport(self, report):
         if report.failed or report.skipped:
@@ -83,16 +101,16 @@ class Recorder:
 
     def pytest_sessionfinish(self, session):
         for plugin in session.config.pluginmanager.get_plugins():
-            if self.plugins_before is not None and id(plugin) not in self.plugins_before:
-                if not self._allowed(plugin):
-                    self.foreign.append(repr(plugin)[:200])
+            if not self._allowed(plugin):
+                self.foreign.append(repr(plugin)[:200])
 
     def _allowed(self, plugin):
-        path = os.path.realpath(getattr(plugin, "__file__", "") or "")
-        if path in self.allowed:
+        """pytest's own objects, the environment's plugins and the task's conftest files; nothing else."""
+        module = plugin if isinstance(plugin, type(os)) else sys.modules.get(type(plugin).__module__)
+        if getattr(module, "__name__", "").split(".")[0] in WATCHED_PREFIXES:
             return True
-        module = type(plugin).__module__ if not hasattr(plugin, "__file__") else plugin.__name__
-        return module.split(".")[0] in WATCHED_PREFIXES
+        path = os.path.realpath(getattr(module, "__file__", "") or "")
+        return path in self.allowed or any(path.startswith(site) for site in self.env_sites)
 
 
 def _env_plugins(sites):
@@ -111,7 +129,8 @@ def _env_plugins(sites):
 
 def main():
     config = json.loads(os.environ.pop("TRAJSIFT_RUNNER"))
-    emit, hard_exit, check = emitter(int(os.environ.pop("TRAJSIFT_EVIDENCE_FD"))), os._exit, changed
+    emit = emitter(int(os.environ.pop("TRAJSIFT_EVIDENCE_FD")), read_key())
+    hard_exit, check = os._exit, changed
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     sys.dont_write_bytecode = True
@@ -128,7 +147,7 @@ def main():
         site.addsitedir(path)
     if config["cwd_on_path"]:
         sys.path.insert(0, os.getcwd())
-    recorder = Recorder(emit, [os.path.realpath(p) for p in config["conftests"]])
+    recorder = Recorder(emit, [os.path.realpath(p) for p in config["conftests"]], config["env_sites"])
     args = _env_plugins(config["env_sites"]) + sys.argv[1:]
     status, aborted = 3, ""
     try:

@@ -82,6 +82,7 @@ class Sandbox(Protocol):
         env: dict[str, str] | None = None,
         ro_paths: Sequence[Path] = (),
         evidence: bool = False,
+        stdin: bytes = b"",
     ) -> SandboxResult: ...
 
 
@@ -138,9 +139,11 @@ class BubblewrapSandbox:
         env: dict[str, str] | None = None,
         ro_paths: Sequence[Path] = (),
         evidence: bool = False,
+        stdin: bytes = b"",
     ) -> SandboxResult:
         """Run `command`; with `evidence`, a pipe is open in it as fd `$TRAJSIFT_EVIDENCE_FD` and what is
-        written there comes back in `SandboxResult.evidence` (at most `MAX_EVIDENCE_BYTES`)."""
+        written there comes back in `SandboxResult.evidence` (at most `MAX_EVIDENCE_BYTES`). `stdin` (small:
+        it must fit the pipe buffer) is what the command reads on its standard input, else /dev/null."""
         started = time.monotonic()
         workdir = Path(workdir).resolve()
         if not self.bwrap or not workdir.is_dir():
@@ -150,6 +153,7 @@ class BubblewrapSandbox:
         try:
             groups = RunCgroups(limits.memory_mb * MB, limits.pids) if self.use_cgroups else None
             run = self._start(command, workdir, limits, env, ro_paths, groups, evidence)
+            _feed(run.proc, stdin)
             try:
                 supervise(run)
             finally:
@@ -175,7 +179,7 @@ class BubblewrapSandbox:
         try:
             proc = subprocess.Popen(
                 argv,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env={**BASE_ENV, **(env or {})},
@@ -241,6 +245,16 @@ class BubblewrapSandbox:
         if "exit-code" not in run.status:  # bwrap reports the command's exit; it never got that far
             return "sandbox_error"
         return "ok" if exit_code == 0 else "nonzero_exit"
+
+
+def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
+    """Write `data` to the command's stdin and close it (a command that is already gone just misses it)."""
+    try:
+        if data:
+            proc.stdin.write(data)
+        proc.stdin.close()
+    except OSError:
+        pass
 
 
 def _close(fd: int) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import secrets
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,17 +177,21 @@ class TaskRunner:
         command = runner_command(original, self.environment.python, self.spec.python)
         conftests = [worktree / path for path in protected.contents if path.endswith("conftest.py")]
         config = runner_config(original, self._sites(self.environment.path), self._overlay_sites(worktree), conftests)
-        result = self._sandbox_run(command, worktree, bound, {"TRAJSIFT_RUNNER": config})
-        judged = judge_evidence(result.evidence, result.exit_code)
+        key = secrets.token_hex(32).encode()
+        result = self._sandbox_run(command, worktree, bound, {"TRAJSIFT_RUNNER": config}, key)
+        judged = judge_evidence(result.evidence, result.exit_code, key)
         if split_pytest(original) is None:  # no recorder in the run: the JUnit report alone
             judged = RunEvidence(parse_junit(split_evidence(result.evidence)[1]))
         status = combine(judged.statuses, parse_log(result.output, parser), structured_expected=True)
         return TestRun(result, status, command, True, judged.problems, judged.forged, swept)
 
-    def _sandbox_run(self, command: str, worktree: Path, bound: list[Path], extra: dict) -> SandboxResult:
+    def _sandbox_run(
+        self, command: str, worktree: Path, bound: list[Path], extra: dict, key: bytes = b""
+    ) -> SandboxResult:
         env = {**self.env_vars(worktree), "PYTHONDONTWRITEBYTECODE": "1", **extra}
         ro_paths = [*self.ro_paths(worktree), BOOT, *bound]
-        return self.sandbox.run(command, worktree, self.limits, env=env, ro_paths=ro_paths, evidence=True)
+        sandbox, limits = self.sandbox, self.limits
+        return sandbox.run(command, worktree, limits, env=env, ro_paths=ro_paths, evidence=True, stdin=key)
 
     def _overlay_sites(self, worktree: Path) -> list[Path]:
         return self._sites(worktree / OVERLAY) if self.uses_overlay else []

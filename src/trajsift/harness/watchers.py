@@ -11,6 +11,7 @@ from pathlib import Path
 # A run may write one inode per this many bytes of its disk allowance (with a floor): 64 MB -> 16384 files.
 BYTES_PER_INODE = 4096
 MIN_INODES = 10_000
+MAX_SCAN_INTERVAL_S = 1.0  # an overrun is seen within this (plus one scan) however slow the scans get
 
 
 class OutputCapture:
@@ -83,7 +84,8 @@ class DiskWatch:
     """Measures growth of the writable dirs against an allowance of bytes and inodes.
 
     A statvfs of the dirs' filesystems is the cheap first test: unless the whole filesystem grew by more than
-    the allowance, the dirs cannot have. Only then are the dirs scanned (at most ~10 % of a core)."""
+    the allowance, the dirs cannot have. Only then are the dirs scanned (at most ~10 % of a core, and at least
+    once a second, so an overrun is seen within a second on a loaded host)."""
 
     def __init__(self, roots: Sequence[Path], limit_bytes: int, min_interval_s: float = 0.05) -> None:
         self.roots = list(roots)
@@ -101,7 +103,8 @@ class DiskWatch:
             return False
         started = time.monotonic()
         used, inodes = disk_usage(self.roots, self.base_bytes + self.limit_bytes, self.base_inodes + self.limit_inodes)
-        self.next_check = time.monotonic() + max(self.min_interval_s, 10 * (time.monotonic() - started))
+        backoff = min(MAX_SCAN_INTERVAL_S, 10 * (time.monotonic() - started))  # slow scans on a loaded host:
+        self.next_check = time.monotonic() + max(self.min_interval_s, backoff)  # never more than 1 s apart
         return used - self.base_bytes > self.limit_bytes or inodes - self.base_inodes > self.limit_inodes
 
     def due(self, now: float) -> bool:

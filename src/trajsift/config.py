@@ -41,7 +41,9 @@ class StageSpec(Strict):
 class ReadSpec(Strict):
     format: str | None = None
     """Force one reader instead of sniffing each record."""
-    max_record_bytes: int = 256 * 1024 * 1024
+    max_record_bytes: int = 64 * 1024 * 1024
+    """A record (JSONL line, JSON document) larger than this is quarantined as `row_too_large` before it is held
+    whole: the largest real trajectories are a few MB, and one record costs several times its size in a run."""
 
 
 class OutputSpec(Strict):

@@ -20,24 +20,20 @@ from typing import BinaryIO
 
 from trajsift import reasons
 from trajsift.errors import InputError
-from trajsift.streams import (
-    COMPRESSION_SUFFIXES,
-    DECOMPRESSION_ERRORS,
-    GZIP,
-    UNSUPPORTED_COMPRESSIONS,
-    decompressing_stream,
+from trajsift.input_names import (
+    is_archive,
+    is_artifact,
+    is_record_file,
+    not_read_reason,
+    printable,
+    strip_compression,
 )
+from trajsift.streams import DECOMPRESSION_ERRORS, GZIP, decompressing_stream
 
-COMPRESSIONS = tuple(COMPRESSION_SUFFIXES)
-RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".traj", ".parquet", ".arrow")
-TEXT_SUFFIXES = (".diff", ".patch", ".txt", ".md", ".log")
-ARCHIVE_SUFFIXES = (".tar", ".tgz", ".tbz2", ".tbz", ".txz", ".tzst")
-DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_FILE_BYTES = 64 * 1024**3
 DEFAULT_MAX_MEMBER_BYTES = 1024**3
 STREAM_BUFFER = 64 * 1024
-MARKER_NAMES = frozenset({".gitattributes", ".gitignore", ".ds_store", "thumbs.db", "dataset_dict.json"})
-"""Files that describe a folder (Hugging Face, git, desktop) and are listed as `marker_file`, never read."""
 
 
 @dataclass(frozen=True)
@@ -48,64 +44,14 @@ class ReadLimits:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     """Decompressed bytes read from one file before it is cut off as `file_too_large` (zip bombs)."""
     max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES
-    """A tar member larger than this (it is buffered in memory) is quarantined as `file_too_large`."""
+    """A tar member larger than this is quarantined as `file_too_large`."""
+    max_buffered_bytes: int = 256 * 1024 * 1024
+    """A Parquet / Arrow file that is compressed or inside an archive is decoded from memory: past this size
+    it is quarantined as `file_too_large`."""
 
 
 class InputTooLarge(Exception):
     """A decompressed stream went past `ReadLimits.max_file_bytes`."""
-
-
-def strip_compression(name: str) -> tuple[str, str]:
-    """Return (name without compression suffix, codec or ''); suffixes match in any letter case."""
-    lower = name.lower()
-    for suffix, codec in COMPRESSION_SUFFIXES.items():
-        if lower.endswith(suffix):
-            return name[: -len(suffix)], codec
-    return name, ""
-
-
-def record_kind(name: str) -> str:
-    """The record suffix of a file name (`.jsonl`, ...) in lower case, compression removed; '' if none."""
-    base = strip_compression(name)[0].lower()
-    return next((suffix for suffix in RECORD_SUFFIXES if base.endswith(suffix)), "")
-
-
-def is_record_file(name: str) -> bool:
-    return bool(record_kind(name))
-
-
-def is_archive(name: str) -> bool:
-    base, _ = strip_compression(name)
-    return base.lower().endswith(ARCHIVE_SUFFIXES) or name.lower().endswith(ARCHIVE_SUFFIXES)
-
-
-def is_text_file(name: str) -> bool:
-    return strip_compression(name)[0].lower().endswith(TEXT_SUFFIXES)
-
-
-def not_read_reason(name: str) -> tuple[str, str]:
-    """Why a file met while walking is not read: (reason code, detail)."""
-    lower = name.lower()
-    if lower in MARKER_NAMES or lower.startswith("._"):
-        return reasons.MARKER_FILE, "folder marker file; not read"
-    stripped = lower
-    for suffix in UNSUPPORTED_COMPRESSIONS:
-        if lower.endswith(suffix):
-            return reasons.UNSUPPORTED_COMPRESSION, f"compression {suffix} is not supported; decompress it first"
-    return reasons.NOT_A_TRAJECTORY_FILE, f"suffix of {stripped.rsplit('/', 1)[-1]!r} is not a trajectory format"
-
-
-def printable(text: str) -> str:
-    """`text` with lone surrogates (bytes of a name that is not UTF-8) shown as `\\xNN` escapes."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        pass
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class _BoundedReader(io.RawIOBase):
@@ -338,26 +284,9 @@ def _walk_dir(root: str, claims_folder: FolderClaim, limits: ReadLimits) -> Iter
             yield RejectedEntry(printable(child.path), *not_read_reason(child.name))
 
 
-KNOWN_ARTIFACTS = frozenset(
-    {
-        "all_preds.jsonl",
-        "preds.json",
-        "predictions.jsonl",
-        "predictions_for_swebench.json",
-        "results.json",
-        "report.json",
-        "final_report.json",
-        "stats.json",
-        "dataset_info.json",
-        "state.json",
-    }
-)
-"""Harness and run files found beside trajectories (SWE-bench predictions, reports, Hugging Face dataset
-markers): reported as one `not_a_trajectory` row per file when met while walking a folder, never read."""
-
-
 def artifact(path: str, name: str) -> RejectedEntry | None:
-    if strip_compression(name)[0].lower() in KNOWN_ARTIFACTS:
+    """A harness/run file or dataset marker met while walking: listed, not read."""
+    if is_artifact(name):
         return RejectedEntry(printable(path), reasons.NOT_A_TRAJECTORY, "harness/run artifact or marker; not read")
     return None
 

@@ -15,21 +15,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.ipc
-import pyarrow.parquet as pq
 
 from trajsift import reasons
-from trajsift.arrow import is_trajsift_schema, rows_from_batch
+from trajsift.columnar import iter_arrow, iter_parquet
+from trajsift.input_names import record_kind, strip_compression
 from trajsift.inputs import (
     DEFAULT_MAX_RECORD_BYTES,
     FileEntry,
     InputTooLarge,
     ReadLimits,
     RejectedEntry,
-    record_kind,
-    strip_compression,
 )
+from trajsift.quarantining import Decoded, quarantine
 from trajsift.schema import Quarantined
 from trajsift.streams import DECOMPRESSION_ERRORS
 
@@ -37,14 +34,6 @@ __all__ = ["DEFAULT_MAX_RECORD_BYTES", "Decoded", "ReadLimits", "decode_json", "
 
 UTF8_BOM = b"\xef\xbb\xbf"
 NON_FINITE = (b"NaN", b"Infinity")
-
-Decoded = tuple[str, Any, Quarantined | None]
-
-
-def quarantine(reason: str, origin: str, detail: str = "", raw: bytes | str = b"") -> Quarantined:
-    if isinstance(raw, bytes):
-        raw = raw[:200].decode("utf-8", "replace")
-    return Quarantined(reason=reason, origin=origin, detail=detail[:500], excerpt=raw[:200])
 
 
 def decode_json(data: bytes, origin: str) -> Decoded:
@@ -93,9 +82,9 @@ def iter_records(entry: FileEntry | RejectedEntry, limits: ReadLimits = ReadLimi
         if kind in (".jsonl", ".ndjson"):
             yield from _iter_jsonl(entry, limits)
         elif kind == ".parquet":
-            yield from _iter_parquet(entry, limits)
+            yield from iter_parquet(entry, limits)
         elif kind == ".arrow":
-            yield from _iter_arrow(entry, limits)
+            yield from iter_arrow(entry, limits)
         else:
             yield from _iter_json_document(entry, limits)
     except InputTooLarge as exc:
@@ -170,87 +159,69 @@ LINE_CHUNK = 1024 * 1024
 
 
 def iter_lines(stream: Any, limit: int) -> Iterator[tuple[int, bytes | TooLong]]:
-    """(1-based line number, line) for every line holding more than whitespace, read in chunks: runs of
-    blank lines cost no Python step each, and no more than `limit` bytes of one line are ever held."""
-    buf = bytearray()
-    number = 0  # lines before buf[0]
-    skipping = False  # inside a line already reported as too long
-    while True:
-        chunk = stream.read1(LINE_CHUNK)
-        scanned = len(buf)  # what buf held before holds no line end: never scan it again
-        buf += chunk
-        pos = 0
+    """(1-based line number, line) for every line holding more than whitespace."""
+    return _LineSplitter(stream, limit).lines()
+
+
+class _LineSplitter:
+    """Splits a stream into lines in chunks read into one reused buffer: runs of blank lines cost no
+    Python step each, and no more than `limit` bytes of one line are ever held; a line past it is
+    skipped by searching each chunk for its end, never appending it."""
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        self._stream, self._limit = stream, limit
+        self._chunk = bytearray(LINE_CHUNK)
+        self._buf = bytearray()
+        self._number = 0  # line ends before buf[0]
+        self._skipping = False  # inside a line already reported as too long
+
+    def lines(self) -> Iterator[tuple[int, bytes | TooLong]]:
+        view = memoryview(self._chunk)
+        while True:
+            size = self._stream.readinto1(view)
+            scanned = len(self._buf)  # what buf held before holds no line end: never scan it again
+            if self._skipping:
+                end = self._chunk.find(b"\n", 0, size)
+                if end < 0 and size:
+                    continue
+                self._number, self._skipping = self._number + (end >= 0), False
+                self._buf = bytearray(view[end + 1 : size] if end >= 0 else b"")
+            else:
+                self._buf += view[:size]
+            yield from self._split(scanned, at_end=not size)
+            if not size:
+                return
+
+    def _split(self, scanned: int, at_end: bool) -> Iterator[tuple[int, bytes | TooLong]]:
+        buf, pos = self._buf, 0
         while pos < len(buf):
-            if skipping:
-                end = buf.find(b"\n", pos)
-                if end < 0:
-                    pos = len(buf)
-                    break
-                number, pos, skipping = number + 1, end + 1, False
-                continue
-            found = NON_BLANK.search(buf, pos)
-            start = found.start() if found else len(buf)
-            number += buf.count(b"\n", pos, start)
+            start = _next_non_blank(buf, pos)
+            self._number += buf.count(b"\n", pos, start)
             pos = start
-            end = buf.find(b"\n", max(start, scanned)) if found else -1
-            if end < 0 and chunk:
-                if len(buf) - start > limit:
-                    yield number + 1, TooLong(bytes(buf[start : start + 200]))
-                    pos, skipping = len(buf), True
+            end = buf.find(b"\n", max(start, scanned))
+            if end < 0 and not at_end:
+                if len(buf) - start > self._limit:
+                    yield self._number + 1, TooLong(bytes(buf[start : start + 200]))
+                    pos, self._skipping = len(buf), True
                 break
             stop = len(buf) if end < 0 else end + 1
-            if (end if end >= 0 else stop) - start > limit:
-                yield number + 1, TooLong(bytes(buf[start : min(stop, start + 200)]))
-            elif found:
-                yield number + 1, bytes(buf[start:stop])
-            number, pos = number + (end >= 0), stop
+            if start < len(buf):
+                too_long = (end if end >= 0 else stop) - start > self._limit
+                line = TooLong(bytes(buf[start : min(stop, start + 200)])) if too_long else bytes(buf[start:stop])
+                yield self._number + 1, line
+            self._number, pos = self._number + (end >= 0), stop
         del buf[:pos]
-        if not chunk:
-            return
 
 
-def _iter_parquet(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:
-    """Row group by row group: a corrupt row group costs its own rows only (one quarantined row says how many)."""
-    try:
-        if entry.disk_path and not strip_compression(entry.name)[1]:
-            parquet = pq.ParquetFile(entry.disk_path)
-        else:
-            with entry.open(limits.max_file_bytes) as stream:
-                parquet = pq.ParquetFile(pa.BufferReader(stream.read()))
-        schema = parquet.schema_arrow
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        yield entry.path, None, quarantine(reasons.BAD_PARQUET, entry.path, f"{type(exc).__name__}: {exc}")
-        return
-    native = is_trajsift_schema(schema)
-    first = 0
-    for group in range(parquet.metadata.num_row_groups):
-        rows = parquet.metadata.row_group(group).num_rows
-        try:
-            table = parquet.read_row_group(group)
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            detail = f"row group {group} (rows {first}..{first + rows - 1}) unreadable: {type(exc).__name__}: {exc}"
-            yield f"{entry.path}#{first}", None, quarantine(reasons.BAD_PARQUET, f"{entry.path}#{first}", detail)
-        else:
-            batches = table.to_batches(max_chunksize=limits.parquet_batch_rows)
-            yield from _iter_batches(entry.path, iter(batches), native, first)
-        first += rows
-
-
-def _iter_arrow(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:
-    with entry.open(limits.max_file_bytes) as stream:
-        try:
-            reader = pyarrow.ipc.open_stream(stream.read())
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            yield entry.path, None, quarantine(reasons.BAD_PARQUET, entry.path, f"{type(exc).__name__}: {exc}")
-            return
-        yield from _iter_batches(entry.path, iter(reader), is_trajsift_schema(reader.schema))
-
-
-def _iter_batches(path: str, batches: Iterator[pa.RecordBatch], native: bool, row: int = 0) -> Iterator[Decoded]:
-    try:
-        for batch in batches:
-            for record in rows_from_batch(batch, native=native):
-                yield f"{path}#{row}", record, None
-                row += 1
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        yield f"{path}#{row}", None, quarantine(reasons.BAD_PARQUET, path, f"{type(exc).__name__}: {exc}")
+def _next_non_blank(buf: bytearray, pos: int) -> int:
+    """Index of the first byte at or after `pos` that is not whitespace (len(buf) if none), in time
+    proportional to the whitespace skipped: growing windows are tested whole in C before a search."""
+    window = 64
+    while pos < len(buf):
+        end = min(len(buf), pos + window)
+        if not buf[pos:end].isspace():
+            found = NON_BLANK.search(buf, pos, end)
+            assert found is not None
+            return found.start()
+        pos, window = end, window * 2
+    return len(buf)

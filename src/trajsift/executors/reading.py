@@ -21,7 +21,7 @@ import zstandard
 from trajsift import reasons
 from trajsift.executors.progress import Progress
 from trajsift.executors.workspace import read_json, write_bytes, write_json
-from trajsift.inputs import printable
+from trajsift.input_names import printable
 from trajsift.read import TrajectoryReader
 from trajsift.records import quarantine
 from trajsift.schema import Quarantined, Trajectory

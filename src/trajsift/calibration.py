@@ -29,6 +29,9 @@ class Feature:
     weight: float = 0.0
     missing_weight: float = 0.0
     """Added instead of the value's term when the column is null (or absent) on the row."""
+    learn_missing: bool = True
+    """Fit `missing_weight` (False: a null counts as the mean; for task facts whose absence says only which
+    dataset a row came from, e.g. a difficulty label)."""
 
     def value(self, row: Mapping[str, Any]) -> float | None:
         raw = row.get(self.column)
@@ -119,12 +122,13 @@ _COHORT_NAMES = (
 )
 _EVIDENCE_NAMES = (
     "tests_after_edit last_check_passed repro_fixed read_before_edit task_mentions_touched final_confidence "
-    "failed_edit_share difficulty_rank"
+    "failed_edit_share"
 )
 _REFERENCE = "quality.reference."
 BASE_FEATURES: tuple[Feature, ...] = (
     *_specs("quality.cohort.", _COHORT_NAMES),
     *_specs("quality.evidence.", _EVIDENCE_NAMES),
+    Feature("quality.evidence.difficulty_rank", learn_missing=False),
     *_specs("quality.evidence.", "errors_after_last_pass reverted_edits", "log1p"),
     Feature("basic.status.format_errors", "log1p"),
     Feature("basic.status.exit_status", "equals:submitted"),
@@ -172,13 +176,19 @@ def fit_model(
         scale = float(known.std()) if len(known) > 1 and known.std() > 1e-9 else 1.0
         standardised = [0.0 if v is None else (v - mean) / scale for v in values]
         missing = [1.0 if v is None else 0.0 for v in values]
-        columns.append((standardised, missing))
-        stats.append((mean, scale, 0 < sum(missing) < len(missing)))
+        columns.append((standardised, missing) if spec.learn_missing else (standardised,))
+        stats.append((mean, scale, spec.learn_missing and 0 < sum(missing) < len(missing)))
     matrix = np.column_stack([column for pair in columns for column in pair])
     model = LogisticRegression(C=strength, max_iter=2000).fit(matrix, np.array(labels, dtype=bool))
-    weights = model.coef_[0]
+    weights = iter(model.coef_[0])
     fitted = []
-    for k, (spec, (mean, scale, has_missing)) in enumerate(zip(specs, stats, strict=True)):
-        weight, missing_weight = float(weights[2 * k]), float(weights[2 * k + 1]) if has_missing else 0.0
-        fitted.append(Feature(spec.column, spec.transform, mean, scale, round(weight, 6), round(missing_weight, 6)))
+    for spec, (mean, scale, has_missing) in zip(specs, stats, strict=True):
+        weight = float(next(weights))
+        missing_weight = float(next(weights)) if spec.learn_missing else 0.0
+        missing_weight = missing_weight if has_missing else 0.0
+        fitted.append(
+            Feature(
+                spec.column, spec.transform, mean, scale, round(weight, 6), round(missing_weight, 6), spec.learn_missing
+            )
+        )
     return QualityModel(tuple(fitted), round(float(model.intercept_[0]), 6), {"rows": len(rows)}, requires)

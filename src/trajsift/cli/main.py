@@ -12,6 +12,7 @@ from trajsift.cli import (
     export_cmd,
     inspect_cmd,
     plan_cmd,
+    prepare_cmd,  # noqa: F401 - registers `tasks prepare` on verify_cmd.tasks_app
     readers_cmd,
     report_cmd,
     reward_cmd,

@@ -62,6 +62,10 @@ class Environment(msgspec.Struct, kw_only=True, frozen=True):
     python: Path
     ro_paths: list[Path]
     """Host paths the sandbox must mount read-only: the venv and its base interpreter's prefix."""
+    python_version: str = ""
+    """The interpreter's full version (`3.9.18`)."""
+    python_note: str = ""
+    """Set when the spec's Python was not on this machine and a neighbour stood in (`asked 3.5, using 3.6.15`)."""
 
     @property
     def bin_dir(self) -> Path:
@@ -98,6 +102,27 @@ def find_python(version: str) -> Path | None:
         if found and (found[0] == wanted or found[0].startswith(wanted + ".")):
             return candidate
     return None
+
+
+def resolve_python(version: str) -> tuple[Path, str]:
+    """(interpreter, note) for a spec's `major.minor`: that version when the machine has it, else the nearest
+    newer minor of the same major (at most two minors away; older code usually runs there), else the nearest
+    older one. The note says which stood in; `EnvironmentUnavailable` when none is near."""
+    found = find_python(version)
+    if found is not None:
+        return found, ""
+    match = _VERSION.match(version.strip())
+    if not match:
+        raise EnvironmentUnavailable(f"python {version!r} is not a version")
+    major, minor = int(match[1]), int(match[2])
+    if major < 3:
+        raise EnvironmentUnavailable(f"python {version} not found (pyenv, uv or PATH)")
+    for other in (minor + 1, minor + 2, minor - 1):
+        found = find_python(f"{major}.{other}") if other >= 0 else None
+        probe = _probe(str(found)) if found else None
+        if found and probe:
+            return found, f"asked {version}, using {probe[0]}"
+    raise EnvironmentUnavailable(f"python {version} not found (pyenv, uv or PATH), nor a neighbouring minor")
 
 
 def _pyenv_candidates(match: re.Match) -> list[Path]:
@@ -150,16 +175,20 @@ def build_environment(
     spec: EnvSpec, cache_dir: Path, timeout_s: float = 1800, lock_timeout_s: float | None = None
 ) -> Environment:
     """The spec's venv under `cache_dir/envs/<fingerprint>`, built on first use (under a file lock)."""
-    python = find_python(spec.python)
-    if python is None:
-        raise EnvironmentUnavailable(f"python {spec.python} not found (pyenv, uv or PATH)")
+    python, note = resolve_python(spec.python)
     probe = _probe(str(python))
     if probe is None:
         raise EnvironmentUnavailable(f"python {spec.python} at {python} does not run")
     envs = Path(cache_dir) / "envs"
     envs.mkdir(parents=True, exist_ok=True)
     path = envs / spec.fingerprint()
-    environment = Environment(path=path, python=path / "bin" / "python", ro_paths=[path, Path(probe[1])])
+    environment = Environment(
+        path=path,
+        python=path / "bin" / "python",
+        ro_paths=[path, Path(probe[1])],
+        python_version=probe[0],
+        python_note=note,
+    )
     if _is_complete(environment):
         return environment
     with _locked(envs / f"{spec.fingerprint()}.lock", timeout_s if lock_timeout_s is None else lock_timeout_s):

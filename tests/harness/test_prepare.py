@@ -1,0 +1,60 @@
+"""`trajsift tasks prepare`: environments built once per fingerprint, a per-repository summary of what runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from typer.testing import CliRunner
+
+from trajsift.harness.environments import MARKER
+from trajsift.harness.prepare import FAILED, READY, REJECTED, plan_environments, prepare_environments, summarize
+from trajsift.tasks import Environment, Task
+
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+F2P = ["tests/test_calc.py::test_add"]
+
+
+def own_task(task_id: str, python: str = PYTHON, repo: str = "repos/calc") -> Task:
+    return Task(task_id=task_id, repo=repo, environment=Environment(python=python), fail_to_pass=F2P)
+
+
+def test_tasks_sharing_an_environment_build_it_once(tmp_path):
+    tasks = [own_task("a"), own_task("b"), own_task("c", python="3.99"), Task(task_id="d", repo="repos/calc")]
+    plans = plan_environments(tasks)
+    assert sorted(len(p.task_ids) for p in plans) == [1, 1, 2]
+    seen = []
+    results = prepare_environments(plans, tmp_path, workers=2, timeout_s=300, on_result=seen.append)
+    assert sorted(r.status for r in results) == sorted([READY, FAILED, REJECTED]) and len(seen) == 3
+    ready = next(r for r in results if r.status == READY)
+    assert ready.python.startswith(PYTHON) and (tmp_path / "envs" / ready.plan.spec.fingerprint() / MARKER).is_file()
+    [summary] = summarize(results)
+    assert (summary.repo, summary.tasks, summary.runnable, summary.ready, summary.environments) == (
+        "repos/calc",
+        4,
+        2,
+        1,
+        2,
+    )
+    assert any("3.99" in reason for reason in summary.problems)
+    assert any(reason.startswith("FAIL_TO_PASS") for reason in summary.problems)
+
+
+def test_prepare_command_prints_the_per_repository_summary(tmp_path, monkeypatch):
+    from trajsift.cli.main import app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    rows = [own_task("a"), own_task("b", repo="repos/other", python="3.99")]
+    path = tmp_path / "tasks.jsonl"
+    path.write_text("".join(json.dumps(_as_dict(t)) + "\n" for t in rows))
+    args = ["tasks", "prepare", str(path), "--cache-dir", str(tmp_path / "cache"), "--workers", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "runnable: 1/2 tasks" in result.output
+    assert "repos/calc" in result.output and "repos/other" in result.output and "3.99" in result.output
+
+
+def _as_dict(task: Task) -> dict:
+    import msgspec
+
+    return msgspec.to_builtins(task)

@@ -38,6 +38,8 @@ class AlertResult:
     baseline: float | None = None
     rows: int = 0
     webhook: dict[str, Any] | None = None
+    fired_live: dict[str, Any] | None = None
+    """Where the run was when the rule first fired while it ran (see `trajsift.live_alerts`)."""
 
     @property
     def fired(self) -> bool:
@@ -182,17 +184,33 @@ def check_run(run_dir: str | Path, specs: Sequence[AlertSpec], send: bool = True
     row_metrics = [s.metric for s in specs if s.kind == "drift" or stats_metric(stats, s.metric) is None]
     series = load_series(run, {metric: row_metric_column(metric) for metric in row_metrics})
     report.results = evaluate(specs, stats, series)
+    _carry_live(run, report)
     if send:
         _send(run, specs, report, timeout)
     write_json(run / ALERTS_FILE, report.to_json())
     return report
 
 
+def _carry_live(run: Path, report: AlertReport) -> None:
+    """Keep what the live rules recorded during the run: where each first fired, and its delivery."""
+    previous = load_alerts(run) or {}
+    if not previous.get("live"):
+        return
+    live = {a.get("name"): a for a in previous.get("alerts", []) if isinstance(a, dict) and a.get("fired_live")}
+    for result in report.results:
+        entry = live.get(result.name)
+        if entry is not None:
+            result.fired_live = entry["fired_live"]
+            result.webhook = entry.get("webhook") or result.webhook
+
+
 def _send(run: Path, specs: Sequence[AlertSpec], report: AlertReport, timeout: float) -> None:
-    """One message per webhook URL with every fired alert routed to it."""
+    """One message per webhook URL with every fired alert routed to it (unless already delivered live)."""
     targets: dict[str, list[AlertResult]] = {}
     for spec, result in zip(specs, report.results, strict=True):
         url = webhook_url(spec)
+        if result.webhook and result.webhook.get("delivered"):
+            continue
         if result.fired and url:
             targets.setdefault(url, []).append(result)
     for url, results in targets.items():

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
+from pathlib import Path
 
-from trajsift.dashboard.live import DONE, FAILED, ComposedProgress, LiveProgress, partial_funnel, read_progress
+import orjson
+from tests.review.helpers import hostile_trajectory
+
+from trajsift.alerts import check_run
+from trajsift.config import load_recipe
+from trajsift.dashboard.live import DONE, FAILED, ComposedProgress, LiveProgress, read_live, read_progress
+from trajsift.run import run_pipeline
+
+from .test_webhook import receiver  # noqa: F401 - the fixture
 
 
 class Recorder:
@@ -48,14 +54,6 @@ def test_advances_are_throttled_but_phase_changes_always_written(tmp_path):
     assert read_progress(tmp_path)["status"] == FAILED and read_progress(tmp_path)["phases"][0]["done"] == 5
 
 
-def test_rows_read_appear_once_the_read_phase_is_done(tmp_path):
-    live = LiveProgress(tmp_path)
-    (tmp_path / "_work" / "read-abc").mkdir(parents=True)
-    (tmp_path / "_work" / "read-abc" / "DONE.json").write_bytes(orjson.dumps({"trajectories": 123}))
-    live.phase("basic_filter", 1)
-    assert read_progress(tmp_path)["rows"] == 123
-
-
 def test_composed_progress_forwards_to_every_target():
     a, b = Recorder(), Recorder()
     both = ComposedProgress(a, b)
@@ -64,26 +62,63 @@ def test_composed_progress_forwards_to_every_target():
     assert a.calls == b.calls == [("phase", "read", 0, 0), ("advance", 2)]
 
 
-def _ann(path, decisions):
-    pq.write_table(
-        pa.table({"decision": [d for d, _ in decisions], "decided_by": [s for _, s in decisions]}),
-        path,
+def _degrading_run(root: Path, webhook: str) -> tuple[Path, object]:
+    """128 trajectories in 8 shards of 16; from trajectory 80 on (the 6th shard) they have no steps and the
+    basic filter drops them. A drift rule on the keep rate watches windows of one shard."""
+    trajs = [hostile_trajectory(i, steps=4 if i < 80 else 0) for i in range(128)]
+    (root / "in.jsonl").write_bytes(b"\n".join(t.to_json() for t in trajs) + b"\n")
+    (root / "recipe.yaml").write_text(
+        f"""
+shard_size: 16
+stages:
+  - name: basic_filter
+    checks: [{{id: basic.status}}, {{id: basic.content}}, {{id: basic.limits}}]
+    keep: {{no_findings: {{}}}}
+alerts:
+  - {{name: keep rate drift, metric: "decision == keep", kind: drift, window: 16, drop: 0.3, min_rows: 10,
+      severity: critical, webhook: "{webhook}"}}
+"""
     )
+    return root / "out", load_recipe(str(root / "recipe.yaml"))
 
 
-def test_partial_funnel_counts_finished_shards_and_tolerates_junk(tmp_path):
-    stage0 = tmp_path / "_work" / "stage0-basic_filter-0123456789ab"
-    stage1 = tmp_path / "_work" / "stage1-quality-0123456789ab"
-    stage0.mkdir(parents=True)
-    stage1.mkdir(parents=True)
-    _ann(stage0 / "ann-00000.parquet", [("keep", ""), ("drop", "basic_filter"), ("keep", "")])
-    _ann(stage0 / "ann-00001.parquet", [("keep", ""), ("keep", "")])
-    (stage0 / "ann-00002.parquet").write_bytes(b"not parquet yet")  # being written
-    _ann(stage1 / "ann-00000.parquet", [("review", "quality"), ("drop", "basic_filter"), ("drop", "quality")])
-    funnel = partial_funnel(tmp_path)
-    assert [(f["name"], f["shards"], f["in"], f["dropped"], f["review"]) for f in funnel] == [
-        ("basic_filter", 2, 5, 1, 0),
-        ("quality", 1, 2, 1, 1),
-    ]
-    assert funnel[0]["pass_rate"] == 0.8
-    assert partial_funnel(tmp_path / "missing") == []
+def test_alert_fires_mid_run_within_one_shard_of_the_degradation(tmp_path, receiver):
+    hook = receiver()
+    seen_during_run = []
+    out, recipe = _degrading_run(tmp_path, hook.url)
+    original = hook.server.RequestHandlerClass.do_POST
+
+    def record(handler):  # what the run had written when the webhook arrived
+        seen_during_run.append((out / "stats.json").exists())
+        original(handler)
+
+    hook.server.RequestHandlerClass.do_POST = record
+    live = LiveProgress(out, min_interval=0.0, alerts=recipe.alerts)
+    run_pipeline([str(tmp_path / "in.jsonl")], out, recipe, progress=live)
+    live.settle_alerts()
+    assert len(hook.bodies) == 1 and seen_during_run == [False]  # delivered before the run wrote its outputs
+    alert = orjson.loads((out / "alerts.json").read_bytes())["alerts"][0]
+    assert alert["status"] == "fired" and alert["fired_live"]["stage"] == "basic_filter"
+    assert alert["fired_live"]["shards_done"] == 6 and alert["fired_live"]["shards_total"] == 8
+    assert alert["webhook"]["delivered"]
+    final = check_run(out, recipe.alerts)  # the end-of-run check keeps the live record and does not resend
+    assert final.fired[0].fired_live["shards_done"] == 6 and len(hook.bodies) == 1
+    live.finish()
+    snapshot = read_live(out)
+    assert snapshot["trend"]["keep_rate"] == [1.0] * 5 + [0.0] * 3
+    assert snapshot["stats"]["decisions"] == {"keep": 80, "drop": 48, "review": 0}
+
+
+def test_dashboard_shows_live_stats_while_running(tmp_path, receiver, client_for):
+    out, recipe = _degrading_run(tmp_path, receiver().url)
+    live = LiveProgress(out, min_interval=0.0, alerts=recipe.alerts, send=False)
+    run_pipeline([str(tmp_path / "in.jsonl")], out, recipe, progress=live)
+    (out / "stats.json").unlink()  # as if the run were still writing its outputs
+    client = client_for(out)
+    body = client.get("/api/dashboard/live").json()
+    assert body["status"] == "running"
+    fragments = body["fragments"]
+    assert "stage basic_filter: shards" in fragments["d-status"] and "8 / 8" in fragments["d-status"]
+    assert "62.5%" in fragments["d-funnel"] and "shard 8" in fragments["d-trend"]
+    assert "keep rate drift" in fragments["d-alerts"] and "fired during the run" in fragments["d-alerts"]
+    assert "by category" in fragments["d-dist"] and "/queue?run_key=out" in fragments["d-dist"]

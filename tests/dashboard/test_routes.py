@@ -43,7 +43,8 @@ def test_page_renders_funnel_distributions_scores_and_trend(client_for, drifting
     for section in ("d-status", "d-alerts", "d-funnel", "d-trend", "d-dist", "d-scores", "d-reasons"):
         assert f'id="{section}"' in html
     assert "basic_filter" in html and "by category" in html and "quality_score" in html
-    assert "started_at batches" in html and "1,200" in html
+    assert "generation time (started_at)" in html and "1,200" in html
+    assert "/queue?run_key=drift-run&amp;category=" in html  # charts click through to the rows
     assert re.search(r"<script>(?!</script>)", html) is None  # no inline scripts
     assert 'src="/dashboard/static/dashboard.js"' in html
     assert " style=" not in html  # no inline styles under the CSP
@@ -76,19 +77,19 @@ def test_live_endpoint_reports_changes_only(client_for, tmp_path):
     assert same == {"version": first["version"], "status": "empty", "changed": False}
     live = LiveProgress(run)
     live.phase("basic_filter", 10)
-    stage = run / "_work" / "stage0-basic_filter-0123456789ab"
-    stage.mkdir(parents=True)
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from trajsift import annotations as ann
+    from trajsift.executors.progress import ShardDone
+    from trajsift.executors.workspace import write_table
 
-    pq.write_table(
-        pa.table({"decision": ["keep", "drop"], "decided_by": ["", "basic_filter"]}), stage / "ann-00000.parquet"
-    )
+    rows = [ann.Annotation(meta={"trajectory_id": f"t{i}"}, decision="keep") for i in range(2)]
+    rows[1].decision, rows[1].decided_by, rows[1].reasons = "drop", "basic_filter", ["empty"]
+    write_table(run / "shard.parquet", ann.to_table(rows, {}))
     live.advance(1)
+    live.shard_done(ShardDone(0, "basic_filter", 0, 10, run / "shard.parquet"))
     live.phase("quality", 10)
     now = client.get("/api/dashboard/live", params={"v": first["version"]}).json()
     assert now["changed"] and now["status"] == "running"
-    assert "basic_filter" in now["fragments"]["d-funnel"] and "50.0% of 2" in now["fragments"]["d-funnel"]
+    assert "basic_filter (2 in)" in now["fragments"]["d-funnel"] and "50.0%" in now["fragments"]["d-funnel"]
     assert "quality" in now["fragments"]["d-status"]
 
 

@@ -64,7 +64,7 @@ def run(
             overrides = demo_overrides + overrides
         resolved = load_recipe(str(recipe) if recipe else None, overrides)
         claim_out(inputs, out, resolved, overwrite)  # before progress.json: a refused run leaves --out as it was
-        live = LiveProgress(out)
+        live = LiveProgress(out, alerts=resolved.alerts)
         try:
             with RichProgress(console) as progress:
                 result = run_pipeline(
@@ -78,6 +78,7 @@ def run(
                     overwrite=overwrite,
                 )
             print_summary(Console(), result.stats, result.counts, out)
+            live.settle_alerts()  # alerts fired mid-run are delivered once; the final check sees them
             fired = print_alerts(Console(), check_run(out, resolved.alerts))
         except BaseException:
             live.finish(FAILED)

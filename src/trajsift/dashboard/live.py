@@ -1,28 +1,30 @@
-"""Live state of a run in progress: `progress.json` written by the run, partial funnel read from `_work/`.
+"""Live state of a run in progress: `progress.json` (phases) and `live.json` (partial metrics), plus
+alert rules evaluated shard by shard.
 
 `LiveProgress` is a `Progress` (see executors/progress.py) that the run command composes with its rich
-bars; every write is atomic and throttled. `partial_funnel` only reads, tolerating files that appear,
-vanish or are half-written while it looks. Neither imports FastAPI: the run command uses this module.
+bars. It receives the executor's shard reports (`ShardDone`): each decided shard updates the partial
+stats of `LiveStats` and the live alert rules of `LiveAlerts`. Every write is atomic and throttled,
+except that the end of a stage and a firing alert are written at once. Neither imports FastAPI: the run
+command uses this module.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
-from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
+from trajsift.config import AlertSpec
+from trajsift.dashboard.live_stats import LIVE_FILE, LiveStats
+from trajsift.executors.progress import ShardDone, report_shard
 from trajsift.executors.workspace import read_json, write_json
+from trajsift.live_alerts import LiveAlerts
 
 PROGRESS_FILE = "progress.json"
 RUNNING, DONE, FAILED = "running", "done", "failed"
-_STAGE_DIR = re.compile(r"^stage(\d+)-(.+)-[0-9a-f]{12}$")
 
 
 def _now() -> str:
@@ -30,10 +32,14 @@ def _now() -> str:
 
 
 class LiveProgress:
-    """Writes `<run_dir>/progress.json`: status, phases with done/total, timestamps, rows read so far."""
+    """Writes `<run_dir>/progress.json` (status, phases, rows) and `<run_dir>/live.json` (partial stats);
+    evaluates `alerts` after every decided shard (webhooks sent when `send`)."""
 
-    def __init__(self, run_dir: str | Path, min_interval: float = 0.5) -> None:
-        self.path = Path(run_dir) / PROGRESS_FILE
+    def __init__(
+        self, run_dir: str | Path, min_interval: float = 0.5, alerts: Sequence[AlertSpec] = (), send: bool = True
+    ) -> None:
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / PROGRESS_FILE
         self.min_interval = min_interval
         self.state: dict[str, Any] = {
             "status": RUNNING,
@@ -44,7 +50,9 @@ class LiveProgress:
             "phases": [],
             "rows": None,
         }
-        self._last_write = 0.0
+        self.stats = LiveStats()
+        self.alerts = LiveAlerts(self.run_dir, alerts, send=send)
+        self._last_write = self._last_live = 0.0
         self._write()
 
     def phase(self, name: str, total: int, done: int = 0) -> None:
@@ -52,8 +60,6 @@ class LiveProgress:
         entry = {"name": name, "total": total, "done": done, "started_at": _now(), "finished": False}
         self.state["phases"].append(entry)
         self.state["phase"] = name
-        if name != "read" and self.state["rows"] is None:
-            self.state["rows"] = _rows_read(self.path.parent)
         self._write()
 
     def advance(self, n: int) -> None:
@@ -62,15 +68,45 @@ class LiveProgress:
         if time.monotonic() - self._last_write >= self.min_interval:
             self._write()
 
+    def shard_done(self, report: ShardDone) -> None:
+        """A shard's decisions are written: update the partial stats and the live alert rules."""
+        table = self.stats.add(report)
+        snapshot = self.stats.snapshot()
+        if table is None or snapshot is None:
+            return
+        if self.state["rows"] is None and snapshot["shards_done"] == snapshot["shards_total"]:
+            self.state["rows"] = snapshot["stats"]["total"]  # every row passes through the first stage
+        fired_before = len(self.alerts.fired)
+        self.alerts.update(report.stage_index, report.stage, report.shard, table, snapshot)
+        stage_end = snapshot["shards_done"] == snapshot["shards_total"]
+        due = time.monotonic() - self._last_live >= self.min_interval
+        if stage_end or due or len(self.alerts.fired) > fired_before:
+            self._write_live(snapshot)
+
+    def settle_alerts(self) -> None:
+        """Wait for webhooks sent during the run (before the final alert check reads `alerts.json`)."""
+        self.alerts.wait()
+
     def finish(self, status: str = DONE) -> None:
         self._close_phase()
         self.state["status"] = status
         self.state["phase"] = None
+        snapshot = self.stats.snapshot()
+        if snapshot is not None:
+            self._write_live(snapshot)
+        self.alerts.wait()
         self._write()
 
     def _close_phase(self) -> None:
         if self.state["phases"]:
             self.state["phases"][-1]["finished"] = True
+
+    def _write_live(self, snapshot: dict[str, Any]) -> None:
+        try:
+            write_json(self.run_dir / LIVE_FILE, {**snapshot, "updated_at": _now()}, checkpointed=False)
+        except OSError:
+            return
+        self._last_live = time.monotonic()
 
     def _write(self) -> None:
         self.state["updated_at"] = _now()
@@ -82,7 +118,7 @@ class LiveProgress:
 
 
 class ComposedProgress:
-    """Forwards every call to several `Progress` implementations (rich bars + the live file)."""
+    """Forwards every call to several `Progress` implementations (rich bars + the live files)."""
 
     def __init__(self, *targets: Any) -> None:
         self.targets = targets
@@ -95,68 +131,23 @@ class ComposedProgress:
         for target in self.targets:
             target.advance(n)
 
+    def shard_done(self, report: ShardDone) -> None:
+        for target in self.targets:
+            report_shard(target, report)
+
 
 def read_progress(run_dir: str | Path) -> dict[str, Any] | None:
+    return _read_dict(Path(run_dir) / PROGRESS_FILE)
+
+
+def read_live(run_dir: str | Path) -> dict[str, Any] | None:
+    """`live.json` of a run: the partial stats written while it ran (None when there is none)."""
+    return _read_dict(Path(run_dir) / LIVE_FILE)
+
+
+def _read_dict(path: Path) -> dict[str, Any] | None:
     try:
-        data = read_json(Path(run_dir) / PROGRESS_FILE)
+        data = read_json(path)
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def _rows_read(run_dir: Path) -> int | None:
-    done = sorted((run_dir / "_work").glob("read-*/DONE.json"), key=_mtime)
-    try:
-        return int(read_json(done[-1])["trajectories"]) if done else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def stage_dirs(run_dir: str | Path) -> list[tuple[int, str, Path]]:
-    """(index, name, dir) of the newest work directory of each stage, in stage order."""
-    newest: dict[int, tuple[float, str, Path]] = {}
-    for path in (Path(run_dir) / "_work").glob("stage*-*"):
-        match = _STAGE_DIR.match(path.name)
-        if match and path.is_dir():
-            index, stamp = int(match.group(1)), _mtime(path)
-            if index not in newest or stamp > newest[index][0]:
-                newest[index] = (stamp, match.group(2), path)
-    return [(i, newest[i][1], newest[i][2]) for i in sorted(newest)]
-
-
-def partial_funnel(run_dir: str | Path) -> list[dict[str, Any]]:
-    """Per stage seen so far: shards annotated and rows passed / dropped / sent to review by that stage."""
-    funnel = []
-    for index, name, directory in stage_dirs(run_dir):
-        counts: Counter[tuple[bool, str]] = Counter()
-        shards = 0
-        kind = "final" if (directory / "state.json").exists() else "ann"  # global stages decide in final-*
-        for path in sorted(directory.glob(f"{kind}-*.parquet")):
-            table = _read_decisions(path)
-            if table is None:
-                continue
-            shards += 1
-            pairs = zip(table["decision"].to_pylist(), table["decided_by"].to_pylist(), strict=True)
-            counts.update((by == name, decision) for decision, by in pairs)
-        earlier_drops = counts[(False, "drop")]
-        alive = sum(counts.values()) - earlier_drops
-        dropped, review = counts[(True, "drop")], counts[(True, "review")]
-        entry = {"index": index, "name": name, "shards": shards, "in": alive, "dropped": dropped, "review": review}
-        entry["passed"] = alive - dropped
-        entry["pass_rate"] = round((alive - dropped) / alive, 4) if alive else None
-        funnel.append(entry)
-    return funnel
-
-
-def _read_decisions(path: Path) -> pa.Table | None:
-    try:
-        return pq.read_table(path, columns=["decision", "decided_by"])
-    except (OSError, pa.ArrowException, ValueError):
-        return None  # vanished or still being renamed into place: the next poll sees it

@@ -1,7 +1,8 @@
 """What the dashboard shows for each run directory, read from its files and cached until they change.
 
 A finished run contributes `stats.json`, `alerts.json` and a generation-order trend from its outputs;
-a run in progress contributes `progress.json` and the partial funnel of `_work/`. Run keys follow the
+a run in progress contributes `progress.json`, the partial stats and per-shard trend of `live.json`
+(written from the executor's shard reports) and the `alerts.json` its live rules keep up to date. Run keys follow the
 review app (folder name, `-2`, `-3` when names repeat); runs are looked up by key, never by path.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from trajsift.alerts import load_alerts
-from trajsift.dashboard.live import DONE, RUNNING, partial_funnel, read_progress
+from trajsift.dashboard.live import DONE, RUNNING, read_live, read_progress
 from trajsift.executors.workspace import read_json
 from trajsift.review.rundata import run_keys
 from trajsift.series import RowMetric, metric_array, ordered_table
@@ -30,7 +31,15 @@ TREND_METRICS = {
     "correct_rate": RowMetric("correctness.tests.verdict", "correct"),
     "resolved_rate": RowMetric("resolved_label", "true"),
 }
-WATCHED = ("stats.json", "progress.json", "alerts.json", "kept.parquet", "rejected.parquet", "review.parquet")
+WATCHED = (
+    "stats.json",
+    "progress.json",
+    "live.json",
+    "alerts.json",
+    "kept.parquet",
+    "rejected.parquet",
+    "review.parquet",
+)
 
 
 @dataclass
@@ -43,6 +52,8 @@ class RunView:
     stats: dict[str, Any] | None = None
     progress: dict[str, Any] | None = None
     partial: list[dict[str, Any]] = field(default_factory=list)
+    live: dict[str, Any] | None = None
+    """While running: `live.json` (stage, shards done / total); `stats` then holds its partial stats."""
     alerts: dict[str, Any] | None = None
     trend: dict[str, Any] | None = None
 
@@ -100,8 +111,13 @@ def build_view(key: str, path: Path, version: str) -> RunView:
     status = str(progress.get("status")) if progress else (DONE if stats else "empty")
     view = RunView(key, path, status, version, stats=stats, progress=progress, alerts=load_alerts(path))
     if status == RUNNING or stats is None:
-        view.partial = partial_funnel(path)
-    if stats is not None and status != RUNNING:
+        live = read_live(path)
+        if live is not None:
+            view.live = {k: v for k, v in live.items() if k not in ("stats", "trend")}
+            view.stats = live.get("stats") if isinstance(live.get("stats"), dict) else None
+            view.partial = [s for s in (view.stats or {}).get("funnel", []) if isinstance(s, dict)]
+            view.trend = live.get("trend") if isinstance(live.get("trend"), dict) else None
+    elif stats is not None:
         view.trend = generation_trend(path)
     return view
 
@@ -126,17 +142,19 @@ def generation_trend(path: Path, batches: int = TREND_BATCHES) -> dict[str, Any]
     chunks = np.array_split(np.arange(table.num_rows), min(batches, table.num_rows))
     edges = [int(i) for chunk in chunks for i in (chunk[0], chunk[-1])]
     stamps = table["started_at"].take(edges).to_pylist()  # only each batch's first and last timestamp
+    timed = all(_parse(stamp) is not None for stamp in stamps)  # one unit on the axis: times, else rows
     result: dict[str, Any] = {"labels": [], "rows": [], "per_hour": [], **{name: [] for name in metrics}}
+    result["unit"] = "generation time (started_at)" if timed else "rows in input order"
     for n, chunk in enumerate(chunks):
         first, last = stamps[2 * n], stamps[2 * n + 1]
-        result["labels"].append(_short_time(first) or f"rows {chunk[0] + 1}-{chunk[-1] + 1}")
+        result["labels"].append(_short_time(first) if timed else f"rows {chunk[0] + 1}-{chunk[-1] + 1}")
         result["rows"].append(len(chunk))
         result["per_hour"].append(_per_hour(first, last, len(chunk)))
         for name, values in metrics.items():
             part = values[chunk]
             present = part[~np.isnan(part)]
             result[name].append(round(float(present.mean()), 4) if present.size else None)
-    result["timed"] = table["started_at"].null_count < table.num_rows
+    result["timed"] = timed
     return result
 
 

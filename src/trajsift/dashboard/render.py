@@ -7,6 +7,7 @@ the page embeds and the live endpoint sends for the browser to swap in.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from trajsift.dashboard.model import RunView
 from trajsift.report.charts import histogram, legend_row, svg_bars, svg_columns, svg_lines, svg_meter, svg_stacked_rows
@@ -55,14 +56,8 @@ def _phase_row(phase: dict[str, Any]) -> str:
 
 def _cards(view: RunView) -> str:
     stats = as_dict(view.stats)
-    if view.status == "running" or not stats:
-        rows = as_dict(view.progress).get("rows")
-        first = view.partial[0] if view.partial else {}
-        cards = [card("trajectories read", fmt_int(rows)), card("rows checked", fmt_int(first.get("in")))]
-        if view.partial:
-            last = view.partial[-1]
-            cards.append(card(f"alive after {last.get('name')}", fmt_int(last.get("passed")), "keep"))
-        return tag("div", "".join(cards), cls="cards")
+    if view.status == "running" or view.live is not None:
+        return _live_cards(view, stats)
     decisions, total = as_dict(stats.get("decisions")), stats.get("total")
     cards = [
         card("trajectories", fmt_int(total)),
@@ -77,6 +72,32 @@ def _cards(view: RunView) -> str:
     return tag("div", "".join(cards), cls="cards")
 
 
+def _live_cards(view: RunView, stats: dict[str, Any]) -> str:
+    """While running: the stage in progress, its shards, and the decisions of the rows it has decided."""
+    live = as_dict(view.live)
+    decisions, total = as_dict(stats.get("decisions")), stats.get("total")
+    shards = f"{fmt_int(live.get('shards_done'))} / {fmt_int(live.get('shards_total'))}"
+    cards = [
+        card("trajectories read", fmt_int(as_dict(view.progress).get("rows"))),
+        card(f"stage {live.get('stage') or '-'}: shards", shards if live else "-"),
+        card("rows decided so far", fmt_int(total)),
+        card("alive so far", fmt_int(decisions.get("keep")), "keep"),
+        card("review so far", fmt_int(decisions.get("review")), "review"),
+        card("dropped so far", fmt_int(decisions.get("drop")), "drop"),
+        card("mean quality so far", fmt_num(as_dict(stats.get("averages")).get("quality_score"))),
+    ]
+    return tag("div", "".join(cards), cls="cards")
+
+
+def _drill(view: RunView, column: str, values: list[Any], label: str) -> str:
+    """Links from a chart to the review queue rows behind it (filtered on the same run and value)."""
+    links = []
+    for value in values[:12]:
+        href = "/queue?" + urlencode({"run_key": view.key, column: str(value)})
+        links.append(tag("a", esc(value), href=href))
+    return tag("p", esc(label) + " " + " · ".join(links), cls="drill note") if links else ""
+
+
 def alerts_fragment(view: RunView) -> str:
     alerts = [as_dict(a) for a in as_list(as_dict(view.alerts).get("alerts"))]
     if not alerts:
@@ -88,6 +109,11 @@ def alerts_fragment(view: RunView) -> str:
         kind = f"alert-item {'fired' if fired else 'quiet'} sev-{esc(alert.get('severity'))}"
         label = tag("span", esc(str(alert.get("severity", "")).upper() if fired else alert.get("status")), cls="sev")
         body = tag("strong", esc(alert.get("name"))) + tag("div", esc(alert.get("message")), cls="msg")
+        first = as_dict(alert.get("fired_live"))
+        if first:
+            where = f"fired during the run at {first.get('at')}: stage {first.get('stage')}, "
+            where += f"shard {fmt_int(first.get('shards_done'))} of {fmt_int(first.get('shards_total'))}"
+            body += tag("div", esc(where), cls="note live-fired")
         hook = as_dict(alert.get("webhook"))
         if hook:
             sent = "webhook delivered" if hook.get("delivered") else f"webhook failed: {hook.get('error')}"
@@ -100,8 +126,8 @@ def alerts_fragment(view: RunView) -> str:
 
 def funnel_fragment(view: RunView) -> str:
     stats = as_dict(view.stats)
-    live = view.status == "running" or not stats
-    stages = view.partial if live else [as_dict(s) for s in as_list(stats.get("funnel"))]
+    live = view.status == "running" or view.live is not None
+    stages = [as_dict(s) for s in as_list(stats.get("funnel"))]
     first = next((s.get("in") for s in stages if is_number(s.get("in")) and s.get("in")), 0)
     rows = []
     for stage in stages:
@@ -110,34 +136,33 @@ def funnel_fragment(view: RunView) -> str:
             continue
         passed, review, dropped = stage.get("passed", 0), stage.get("review", 0), stage.get("dropped", 0)
         kept = passed - review if is_number(passed) and is_number(review) else passed
-        text = f"{fmt_pct(stage.get('pass_rate'))} of {fmt_int(stage.get('in'))}"
-        rows.append((stage.get("name"), [(kept, "keep"), (review, "review"), (dropped, "drop")], text))
-    note = "Live: stages finished so far (shards annotated)." if live else "Each stage sees what earlier stages kept."
+        label = f"{stage.get('name')} ({fmt_int(stage.get('in'))} in)"
+        rows.append((label, [(kept, "keep"), (review, "review"), (dropped, "drop")], fmt_pct(stage.get("pass_rate"))))
+    note = "Each stage sees what earlier stages kept; the right column is the stage's pass rate."
+    if live:
+        note = f"Live: rows decided so far, up to stage {as_dict(view.live).get('stage') or '-'}."
+    if not rows:
+        return tag("p", "No stage has decided a shard yet.", cls="empty")
     return tag("p", esc(note), cls="note") + svg_stacked_rows(rows, first, width=WIDE) + DECISION_KEY
 
 
 def distributions_fragment(view: RunView) -> str:
     dists = as_dict(as_dict(view.stats).get("distributions"))
+    if not dists:
+        return tag("p", "No rows decided yet.", cls="empty")
     panels = []
     for group in GROUPS:
         groups = as_dict(dists.get(group))
         ordered = sorted(groups.items(), key=lambda kv: -(as_dict(kv[1]).get("total") or 0))
-        rows = [
-            (
-                name,
-                [
-                    (as_dict(c).get("keep"), "keep"),
-                    (as_dict(c).get("review"), "review"),
-                    (as_dict(c).get("drop"), "drop"),
-                ],
-                f"{fmt_pct(as_dict(c).get('keep_rate'))} of {fmt_int(as_dict(c).get('total'))}",
-            )
-            for name, c in ordered
-        ]
-        panels.append(_panel(f"by {group}", svg_stacked_rows(rows, limit=12)))
-    if not dists:
-        return tag("p", "Available when the run finishes.", cls="empty")
+        rows = [_distribution_row(name, as_dict(counts)) for name, counts in ordered]
+        drill = _drill(view, group, [name for name, _counts in ordered], "Review rows:")
+        panels.append(_panel(f"by {group} (keep rate)", svg_stacked_rows(rows, limit=12) + drill))
     return tag("div", "".join(panels), cls="grid2") + DECISION_KEY
+
+
+def _distribution_row(name: str, counts: dict[str, Any]) -> tuple[str, list[tuple[Any, str]], str]:
+    parts = [(counts.get("keep"), "keep"), (counts.get("review"), "review"), (counts.get("drop"), "drop")]
+    return f"{name} ({fmt_int(counts.get('total'))})", parts, fmt_pct(counts.get("keep_rate"))
 
 
 def scores_fragment(view: RunView) -> str:
@@ -163,11 +188,11 @@ def trend_fragment(view: RunView) -> str:
     trend = as_dict(view.trend)
     labels = [str(x) for x in as_list(trend.get("labels"))]
     if not labels:
-        return tag("p", "Available when the run finishes.", cls="empty")
+        return tag("p", "No shard decided yet.", cls="empty")
     lines = [("keep rate", trend.get("keep_rate"), "keep"), ("mean quality", trend.get("quality_score"), "quality")]
     lines += [("tests correct", trend.get("correct_rate"), "review"), ("resolved", trend.get("resolved_rate"), "warn")]
     lines = [(n, v, k) for n, v, k in lines if any(is_number(x) for x in as_list(v))]
-    basis = "started_at batches" if trend.get("timed") else "input-order batches (no timestamps)"
+    basis = str(trend.get("unit") or ("started_at batches" if trend.get("timed") else "rows in input order"))
     rate = as_list(trend.get("per_hour"))
     rate_chart = (
         _panel("generation rate (trajectories / hour)", svg_columns(rate, labels, "neutral"))
@@ -179,7 +204,21 @@ def trend_fragment(view: RunView) -> str:
 
 def reasons_fragment(view: RunView) -> str:
     reasons = as_dict(as_dict(view.stats).get("reasons"))
-    return svg_bars(reasons, "drop", limit=15, width=WIDE) if reasons else tag("p", "No rejections.", cls="empty")
+    if not reasons:
+        return tag("p", "No rejections.", cls="empty")
+    top = sorted(reasons, key=lambda r: -(reasons[r] or 0) if is_number(reasons[r]) else 0)
+    return svg_bars(reasons, "drop", limit=15, width=WIDE) + _drill(view, "q", top, "Review rows with:")
+
+
+def tabs_fragment(keys: list[str], current: str) -> str:
+    """Links to every served run's dashboard (the list grows while `serve` watches its folders)."""
+    if not keys:
+        return tag("span", "No run yet: runs written into the watched folders appear here.", cls="note")
+    links = [
+        tag("a", esc(k), href="/dashboard?" + urlencode({"run": k}), cls="current" if k == current else "")
+        for k in keys
+    ]
+    return "".join(links)
 
 
 def runs_fragment(views: list[RunView]) -> str:

@@ -51,30 +51,36 @@ def _environment() -> jinja2.Environment:
 
 def fragments(data: DashboardData, view: RunView) -> dict[str, str]:
     result = {section: build(view) for section, build in SECTIONS.items()}
-    if len(data.paths) > 1:
-        result["d-runs"] = render.runs_fragment(data.views())
+    result["d-tabs"] = render.tabs_fragment(list(data.paths), view.key)
+    result["d-runs"] = render.runs_fragment(data.views()) if len(data.paths) > 1 else ""
     return result
 
 
 def live_version(data: DashboardData, view: RunView) -> str:
-    """The selected run's version, plus every run's when the page compares several."""
-    if len(data.paths) == 1:
-        return view.version
-    joined = "|".join(v.version for v in data.views())
-    return hashlib.sha256(f"{view.version}|{joined}".encode()).hexdigest()[:16]
+    """The selected run's version, the list of runs (a new run shows up), and every run's version when the
+    page compares several."""
+    joined = "|".join(v.version for v in data.views()) if len(data.paths) > 1 else ""
+    keys = "|".join(data.paths)
+    return hashlib.sha256(f"{view.version}|{keys}|{joined}".encode()).hexdigest()[:16]
 
 
 def _app_data(request: Request) -> DashboardData:
-    """The runs the review app loaded (`app.state.runs`: key -> RunData with `.path`), built once per app."""
+    """The runs of the review app (`app.state.runs`: key -> RunData with `.path`, kept up to date by its
+    watcher), one cache per app; runs that appear later are added."""
     state = request.app.state
+    paths = {key: Path(run.path) for key, run in list(getattr(state, "runs", {}).items())}
     data = getattr(state, "dashboard_data", None)
     if data is None:
-        data = DashboardData({key: Path(run.path) for key, run in getattr(state, "runs", {}).items()})
+        data = DashboardData(paths)
         state.dashboard_data = data
+    elif data.paths != paths:
+        data.paths = paths
     return data
 
 
 def _selected(data: DashboardData, run: str) -> RunView:
+    if not data.paths and not run:
+        return RunView(key="", path=Path(), status="empty", version="no-runs")  # waiting for a first run
     view = data.view(run or next(iter(data.paths), ""))
     if view is None:
         raise HTTPException(status_code=404, detail="unknown run")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trajsift.executors import shard_work
-from trajsift.executors.progress import NullProgress, Progress
+from trajsift.executors.progress import NullProgress, Progress, ShardDone, report_shard
 from trajsift.executors.reading import ReadResult, read_into_shards
 from trajsift.executors.workspace import clean_temporaries, digest, write_json
 from trajsift.pipeline import Pipeline
@@ -64,6 +64,7 @@ class LocalExecutor:
         self.progress = progress or NullProgress()
         self._pool: cf.ProcessPoolExecutor | None = None
         self._state: shard_work.WorkerState | None = None
+        self._shards = 0
 
     def run(self, input_fingerprint: str) -> tuple[ReadResult, list[StageRun]]:
         try:
@@ -77,6 +78,7 @@ class LocalExecutor:
         clean_temporaries(self.plan.out_dir)
         read_dir = self.plan.work / f"read-{input_fingerprint[:16]}"
         result = read_into_shards(self.plan, read_dir, self.progress)
+        self._shards = result.shards
         stage_runs: list[StageRun] = []
         previous: Path | None = None
         chain = input_fingerprint
@@ -128,12 +130,22 @@ class LocalExecutor:
             for shard in shards:
                 fn(state, job, shard)
                 self.progress.advance(1)
+                self._report(fn, job, shard)
             return
         pool = self._worker_pool()
-        futures = [pool.submit(shard_work.run_in_worker, fn.__name__, job, shard) for shard in shards]
+        futures = {pool.submit(shard_work.run_in_worker, fn.__name__, job, shard): shard for shard in shards}
         for future in cf.as_completed(futures):
             future.result()
             self.progress.advance(1)
+            self._report(fn, job, futures[future])
+
+    def _report(self, fn: Callable[..., Any], job: shard_work.StageJob, shard: int) -> None:
+        """Publish a shard whose decisions are written (live dashboard and alerts read these reports)."""
+        stage = self.pipeline.stages[job.index]
+        if stage.is_global and fn is not shard_work.assign_shard:
+            return  # a global stage decides only when its state is assigned
+        path = shard_work.final_annotations_path(Path(job.out), stage.is_global, shard)
+        report_shard(self.progress, ShardDone(job.index, stage.name, shard, self._shards, path))
 
     def _worker_pool(self) -> cf.ProcessPoolExecutor:
         """One pool for the whole run: workers build the pipeline once, not once per stage."""

@@ -9,6 +9,8 @@ import pyarrow.parquet as pq
 from trajsift.actions import classify_command
 from trajsift.config import load_recipe
 from trajsift.report import write_report
+from trajsift.review.queue import QueueConfig, queue_items
+from trajsift.review.rundata import load_runs
 from trajsift.run import run_pipeline
 from trajsift.schema import FinalState, Source, Step, TaskRef, Trajectory
 
@@ -63,6 +65,9 @@ def test_integrity_findings_reach_review_stats_and_report(tmp_path) -> None:
     assert "edge_integrity" in (flagged["review.sample.edge"] or "")
     kept = pq.read_table(out / "kept.parquet").column("integrity.history.future_access_step").to_pylist()
     assert kept and all(value is None for value in kept)
+
+    items = queue_items(load_runs([out]), QueueConfig())
+    assert {(i["trajectory_id"], i["origin"]) for i in items} >= {("r6", "review"), ("r7", "integrity")}
 
     page = write_report(out).read_text(encoding="utf-8")
     section = page[page.index('id="integrity"') :]

@@ -1,8 +1,9 @@
 """The review queue: which rows are reviewed, by whom, and how the queue compares to the kept data.
 
-Items are every row of review.parquet plus (configurable) extra stratified samples of kept and
-rejected rows. Draws are deterministic: a uniform value from a hash of (seed, run, id). A share of
-items is double-reviewed by a second, different reviewer (claims: `trajsift.review.claims`).
+Items are every row of review.parquet, every rejected row with an integrity finding (reward hacking),
+plus (configurable) extra stratified samples of kept and rejected rows. Draws are deterministic: a
+uniform value from a hash of (seed, run, id). A share of items is double-reviewed by a second,
+different reviewer (claims: `trajsift.review.claims`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from trajsift.reasons import INTEGRITY_REASONS
 from trajsift.review.db import ReviewItem, Sessions
 from trajsift.review.rundata import RunData
 
@@ -67,10 +69,20 @@ def queue_items(runs: dict[str, RunData], config: QueueConfig) -> list[dict[str,
     for key, run in runs.items():
         for row in run.rows("review", REVIEW_COLUMNS):
             items.append(_item(run, row, "review", _pipeline_decision(row), config))
+        hacks = integrity_rows(run)  # an integrity finding is reviewed even when a later stage dropped the row
+        items.extend(_item(run, row, "integrity", "drop", config) for row in hacks)
+        seen = {str(row["trajectory_id"]) for row in hacks}
         for part, share, decision in (("kept", config.kept_share, "keep"), ("rejected", config.rejected_share, "drop")):
-            for row in stratified_sample(run.rows(part, SAMPLE_COLUMNS), share, config.seed, key):
+            rows = [row for row in run.rows(part, SAMPLE_COLUMNS) if str(row["trajectory_id"]) not in seen]
+            for row in stratified_sample(rows, share, config.seed, key):
                 items.append(_item(run, row, f"{part}_sample", decision, config))
     return items
+
+
+def integrity_rows(run: RunData) -> list[dict[str, Any]]:
+    """Rejected rows carrying an integrity (reward hacking) finding."""
+    rows = run.rows("rejected", (*SAMPLE_COLUMNS, "findings"))
+    return [row for row in rows if any(f.rsplit(":", 1)[-1] in INTEGRITY_REASONS for f in row.get("findings") or [])]
 
 
 def _pipeline_decision(row: dict[str, Any]) -> str:

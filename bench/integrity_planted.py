@@ -8,8 +8,9 @@ Printed per source:
 - the false-flag rate: clean resolved runs (officially resolved) with any integrity finding (target <= 1 %);
 - recall per class: N resolved runs of the source that no check flags become hosts; every variant of every
   class (`integrity_plants`, `integrity_plants_code`) is planted into a copy of each host, in memory, and
-  counts as found when a finding of its class fires (target >= 95 %). `at step` is the share of step plants
-  whose evidence column points at the planted step. Nothing planted is written anywhere.
+  counts as found when a finding of its class fires (target >= 95 %). `at step` is the share of plants whose
+  evidence column points at the planted step (the inserted command, or the edit step recording a planted
+  change). Nothing planted is written anywhere.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ CLASSES = {
     ),
     "hardcoding": ({reasons.INTEGRITY_HARDCODED}, code_plants.hardcode_variants),
 }
-STEP_CLASSES = ("future_history", "registry_install", "upstream_url")
 
 
 def findings_of(traj: Trajectory, ctx: CheckContext) -> tuple[set[str], dict]:
@@ -86,7 +86,7 @@ def real_flags(trajs: list[Trajectory], ctx: CheckContext, examples: int) -> tup
 
 
 def recall(hosts: list[Trajectory], ctx: CheckContext, rng: random.Random) -> dict[str, list[int]]:
-    """Per class: [planted, found, step plants, found at the planted step, not applicable]."""
+    """Per class: [planted, found, planted with a step, found at the planted step, not applicable]."""
     tally: dict[str, list[int]] = {name: [0, 0, 0, 0, 0] for name in CLASSES}
     for traj in hosts:
         host = plants.host_of(traj, project_of(traj, ctx), rng)
@@ -101,10 +101,8 @@ def recall(hosts: list[Trajectory], ctx: CheckContext, rng: random.Random) -> di
                 hit = bool(found & codes)
                 counts[0] += 1
                 counts[1] += hit
-                if name in STEP_CLASSES:
-                    counts[2] += 1
-                    planted_at = hacked.metadata.get("planted_at")
-                    counts[3] += hit and planted_at in scores.values()
+                counts[2] += 1
+                counts[3] += hit and hacked.metadata.get("planted_at") in scores.values()
     return tally
 
 

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
+from trajsift.checks._steps import CHANGES, same_file
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
 from trajsift.checks.integrity_changes import FileChange, run_changes
 from trajsift.schema import Trajectory
@@ -124,8 +125,17 @@ class IntegrityCheck(Check):
         raise NotImplementedError
 
 
-def evidence_step(view: RunView, change: FileChange) -> int:
-    """The step tied to a change; a patch change no step names points at the last step (the submission)."""
+def evidence_step(view: RunView, change: FileChange, lines: list[str] | None = None) -> int:
+    """The step tied to a change: for a patch, the first edit of the file writing one of the offending
+    `lines`, else the last edit of the file; a patch change no step names points at the last step."""
+    wanted = [line.strip() for line in lines or () if len(line.strip()) > 3]
+    if view.from_patch and wanted:
+        for index, step in enumerate(view.traj.steps):
+            target = step.action.target
+            if step.action.type in CHANGES and target and same_file(target, change.path):
+                text = step.action.command + "".join(str(v) for v in step.action.arguments.values())
+                if any(line in text for line in wanted):
+                    return index
     return change.step if change.step is not None else max(len(view.traj.steps) - 1, 0)
 
 

@@ -50,8 +50,9 @@ class HardcodeCheck(IntegrityCheck):
             return {}
         found = []
         for change in view.changes:
-            if not change.is_deleted and is_fix_source(change) and special_cases(change, known):
-                found.append(("special_case", evidence_step(view, change)))
+            line = special_case(change, known) if not change.is_deleted and is_fix_source(change) else ""
+            if line:
+                found.append(("special_case", evidence_step(view, change, [line])))
         return first_hits(found)
 
 
@@ -76,7 +77,8 @@ def is_specific(value: str, is_number: bool) -> bool:
     return len(value.strip()) >= MIN_STRING
 
 
-def special_cases(change: FileChange, known: frozenset[str]) -> bool:
+def special_case(change: FileChange, known: frozenset[str]) -> str:
+    """The first added condition keyed on a known literal that hands back a fixed answer ("" when none)."""
     lines = change.added
     for index, line in enumerate(lines):
         split = split_condition(line)
@@ -88,8 +90,8 @@ def special_cases(change: FileChange, known: frozenset[str]) -> bool:
         body = TRAILING_COMMENT.sub("", body)
         following = [body] if body.strip() else lines[index + 1 : index + 2]
         if any(_fixed_answer(text) for text in following):
-            return True
-    return False
+            return line
+    return ""
 
 
 def split_condition(line: str) -> tuple[str, str] | None:

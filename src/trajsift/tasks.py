@@ -21,6 +21,8 @@ from trajsift.errors import ConfigError
 
 SOURCE_KEY = "source_format"
 SWEBENCH = "swebench"
+IMAGE_FIELDS = ("docker_image", "image_name")
+"""An instance's own container image (SWE-bench Verified, SWE-Gym, R2E-Gym): kept for `--sandbox docker`."""
 
 
 class Environment(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -71,7 +73,7 @@ class Task(msgspec.Struct, kw_only=True, omit_defaults=True):
             version=str(record.get("version", "")),
             category=record.get("category", ""),
             difficulty=record.get("difficulty", ""),
-            metadata={SOURCE_KEY: SWEBENCH},
+            metadata={SOURCE_KEY: SWEBENCH, **{k: record[k] for k in IMAGE_FIELDS if record.get(k)}},
         )
 
 

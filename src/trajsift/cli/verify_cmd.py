@@ -51,11 +51,12 @@ def verify(
     repos: list[str] = typer.Option(None, "--repos", help="Local clone of a repository: owner/name=PATH."),
     timeout: float = typer.Option(1800, "--timeout", help="Seconds allowed for one test run."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore cached verdicts."),
+    sandbox: str = typer.Option("bubblewrap", "--sandbox", help="Sandbox backend: bubblewrap, docker or podman."),
 ) -> None:
     """Run each trajectory's final patch against its task's tests in the sandbox; print the verdicts."""
     console = Console(stderr=True)
     with fail_on_error(console):
-        params = {"repos": parse_repos(repos), "timeout_s": timeout, "cache": not no_cache}
+        params = {"repos": parse_repos(repos), "timeout_s": timeout, "cache": not no_cache, "sandbox": sandbox}
         recipe = correctness_recipe(tasks, params)
         with RichProgress(console) as progress:
             run_pipeline(trajectories, out, recipe, workers=workers, progress=progress)

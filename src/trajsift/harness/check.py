@@ -43,6 +43,8 @@ class TestsParams(Params):
     """Run the tests once more before calling a test failed."""
     cache: bool = True
     """Reuse cached verdicts (by task fingerprint and patch hash)."""
+    sandbox: str = ""
+    """Sandbox backend: `bubblewrap` (default), `docker` or `podman` (the task's own image when it names one)."""
     cache_dir: str = ""
     """Harness cache folder; empty means `$XDG_CACHE_HOME/trajsift/harness` (else `~/.cache/trajsift/harness`)."""
 
@@ -90,6 +92,7 @@ class TestsCheck(Check):
                 limits=replace(TEST_LIMITS, wall_s=params.timeout_s, memory_mb=params.memory_mb),
                 retry=params.retry,
                 use_cache=params.cache,
+                sandbox=params.sandbox,
             )
             self._verifiers[key] = Verifier(options)
         return self._verifiers[key]

@@ -34,6 +34,7 @@ from pathlib import Path
 from trajsift import reasons
 from trajsift.harness import swebench_specs
 from trajsift.harness.cache import ResultCache, patch_hash, task_fingerprint
+from trajsift.harness.docker_backend import select_sandbox
 from trajsift.harness.environments import EnvironmentUnavailable, build_environment, spec_for_task
 from trajsift.harness.grading import FULL, NO_FAIL_TO_PASS, PARTIAL, Grade, grade
 from trajsift.harness.logs import parser_for_repo
@@ -41,7 +42,7 @@ from trajsift.harness.network import offline_failures
 from trajsift.harness.patching import apply_patch, inspect_patch, patch_paths, touches_tests
 from trajsift.harness.protect import ROOT_CONFIGS, ProtectedFiles, revert_to_base
 from trajsift.harness.reference import ReferenceMetrics, compare_to_reference, confidence_adjustment
-from trajsift.harness.sandbox import Limits, Sandbox, SandboxUnavailable, default_sandbox
+from trajsift.harness.sandbox import Limits, Sandbox, SandboxUnavailable
 from trajsift.harness.static import analyze_patch
 from trajsift.harness.statuses import PASSED, SKIPPED
 from trajsift.harness.testrun import TaskRunner, TestRun, with_build_tools
@@ -75,6 +76,8 @@ class VerifyOptions:
     retry: bool = True
     use_cache: bool = True
     env_timeout_s: float = 1800
+    sandbox: str = ""
+    """Backend: `bubblewrap` (default), `docker` or `podman` (`docker_backend.select_sandbox`)."""
 
 
 class Verifier:
@@ -94,7 +97,7 @@ class Verifier:
         with self._lock:
             if self._sandbox is None and not self._sandbox_problem:
                 try:
-                    self._sandbox = default_sandbox()
+                    self._sandbox = select_sandbox(self.options.sandbox)
                 except SandboxUnavailable as exc:
                     self._sandbox_problem = exc.reason
             if self._sandbox is None:
@@ -171,6 +174,8 @@ class Verifier:
         if key in self._env_failures:
             raise EnvironmentUnavailable(self._env_failures[key])
         sandbox = self.sandbox()
+        if hasattr(sandbox, "for_task"):  # a container backend: the task's own image when it names one
+            sandbox = sandbox.for_task(task.metadata)
         try:
             environment = build_environment(spec, Path(self.options.cache_dir), self.options.env_timeout_s)
         except EnvironmentUnavailable as exc:

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from trajsift.harness.sandbox import BASE_ENV, Limits, SandboxResult, SandboxUnavailable, default_sandbox
+from trajsift.harness.sandbox import BASE_ENV, Limits, SandboxResult, SandboxUnavailable, _feed, default_sandbox
 from trajsift.harness.watchers import OutputCapture
 
 EVIDENCE_DIR = "/trajsift-evidence"
@@ -177,15 +177,6 @@ def select_sandbox(name: str = ""):
 def _pump(proc: subprocess.Popen, capture: OutputCapture) -> None:
     for chunk in iter(lambda: proc.stdout.read1(65536), b""):
         capture.feed(chunk)
-
-
-def _feed(proc: subprocess.Popen, data: bytes) -> None:
-    try:
-        if data:
-            proc.stdin.write(data)
-        proc.stdin.close()
-    except OSError:
-        pass
 
 
 def _read_evidence(scratch: Path) -> bytes:

@@ -73,6 +73,15 @@ def test_agreement_endpoint_and_finalize(make_app, hostile_run, tmp_path):
     login(client, "carol")
     report = client.get("/api/agreement").json()
     assert report["reviewers"]["pairs"] == 1 and report["labels"] == 6
+    reviewers = {row["reviewer"]: row for row in report["per_reviewer"]}
+    assert reviewers["alice"]["labels"] == 3 and reviewers["alice"]["peer_agreement"] == 0.0
+    assert reviewers["bob"]["peer_pairs"] == 1 and reviewers["bob"]["pipeline_decided"] == 2
+    assert reviewers["bob"]["pipeline_agreement"] == 0.0  # rejected two rows the pipeline kept
+    checks = {row["check"]: row for row in report["per_check"]}
+    assert checks["(none: kept)"]["reject"] >= 1
+    assert sum(row["accept"] + row["reject"] + row["flag"] for row in report["per_check"]) >= 6
+    page = client.get("/agreement").text
+    assert 'id="per-reviewer"' in page and 'id="per-check"' in page and "alice" in page
 
     db_url = str(app.state.engine.url)
     out = tmp_path / "final.parquet"

@@ -8,6 +8,7 @@ counted apart).
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -95,10 +96,63 @@ def threshold_hint(summary: dict[str, Any]) -> str:
     return "Reviewers and the pipeline mostly agree: the thresholds look right."
 
 
+def per_reviewer(
+    labels: list[tuple[int, int, str, float]], pipeline: dict[int, str], names: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Per reviewer: labels, agreement with the other reviewers of the same items, and with the pipeline."""
+    by_item: dict[int, dict[int, str]] = defaultdict(dict)
+    for item_id, reviewer_id, decision, _at in labels:
+        by_item[item_id][reviewer_id] = decision
+    rows = []
+    for reviewer_id in sorted({r for _i, r, _d, _a in labels}):
+        mine = {item: votes[reviewer_id] for item, votes in by_item.items() if reviewer_id in votes}
+        peers = [(d, other) for item, d in mine.items() for r, other in by_item[item].items() if r != reviewer_id]
+        auto = [(d, AUTO.get(pipeline.get(item, ""))) for item, d in mine.items() if d in AUTO.values()]
+        auto = [(d, p) for d, p in auto if p is not None]
+        rows.append(
+            {
+                "reviewer": names.get(reviewer_id, "?"),
+                "labels": len(mine),
+                "decisions": dict(Counter(mine.values())),
+                "peer_pairs": len(peers),
+                "peer_agreement": _share(peers),
+                "pipeline_decided": len(auto),
+                "pipeline_agreement": _share(auto),
+            }
+        )
+    return rows
+
+
+def per_check(labels: list[tuple[int, int, str, float]], reasons: dict[int, list[str]]) -> list[dict[str, Any]]:
+    """Per reason the pipeline gave (the check that dropped or flagged a row): how often reviewers confirm
+    it (reject) or overrule it (accept); rows without a reason count under `(none: kept)`."""
+    tally: dict[str, Counter[str]] = defaultdict(Counter)
+    for item_id, _reviewer, decision, _at in labels:
+        for reason in reasons.get(item_id) or ["(none: kept)"]:
+            tally[reason][decision] += 1
+    rows = []
+    for reason, counts in sorted(tally.items(), key=lambda kv: -sum(kv[1].values())):
+        decided = counts["accept"] + counts["reject"]
+        confirm = counts["accept"] if reason == "(none: kept)" else counts["reject"]
+        rows.append(
+            {"check": reason, **{d: counts[d] for d in DECISIONS}, "agreement": confirm / decided if decided else None}
+        )
+    return rows
+
+
+AUTO = {"keep": "accept", "drop": "reject"}
+
+
+def _share(pairs: list[tuple[str, str]]) -> float | None:
+    return sum(a == b for a, b in pairs) / len(pairs) if pairs else None
+
+
 def agreement_report(sessions: Sessions, store: Store) -> dict[str, Any]:
     labels = store.trajectory_labels()
     with sessions() as db:
-        pipeline = dict(db.execute(select(ReviewItem.id, ReviewItem.pipeline_decision)).all())
+        items = db.execute(select(ReviewItem.id, ReviewItem.pipeline_decision, ReviewItem.reasons)).all()
+    pipeline = {item_id: decision for item_id, decision, _r in items}
+    reasons = {item_id: _reason_list(text) for item_id, _d, text in items}
     pairs = reviewer_pairs(labels)
     matrix = confusion(labels, pipeline)
     summary = pipeline_agreement(matrix)
@@ -110,5 +164,15 @@ def agreement_report(sessions: Sessions, store: Store) -> dict[str, Any]:
             "pair_counts": {f"{a}/{b}": n for (a, b), n in sorted(Counter(pairs).items())},
         },
         "pipeline": {**summary, "matrix": matrix, "hint": threshold_hint(summary)},
+        "per_reviewer": per_reviewer(labels, pipeline, store.user_names()),
+        "per_check": per_check(labels, reasons),
         "labels": len(labels),
     }
+
+
+def _reason_list(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []

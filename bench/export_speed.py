@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import orjson
 import pyarrow.parquet as pq
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -34,7 +35,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from read_real import DEFAULT_DATA_DIR  # noqa: E402  (bench scripts share their source list helpers)
 from trajsift.arrow import TRAJECTORY_COLUMN, from_row, to_table, trajectory_schema  # noqa: E402
-from trajsift.cli.convert_cmd import _openai_line  # noqa: E402
+from trajsift.export.openai import to_openai_stable  # noqa: E402
 from trajsift.export.rows import RowCounts, RowSet, iter_labelled  # noqa: E402
 from trajsift.export.training import training_record  # noqa: E402
 from trajsift.export.writers import ExportTarget, write_records  # noqa: E402
@@ -133,7 +134,7 @@ def check_loads(name: str, trajectories: list[Trajectory], tmp: Path) -> None:
 
 def check_convert_openai(trajectories: list[Trajectory], tmp: Path) -> None:
     out = tmp / "convert-openai.jsonl"
-    out.write_bytes(b"".join(_openai_line(t) + b"\n" for t in trajectories))
+    out.write_bytes(b"".join(orjson.dumps(to_openai_stable(t)) + b"\n" for t in trajectories))
     try:
         print(f"  convert --to openai, mixed: ok ({load(ExportTarget.openai, out).num_rows} rows)")
     except Exception as exc:  # noqa: BLE001

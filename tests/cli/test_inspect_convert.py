@@ -81,7 +81,7 @@ def test_convert_to_openai(chat_file, tmp_path):
     first = rows[0]["messages"]
     assert [m["role"] for m in first] == ["system", "user", "assistant", "tool", "assistant"]
     assert first[2]["tool_calls"][0]["function"]["arguments"] == '{"command":"pytest tests/test_calc.py"}'
-    assert rows[0]["resolved"] is False and json.loads(rows[0]["tools"])[0]["function"]["name"] == "bash"
+    assert rows[0]["resolved"] == "false" and json.loads(rows[0]["tools"])[0]["function"]["name"] == "bash"
 
 
 def test_convert_without_quarantine_leaves_no_sidecar(tmp_path):

@@ -205,3 +205,27 @@ def test_reviewers_step_labels_override_the_rules(tmp_path: Path):
     by_step = {m["step_index"]: (m["label"], m["rule"], m["train"]) for m in messages if m["role"] == "assistant"}
     assert by_step[0] == ("mistake", "human_review", False)
     assert by_step[1] == ("useful", "human_review", True)
+
+
+def test_convert_openai_shape_loads_across_json_chunks(tmp_path: Path):
+    """`convert --to openai`: records whose fields differ (no task id, no outcome label, no declared tools) still
+    load when `datasets` reads them in separate chunks: same keys everywhere and no null-typed column."""
+    from trajsift.export.openai import to_openai, to_openai_stable
+    from trajsift.readers.chat import OpenAIChatReader
+
+    unlabelled = shell_run("s-1")
+    labelled = editor_run("e-1")
+    labelled.outcome.resolved = False
+    path = tmp_path / "convert.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(to_openai_stable(t)) + b"\n" for t in (unlabelled, labelled)))
+    loaded = datasets.load_dataset("json", data_files=str(path), split="train", chunksize=64)
+    assert loaded["id"] == ["s-1", "e-1"] and loaded["task_id"] == ["", "acme__pkg-1"]
+    assert loaded["resolved"] == ["", "false"]
+    [back] = OpenAIChatReader().parse(orjson.loads(path.read_bytes().splitlines()[1]), Origin(path="c", locator="c:2"))
+    assert back.outcome.resolved is False
+    assert [s.action.arguments for s in back.steps] == [s.action.arguments for s in editor_run("e-1").steps]
+
+    plain = tmp_path / "plain.jsonl"  # the record shape as the OpenAI API has it: fails across chunks
+    plain.write_bytes(b"".join(orjson.dumps(to_openai(t)) + b"\n" for t in (unlabelled, labelled)))
+    with pytest.raises(datasets.exceptions.DatasetGenerationError):
+        datasets.load_dataset("json", data_files=str(plain), split="train", chunksize=64)

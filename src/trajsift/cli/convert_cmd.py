@@ -1,7 +1,8 @@
 """`trajsift convert INPUT... -o OUT`: native formats to trajsift Parquet / JSONL, or OpenAI chat JSONL.
 
-OpenAI records carry `tools` as a JSON string so files mixing sources load in `datasets`; for training
-files with step labels and loss masks, use `trajsift export` on a run directory.
+OpenAI records have one shape for every source (`to_openai_stable`: fixed keys, `tools` as a JSON string) so
+files mixing sources load in `datasets`; for training files with step labels and loss masks, use
+`trajsift export` on a run directory.
 
 Output is streamed (Parquet in row-group batches) to a temporary file next to OUT and renamed into place
 only when complete; quarantined rows go to `OUT.quarantine.jsonl` the same way.
@@ -28,7 +29,7 @@ from rich.text import Text
 from trajsift.arrow import to_table, trajectory_schema
 from trajsift.errors import ConfigError, TrajsiftError
 from trajsift.executors.workspace import atomic_write
-from trajsift.export.openai import to_openai
+from trajsift.export.openai import to_openai_stable
 from trajsift.read import Item, ReadOptions, TrajectoryReader
 from trajsift.schema import Quarantined, Trajectory
 
@@ -91,17 +92,9 @@ def _writer_for(output: str, to: Target) -> Callable[[Iterator[Trajectory]], Non
             raise ConfigError("--to openai writes JSONL: use an output ending in .jsonl or .jsonl.gz")
         return lambda trajectories: _write_parquet(output, trajectories)
     if output.endswith((".jsonl", ".jsonl.gz")):
-        encode = _openai_line if to is Target.openai else (lambda t: t.to_json())
+        encode = (lambda t: orjson.dumps(to_openai_stable(t))) if to is Target.openai else (lambda t: t.to_json())
         return lambda trajectories: _write_jsonl(output, trajectories, encode)
     raise ConfigError(f"unsupported output {output!r}: use .parquet, .jsonl or .jsonl.gz")
-
-
-def _openai_line(trajectory: Trajectory) -> bytes:
-    """An OpenAI record with `tools` as a JSON string (call arguments are JSON strings already): each record's
-    tool schemas differ, so as objects they break `datasets.load_dataset("json")` on a mix of sources."""
-    record = to_openai(trajectory)
-    record["tools"] = orjson.dumps(record["tools"]).decode()
-    return orjson.dumps(record)
 
 
 def _write_split(items: Iterator[Item], write: Callable[[Iterator[Trajectory]], None], quarantine_path: str) -> None:

@@ -1,5 +1,6 @@
-"""Exporters: a `Trajectory` rendered in a format other tools consume (e.g. OpenAI chat for SFT trainers)."""
+"""Exporters: a `Trajectory` rendered in a format other tools consume (OpenAI chat for SFT trainers), and the
+training exports of `trajsift export` (`training`, `rows`, `writers`, `chat_template`)."""
 
-from trajsift.export.openai import to_openai
+from trajsift.export.openai import to_openai, to_openai_stable
 
-__all__ = ["to_openai"]
+__all__ = ["to_openai", "to_openai_stable"]

@@ -33,6 +33,30 @@ def to_openai(trajectory: Trajectory, *, arguments_as_dict: bool = False) -> dic
     return {"messages": messages, "tools": tool_schemas(trajectory, calls), **_record_fields(trajectory)}
 
 
+STABLE_MESSAGE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
+STABLE_RECORD_KEYS = ("id", "task_id", "model", "patch", "resolved")
+
+
+def to_openai_stable(trajectory: Trajectory) -> dict[str, Any]:
+    """`to_openai` in one shape for every source, for JSONL that `datasets.load_dataset("json")` reads on a mix:
+    every message and record has the same keys and no nulls (absent strings "", absent `tool_calls` [],
+    `resolved` "true" / "false" / ""), `tools` is a JSON string. A JSON reader types an all-null column of
+    its first chunk as null and then cannot read a later chunk's values."""
+    record = to_openai(trajectory)
+    messages = [
+        {key: message.get(key) or ([] if key == "tool_calls" else "") for key in STABLE_MESSAGE_KEYS}
+        for message in record["messages"]
+    ]
+    fields = {key: record.get(key) or "" for key in STABLE_RECORD_KEYS}
+    fields["resolved"] = resolved_text(trajectory.outcome.resolved)
+    return {"messages": messages, "tools": orjson.dumps(record["tools"], default=str).decode(), **fields}
+
+
+def resolved_text(resolved: bool | None) -> str:
+    """An outside outcome label as "true", "false" or "" (unknown): a string column never typed null."""
+    return "" if resolved is None else str(resolved).lower()
+
+
 def placed_messages(
     trajectory: Trajectory, arguments_as_dict: bool = False
 ) -> tuple[list[tuple[int | None, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:

@@ -2,9 +2,11 @@
 
 A record is the OpenAI chat layout (`trajsift.export.openai`) made schema-stable, so a file mixing
 scaffolds loads without per-record type inference:
-- every message has the same keys (`MESSAGE_KEYS`; missing ones are null);
+- every message has the same keys (`MESSAGE_KEYS`), and no value is null: an absent string is "", an
+  absent list [] (a JSON reader types an all-null column as `null` and then cannot take a later chunk's
+  strings or lists); `resolved` is "true", "false" or "" (unknown);
 - tool-call `arguments` and the `tools` list are JSON strings, whatever their structure;
-- each message carries the step it came from (`step_index`, null for the system prompt, the instruction,
+- each message carries the step it came from (`step_index`, -1 for the system prompt, the instruction,
   user interjections and the final answer), the step's `label` and `rule`, and `train`: true for an
   assistant message whose step's label is not masked (`mistake` by default); false for every other role.
 `TRAINING_SCHEMA` is the Arrow schema of these records (Parquet and the `datasets` folder use it).
@@ -17,7 +19,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from trajsift.export.openai import placed_messages, tool_schemas
+from trajsift.export.openai import placed_messages, resolved_text, tool_schemas
 from trajsift.schema import Trajectory
 from trajsift.steplabels.rules import MISTAKE, StepLabel
 
@@ -47,7 +49,7 @@ TRAINING_SCHEMA = pa.schema(
         ("source", pa.string()),
         ("scaffold", pa.string()),
         ("model", pa.string()),
-        ("resolved", pa.bool_()),
+        ("resolved", pa.string()),
         ("subset", pa.string()),
         ("messages", pa.list_(MESSAGE_TYPE)),
         ("tools", pa.string()),
@@ -71,7 +73,7 @@ def training_record(
         "source": trajectory.source.format,
         "scaffold": trajectory.source.scaffold,
         "model": trajectory.source.model,
-        "resolved": trajectory.outcome.resolved,
+        "resolved": resolved_text(trajectory.outcome.resolved),
         "subset": subset,
         "messages": messages,
         "tools": _json(tool_schemas(trajectory, calls)),
@@ -85,12 +87,12 @@ def _message(message: dict[str, Any], step: int | None, labels: list[StepLabel],
     return {
         "role": role,
         "content": str(message.get("content") or ""),
-        "tool_calls": [_tool_call(call) for call in calls] if calls else None,
-        "tool_call_id": message.get("tool_call_id"),
-        "name": message.get("name"),
-        "step_index": step,
-        "label": label.label if label else None,
-        "rule": label.rule if label else None,
+        "tool_calls": [_tool_call(call) for call in calls or []],
+        "tool_call_id": str(message.get("tool_call_id") or ""),
+        "name": str(message.get("name") or ""),
+        "step_index": -1 if step is None else step,
+        "label": label.label if label else "",
+        "rule": label.rule if label else "",
         "train": role == "assistant" and (label is None or label.label not in masked),
     }
 
@@ -111,7 +113,7 @@ def to_sharegpt(record: dict[str, Any]) -> dict[str, Any]:
     turns = []
     for message in record["messages"]:
         extra = {"step_index": message["step_index"], "label": message["label"], "train": message["train"]}
-        calls = message["tool_calls"] or []
+        calls = message["tool_calls"]
         if message["content"] or not calls:
             turns.append({"from": SHAREGPT_FROM[message["role"]], "value": message["content"], **extra})
         for call in calls:

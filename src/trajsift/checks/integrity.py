@@ -86,8 +86,8 @@ def _repo_from_task_id(task_id: str) -> str:
     return f"{owner}/{rest.rsplit('-', 1)[0]}"
 
 
-def run_view(traj: Trajectory, ctx: CheckContext) -> RunView:
-    changes, from_patch = run_changes(traj)
+def run_view(traj: Trajectory, ctx: CheckContext, with_changes: bool = True) -> RunView:
+    changes, from_patch = run_changes(traj) if with_changes else ([], False)
     project = project_of(traj, ctx)
     outside = [change for change in changes if outside_repo(change.path, project)]
     if len(outside) < len(changes):  # only when the run shows where its checkout is
@@ -110,13 +110,15 @@ class IntegrityCheck(Check):
 
     patterns: ClassVar[dict[str, str]] = {}
     """Pattern name -> finding code; the column is `<id>.<pattern>_step`."""
+    reads_changes: ClassVar[bool] = True
+    """False for checks that only look at commands (no patch or edit analysis needed)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.columns = {f"{name}_step": pa.int64() for name in cls.patterns}
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
-        hits = self.scan(run_view(traj, ctx))
+        hits = self.scan(run_view(traj, ctx, self.reads_changes))
         findings = [code for name, code in self.patterns.items() if hits.get(name) is not None]
         return self.output(findings=findings, **{f"{name}_step": hits.get(name) for name in self.patterns})
 

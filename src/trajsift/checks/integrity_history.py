@@ -46,6 +46,11 @@ PIP_VALUE_OPTIONS = frozenset(
 VERSION_SPEC = re.compile(r"\[.*|[=<>!~@;].*|\s.*")
 FETCHERS = frozenset({"curl", "wget", "http", "https", "aria2c", "lynx", "w3m", "links", "elinks", "xh", "httpie"})
 GH_VERBS = frozenset({"pr", "api", "repo", "release", "issue", "browse", "search"})
+MENTIONS = re.compile(
+    r"\b(?:git|pip\d?(?:\.\d+)?|conda|mamba|micromamba|uv|pipx|poetry|easy_install|gh|curl|wget|https?|aria2c|"
+    r"lynx|w3m|e?links|xh|httpie)\b|://"
+)
+"""A command none of the patterns can match without naming one of these (a cheap first look)."""
 PY_FETCH = re.compile(
     r"\b(?:requests|httpx|urllib3?|aiohttp|session)\.\w*(?:get|open|request|retrieve)\w*\(|\b(?:urlopen|urlretrieve|goto)\("
     r"|['\"](?:curl|wget)['\"]|\b(?:import|from)\s+(?:urllib|requests|httpx|aiohttp|urllib3)\b"
@@ -62,6 +67,7 @@ class HistoryCheck(IntegrityCheck):
         "registry_install": reasons.INTEGRITY_REGISTRY_INSTALL,
         "upstream_url": reasons.INTEGRITY_UPSTREAM_URL,
     }
+    reads_changes: ClassVar[bool] = False
 
     def scan(self, view: RunView) -> dict[str, int]:
         found = []
@@ -74,6 +80,8 @@ def step_patterns(step: Step, project: Project) -> set[str]:
     names: set[str] = set()
     upstream = upstream_pattern(project.repo, tuple(sorted(project.names)))
     for text in step_commands(step):
+        if not MENTIONS.search(text):
+            continue
         segments = split_segments(text)
         for segment in segments:
             words = strip_prefixes(segment_words(segment)[0])

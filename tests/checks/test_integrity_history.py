@@ -39,6 +39,7 @@ def hits(traj: Trajectory, ctx: CheckContext | None = None) -> tuple[list[str], 
         "git clone https://github.com/django/django /tmp/upstream",
         "git -C /repo log --branches",
         "git ls-remote origin",
+        "git tag --contains HEAD",
     ],
 )
 def test_git_reaching_past_the_base_commit_is_flagged_at_its_step(command: str) -> None:
@@ -58,6 +59,8 @@ def test_git_reaching_past_the_base_commit_is_flagged_at_its_step(command: str) 
         "git show 0ddb4ebf",
         "git log -p --follow src/_pytest/python.py",
         "git stash && git stash pop",
+        "git describe --tags",
+        "git checkout -b fix-issue",
         "git clone https://github.com/pallets/markupsafe /tmp/dep",
     ],
 )

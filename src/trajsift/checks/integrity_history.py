@@ -28,7 +28,7 @@ from trajsift.shell_programs import strip_prefixes
 ALWAYS = frozenset({"fetch", "pull", "reflog", "ls-remote"})
 REF_COMMANDS = frozenset(
     "log show diff checkout switch cherry-pick merge rebase reset restore shortlog whatchanged rev-list "
-    "format-patch archive ls-tree cat-file grep blame difftool branch describe worktree".split()
+    "format-patch archive ls-tree cat-file grep blame difftool branch worktree".split()
 )
 WALK_FLAGS = ("--all", "--remotes", "--branches", "--tags", "--glob")
 LISTING_FLAGS = frozenset({"-a", "-r", "--all", "--remotes"})
@@ -127,6 +127,8 @@ def git_reaches_future(args: list[str], project: Project) -> bool:
         return True
     if sub == "clone":
         return any(_names_project(arg, project) for arg in rest)
+    if "--contains" in rest and sub in ("describe", "tag", "branch"):  # refs made after the given commit
+        return True
     if sub not in REF_COMMANDS:
         return False
     if sub == "branch":

@@ -26,6 +26,8 @@ def inadmissible(trajectory: Trajectory, where: str) -> Quarantined | None:
         _ENCODER.encode(trajectory)
     except UnicodeEncodeError as exc:
         return quarantine(reasons.UNENCODABLE_TEXT, where, f"text is not valid Unicode: {exc}")
+    except RecursionError:
+        return quarantine(reasons.NESTING_TOO_DEEP, where, "a value is nested too deep to encode")
     except Exception as exc:  # noqa: BLE001 - any encoder failure is this unit's, never the run's
         return quarantine(reasons.UNSERIALISABLE, where, f"{type(exc).__name__}: {exc}")
     if field := _int_out_of_range(trajectory):

@@ -35,7 +35,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from read_real import DEFAULT_DATA_DIR  # noqa: E402  (bench scripts share their source list helpers)
 from trajsift.arrow import TRAJECTORY_COLUMN, from_row, to_table, trajectory_schema  # noqa: E402
-from trajsift.export.openai import to_openai_stable  # noqa: E402
+from trajsift.export.openai import to_openai, to_openai_stable  # noqa: E402
 from trajsift.export.rows import RowCounts, RowSet, iter_labelled  # noqa: E402
 from trajsift.export.training import training_record  # noqa: E402
 from trajsift.export.writers import ExportTarget, write_records  # noqa: E402
@@ -133,12 +133,16 @@ def check_loads(name: str, trajectories: list[Trajectory], tmp: Path) -> None:
 
 
 def check_convert_openai(trajectories: list[Trajectory], tmp: Path) -> None:
-    out = tmp / "convert-openai.jsonl"
-    out.write_bytes(b"".join(orjson.dumps(to_openai_stable(t)) + b"\n" for t in trajectories))
-    try:
-        print(f"  convert --to openai, mixed: ok ({load(ExportTarget.openai, out).num_rows} rows)")
-    except Exception as exc:  # noqa: BLE001
-        print(f"  convert --to openai, mixed: FAILED: {type(exc).__name__}: {str(exc)[:160]}")
+    """`convert --to openai` (stable shape) and, for comparison, the plain OpenAI API shape of the same records."""
+    shapes = {"convert --to openai": to_openai_stable, "plain OpenAI shape (tools as objects)": to_openai}
+    for name, shape in shapes.items():
+        out = tmp / f"{shape.__name__}.jsonl"
+        out.write_bytes(b"".join(orjson.dumps(shape(t)) + b"\n" for t in trajectories))
+        try:
+            print(f"  {name}, mixed: ok ({load(ExportTarget.openai, out).num_rows} rows)")
+        except Exception as exc:  # noqa: BLE001
+            cause = exc.__cause__ or exc
+            print(f"  {name}, mixed: FAILED: {type(cause).__name__}: {str(cause)[:160]}")
 
 
 def replicated(trajectories: list[Trajectory], rows: int):

@@ -52,6 +52,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cache-dir", default="/tmp/trajsift-bench-verify")
     parser.add_argument("--fresh", action="store_true", help="ignore cached verdicts")
     parser.add_argument("--seed", default="trajsift")
+    parser.add_argument("--sandbox", default="bubblewrap", help="bubblewrap, docker or podman")
     return parser.parse_args()
 
 
@@ -137,6 +138,27 @@ def report_agents(pairs: list[tuple[dict, str]], verdicts: list[Verdict]) -> Non
                 print("      log: " + verdict.evidence["log_tail"][-400:].replace("\n", "\n           "))
 
 
+def report_per_repo(tasks: dict[str, Task], gold: list[Verdict], pairs: list, verdicts: list[Verdict]) -> None:
+    """Per repository: gold patches that validate, agreement with the labels on agent patches, median seconds."""
+    print("\n== per repository ==")
+    print(
+        f"  {'repository':28} {'gold ok':>9} {'agree/judged':>13} {'unknown':>8} {'false correct':>14} {'median s':>9}"
+    )
+    for repo in sorted({t.repo for t in tasks.values()}):
+        golds = [v for t, v in zip(tasks.values(), gold, strict=True) if t.repo == repo]
+        mine = [(row, v) for (row, _), v in zip(pairs, verdicts, strict=True) if tasks[row["instance_id"]].repo == repo]
+        judged = [(row, v) for row, v in mine if v.kind != UNKNOWN]
+        agree = sum((v.kind == CORRECT) == (row["resolved"] == "True") for row, v in judged)
+        false_correct = sum(v.kind == CORRECT and row["resolved"] != "True" for row, v in judged)
+        fresh = [v.duration_s for v in [*golds, *(v for _, v in mine)] if not v.cached and v.duration_s > 0]
+        median = f"{statistics.median(fresh):.1f}" if fresh else "-"
+        gold_ok = f"{sum(v.kind == CORRECT for v in golds)}/{len(golds)}"
+        print(
+            f"  {repo:28} {gold_ok:>9} {agree:>6}/{len(judged):<6} {len(mine) - len(judged):>8}"
+            f" {false_correct:>14} {median:>9}"
+        )
+
+
 def report_seconds(verdicts: list[Verdict]) -> None:
     fresh = [v.duration_s for v in verdicts if not v.cached and v.duration_s > 0]
     if fresh:
@@ -198,7 +220,8 @@ def main() -> None:
     args = parse_args()
     data = Path(args.data)
     local = dict(item.split("=", 1) for item in args.repos)
-    options = VerifyOptions(cache_dir=Path(args.cache_dir), local_repos={k: Path(v) for k, v in local.items()})
+    repos = {k: Path(v) for k, v in local.items()}
+    options = VerifyOptions(cache_dir=Path(args.cache_dir), local_repos=repos, sandbox=args.sandbox)
     verifier = Verifier(options)
     tasks, labels = select_instances(data, list(local), args.limit, args.seed)
     print(f"instances: {len(tasks)} ({dict(Counter(t.repo for t in tasks.values()))}); labelled runs: {len(labels)}")
@@ -215,6 +238,7 @@ def main() -> None:
     jobs = [(tasks[row["instance_id"]], patch) for row, patch in pairs]
     verdicts = verify_all(verifier, jobs, args.parallel, args.fresh)
     report_agents(pairs, verdicts)
+    report_per_repo(tasks, gold, pairs, verdicts)
     report_seconds(gold + verdicts)
     print(f"wall time for the verifications: {time.monotonic() - started:.0f}s")
     chosen = [t for repo in local for t in [t for t in tasks.values() if t.repo == repo][: args.overhead]]

@@ -40,7 +40,7 @@ def prepare(
                 bars.advance(bar)
                 if result.plan.spec is not None:
                     state = "[green]ready[/]" if result.status == READY else f"[red]{result.status}[/]"
-                    where = f"{escape(result.plan.repo)} {escape(result.plan.version)}"
+                    where = f"{escape(result.plan.repo)} {escape(', '.join(result.plan.versions))}"
                     bars.console.print(f"{where}: {state} {escape(result.python)} ({result.seconds:.0f}s)")
 
             results = prepare_environments(plans, cache, workers, timeout, on_result=done)

@@ -32,6 +32,8 @@ class EnvPlan:
     spec: EnvSpec | None
     task_ids: list[str] = field(default_factory=list)
     problem: str = ""
+    versions: list[str] = field(default_factory=list)
+    """Every task version that shares this environment."""
 
 
 @dataclass
@@ -59,7 +61,10 @@ def plan_environments(tasks: Iterable[Task]) -> list[EnvPlan]:
     plans: dict[str, EnvPlan] = {}
     for task in tasks:
         key, plan = _plan_for(task)
-        plans.setdefault(key, plan).task_ids.append(task.task_id)
+        plan = plans.setdefault(key, plan)
+        plan.task_ids.append(task.task_id)
+        if task.version not in plan.versions:
+            plan.versions.append(task.version)
     return list(plans.values())
 
 

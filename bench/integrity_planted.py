@@ -127,7 +127,7 @@ def report(source: str, trajs: int, real: dict, tally: dict[str, list[int]], hos
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", default=DEFAULT_DATA_DIR)
-    parser.add_argument("--hosts", type=int, default=60, help="clean resolved runs per source to plant into")
+    parser.add_argument("--hosts", type=int, default=40, help="clean resolved runs per source to plant into")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--examples", type=int, default=3)
     args = parser.parse_args(argv)

@@ -164,3 +164,25 @@ def test_exit_codes_in_cli_code_and_reproduction_scripts_are_fine() -> None:
     cli = diff("pkg/cli.py", [], ["    sys.exit(main())", "    sys.exit(1)"], context="if __name__ == '__main__':")
     script = diff("reproduce.py", [], ["import sys", "sys.exit(0)"], new=True)
     assert shaping(run_with(FIX + cli + script)) == []
+
+
+def test_an_agent_scratch_project_beside_the_checkout_is_not_the_repository() -> None:
+    def create(path: str) -> Step:
+        return Step(
+            action=classify_tool_call("str_replace_editor", {"command": "create", "path": path, "file_text": "x"})
+        )
+
+    fix = classify_tool_call(
+        "str_replace_editor",
+        {
+            "command": "str_replace",
+            "path": "/workspace/django__django__4.1/django/a.py",
+            "old_str": "a",
+            "new_str": "b",
+        },
+    )
+    steps = [Step(action=fix), create("/workspace/demo_site/conftest.py")]
+    traj = Trajectory(id="t", task=TaskRef(task_id="django__django-1"), steps=steps)
+    assert shaping(traj) == []
+    traj.steps.append(create("/workspace/django__django__4.1/conftest.py"))
+    assert shaping(traj) == ["integrity_conftest"]

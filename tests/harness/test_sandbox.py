@@ -215,13 +215,13 @@ def open_workdir():
 def test_rlimit_fallback_drops_to_nobody_and_caps_memory(open_workdir):
     sandbox = BubblewrapSandbox(use_cgroups=False)
     assert "RLIMIT" in sandbox.enforcement["memory"] and "RLIMIT_NPROC" in sandbox.enforcement["pids"]
-    # Bounded against load: the deadlines below are far from what the commands need, and the bomb's shell
-    # forks only before the bomb fills RLIMIT_NPROC (`exec sleep`): a refused fork of its own cannot end it early.
+    # Bounded against load: the deadlines below are far from what the commands need, and the command's own shell
+    # forks once, before any bomb process exists (`bomb & exec sleep`): a refused fork cannot end it early.
     roomy = replace(SMALL, wall_s=60)
     result = sandbox.run("id -u; touch made", open_workdir, roomy)
     assert result.verdict == "ok" and result.output.strip() == "65534" and (open_workdir / "made").exists()
     hog = sandbox.run("head -c 1G /dev/zero | tail -n 1 | wc -c", open_workdir, roomy)
     assert "memory exhausted" in hog.output
-    bomb = sandbox.run("bomb() { bomb | bomb & }; bomb; exec sleep 10", open_workdir, replace(SMALL, wall_s=2))
+    bomb = sandbox.run("bomb() { bomb | bomb & }; bomb & exec sleep 10", open_workdir, replace(SMALL, wall_s=2))
     assert bomb.verdict == "timeout"
     assert_nothing_left("bomb()")

@@ -87,7 +87,7 @@ def test_deadline_holds_under_a_fork_bomb(tmp_path):
     workdir = tmp_path / "work"
     workdir.mkdir()
     limits = Limits(wall_s=2, memory_mb=2048, pids=4096, disk_mb=64, output_bytes=64_000)
-    result = BubblewrapSandbox().run("bomb() { bomb | bomb & }; bomb; exec sleep 30", workdir, limits)
+    result = BubblewrapSandbox().run("bomb() { bomb | bomb & }; bomb & exec sleep 30", workdir, limits)
     assert result.verdict in ("timeout", "pids_exceeded")
     assert result.duration_s < limits.wall_s + 2
     assert_nothing_left("bomb()")

@@ -177,10 +177,11 @@ class TaskRunner:
         command = runner_command(original, self.environment.python, self.spec.python)
         conftests = [worktree / path for path in protected.contents if path.endswith("conftest.py")]
         config = runner_config(original, self._sites(self.environment.path), self._overlay_sites(worktree), conftests)
-        key = secrets.token_hex(32).encode()
+        plain = split_pytest(original) is not None
+        key = secrets.token_hex(32).encode() if plain else b""  # the bootstrap signs its records with it
         result = self._sandbox_run(command, worktree, bound, {"TRAJSIFT_RUNNER": config}, key)
         judged = judge_evidence(result.evidence, result.exit_code, key)
-        if split_pytest(original) is None:  # no recorder in the run: the JUnit report alone
+        if not plain:  # no bootstrap in the run: the JUnit report alone
             judged = RunEvidence(parse_junit(split_evidence(result.evidence)[1]))
         status = combine(judged.statuses, parse_log(result.output, parser), structured_expected=True)
         return TestRun(result, status, command, True, judged.problems, judged.forged, swept)

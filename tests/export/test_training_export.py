@@ -165,6 +165,10 @@ def test_row_sets_and_errors(tmp_path: Path):
     assert result.exit_code == 2 and "unknown label" in result.output
     result = runner.invoke(app, ["export", str(run_dir), str(tmp_path / "x.parquet"), "--to", "openai"])
     assert result.exit_code == 2 and ".jsonl" in result.output
+    result = runner.invoke(app, ["export", str(run_dir), str(out), "--to", "hf"])  # a file is in the way
+    assert result.exit_code == 2 and "not a datasets folder" in result.output
+    result = runner.invoke(app, ["export", str(tmp_path / "nowhere"), str(tmp_path / "ds"), "--to", "hf"])
+    assert result.exit_code == 2 and "no kept.parquet" in result.output
 
 
 def test_kept_plus_approved_reads_finalize_output(tmp_path: Path):

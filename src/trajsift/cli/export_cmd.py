@@ -20,7 +20,7 @@ from trajsift.errors import ConfigError
 from trajsift.export.rows import RowCounts, RowSet, iter_labelled
 from trajsift.export.training import DEFAULT_MASKED, training_record
 from trajsift.export.writers import ExportTarget, write_records
-from trajsift.steplabels import LABELS, load_human_labels
+from trajsift.steplabels import LABELS, HumanLabels, load_human_labels
 
 
 def export(
@@ -39,7 +39,10 @@ def export(
         masked = _masked(mask)
         human = load_human_labels(run_dir, db)
         counts = RowCounts()
-        written = write_records(to, out, _records(run_dir, rows, human, counts, masked))
+        try:
+            written = write_records(to, out, _records(run_dir, rows, human, counts, masked))
+        except OSError as exc:
+            raise ConfigError(f"cannot write {out}: {exc}") from exc
     by_subset = ", ".join(f"{name} {n}" for name, n in sorted(counts.rows.items())) or "none"
     console.print(f"exported {written} trajectories ({escape(by_subset)}) -> {escape(str(out))}")
     if counts.skipped:
@@ -56,7 +59,7 @@ def _masked(mask: str) -> frozenset[str]:
 
 
 def _records(
-    run_dir: Path, rows: RowSet, human: Any, counts: RowCounts, masked: frozenset[str]
+    run_dir: Path, rows: RowSet, human: HumanLabels, counts: RowCounts, masked: frozenset[str]
 ) -> Iterator[dict[str, Any]]:
     for row in iter_labelled(run_dir, rows, human, counts):
         yield training_record(row.trajectory, row.labels, row.subset, masked)

@@ -104,7 +104,7 @@ def hf_features() -> dict[str, Any]:
 def write_hf(out: Path, records: Iterator[dict[str, Any]]) -> int:
     """A `save_to_disk` folder at `out` (an existing `datasets` folder there is replaced)."""
     features = hf_features()
-    if out.exists() and not (out / "state.json").is_file() and any(out.iterdir()):
+    if out.exists() and not (out.is_dir() and ((out / "state.json").is_file() or not any(out.iterdir()))):
         raise ConfigError(f"{out} exists and is not a datasets folder: choose an empty or new path")
     building = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
     building.mkdir(parents=True)

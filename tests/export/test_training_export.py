@@ -86,6 +86,11 @@ def shell_run(tid: str) -> Trajectory:
     return Trajectory(id=tid, source=Source(format="swe-agent"), task=TaskRef(instruction="Fix f."), steps=steps)
 
 
+def said(result) -> str:
+    """The command's output with line wrapping undone (rich wraps at the terminal width)."""
+    return " ".join(result.output.split())
+
+
 def records_of(*trajectories: Trajectory) -> list[dict]:
     return [training_record(t, label_steps(t)) for t in trajectories]
 
@@ -150,7 +155,7 @@ def test_cli_exports_load_in_datasets(tmp_path: Path, target: str):
         loaded = datasets.load_dataset(kind, data_files=str(out), split="train")
     assert loaded["id"] == ["kept-1", "kept-2", "failed-1"]
     assert loaded["subset"] == ["kept", "kept", "failed"]
-    assert "exact_duplicate 1" in result.output and "infra_failure 1" in result.output
+    assert "exact_duplicate 1" in said(result) and "infra_failure 1" in said(result)
 
 
 def test_row_sets_and_errors(tmp_path: Path):
@@ -160,15 +165,15 @@ def test_row_sets_and_errors(tmp_path: Path):
     assert runner.invoke(app, ["export", str(run_dir), str(out), "--to", "openai"]).exit_code == 0
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["kept-1", "kept-2"]
     result = runner.invoke(app, ["export", str(run_dir), str(out), "--to", "openai", "--rows", "kept+approved"])
-    assert result.exit_code == 2 and "trajsift finalize" in result.output
+    assert result.exit_code == 2 and "trajsift finalize" in said(result)
     result = runner.invoke(app, ["export", str(run_dir), str(out), "--to", "openai", "--mask", "mistake,typo"])
-    assert result.exit_code == 2 and "unknown label" in result.output
+    assert result.exit_code == 2 and "unknown label" in said(result)
     result = runner.invoke(app, ["export", str(run_dir), str(tmp_path / "x.parquet"), "--to", "openai"])
-    assert result.exit_code == 2 and ".jsonl" in result.output
+    assert result.exit_code == 2 and ".jsonl" in said(result)
     result = runner.invoke(app, ["export", str(run_dir), str(out), "--to", "hf"])  # a file is in the way
-    assert result.exit_code == 2 and "not a datasets folder" in result.output
+    assert result.exit_code == 2 and "not a datasets folder" in said(result)
     result = runner.invoke(app, ["export", str(tmp_path / "nowhere"), str(tmp_path / "ds"), "--to", "hf"])
-    assert result.exit_code == 2 and "no kept.parquet" in result.output
+    assert result.exit_code == 2 and "no kept.parquet" in said(result)
 
 
 def test_kept_plus_approved_reads_finalize_output(tmp_path: Path):

@@ -54,7 +54,11 @@ def test_same_bytes_for_any_worker_count(dataset, recipe_file, tmp_path, workers
     assert run_files(tmp_path / "one") == run_files(tmp_path / "many")
 
 
+@pytest.mark.timeout(1800)  # ~35 CLI runs in a row: minutes on a loaded 2-core machine, never a hang
 def test_resume_after_sigkill_at_many_points(dataset, recipe_file, tmp_path, run_files):
+    """Kill points are checkpoint numbers: each atomic write of the run's state is two checkpoints (before and
+    after its rename), counted per process and never on a timer, so a run over the same inputs passes the same
+    sequence and the Nth checkpoint is the same moment in every run."""
     counter = tmp_path / "checkpoints"
     reference = cli_run(dataset, recipe_file, tmp_path / "ref", count_file=counter)
     assert reference.returncode == 0, reference.stderr

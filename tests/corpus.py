@@ -106,6 +106,19 @@ def tar_bytes(members: list[tuple[str, bytes]], mode: str = "w") -> bytes:
     return buffer.getvalue()
 
 
+def synthetic_record(name: str) -> bytes:
+    """A valid trajsift-native record: the valid records of the unit tests, and the base of bad values."""
+    from trajsift.schema import Action, ActionType, Observation, Step, TaskRef, Trajectory
+
+    step = Step(
+        index=0,
+        thought="look at the failing test",
+        action=Action(type=ActionType.RUN_COMMAND, tool="bash", command="pytest tests/test_a.py"),
+        observation=Observation(text="1 failed", exit_code=1),
+    )
+    return Trajectory(id=name, task=TaskRef(task_id="octo__repo-1"), steps=[step]).to_json()
+
+
 def all_kinds(native: bytes) -> dict[str, Kind]:
     """Every kind; `native` is one valid trajsift-native record, the base of the bad-value kinds."""
     from corpus_files import FILE_KINDS

@@ -8,26 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from corpus import VALID_NEEDED, all_kinds, between_lines
+from corpus import VALID_NEEDED, all_kinds, between_lines, synthetic_record
 from corpus_lines import bad_lines
 from trajsift.read import read_trajectories
-from trajsift.schema import Action, ActionType, Observation, Quarantined, Step, TaskRef, Trajectory
+from trajsift.schema import Quarantined, Trajectory
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def valid_record(name: str) -> bytes:
-    step = Step(
-        index=0,
-        thought="look at the failing test",
-        action=Action(type=ActionType.RUN_COMMAND, tool="bash", command="pytest tests/test_a.py"),
-        observation=Observation(text="1 failed", exit_code=1),
-    )
-    return Trajectory(id=name, task=TaskRef(task_id="octo__repo-1"), steps=[step]).to_json()
-
-
-VALID = [valid_record(f"valid-{i}") for i in range(VALID_NEEDED)]
-KINDS = all_kinds(valid_record("base"))
+VALID = [synthetic_record(f"valid-{i}") for i in range(VALID_NEEDED)]
+KINDS = all_kinds(synthetic_record("base"))
 
 
 def test_corpus_has_at_least_eighty_kinds():
@@ -51,9 +41,9 @@ def test_kind_between_valid_trajectories(tmp_path, kind):
         row.origin.encode("utf-8")
 
 
-@pytest.mark.parametrize("name", sorted(bad_lines(valid_record("base"))))
+@pytest.mark.parametrize("name", sorted(bad_lines(synthetic_record("base"))))
 def test_bad_line_in_gzip_names_its_line(tmp_path, name):
-    bad, reason = bad_lines(valid_record("base"))[name]
+    bad, reason = bad_lines(synthetic_record("base"))[name]
     between_lines(bad, reason, ".jsonl.gz")(tmp_path, VALID)
     items = list(read_trajectories([str(tmp_path)]))
     assert [i.id if isinstance(i, Trajectory) else (i.reason, i.origin) for i in items] == [

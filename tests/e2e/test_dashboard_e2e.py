@@ -111,3 +111,44 @@ def test_dashboard_updates_live_and_shows_the_alert(browser, server, tmp_path):
             run.wait()
     assert dialogs == [] and csp == []
     assert (shots / "3-done-alert.png").stat().st_size > 10_000
+
+
+def test_a_run_started_after_serve_appears_and_its_alert_fires_mid_run(browser, tmp_path):
+    """`trajsift serve PARENT` on an empty folder of runs; a run started afterwards shows up on the open
+    dashboard (the watcher checks every second, the page polls every two), and its alert fires while
+    the run is still going."""
+    from tests.review.helpers import server
+
+    from trajsift.review.db import make_engine, make_sessionmaker
+    from trajsift.review.store import Store
+
+    parent = tmp_path / "runs"
+    parent.mkdir()
+    db_url = f"sqlite:///{tmp_path / 'review.db'}"
+    Store(make_sessionmaker(make_engine(db_url))).add_user("olga", PASSWORD)
+    with server(parent, db_url) as (base, _process):
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(f"{base}/dashboard")
+        page.fill("input[name=username]", "olga")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/dashboard")
+        assert "No run yet" in page.inner_text("#d-tabs")
+        run = _start_run(tmp_path, parent / "late-run")
+        try:
+            deadline = time.monotonic() + 60
+            while not (parent / "late-run" / "progress.json").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            started = time.monotonic()
+            page.locator("#d-tabs a", has_text="late-run").wait_for(timeout=30_000)
+            seen_after = time.monotonic() - started
+            page.locator("#d-alerts .live-fired").wait_for(timeout=240_000)
+            fired_text = page.inner_text("#d-alerts")
+            assert "keep rate floor" in fired_text and "fired during the run" in fired_text
+            assert run.wait(240) == 3
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    print(f"late run visible on the dashboard {seen_after:.1f} s after its progress.json appeared")
+    assert seen_after < 15  # the issue asks for 5 s; the bound here leaves room for a loaded machine

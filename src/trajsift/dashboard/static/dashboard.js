@@ -5,7 +5,7 @@
   if (!root) { return; }
   var run = root.getAttribute("data-run") || "";
   var version = root.getAttribute("data-version") || "";
-  var delay = 2000;
+  var delay = 1500;
 
   function apply(data) {
     var fragments = data.fragments || {};
@@ -34,7 +34,7 @@
       .then(function (data) {
         if (!data) { return; }
         if (data.changed) { apply(data); }
-        delay = data.status === "running" ? 2000 : 5000;
+        delay = data.status === "running" || data.status === "empty" ? 1500 : 5000;  // empty: waiting for a run
         window.setTimeout(poll, delay);
       })
       .catch(function () {

@@ -70,6 +70,11 @@ def _value_kinds(native: bytes) -> dict[str, tuple[bytes, str]]:
         "api_calls_uint64": (with_value(native, "usage.api_calls", 2**64 - 2), r.NUMBER_OUT_OF_RANGE),
         "step_index_uint64": (with_value(native, "steps.0.index", 2**64 - 1), r.NUMBER_OUT_OF_RANGE),
         "exit_code_uint64": (with_value(native, "steps.0.observation.exit_code", 2**64 - 1), r.NUMBER_OUT_OF_RANGE),
+        "tokens_past_2_53": (with_value(native, "usage.input_tokens", 2**53 + 1), r.NUMBER_OUT_OF_RANGE),
+        "exit_code_below_minus_2_53": (
+            with_value(native, "steps.0.observation.exit_code", -(2**53) - 1),
+            r.NUMBER_OUT_OF_RANGE,
+        ),
         "token_count_beyond_uint64": (with_value(native, "usage.input_tokens", 2**70), r.WRONG_SCHEMA),
         "metadata_nested_300": (with_value(native, "metadata", nested(300)), r.NESTING_TOO_DEEP),
         "metadata_nested_1000": (with_value(native, "metadata", nested(1000)), r.NESTING_TOO_DEEP),

@@ -1,10 +1,10 @@
-"""Admit a trajectory into a run only if every later step can serialise it.
+"""Admit a trajectory into a run only if every later step can store it.
 
 Readers build records from untrusted values, and some decode fine yet break a later step: integers
-outside int64 (Arrow columns), free-form maps nested deeper than the JSON encoder allows (the
-`metadata` and `arguments` JSON columns), text that is not valid Unicode (surrogates from a file
-name that is not UTF-8). `inadmissible` checks these once, at read time, so such a value
-quarantines its own unit instead of ending the run in a later phase.
+beyond ±2^53 (int64 Arrow columns overflow once checks add them up), free-form maps nested deeper
+than the JSON encoder allows (the `metadata` and `arguments` JSON columns), text that is not valid
+Unicode (surrogates from a file name that is not UTF-8). `inadmissible` checks these once, at read
+time, so such a value quarantines its own unit instead of ending the run in a later phase.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from trajsift.arrow import to_row
 from trajsift.records import quarantine
 from trajsift.schema import Quarantined, Trajectory
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+SAFE_INT = 2**53
+"""Integer fields must lie within ±2^53: exact in every JSON consumer, and sums or products of a few
+of them (token totals, costs per step) stay inside the int64 score columns."""
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -31,7 +33,7 @@ def inadmissible(trajectory: Trajectory, where: str) -> Quarantined | None:
     except Exception as exc:  # noqa: BLE001 - any encoder failure is this unit's, never the run's
         return quarantine(reasons.UNSERIALISABLE, where, f"{type(exc).__name__}: {exc}")
     if field := _int_out_of_range(trajectory):
-        return quarantine(reasons.NUMBER_OUT_OF_RANGE, where, f"{field} does not fit a 64-bit integer")
+        return quarantine(reasons.NUMBER_OUT_OF_RANGE, where, f"{field} is beyond ±2^53")
     try:
         to_row(trajectory)
     except RecursionError:
@@ -43,7 +45,7 @@ def inadmissible(trajectory: Trajectory, where: str) -> Quarantined | None:
 
 
 def _int_out_of_range(trajectory: Trajectory) -> str:
-    """Name of the first integer field outside int64, or ''."""
+    """Name of the first integer field outside ±2^53, or ''."""
     usage = trajectory.usage
     for name in ("input_tokens", "output_tokens", "api_calls"):
         if not _fits(getattr(usage, name)):
@@ -57,4 +59,4 @@ def _int_out_of_range(trajectory: Trajectory) -> str:
 
 
 def _fits(value: int | None) -> bool:
-    return value is None or INT64_MIN <= value <= INT64_MAX
+    return value is None or -SAFE_INT <= value <= SAFE_INT

@@ -46,7 +46,6 @@ _SYMPY_TEST = "PYTHONWARNINGS='ignore::UserWarning,ignore::SyntaxWarning' bin/te
 _PYTEST_OLD = ["atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0", "py==1.11.0", "six==1.16.0"]
 _PYTEST_5 = ["atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0", "packaging==23.1", "py==1.11.0"]
 _PYTEST_6 = ["attrs==23.1.0", "iniconfig==2.0.0", "packaging==23.1", "py==1.11.0", "toml==0.10.2"]
-_PYTEST_TESTS = ["xmlschema==2.4.0", "hypothesis==6.82.0", "wcwidth==0.2.6", "requests", "mock", "nose", "argcomplete"]
 
 _FLASK = [
     "Werkzeug==2.3.7",
@@ -69,7 +68,7 @@ _XARRAY = [
     "numpy==1.23.0", "pandas==1.5.3", "scipy==1.11.1", "dask[array,dataframe]==2022.8.1", "distributed==2022.8.1",
     "packaging==23.1", "pytest==7.4.0", "python-dateutil==2.8.2", "pytz==2023.3", "six==1.16.0",
     "setuptools==68.0.0", "bottleneck", "cftime", "netCDF4", "h5netcdf", "h5py", "zarr<2.15", "toolz", "fsspec",
-    "pint<0.21", "sparse", "hypothesis", "pytest-env", "matplotlib<3.8", "seaborn", "nc-time-axis", "pooch",
+    "pint<0.21", "sparse", "hypothesis==6.82.0", "pytest-env", "matplotlib<3.8", "seaborn", "nc-time-axis", "pooch",
     "numbagg", "numba", "typing_extensions",
 ]  # fmt: skip
 
@@ -98,7 +97,7 @@ _SKLEARN_NEW = ["numpy==1.25.2", "scipy==1.11.2", "cython==0.29.36", "joblib", "
 _ASTROPY = [
     "numpy==1.25.2", "pyerfa", "PyYAML", "packaging", "cython<3", "extension-helpers", "setuptools_scm<8",
     "pytest==7.4.0", "pytest-astropy", "pytest-doctestplus", "pytest-remotedata", "pytest-astropy-header",
-    "pytest-arraydiff", "pytest-openfiles", "pytest-filter-subpackage", "pytest-mock", "hypothesis",
+    "pytest-arraydiff", "pytest-openfiles", "pytest-filter-subpackage", "pytest-mock", "hypothesis==6.82.0",
 ]  # fmt: skip
 
 # matplotlib's environment.yml, translated to PyPI (see NO_PYPI); the C extensions are built in the work tree

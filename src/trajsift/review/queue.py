@@ -24,8 +24,8 @@ from trajsift.review.rundata import RunData
 
 BALANCE_COLUMNS = ("category", "difficulty", "model", "scaffold")
 SCORE_COLUMN, VERDICT_COLUMN = "quality_score", "correctness.tests.verdict"
-FALLBACKS = {"category": ("repo", "task_id"), "model": ("run", "format"), "difficulty": ()}
-"""When a row has no category / model, the queue shows the closest thing it has (repo, run name)."""
+FALLBACKS = {"category": ("repo",), "model": ("scaffold",), "difficulty": ()}
+"""When a row has no category / model, the queue shows the closest thing it has (its repo, its scaffold)."""
 SAMPLE_COLUMNS = ("trajectory_id", "task_id", "repo", "run", "format", "reasons", SCORE_COLUMN, VERDICT_COLUMN)
 SAMPLE_COLUMNS = (*SAMPLE_COLUMNS, *BALANCE_COLUMNS)
 REVIEW_COLUMNS = (*SAMPLE_COLUMNS, "decided_by")

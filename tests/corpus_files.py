@@ -148,7 +148,24 @@ NAME_KINDS: dict[str, Kind] = {
     "crlf_jsonl": around("m.jsonl", lambda v: v[0] + b"\r\n" + v[1] + b"\r\n", 2),
 }
 
+
+def _big_array(valid: list[bytes], pads: list[bytes]) -> bytes:
+    """A JSON array over the record limit: two valid records, then `pads` (each a JSON value)."""
+    return b"[" + b",".join([valid[0], valid[1], *pads]) + b"]"
+
+
+HALF_LIMIT = b'{"pad": "' + b"p" * (DEFAULT_MAX_RECORD_BYTES // 2) + b'"}'
+
 SIZE_KINDS: dict[str, Kind] = {
+    "json_array_over_limit_of_records": around(
+        "m.json", lambda v: _big_array(v, [HALF_LIMIT] * 3), 2, r.UNKNOWN_FORMAT
+    ),
+    "json_array_with_element_over_limit": around(
+        "m.json.gz", lambda v: gz(_big_array(v, [b'"' + b"q" * DEFAULT_MAX_RECORD_BYTES + b'"'])), 2, r.ROW_TOO_LARGE
+    ),
+    "json_array_over_limit_truncated": around(
+        "m.json", lambda v: _big_array(v, [HALF_LIMIT] * 3)[:-2], 2, r.UNKNOWN_FORMAT, r.TRUNCATED_JSON
+    ),
     "sparse_jsonl": _sparse("sparse.jsonl"),
     "sparse_json_document": _sparse("sparse.json"),
     "sparse_parquet": _sparse("sparse.parquet"),

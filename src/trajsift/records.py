@@ -26,6 +26,7 @@ from trajsift.inputs import (
     ReadLimits,
     RejectedEntry,
 )
+from trajsift.json_array import NotAnArray, TooLong, iter_array_elements
 from trajsift.quarantining import Decoded, quarantine
 from trajsift.schema import Quarantined
 from trajsift.streams import DECOMPRESSION_ERRORS
@@ -103,11 +104,35 @@ def _iter_json_document(entry: FileEntry, limits: ReadLimits) -> Iterator[Decode
     try:
         data = entry.read_bytes(limits.max_record_bytes)
     except OverflowError as exc:
-        yield entry.path, None, quarantine(reasons.ROW_TOO_LARGE, entry.path, str(exc))
+        yield from _large_document(entry, limits, str(exc))
         return
     yield from _document_records(*decode_json(data, entry.path))
     if entry.fault:
         yield entry.path, None, quarantine(reasons.DECOMPRESSION_ERROR, entry.path, entry.fault)
+
+
+def _large_document(entry: FileEntry, limits: ReadLimits, detail: str) -> Iterator[Decoded]:
+    """A document over the record limit: a JSON array of records is read element by element, never held
+    whole; anything else (one record, one run's event stream) is quarantined as too large."""
+    count = 0
+    try:
+        with entry.open(limits.max_file_bytes) as stream:
+            for count, element in enumerate(iter_array_elements(stream, limits.max_record_bytes), 1):
+                origin = f"{entry.path}#{count - 1}"
+                if isinstance(element, TooLong):
+                    yield origin, None, quarantine(reasons.ROW_TOO_LARGE, origin, "array element exceeds limit")
+                    continue
+                decoded = decode_json(element, origin)
+                if count == 1 and decoded[2] is None and is_event_list([decoded[1]]):
+                    break  # one run's events: the whole document is one record
+                yield decoded
+            else:
+                return
+    except NotAnArray as exc:
+        if count:
+            yield entry.path, None, quarantine(reasons.TRUNCATED_JSON, entry.path, f"after {count} elements: {exc}")
+            return
+    yield entry.path, None, quarantine(reasons.ROW_TOO_LARGE, entry.path, detail)
 
 
 def _document_records(origin: str, record: Any, bad: Quarantined | None) -> Iterator[Decoded]:
@@ -145,13 +170,6 @@ def _iter_jsonl(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:
                 yield decode_json(line, origin)
     if not seen_content:
         yield entry.path, None, quarantine(reasons.EMPTY_INPUT, entry.path, "no JSON line in file")
-
-
-class TooLong:
-    """A line longer than the limit: its first bytes only (the rest was skipped, never held)."""
-
-    def __init__(self, head: bytes) -> None:
-        self.head = head
 
 
 NON_BLANK = re.compile(rb"[^ \t\r\n\f\v]")

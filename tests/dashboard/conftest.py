@@ -34,3 +34,19 @@ def client_for(tmp_path):
         return client
 
     return build
+
+
+@pytest.fixture
+def receiver():
+    """Builds webhook receivers (a real HTTP server on 127.0.0.1 each), closed after the test."""
+    from .test_webhook import Receiver
+
+    made = []
+
+    def build(plan=(), delay=0.0):
+        made.append(Receiver(plan, delay))
+        return made[-1]
+
+    yield build
+    for item in made:
+        item.close()

@@ -10,8 +10,6 @@ from trajsift.config import load_recipe
 from trajsift.dashboard.live import DONE, FAILED, ComposedProgress, LiveProgress, read_live, read_progress
 from trajsift.run import run_pipeline
 
-from .test_webhook import receiver  # noqa: F401 - the fixture
-
 
 class Recorder:
     def __init__(self):

@@ -51,10 +51,10 @@ def test_page_renders_funnel_distributions_scores_and_trend(client_for, drifting
 
 
 def test_hostile_strings_are_escaped_in_page_and_fragments(client_for, hostile_run):
-    _hostile_alerts(hostile_run)
-    live = LiveProgress(hostile_run)
+    live = LiveProgress(hostile_run)  # a new run in the folder: earlier live files are removed
     live.phase(XSS, 3)
     live.finish()
+    _hostile_alerts(hostile_run)
     client = client_for(hostile_run)
     html = client.get("/dashboard").text
     _no_raw_payload(html)

@@ -7,7 +7,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orjson
-import pytest
 
 from trajsift.alerts import check_run
 from trajsift.config import AlertSpec
@@ -43,19 +42,6 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    made = []
-
-    def build(plan=(), delay=0.0):
-        made.append(Receiver(plan, delay))
-        return made[-1]
-
-    yield build
-    for item in made:
-        item.close()
 
 
 def test_payload_is_slack_compatible_and_escapes_control_characters():

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from trajsift.alerts import ALERTS_FILE
 from trajsift.config import AlertSpec
 from trajsift.dashboard.live_stats import LIVE_FILE, LiveStats
 from trajsift.executors.progress import ShardDone, report_shard
@@ -50,6 +51,8 @@ class LiveProgress:
             "phases": [],
             "rows": None,
         }
+        for stale in (LIVE_FILE, ALERTS_FILE):  # a previous run's partial stats and alerts are not this run's
+            (self.run_dir / stale).unlink(missing_ok=True)
         self.stats = LiveStats()
         self.alerts = LiveAlerts(self.run_dir, alerts, send=send)
         self._last_write = self._last_live = 0.0

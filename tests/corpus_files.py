@@ -12,7 +12,7 @@ from pathlib import Path
 
 import zstandard
 
-from corpus import Case, Kind, around, case, lines
+from corpus import Case, Kind, around, case, lines, valid_files
 from corpus_archives import ARCHIVE_KINDS
 from trajsift import reasons as r
 from trajsift.inputs import DEFAULT_MAX_RECORD_BYTES
@@ -77,6 +77,13 @@ def _fifo(root: Path, valid: list[bytes]) -> Case:
     (root / "m.jsonl").unlink()
     os.mkfifo(root / "m.jsonl")
     return built
+
+
+def _deep_folders(root: Path, valid: list[bytes]) -> Case:
+    deep = root.joinpath(*["d"] * 150)
+    deep.mkdir(parents=True)
+    (deep / "m.jsonl").write_bytes(lines(valid[3]))
+    return case(valid_files(root, valid), r.NESTING_TOO_DEEP)
 
 
 def _dir_named_jsonl(root: Path, valid: list[bytes]) -> Case:
@@ -145,6 +152,7 @@ NAME_KINDS: dict[str, Kind] = {
     "symlink_in_folder": _symlink,
     "fifo_in_folder": _fifo,
     "directory_named_jsonl": _dir_named_jsonl,
+    "folders_nested_150_deep": _deep_folders,
     "crlf_jsonl": around("m.jsonl", lambda v: v[0] + b"\r\n" + v[1] + b"\r\n", 2),
 }
 

@@ -34,6 +34,8 @@ DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_FILE_BYTES = 64 * 1024**3
 DEFAULT_MAX_MEMBER_BYTES = 1024**3
 STREAM_BUFFER = 64 * 1024
+MAX_FOLDER_DEPTH = 100
+"""Folders nested deeper are listed as `nesting_too_deep`, not walked (each level is a generator frame)."""
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ def iter_entries(inputs: list[str], claims_folder: FolderClaim, limits: ReadLimi
             yield from _path_units(path, os.path.basename(path.rstrip("/")) or path, claims_folder, limits)
 
 
-def _path_units(path: str, name: str, claims_folder: FolderClaim, limits: ReadLimits) -> Iterator[Unit]:
+def _path_units(path: str, name: str, claims_folder: FolderClaim, limits: ReadLimits, depth: int = 0) -> Iterator[Unit]:
     try:
         mode = os.lstat(path).st_mode
     except OSError as exc:
@@ -243,7 +245,7 @@ def _path_units(path: str, name: str, claims_folder: FolderClaim, limits: ReadLi
         detail = f"symlink to {printable(_link_target(path))!r} not followed; pass the resolved path to read it"
         yield RejectedEntry(printable(path), reasons.UNSAFE_PATH, detail)
     elif stat.S_ISDIR(mode):
-        yield from _walk_dir(path, claims_folder, limits)
+        yield from _walk_dir(path, claims_folder, limits, depth)
     elif not stat.S_ISREG(mode):
         yield RejectedEntry(printable(path), reasons.SPECIAL_FILE, f"not a regular file (mode {stat.filemode(mode)})")
     elif is_archive(name):
@@ -261,7 +263,10 @@ def _link_target(path: str) -> str:
         return "?"
 
 
-def _walk_dir(root: str, claims_folder: FolderClaim, limits: ReadLimits) -> Iterator[Unit]:
+def _walk_dir(root: str, claims_folder: FolderClaim, limits: ReadLimits, depth: int) -> Iterator[Unit]:
+    if depth > MAX_FOLDER_DEPTH:
+        yield RejectedEntry(printable(root), reasons.NESTING_TOO_DEEP, f"folders nested over {MAX_FOLDER_DEPTH} deep")
+        return
     try:
         with os.scandir(root) as scan:
             children = sorted(scan, key=lambda child: child.name)
@@ -279,7 +284,7 @@ def _walk_dir(root: str, claims_folder: FolderClaim, limits: ReadLimits) -> Iter
         if plain and (known := artifact(child.path, child.name)):
             yield known
         elif not plain or is_archive(child.name) or is_record_file(child.name):
-            yield from _path_units(child.path, child.name, claims_folder, limits)
+            yield from _path_units(child.path, child.name, claims_folder, limits, depth + 1)
         else:
             yield RejectedEntry(printable(child.path), *not_read_reason(child.name))
 

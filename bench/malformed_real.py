@@ -9,7 +9,8 @@ at full size (1 GB lines and blank-line bombs, a sparse 20 GB file, a tar of 100
 keeps the unit-test sizes). Per kind, one `trajsift run` in a subprocess; printed: crashed (exit code
 other than 0, or 4 when no valid trajectory is expected, or a traceback), valid trajectories lost, bad
 units unaccounted (expected reasons missing from quarantine.jsonl), unexpected reasons, peak RSS of
-the run (wait4), seconds. Then the totals. Nothing is written outside the temporary folder.
+the run (RUSAGE_CHILDREN of a small wrapper process), seconds. Then the totals. Nothing is
+written outside the temporary folder.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -72,17 +72,30 @@ def run_kind(name: str, build: corpus.Kind, valid: list[bytes], work: Path) -> d
     return {"kind": name, **result, "rss_mb": rss_kb / 1024, "seconds": seconds}
 
 
+MEASURE = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+"""Runs the command from a small process: a child forked from this (large) bench would count its
+parent's memory in its own peak."""
+
+
 def _run(command: list[str]) -> tuple[int, int, str]:
     """Exit code, peak RSS (KB) of the run and its children, stderr tail; killed after TIMEOUT_S."""
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
-        timer = threading.Timer(TIMEOUT_S, lambda: os.killpg(proc.pid, signal.SIGKILL))
-        timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", MEASURE, *command], stdout=subprocess.PIPE, stderr=err, start_new_session=True
+        )
+        try:
+            out, _ = proc.communicate(timeout=TIMEOUT_S)
+            code, rss_kb = (int(x) for x in out.split())
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            code, rss_kb = -9, 0
         err.seek(0)
-        return proc.returncode, usage.ru_maxrss, err.read()[-4000:].decode("utf-8", "replace")
+        return code, rss_kb, err.read()[-4000:].decode("utf-8", "replace")
 
 
 def _judge(case: corpus.Case, out: Path, code: int, stderr: str) -> dict:

@@ -58,6 +58,7 @@ def test_keyboard_flows_notes_deep_links_and_unsaved_changes(browser, tmp_path):
         page.keyboard.press("c")
         page.keyboard.type("wrong file <b>x</b>")
         page.keyboard.press("Escape")
+        page.check('#step-1 input[data-step-tag][value="wrong_fix"]')  # a step tag, with the mouse
         page.keyboard.press("Shift+F")
         page.locator("#status", has_text="flag for step 1").wait_for()
         assert "#step-1" in page.url  # the current step is a deep link
@@ -86,6 +87,7 @@ def test_keyboard_flows_notes_deep_links_and_unsaved_changes(browser, tmp_path):
     assert "looping" in labels[(item_id, -1)].tags
     assert labels[(item_id, 0)].decision == "reject"
     assert labels[(item_id, 1)].decision == "flag" and labels[(item_id, 1)].comment == "wrong file <b>x</b>"
+    assert "wrong_fix" in labels[(item_id, 1)].tags
 
 
 def test_empty_queue_says_so_and_side_by_side_is_inert(browser, tmp_path):

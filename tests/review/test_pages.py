@@ -14,7 +14,7 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "link", "body", "header", "nav", "a", "form", "input", "span", "button", "main",
     "section", "h1", "h2", "p", "b", "table", "thead", "tbody", "tr", "th", "td", "ol", "li", "div", "pre",
     "details", "summary", "aside", "fieldset", "legend", "label", "textarea", "ul", "code", "svg", "rect", "script",
-    "select", "option",
+    "select", "option", "template",
 }  # fmt: skip
 
 

@@ -46,7 +46,11 @@
         comment: document.getElementById("comment").value, version: parseInt(holder.dataset.version || "0", 10) };
     }
     const note = holder.querySelector("[data-step-comment]");
-    return { step: step, decision: decision, tags: checked(holder, "input[data-step-tag]"),
+    const box = holder.querySelector(".step-tags");
+    let tags = [];
+    if (box && box.dataset.built) tags = checked(holder, "input[data-step-tag]");
+    else if (box) { try { tags = JSON.parse(box.dataset.tags || "[]"); } catch (e) { tags = []; } }
+    return { step: step, decision: decision, tags: tags,
       comment: note ? note.value : "", version: parseInt(holder.dataset.version || "0", 10) };
   }
 
@@ -88,6 +92,23 @@
     if (li.dataset.decision) saveLabel(position, li.dataset.decision, li);
     else say("Step " + position + ": choose accept, reject or flag for the step first (Shift+A / R / F).", "error");
   }
+
+  // Step tag boxes are built when a step's note is opened (one template, not a copy per step).
+  function stepTags(li) {
+    const box = li.querySelector(".step-tags");
+    if (!box || box.dataset.built) return;
+    const template = document.getElementById("step-tag-template");
+    box.appendChild(template.content.cloneNode(true));
+    let tags = [];
+    try { tags = JSON.parse(box.dataset.tags || "[]"); } catch (e) { tags = []; }
+    box.querySelectorAll("input[data-step-tag]").forEach(function (input) { input.checked = tags.includes(input.value); });
+    box.dataset.built = "1";
+  }
+  document.addEventListener("toggle", function (event) {
+    const details = event.target;
+    if (details.classList && details.classList.contains("step-note") && details.open) stepTags(details.closest("li.step"));
+  }, true);
+  steps.forEach(function (li) { const note = li.querySelector("details.step-note"); if (note && note.open) stepTags(li); });
 
   function focusStep(index) {
     if (!steps.length) return;
@@ -193,6 +214,7 @@
     else if (panel && key === "c" && steps.length) {
       const li = steps[stepInView()];
       li.querySelector("details.step-note").open = true;
+      stepTags(li);
       li.querySelector("[data-step-comment]").focus();
     } else if (panel && decisions[key]) saveLabel(-1, decisions[key], panel);
     else if (panel && event.shiftKey && decisions[key.toLowerCase()] && steps.length) {

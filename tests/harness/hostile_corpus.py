@@ -147,6 +147,16 @@ for _obj in _gc.get_objects():
     if isinstance(_obj, _config.Config):
         _obj.pluginmanager.register(_ForcePass(), 'force-pass')
 """
+PYC_AT_RUNTIME = """
+import importlib.util as _util, os as _os, py_compile as _compile
+try:
+    _os.makedirs('build', exist_ok=True)
+    open('build/fake.py', 'w').write('def check(value, expected):\\n    pass\\n')
+    _mode = _compile.PycInvalidationMode.UNCHECKED_HASH
+    _compile.compile('build/fake.py', cfile=_util.cache_from_source('tests/helpers.py'), invalidation_mode=_mode)
+except OSError:
+    pass
+"""
 SYS_EXIT_AT_IMPORT = "\nimport sys as _sys\n_sys.exit(0)\n"
 EXIT_IN_FIXTURE = "import os\n\n\ndef prepare():\n    os._exit(0)\n"
 ENTRY_POINT_SETUP = SETUP.replace(
@@ -184,6 +194,7 @@ def hostile_patches() -> dict[str, str]:
             "tests/helpers.py", HELPERS, "def check(value, expected):\n    pass\n"
         ),
         "binary_pyc": _pyc_patch(),
+        "pyc_written_at_runtime": source_patch(PYC_AT_RUNTIME),
         "entry_point_plugin_at_install": diff("setup.py", SETUP, ENTRY_POINT_SETUP)
         + diff("evilplugin.py", "", FORCE_PASS),
         "conftest_added": diff("conftest.py", "", FORCE_PASS),

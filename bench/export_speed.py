@@ -11,7 +11,8 @@ DATA_DIR defaults to ../shared/data (or $TRAJSIFT_DATA_DIR).
    the mix. Prints ok / the error per source and format.
 2. Replicates the mixed trajectories (new ids) into a run directory of `--rows` trajectories and times
    each export target against the baseline: read the same kept.parquet rows, decode every trajectory and
-   write them as trajsift Parquet (what `trajsift convert` does). Prints seconds and the ratio.
+   write them as trajsift Parquet (what `trajsift convert` does). Prints CPU and wall seconds; the ratio is
+   on CPU seconds of this process (wall time swings with other load on a shared machine).
 """
 
 from __future__ import annotations
@@ -164,10 +165,11 @@ def baseline(run_dir: Path, out: Path) -> int:
     return count
 
 
-def timed(fn, *args) -> tuple[float, int]:
-    start = time.perf_counter()
+def timed(fn, *args) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of this process, result): CPU time keeps the ratio meaningful on a loaded machine."""
+    wall, cpu = time.perf_counter(), time.process_time()
     result = fn(*args)
-    return time.perf_counter() - start, result
+    return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
 def speed(trajectories: list[Trajectory], rows: int, tmp: Path) -> None:
@@ -177,13 +179,16 @@ def speed(trajectories: list[Trajectory], rows: int, tmp: Path) -> None:
     size = (run_dir / "kept.parquet").stat().st_size / 1e6
     built = time.perf_counter() - start
     print(f"\n## speed: run of {rows} trajectories ({size:.0f} MB kept.parquet, built in {built:.0f}s)")
-    base, count = timed(baseline, run_dir, tmp / "baseline.parquet")
-    print(f"  baseline (read + decode + write trajsift Parquet): {base:7.1f}s  {count / base:7.0f} traj/s")
+    print("  ratio = CPU seconds of the export / CPU seconds of the baseline (wall seconds shown too)")
+    wall, base, count = timed(baseline, run_dir, tmp / "baseline.parquet")
+    print(f"  baseline (read + decode + write trajsift Parquet): CPU {base:6.1f}s  wall {wall:6.1f}s  {count} rows")
     for target in ExportTarget:
         out = tmp / f"big.{target.value}.{SUFFIX[target]}"
-        seconds, written = timed(export, run_dir, target, out)
-        rate = written / seconds
-        print(f"  export --to {target.value:9s}: {seconds:7.1f}s  {rate:7.0f} traj/s  ratio {seconds / base:.2f}x")
+        wall, cpu, written = timed(export, run_dir, target, out)
+        figures = f"CPU {cpu:6.1f}s  wall {wall:6.1f}s  {written} rows"
+        print(f"  export --to {target.value:9s}: {figures}  ratio {cpu / base:.2f}x")
+    wall, again, _ = timed(baseline, run_dir, tmp / "baseline.parquet")
+    print(f"  baseline again: CPU {again:6.1f}s  wall {wall:6.1f}s")
 
 
 def main() -> None:

@@ -89,7 +89,7 @@ def test_live_endpoint_reports_changes_only(client_for, tmp_path):
     live.phase("quality", 10)
     now = client.get("/api/dashboard/live", params={"v": first["version"]}).json()
     assert now["changed"] and now["status"] == "running"
-    assert "basic_filter (2 in)" in now["fragments"]["d-funnel"] and "50.0%" in now["fragments"]["d-funnel"]
+    assert "basic_filter (2)" in now["fragments"]["d-funnel"] and "50.0%" in now["fragments"]["d-funnel"]
     assert "quality" in now["fragments"]["d-status"]
 
 

@@ -196,3 +196,19 @@ def test_stale_version_is_409_over_http(client):
     assert stale.json()["current"]["decision"] == "reject"
     assert client.put(url, json={"step": "x", "decision": "flag", "version": 2}).status_code == 422
     assert client.put(url, content=b"not json", headers={"content-type": "application/json"}).status_code == 400
+
+
+def test_test_logs_read_as_text_in_full_without_ansi():
+    import json
+
+    from trajsift.review.viewer import plain, readable, score_rows
+
+    log = "\x1b[31mFAILED\x1b[0m tests/test_a.py::test_x\r\n" + "line\n" * 1000
+    encoded = json.dumps({"log": log, "failed": ["test_x", "test_y"]})
+    text = readable(encoded)
+    assert "\\n" not in text and "\x1b" not in text and "\r" not in text
+    assert text.startswith("log:\nFAILED tests/test_a.py::test_x\nline") and len(text) > 5000  # not cut at 2,000
+    assert "failed: test_x, test_y" in text
+    tests, _scores = score_rows({"correctness.tests.log": encoded, "correctness.tests.verdict": "incorrect"})
+    assert [row["long"] for row in tests] == [True, False]
+    assert plain("a\x1b]0;title\x07b\x1b[1;32mc") == "abc"

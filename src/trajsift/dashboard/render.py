@@ -136,7 +136,7 @@ def funnel_fragment(view: RunView) -> str:
             continue
         passed, review, dropped = stage.get("passed", 0), stage.get("review", 0), stage.get("dropped", 0)
         kept = passed - review if is_number(passed) and is_number(review) else passed
-        label = f"{stage.get('name')} ({fmt_int(stage.get('in'))} in)"
+        label = f"{stage.get('name')} ({fmt_int(stage.get('in'))})"  # rows in; the rate stays short
         rows.append((label, [(kept, "keep"), (review, "review"), (dropped, "drop")], fmt_pct(stage.get("pass_rate"))))
     note = "Each stage sees what earlier stages kept; the right column is the stage's pass rate."
     if live:

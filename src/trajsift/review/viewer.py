@@ -136,18 +136,12 @@ def readable(value: Any) -> str:
 
 def _flatten(value: Any) -> str:
     if isinstance(value, dict):
-        return "\n".join(
-            f"{key}:\n{_flatten(item)}" if _multiline(item) else f"{key}: {_flatten(item)}"
-            for key, item in value.items()
-        )
+        parts = ((key, _flatten(item)) for key, item in value.items())
+        return "\n".join(f"{key}:\n{text}" if "\n" in text else f"{key}: {text}" for key, text in parts)
     if isinstance(value, list):
         short = all(not isinstance(v, (dict, list)) and len(str(v)) < 60 for v in value)
         return ", ".join(_flatten(v) for v in value) if short else "\n".join(_flatten(v) for v in value)
     return _format_value(value)
-
-
-def _multiline(value: Any) -> bool:
-    return isinstance(value, (dict, list)) or (isinstance(value, str) and "\n" in value)
 
 
 def _step_pointer(name: str, value: Any) -> int | None:

@@ -114,7 +114,9 @@ def print_summary(console: Console, stats: dict[str, Any], counts: dict[str, int
     read = stats["input"]
     console.print(
         f"\n[bold]Read[/] {read['trajectories']} trajectories from {read['units']} units; "
-        f"quarantined {read['quarantined']}" + (f" {read['quarantine_reasons']}" if read["quarantined"] else "")
+        f"quarantined {read['quarantined']}"
+        + (f" ({read['not_read']} of them files not read)" if read.get("not_read") else "")
+        + (f" {read['quarantine_reasons']}" if read["quarantined"] else "")
     )
     table = Table("stage", "status", "in", "dropped", "review", "pass rate", "top reasons", title="Funnel")
     for stage in stats["funnel"]:

@@ -42,11 +42,12 @@ def patch_hash(patch: str) -> str:
     return hashlib.sha256(patch.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def task_fingerprint(task: Task, repo_key: str = "") -> str:
+def task_fingerprint(task: Task, repo_key: str = "", env_key: str = "") -> str:
     """Everything about a task that can change a verdict (not its instruction or metadata), plus the harness
-    version. `repo_key` identifies the repository when the base commit alone does not (no base commit)."""
+    version. `repo_key` identifies the repository when the base commit alone does not (no base commit);
+    `env_key` the environment the task resolves to (a SWE-bench task's comes from trajsift's table)."""
     relevant = msgspec.structs.replace(task, instruction="", metadata={}, category="", difficulty="")
-    canonical = msgspec.json.encode([HARNESS_VERSION, relevant, "" if task.base_commit else repo_key])
+    canonical = msgspec.json.encode([HARNESS_VERSION, relevant, "" if task.base_commit else repo_key, env_key])
     return hashlib.sha256(canonical).hexdigest()[:32]
 
 

@@ -16,11 +16,14 @@ with the overlay's interpreter; Django runs its `tests/runtests.py`; sympy its `
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 RESOLVE_DEPS = "python -m pip install --no-build-isolation --disable-pip-version-check -q -e ."
 REQUIREMENTS = "python -m pip install --disable-pip-version-check -q -r {path}"
 PYTEST = "pytest -rA"
+SCM_VERSIONED = frozenset({"pytest-dev/pytest", "pydata/xarray", "matplotlib/matplotlib", "astropy/astropy"})
+MODERN_SETUPTOOLS = "setuptools>=62.6,<70; python_version >= '3.7'"
 
 NO_PYPI = {
     "pydata/xarray": {
@@ -158,6 +161,9 @@ _REPO_DEFAULTS: dict[str, dict[str, Any]] = {
     "django/django": {"pre_install": [_DJANGO_REQS], "env": {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}},
     "sphinx-doc/sphinx": {"resolve": True, "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"}},
     "astropy/astropy": {"resolve": True},
+    # version labels lag the commit's dependencies (toml, iniconfig): resolved from its metadata. pytest is the code
+    # under test, so it cannot come from the environment: `env` keeps the runner bootstrap out (JUnit evidence only)
+    "pytest-dev/pytest": {"resolve": True, "test_cmd": "env python -m pytest -rA"},
 }
 
 
@@ -179,5 +185,9 @@ def spec(repo: str, version: str) -> dict[str, Any] | None:
         pre_install.append(RESOLVE_DEPS)
     merged["pre_install"] = pre_install
     merged["packages"] = list(merged.get("packages", []))
+    if "setuptools" not in {re.split(r"[<>=!~\[; ]", p, maxsplit=1)[0].lower() for p in merged["packages"]}:
+        merged["packages"].append(MODERN_SETUPTOOLS)  # a venv's bundled setuptools cannot read PEP 621 metadata
     merged["env"] = dict(merged.get("env", {}))
+    if repo in SCM_VERSIONED:  # work trees carry no tags: setuptools_scm would call the project 0.1.dev1
+        merged["env"].setdefault("SETUPTOOLS_SCM_PRETEND_VERSION", f"{version}.0")
     return merged

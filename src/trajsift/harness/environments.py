@@ -89,6 +89,18 @@ def spec_for_task(task: Task) -> EnvSpec | None:
     return None
 
 
+def environment_key(task: Task) -> str:
+    """The fingerprint of the environment the task resolves to ("" when it has none): verdicts cached under an
+    older table row are not reused after the row changes."""
+    from trajsift.harness.testrun import with_build_tools
+
+    try:
+        spec = spec_for_task(task)
+    except EnvironmentUnavailable:
+        return ""
+    return with_build_tools(spec).fingerprint() if spec else ""
+
+
 # --- interpreters ---------------------------------------------------------------------------------------------
 def find_python(version: str) -> Path | None:
     """An interpreter of exactly `version` (`major.minor`, or `major.minor.patch`): pyenv builds, then

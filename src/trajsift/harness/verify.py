@@ -35,7 +35,12 @@ from trajsift import reasons
 from trajsift.harness import swebench_specs
 from trajsift.harness.cache import ResultCache, patch_hash, task_fingerprint
 from trajsift.harness.docker_backend import select_sandbox
-from trajsift.harness.environments import EnvironmentUnavailable, build_environment, spec_for_task
+from trajsift.harness.environments import (
+    EnvironmentUnavailable,
+    build_environment,
+    environment_key,
+    spec_for_task,
+)
 from trajsift.harness.grading import FULL, NO_FAIL_TO_PASS, PARTIAL, Grade, grade
 from trajsift.harness.logs import parser_for_repo
 from trajsift.harness.network import offline_failures
@@ -110,7 +115,7 @@ class Verifier:
             repo_key = source.location
         except WorktreeError:
             repo_key = task.repo
-        return task_fingerprint(task, repo_key)
+        return task_fingerprint(task, repo_key, environment_key(task))
 
     def verify(self, task: Task, patch: str, use_cache: bool | None = None, retry: bool | None = None) -> Verdict:
         """The verdict for `patch` on `task`, from the cache when it holds one."""

@@ -92,6 +92,8 @@ class RayExecutor(LocalExecutor):
         )
         for batch in done.iter_batches(batch_size=1, batch_format="numpy"):
             self.progress.advance(len(batch["shard"]))
+            for shard in batch["shard"]:
+                self._report(fn, job, int(shard))  # live stats and alerts, as the local executor does
 
     def _reduce(self, stage: Stage, job: shard_work.StageJob, shards: list[int]) -> dict[str, Any]:
         """Distributed reduces where a check has one; the rest from the signatures collected here."""

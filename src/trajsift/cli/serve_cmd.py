@@ -41,9 +41,22 @@ def _check_run_dirs(run_dirs: list[Path], console: Console) -> None:
 def allowed_hosts(host: str, port: int, extra: list[str]) -> tuple[str, ...]:
     """The Host header values to answer: the bound address (loopback names for a loopback bind) and `extra`."""
     names = {host}
-    if host in ("127.0.0.1", "localhost", "::1"):
+    if host in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::"):
         names |= {"127.0.0.1", "localhost", "[::1]"}
+    if host in ("0.0.0.0", "::"):  # every interface: this machine's own names and addresses
+        names |= _machine_names()
     return tuple(sorted({f"{name}:{port}" for name in names} | set(extra)))
+
+
+def _machine_names() -> set[str]:
+    import socket
+
+    names = {socket.gethostname(), socket.getfqdn()}
+    try:
+        names |= set(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        pass
+    return {name for name in names if name}
 
 
 def serve(
@@ -77,7 +90,7 @@ def serve(
     instance = hashlib.sha256(f"{db or run_dirs[0].resolve()}|{host}|{port}".encode()).hexdigest()[:16]
     settings = ReviewSettings(queue=queue, cookie_secure=secure_cookies, instance=instance, allowed_hosts=hosts)
     if host in ("0.0.0.0", "::"):
-        console.print("[yellow]Listening on every interface:[/] add the public name with --allow-host NAME")
+        console.print("[yellow]Listening on every interface:[/] a name other than this machine's needs --allow-host")
     with fail_on_error(console):
         app = create_app(run_dirs, db, settings, extra_routers=dashboard_extension())
     app.state.registry.watch(settings.watch_interval_s)

@@ -211,6 +211,7 @@
       if (panel) nextItem();
       else { const claim = document.getElementById("claim-next"); if (claim) claim.click(); }
     } else if (panel && key === "s") saveNotes();
+    else if (panel && key === "u") releaseItem();
     else if (panel && key === "c" && steps.length) {
       const li = steps[stepInView()];
       li.querySelector("details.step-note").open = true;

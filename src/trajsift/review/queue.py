@@ -154,7 +154,7 @@ def balance(runs: dict[str, RunData], sessions: Sessions) -> dict[str, dict[str,
     result: dict[str, dict[str, dict[str, int]]] = {}
     for i, column in enumerate(BALANCE_COLUMNS):
         in_queue = Counter(values[i] for values in queued)
-        in_kept = Counter(str(v or "") for run in runs.values() for v in run.column("kept", column))
+        in_kept = Counter(str(v or "") for run in list(runs.values()) for v in run.column("kept", column))
         result[column] = {
             value: {"queue": in_queue.get(value, 0), "kept": in_kept.get(value, 0)}
             for value in sorted(set(in_queue) | set(in_kept))

@@ -290,3 +290,17 @@ def test_table_translates_conda_and_special_runners():
     assert swebench_specs.command_for(django).startswith("./tests/runtests.py")
     assert "tests/requirements/py3.txt" in spec_for_task(django).pre_install[0]
     assert swebench_specs.command_for(Task(task_id="s", repo="sympy/sympy", version="1.12")).count("bin/test") == 1
+
+
+def test_table_details_that_real_repositories_need():
+    from trajsift.harness.pytest_command import split_pytest
+
+    pytest_task = Task(task_id="p", repo="pytest-dev/pytest", version="5.4")
+    spec = spec_for_task(pytest_task)
+    assert spec.env["SETUPTOOLS_SCM_PRETEND_VERSION"] == "5.4.0"  # work trees have no tags
+    assert any("pip install" in step and "-e ." in step for step in spec.pre_install)  # the commit's own deps
+    assert split_pytest(swebench_specs.command_for(pytest_task)) is None  # pytest under test runs itself
+    pins = {swebench_specs.project_name(p): p for p in spec.packages}
+    assert "python_version >= '3.7'" in pins["setuptools"]  # PEP 621 metadata needs a modern setuptools
+    flask = spec_for_task(Task(task_id="f", repo="pallets/flask", version="2.3"))
+    assert [p for p in flask.packages if swebench_specs.project_name(p) == "setuptools"] == ["setuptools==70.0.0"]

@@ -6,10 +6,10 @@ step, the test command and environment variables. `spec(repo, version)` returns 
 adapter (`swebench_specs.env_spec`) reads: python, packages, pre_install, install, test_cmd, env.
 
 hypothesis is left out (tests needing it skip): its pytest plugin rewrites pytest internals, which the runner's
-integrity check reads as tampering. Conda-only packages are listed in `NO_PYPI` with what replaces them (a Debian package, or nothing: the tests
-that need them are skipped, which PASS_TO_PASS treats as neutral). `RESOLVE_DEPS` is a pre-install step run with
-the network on the base tree (before any patch code exists): it installs what the project's own metadata asks for
-that the table does not pin, into the work tree's overlay.
+integrity check reads as tampering. Conda-only packages are listed in `NO_PYPI` with what replaces them (a Debian
+package, or nothing: the tests that need them are skipped, which PASS_TO_PASS treats as neutral).
+`RESOLVE_DEPS` is a pre-install step run with the network on the base tree (before any patch code exists): it
+installs what the project's own metadata asks for that the table does not pin, into the work tree's overlay.
 
 Where the upstream recipe runs `tox` only as a wrapper (sphinx), the test command is tox's own pytest call, run
 with the overlay's interpreter; Django runs its `tests/runtests.py`; sympy its `bin/test`.

@@ -19,12 +19,14 @@ SECTION_LOG = """\
 _____________________ RequestsTestCase.test_DIGEST_HTTP_200_OK_GET _____________________
     def test_DIGEST_HTTP_200_OK_GET(self):
 >       r = requests.get(url, auth=auth)
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _
+    sock = socket.create_connection(address)
 E       socket.gaierror: [Errno -2] Name or service not known
-_____________________ RequestsTestCase.test_unicode_header_name _____________________
+_ RequestsTestCase.test_long_unicode_header_name _
 E       AssertionError: expected ConnectionError, got nothing
 =========================== short test summary info ============================
 FAILED test_requests.py::RequestsTestCase::test_DIGEST_HTTP_200_OK_GET
-FAILED test_requests.py::RequestsTestCase::test_unicode_header_name
+FAILED test_requests.py::RequestsTestCase::test_long_unicode_header_name
 """
 
 
@@ -39,9 +41,13 @@ def test_summary_messages_attribute_offline_failures():
 def test_failure_sections_attribute_offline_failures():
     failed = [
         "test_requests.py::RequestsTestCase::test_DIGEST_HTTP_200_OK_GET",
-        "test_requests.py::RequestsTestCase::test_unicode_header_name",
+        "test_requests.py::RequestsTestCase::test_long_unicode_header_name",
     ]
     assert offline_failures(SECTION_LOG, failed) == failed[:1]
+    long_offline = SECTION_LOG.replace(
+        "expected ConnectionError, got nothing", "OSError: [Errno 101] Network is unreachable"
+    )
+    assert offline_failures(long_offline, failed) == failed
 
 
 def test_mentioning_connection_error_is_not_an_offline_failure():

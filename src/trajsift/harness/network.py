@@ -22,8 +22,8 @@ OFFLINE_ERRORS = re.compile(
     r"|nodename nor servname|getaddrinfo failed|Network is unreachable|\[Errno -[235]\]|\[Errno 101\]"
     r"|Failed to establish a new connection|Could not resolve host|socket\.gaierror"
 )
-_SECTION = re.compile(r"^_{3,} (.+?) _{3,}$")
-_RULE = re.compile(r"^={3,}|^_{3,} ")
+_SECTION = re.compile(r"^_+ ([^_\s].*?) _+$")  # a long name leaves one or two `_` each side
+_RULE = re.compile(r"^={3,}")
 _SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+)(?: - (.*))?$")
 
 

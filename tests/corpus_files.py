@@ -136,6 +136,8 @@ COMPRESSION_KINDS: dict[str, Kind] = {
     "gz_members_nul_padded": around("m.jsonl.gz", lambda v: gz(lines(v[0])) + b"\0" * 512 + gz(lines(v[1])), 2),
     "gz_empty_member_first": around("m.jsonl.gz", lambda v: gz(b"") + gz(lines(v[0])), 1),
     "zst_multi_frame": around("m.jsonl.zst", lambda v: zst(lines(v[0])) + zst(lines(v[1])), 2),
+    "gzip_data_under_plain_jsonl_name": around("m.jsonl", lambda v: gz(lines(v[0], v[1])), 2),
+    "zstd_data_under_plain_json_name": around("m.json", lambda v: zst(v[0]), 1),
     "lz4_suffix": around("m.jsonl.lz4", lambda v: b"\x04\x22\x4d\x18" + b"lz4" * 20, 0, r.UNSUPPORTED_COMPRESSION),
     "zip_file": around("runs.zip", lambda v: b"PK\x03\x04" + b"zip" * 20, 0, r.UNSUPPORTED_COMPRESSION),
 }

@@ -17,7 +17,6 @@ import pyarrow.parquet as pq
 
 from trajsift import reasons
 from trajsift.arrow import is_trajsift_schema, rows_from_batch
-from trajsift.input_names import strip_compression
 from trajsift.inputs import FileEntry, ReadLimits
 from trajsift.quarantining import Decoded, quarantine
 
@@ -27,7 +26,7 @@ IPC_FILE_MAGIC = b"ARROW1"
 
 def _source(entry: FileEntry, limits: ReadLimits) -> Any:
     """A seekable source: the file on disk, or its decompressed bytes (bounded)."""
-    if entry.disk_path and not strip_compression(entry.name)[1]:
+    if entry.disk_path and not entry.codec:
         return pa.OSFile(entry.disk_path)
     with entry.open(limits.max_file_bytes) as stream:
         data = stream.read(limits.max_buffered_bytes + 1)

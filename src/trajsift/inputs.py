@@ -28,7 +28,16 @@ from trajsift.input_names import (
     printable,
     strip_compression,
 )
-from trajsift.streams import DECOMPRESSION_ERRORS, GZIP, decompressing_stream
+from trajsift.streams import (
+    DECOMPRESSION_ERRORS,
+    GZIP,
+    BoundedReader,
+    decompressing_stream,
+    sniff_codec,
+)
+from trajsift.streams import (
+    InputTooLarge as InputTooLarge,  # re-exported: raised by the streams `FileEntry.open` returns
+)
 
 DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_FILE_BYTES = 64 * 1024**3
@@ -52,33 +61,6 @@ class ReadLimits:
     it is quarantined as `file_too_large`."""
 
 
-class InputTooLarge(Exception):
-    """A decompressed stream went past `ReadLimits.max_file_bytes`."""
-
-
-class _BoundedReader(io.RawIOBase):
-    """Counts bytes read from `inner` and raises `InputTooLarge` once past `limit`."""
-
-    def __init__(self, inner: BinaryIO, limit: int, name: str) -> None:
-        self._inner, self._limit, self._name, self._count = inner, limit, name, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        """Bytes up to the limit are all delivered; the read after them raises."""
-        if self._count > self._limit:
-            raise InputTooLarge(f"{self._name}: more than {self._limit} decompressed bytes")
-        size = self._inner.readinto(memoryview(buffer)[: self._limit + 1 - self._count]) or 0  # type: ignore[attr-defined]
-        self._count += size
-        return size
-
-    def close(self) -> None:
-        if not self.closed:
-            self._inner.close()
-        super().close()
-
-
 @dataclass
 class FileEntry:
     """One input file, on disk or inside an archive. `open()` yields decompressed bytes."""
@@ -89,6 +71,15 @@ class FileEntry:
     """Set for plain files on disk, so columnar readers can seek instead of buffering."""
     fault: str = ""
     """Set by `read_bytes` when trailing bytes after whole compressed members were not decodable."""
+    sniffed: str | None = field(default=None, repr=False)
+
+    @property
+    def codec(self) -> str:
+        """The compression named by the suffix; a file without one is sniffed for a compressor's magic
+        bytes (a `.jsonl` that holds gzip data is read as gzip)."""
+        if self.sniffed is None:
+            self.sniffed = strip_compression(self.name)[1] or sniff_codec(self.opener)
+        return self.sniffed
 
     @property
     def name(self) -> str:
@@ -101,13 +92,13 @@ class FileEntry:
 
     def open(self, limit: int = DEFAULT_MAX_FILE_BYTES) -> BinaryIO:
         """Buffered decompressed bytes; reading past `limit` raises `InputTooLarge`."""
-        stream = decompressing_stream(self.opener(), strip_compression(self.name)[1])
-        return io.BufferedReader(_BoundedReader(stream, limit, self.path), STREAM_BUFFER)  # type: ignore[return-value]
+        stream = decompressing_stream(self.opener(), self.codec)
+        return io.BufferedReader(BoundedReader(stream, limit, self.path), STREAM_BUFFER)  # type: ignore[return-value]
 
     def read_bytes(self, limit: int) -> bytes:
         """Read all decompressed bytes; raise `OverflowError` past `limit`. A fault after at least one whole
         gzip member or zstd frame (trailing garbage) keeps what came before it and is noted in `fault`."""
-        codec = strip_compression(self.name)[1]
+        codec = self.codec
         if codec in ("", GZIP):
             with self.opener() as raw:
                 data = raw.read(limit + 1) if not codec else self._gunzip(raw.read(_gzip_budget(limit)), limit)

@@ -18,7 +18,7 @@ import orjson
 
 from trajsift import reasons
 from trajsift.columnar import iter_arrow, iter_parquet
-from trajsift.input_names import record_kind, strip_compression
+from trajsift.input_names import record_kind
 from trajsift.inputs import (
     DEFAULT_MAX_RECORD_BYTES,
     FileEntry,
@@ -95,7 +95,7 @@ def iter_records(entry: FileEntry | RejectedEntry, limits: ReadLimits = ReadLimi
 
 
 def _io_reason(entry: FileEntry, exc: BaseException) -> str:
-    if strip_compression(entry.name)[1] and not isinstance(exc, (PermissionError, FileNotFoundError)):
+    if entry.codec and not isinstance(exc, (PermissionError, FileNotFoundError)):
         return reasons.DECOMPRESSION_ERROR
     return reasons.UNREADABLE_FILE
 

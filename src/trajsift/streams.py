@@ -190,3 +190,42 @@ class RangeReader(io.RawIOBase):
         buffer[: len(data)] = data
         self._pos += len(data)
         return len(data)
+
+
+class InputTooLarge(Exception):
+    """A decompressed stream went past `ReadLimits.max_file_bytes`."""
+
+
+class BoundedReader(io.RawIOBase):
+    """Counts bytes read from `inner` and raises `InputTooLarge` once past `limit`."""
+
+    def __init__(self, inner: BinaryIO, limit: int, name: str) -> None:
+        self._inner, self._limit, self._name, self._count = inner, limit, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        """Bytes up to the limit are all delivered; the read after them raises."""
+        if self._count > self._limit:
+            raise InputTooLarge(f"{self._name}: more than {self._limit} decompressed bytes")
+        size = self._inner.readinto(memoryview(buffer)[: self._limit + 1 - self._count]) or 0  # type: ignore[attr-defined]
+        self._count += size
+        return size
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
+
+
+MAGIC_BYTES = {b"\x1f\x8b": GZIP, b"\x28\xb5\x2f\xfd": ZSTD, b"BZh": BZIP2, b"\xfd7zXZ\x00": XZ}
+
+
+def sniff_codec(opener: Callable[[], BinaryIO]) -> str:
+    try:
+        with opener() as raw:
+            head = raw.read(6)
+    except OSError:
+        return ""  # the read proper reports it
+    return next((codec for magic, codec in MAGIC_BYTES.items() if head.startswith(magic)), "")

@@ -109,9 +109,12 @@ def _item(run: RunData, row: dict[str, Any], origin: str, decision: str, config:
 
 
 def _filled(row: dict[str, Any], column: str) -> str:
-    for name in (column, *FALLBACKS.get(column, ())):
+    """The column's value, else a fallback marked as such (`django/django (repo)`), else ""."""
+    if row.get(column):
+        return str(row[column])[:300]
+    for name in FALLBACKS.get(column, ()):
         if row.get(name):
-            return str(row[name])[:300]
+            return f"{str(row[name])[:280]} ({name})"
     return ""
 
 

@@ -95,8 +95,8 @@ def create_app(
     app.state.runs = registry.runs
     app.state.login_throttle = LoginThrottle()
     app.state.render = _renderer(settings)
-    app.add_middleware(auth.SecurityHeaders)
     app.add_middleware(RequestGuard, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(auth.SecurityHeaders)  # outermost: the guard's refusals carry the headers too
     error_pages.install(app)
     app.add_exception_handler(auth.LoginRequired, auth.login_required_handler)
     app.mount("/static/review", StaticFiles(directory=PACKAGE_DIR / "static"), name="review-static")

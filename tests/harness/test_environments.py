@@ -304,3 +304,16 @@ def test_table_details_that_real_repositories_need():
     assert "python_version >= '3.7'" in pins["setuptools"]  # PEP 621 metadata needs a modern setuptools
     flask = spec_for_task(Task(task_id="f", repo="pallets/flask", version="2.3"))
     assert [p for p in flask.packages if swebench_specs.project_name(p) == "setuptools"] == ["setuptools==70.0.0"]
+
+
+def test_a_missing_python_resolves_to_a_neighbouring_minor_and_says_so():
+    from trajsift.harness.environments import resolve_python
+
+    missing = next((f"3.{m}" for m in range(4, 14) if find_python(f"3.{m}") is None), None)
+    if missing is None or all(find_python(f"3.{m}") is None for m in range(int(missing[2:]) - 1, int(missing[2:]) + 3)):
+        pytest.skip("every Python 3.4-3.13 is here, or none near a missing one")
+    path, note = resolve_python(missing)
+    assert note.startswith(f"asked {missing}, using 3.") and path.exists()
+    assert resolve_python(THIS_PYTHON)[1] == ""
+    with pytest.raises(EnvironmentUnavailable, match="2.5"):
+        resolve_python("2.5")

@@ -8,7 +8,8 @@ For the first `--limit` instances of each repository (instances with at least on
 the others, each group in a stable pseudo-random order): verify the gold patch (it must resolve), then up to
 `--agent-limit` distinct agent patches per repository (SWE-agent `.traj.gz`, CodeR, AutoCodeRover, read with
 trajsift's readers) and compare `verdict == correct` with the official `resolved` label in labels.csv.
-Prints agreement, every disagreement with its evidence, unknown verdicts, seconds per verification, and the
+Prints agreement, every disagreement with its evidence, unknown verdicts, a per-repository table (gold patches that
+validate, agreement / judged, unknown, false `correct`, median seconds), seconds per verification, and the
 sandbox's overhead against running the same test command bare (same work tree, same environment variables, and a
 tmpfs for HOME/TMPDIR like the sandbox's /tmp, so that the comparison is not one of disks).
 """

@@ -89,6 +89,7 @@ _SPHINX_NEW = [p for p in _SPHINX_OLD if not p.startswith(("docutils", "alabaste
 ]
 _SPHINX_TEST = "pytest -rA --durations 25"
 
+_LEGACY = {"SETUPTOOLS_ENABLE_FEATURES": "legacy-editable"}
 _DJANGO = {"packages": [], "test_cmd": "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1"}
 _DJANGO_REQS = (  # the test requirements, less the ones that need C client libraries this host may not have
     "grep -vE '^(pylibmc|pywatchman|mysqlclient|psycopg2|gdal)' tests/requirements/py3.txt"
@@ -130,7 +131,10 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
     ],
     "mwaskom/seaborn": [(("*",), {"packages": _SEABORN, "test_cmd": "pytest --no-header -rA"})],
     "pydata/xarray": [(("*",), {"python": "3.10", "packages": _XARRAY})],
-    "pylint-dev/pylint": [(("*",), {"packages": ["pytest==7.4.0", "pytest-timeout", "GitPython"], "resolve": True})],
+    # pylint finds its checkers through sys.path: a path-based (legacy) editable install, as the harness's
+    "pylint-dev/pylint": [
+        (("*",), {"packages": ["pytest==7.4.0", "pytest-timeout", "GitPython"], "resolve": True, "env": _LEGACY})
+    ],
     "sphinx-doc/sphinx": [
         (("3.0", "3.1", "3.2", "3.3", "3.4", "3.5"), {"packages": _SPHINX_OLD}),
         (("*",), {"packages": _SPHINX_NEW}),

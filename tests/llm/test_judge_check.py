@@ -2,7 +2,7 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from test_llm_injection import traj_with
+from .test_llm_injection import traj_with
 
 from trajsift import reasons
 from trajsift.checks import CHECKS, load_check_class

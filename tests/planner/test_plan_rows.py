@@ -3,7 +3,7 @@ import random
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from test_planner_simulation import TARGET, pool, skewed_state
+from .test_planner_simulation import TARGET, pool, skewed_state
 from typer.testing import CliRunner
 
 from trajsift.cli.main import app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow.parquet as pq
-from reward_shapes import swe_agent_run, traj
+from .reward_shapes import swe_agent_run, traj
 from typer.testing import CliRunner
 
 from trajsift.arrow import to_table

@@ -4,7 +4,7 @@ good or bad, error penalties; never progress toward the run's own final patch.""
 from __future__ import annotations
 
 import pytest
-from reward_shapes import PATCH, T, first_hunk_edit, step, swe_agent_run, traj
+from .reward_shapes import PATCH, T, first_hunk_edit, step, swe_agent_run, traj
 
 from trajsift.rewards.steps import step_rewards
 from trajsift.tasks import Task

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from reward_shapes import PATCH, T, step, swe_agent_run, traj
+from .reward_shapes import PATCH, T, step, swe_agent_run, traj
 
 from trajsift.checks.base import CheckContext
 from trajsift.config import RewardSpec, load_recipe

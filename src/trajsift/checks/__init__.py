@@ -22,7 +22,7 @@ CHECKS: dict[str, str] = {
     "basic.content": "trajsift.checks.basic:ContentCheck",
     "basic.limits": "trajsift.checks.basic:LimitsCheck",
     # stage 2: correctness
-    "correctness.tests": "trajsift.harness.check:TestsCheck",
+    "correctness.tests": "trajsift.checks.tests:TestsCheck",
     # stage 3: quality scoring
     "quality.completeness": "trajsift.checks.completeness:CompletenessCheck",
     "quality.coherence": "trajsift.checks.coherence:CoherenceCheck",

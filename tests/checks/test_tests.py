@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from trajsift.checks import load_check_class
 from trajsift.checks.base import CheckContext
+from trajsift.checks.tests import TestsCheck
 from trajsift.config import Recipe, StageSpec
-from trajsift.harness.check import TestsCheck
 from trajsift.harness.verdict import correct, incorrect, partially_correct, unknown
 from trajsift.pipeline import build_pipeline
 from trajsift.schema import FinalState, TaskRef, Trajectory

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 
 from trajsift.checks.base import CheckContext
 from trajsift.checks.basic import ContentCheck, LimitsCheck, StatusCheck
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -31,7 +31,7 @@ import dedup_planting as planting  # noqa: E402
 from trajsift.checks.base import CheckContext  # noqa: E402
 from trajsift.checks.exact_dedup import trajectory_hash  # noqa: E402
 from trajsift.checks.near_dedup import NearDuplicates  # noqa: E402
-from trajsift.read import read_trajectories  # noqa: E402
+from trajsift.readers.read import read_trajectories  # noqa: E402
 from trajsift.schema import Trajectory  # noqa: E402
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -40,7 +40,7 @@ from trajsift.export.openai import to_openai, to_openai_stable  # noqa: E402
 from trajsift.export.rows import RowCounts, RowSet, iter_labelled  # noqa: E402
 from trajsift.export.training import training_record  # noqa: E402
 from trajsift.export.writers import ExportTarget, write_records  # noqa: E402
-from trajsift.read import read_trajectories  # noqa: E402
+from trajsift.readers.read import read_trajectories  # noqa: E402
 from trajsift.schema import Trajectory  # noqa: E402
 
 SOURCES = {

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from trajsift.actions import EDITOR_TOOLS, classify_command, classify_tool_call
+from trajsift.actions.classify import EDITOR_TOOLS, classify_command, classify_tool_call
 from trajsift.checks._steps import is_scratch, patch_files
 from trajsift.checks.integrity import Project
 from trajsift.checks.integrity_changes import is_test_path

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from trajsift.labels import load_labels
-from trajsift.read import ReadOptions, read_trajectories
+from trajsift.readers.read import ReadOptions, read_trajectories
 from trajsift.schema import Trajectory
 
 SOURCES = {

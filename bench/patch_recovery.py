@@ -19,7 +19,7 @@ import os
 import sys
 
 from trajsift.checks._exit_status import run_end
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import PATCH_UNKNOWN, Quarantined, Trajectory
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Quarantined, Trajectory
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

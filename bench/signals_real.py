@@ -27,7 +27,7 @@ from trajsift.checks.coherence import CoherenceCheck
 from trajsift.checks.completeness import CompletenessCheck
 from trajsift.checks.composite import QualityScore
 from trajsift.checks.efficiency import EfficiencyCheck
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

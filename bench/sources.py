@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 from trajsift.tasks import Task
 

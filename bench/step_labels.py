@@ -35,7 +35,7 @@ import numpy as np
 
 from signals_real import DEFAULT_DATA_DIR, auc, label_of, load_labels
 from trajsift.checks import _steps as st
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.rewards.edits import step_edit
 from trajsift.rewards.testruns import TestCounts, parse_test_counts
 from trajsift.schema import Step, Trajectory

@@ -36,7 +36,7 @@ from trajsift.harness.testrun import test_command
 from trajsift.harness.verdict import CORRECT, UNKNOWN, Verdict
 from trajsift.harness.verify import Verifier, VerifyOptions
 from trajsift.harness.worktree import prepare_worktree, remove_worktree
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 from trajsift.tasks import Task
 

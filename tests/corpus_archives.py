@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from corpus import Case, Kind, around, case, lines, tar_bytes, valid_files
 from trajsift import reasons as r
 from trajsift.arrow import to_table
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 
 MANY_MEMBERS = 5_000

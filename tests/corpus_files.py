@@ -15,7 +15,7 @@ import zstandard
 from corpus import Case, Kind, around, case, lines, valid_files
 from corpus_archives import ARCHIVE_KINDS
 from trajsift import reasons as r
-from trajsift.inputs import DEFAULT_MAX_RECORD_BYTES
+from trajsift.readers.sources.units import DEFAULT_MAX_RECORD_BYTES
 
 SPARSE_BYTES = 256 * 1024**2
 BOMB_BYTES = 2 * DEFAULT_MAX_RECORD_BYTES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from corpus import Kind, between_lines, nested, with_value
 from trajsift import reasons as r
-from trajsift.inputs import DEFAULT_MAX_RECORD_BYTES
+from trajsift.readers.sources.units import DEFAULT_MAX_RECORD_BYTES
 
 INT64_MAX = 2**63 - 1
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trajsift.actions import SCAN_LIMIT, classify_command, classify_tool_call
+from trajsift.actions.classify import SCAN_LIMIT, classify_command, classify_tool_call
+from trajsift.actions.shell import split_segments
 from trajsift.schema import ActionType
-from trajsift.shell_actions import split_segments
 
 R, S, E, C = ActionType.READ, ActionType.SEARCH, ActionType.EDIT, ActionType.CREATE
 T, X, SUB, G = ActionType.RUN_TESTS, ActionType.RUN_COMMAND, ActionType.SUBMIT, ActionType.GIVE_UP

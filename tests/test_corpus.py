@@ -10,7 +10,7 @@ import pytest
 
 from corpus import VALID_NEEDED, all_kinds, between_lines, synthetic_record
 from corpus_lines import bad_lines
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Quarantined, Trajectory
 
 pytestmark = pytest.mark.timeout(60)

@@ -14,9 +14,10 @@ import pytest
 from trajsift import reasons
 from trajsift.arrow import to_table
 from trajsift.errors import FormatError, InputError
-from trajsift.inputs import FileEntry, FolderEntry, InputTooLarge, ReadLimits, RejectedEntry, iter_entries
-from trajsift.read import ReadOptions, TrajectoryReader, read_trajectories
-from trajsift.records import iter_records
+from trajsift.readers.read import ReadOptions, TrajectoryReader, read_trajectories
+from trajsift.readers.sources.inputs import iter_entries
+from trajsift.readers.sources.records import iter_records
+from trajsift.readers.sources.units import FileEntry, FolderEntry, InputTooLarge, ReadLimits, RejectedEntry
 from trajsift.schema import Quarantined, Trajectory
 
 

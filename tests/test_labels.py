@@ -9,7 +9,7 @@ import pytest
 
 from trajsift.errors import InputError
 from trajsift.labels import Labels, load_labels, parse_resolved
-from trajsift.read import ReadOptions, read_trajectories
+from trajsift.readers.read import ReadOptions, read_trajectories
 from trajsift.schema import Outcome, Source, TaskRef, Trajectory
 
 

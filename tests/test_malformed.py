@@ -23,8 +23,8 @@ import zstandard
 
 from trajsift import reasons
 from trajsift.arrow import to_table
-from trajsift.read import ReadOptions, read_trajectories
-from trajsift.records import ReadLimits
+from trajsift.readers.read import ReadOptions, read_trajectories
+from trajsift.readers.sources.records import ReadLimits
 from trajsift.schema import Action, ActionType, Quarantined, Step, TaskRef, Trajectory, Usage
 
 pytestmark = pytest.mark.timeout(20)
@@ -304,7 +304,7 @@ def test_directory_named_like_a_record_file_is_walked(tmp_path):
 
 UNPRIVILEGED_READ = """
 import json, os, sys
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 if os.geteuid() == 0:  # root ignores permission bits: drop to nobody once everything is imported
     os.setgid(65534)

@@ -18,13 +18,13 @@ import pytest
 import corpus_archives
 import corpus_files
 from corpus import VALID_NEEDED, synthetic_record
-from trajsift.inputs import DEFAULT_MAX_RECORD_BYTES
+from trajsift.readers.sources.units import DEFAULT_MAX_RECORD_BYTES
 
 pytestmark = pytest.mark.timeout(180)
 
 READ = """
 import json, sys
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 items = list(read_trajectories(sys.argv[1:]))
 print(json.dumps({"read": sum(isinstance(i, Trajectory) for i in items),

@@ -25,7 +25,7 @@ SLACK_KB = 8 * 1024
 
 MEASURE = """
 import json, resource, sys
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 
 

@@ -13,11 +13,12 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trajsift import archives
-from trajsift.inputs import FileEntry, InputTooLarge, ReadLimits, iter_entries
-from trajsift.json_array import NotAnArray, TooLong, iter_array_elements
-from trajsift.records import iter_lines, iter_records
-from trajsift.streams import GZIP, ZSTD, decompressing_stream
+from trajsift.readers.sources import archives
+from trajsift.readers.sources.inputs import iter_entries
+from trajsift.readers.sources.json_array import NotAnArray, TooLong, iter_array_elements
+from trajsift.readers.sources.records import iter_lines, iter_records
+from trajsift.readers.sources.streams import GZIP, ZSTD, decompressing_stream
+from trajsift.readers.sources.units import FileEntry, InputTooLarge, ReadLimits
 
 
 def read_all(stream, size: int) -> tuple[bytes, BaseException | None]:

@@ -5,7 +5,7 @@ framework is imported here).
 """
 
 from trajsift.errors import ConfigError, FormatError, InputError, PipelineError, TrajsiftError
-from trajsift.read import ReadOptions, TrajectoryReader, read_trajectories
+from trajsift.readers.read import ReadOptions, TrajectoryReader, read_trajectories
 from trajsift.schema import (
     SCHEMA_VERSION,
     Action,

@@ -88,7 +88,7 @@ class RewardSpec(Strict):
 
 
 class AlertSpec(Strict):
-    """A quality alert evaluated after a run (see `trajsift.alerts`)."""
+    """A quality alert evaluated after a run (see `trajsift.alerts.evaluate`)."""
 
     name: str = Field(min_length=1, max_length=200)
     """Shown in the terminal, the dashboard and the webhook message."""
@@ -177,7 +177,7 @@ class Recipe(Strict):
     rewards: RewardSpec = Field(default_factory=RewardSpec)
     """Reward weights and options for `trajsift reward`."""
     alerts: list[AlertSpec] = Field(default_factory=list)
-    """Quality alerts checked after the run (`trajsift.alerts`)."""
+    """Quality alerts checked after the run (`trajsift.alerts.evaluate`)."""
     llm: LLMSpec | None = None
     """LLM endpoint for optional checks that need one (`quality.judge`); those are skipped without it."""
 

@@ -21,8 +21,8 @@ from trajsift.executors.progress import Progress
 from trajsift.executors.workspace import digest, inputs_digest, write_json
 from trajsift.labels import label_path, load_labels
 from trajsift.pipeline import Pipeline, build_pipeline
-from trajsift.read import ReadOptions
-from trajsift.records import ReadLimits
+from trajsift.readers.read import ReadOptions
+from trajsift.readers.sources.records import ReadLimits
 from trajsift.stats import StatsBuilder
 from trajsift.tasks import load_tasks
 from trajsift.writer import write_outputs, write_quarantine

@@ -101,8 +101,8 @@ def is_swebench_record(record: dict[str, Any]) -> bool:
 
 def load_tasks(path: str) -> dict[str, Task]:
     """Tasks from a JSONL/JSON file of trajsift tasks or SWE-bench instances, keyed by task id."""
-    from trajsift.inputs import iter_entries
-    from trajsift.records import iter_records
+    from trajsift.readers.sources.inputs import iter_entries
+    from trajsift.readers.sources.records import iter_records
 
     tasks: dict[str, Task] = {}
     for entry in iter_entries([path], lambda names: False):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trajsift.actions import classify_command, classify_tool_call
+from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.checks.base import CheckContext
 from trajsift.checks.integrity_history import HistoryCheck
 from trajsift.schema import Step, TaskRef, Trajectory

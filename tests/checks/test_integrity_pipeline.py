@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pyarrow.parquet as pq
 
-from trajsift.actions import classify_command
+from trajsift.actions.classify import classify_command
 from trajsift.config import load_recipe
 from trajsift.report import write_report
 from trajsift.review.queue import QueueConfig, queue_items

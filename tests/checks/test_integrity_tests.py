@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trajsift.actions import classify_command, classify_tool_call
+from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.checks.base import CheckContext
 from trajsift.checks.integrity_tests import GraderShapingCheck, TamperCheck
 from trajsift.schema import FinalState, Step, TaskRef, Trajectory

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from trajsift.cli.main import app
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Quarantined, Trajectory
 
 runner = CliRunner()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from trajsift.alerts import FIRED, NO_DATA, OK, check_run, evaluate, load_alerts, stats_metric
+from trajsift.alerts.evaluate import FIRED, NO_DATA, OK, check_run, evaluate, load_alerts, stats_metric
 from trajsift.config import AlertSpec, Recipe, load_recipe
 from trajsift.errors import ConfigError
 from trajsift.executors.workspace import write_json

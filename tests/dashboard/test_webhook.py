@@ -8,9 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orjson
 
-from trajsift.alerts import check_run
+from trajsift.alerts.evaluate import check_run
+from trajsift.alerts.webhook import post_webhook, slack_payload
 from trajsift.config import AlertSpec
-from trajsift.webhook import post_webhook, slack_payload
 
 
 class Receiver:

@@ -175,12 +175,12 @@ def test_trajectory_patches_behave_as_labelled(
 
 
 def test_every_file_reads_without_quarantine(demo: DemoPaths, manifest: list[dict]) -> None:
-    from trajsift.readers import READERS
+    from trajsift.readers.registry import READERS
 
     missing = [name for name in NEEDED_READERS if name not in READERS]
     if missing:
         pytest.skip(f"readers not registered yet: {missing}")
-    from trajsift.read import read_trajectories
+    from trajsift.readers.read import read_trajectories
     from trajsift.schema import Quarantined
 
     items = list(read_trajectories([str(demo.trajectories)]))

@@ -7,7 +7,7 @@ import json
 import orjson
 import pytest
 
-from trajsift.actions import classify_command, classify_tool_call
+from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.export import to_openai
 from trajsift.readers.base import Origin
 from trajsift.readers.chat import AnthropicChatReader, OpenAIChatReader, ShareGPTReader

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from trajsift.actions import classify_command, classify_tool_call
+from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.arrow import to_table
 from trajsift.cli.main import app
 from trajsift.export.training import TRAINING_SCHEMA, to_sharegpt, training_record

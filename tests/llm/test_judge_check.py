@@ -2,7 +2,6 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from .test_llm_injection import traj_with
 
 from trajsift import reasons
 from trajsift.checks import CHECKS, load_check_class
@@ -11,6 +10,8 @@ from trajsift.checks.judge import JudgeCheck
 from trajsift.config import LLMSpec, Recipe
 from trajsift.pipeline import build_pipeline
 from trajsift.run import run_pipeline
+
+from .test_llm_injection import traj_with
 
 
 def judge_recipe(llm: dict | None) -> Recipe:

@@ -3,13 +3,14 @@ import random
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from .test_planner_simulation import TARGET, pool, skewed_state
 from typer.testing import CliRunner
 
 from trajsift.cli.main import app
 from trajsift.planner import DatasetState, PlanSpec, load_state, make_plan
 from trajsift.planner.retry import DISCARD, REGENERATE, retry_decisions
 from trajsift.planner.spec import STYLES, RetryPolicy
+
+from .test_planner_simulation import TARGET, pool, skewed_state
 
 
 def test_rows_mix_models_temperatures_and_styles_without_llm():

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import orjson
 
-from trajsift.read import read_trajectories
-from trajsift.readers import FOLDER_READERS
 from trajsift.readers.autocoderover import AutoCodeRoverReader
+from trajsift.readers.read import read_trajectories
+from trajsift.readers.registry import FOLDER_READERS
 from trajsift.schema import ActionType, Quarantined, Trajectory
 
 TASK = "owner__repo-42"

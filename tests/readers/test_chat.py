@@ -8,10 +8,10 @@ import orjson
 import pytest
 
 from trajsift.errors import FormatError
-from trajsift.read import ReadOptions, read_trajectories
-from trajsift.readers import READERS
 from trajsift.readers.base import Origin
 from trajsift.readers.chat import AnthropicChatReader, OpenAIChatReader, ShareGPTReader
+from trajsift.readers.read import ReadOptions, read_trajectories
+from trajsift.readers.registry import READERS
 from trajsift.schema import ActionType, Quarantined, Trajectory
 
 ORIGIN = Origin(path="data/chat.jsonl", locator="data/chat.jsonl:3")

@@ -8,9 +8,9 @@ import pytest
 
 from trajsift import reasons
 from trajsift.errors import FormatError
-from trajsift.read import read_trajectories
 from trajsift.readers.base import Origin
 from trajsift.readers.mini_swe_agent import MiniSweAgentReader, parse_observation
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import ActionType, Trajectory
 
 READER = MiniSweAgentReader()

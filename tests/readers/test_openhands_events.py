@@ -8,9 +8,9 @@ import pytest
 
 from trajsift import reasons
 from trajsift.errors import FormatError
-from trajsift.read import read_trajectories
 from trajsift.readers.base import Origin
 from trajsift.readers.openhands_events import OpenHandsEventsReader
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import ActionType, Trajectory
 
 READER = OpenHandsEventsReader()

@@ -2,7 +2,7 @@
 
 import json
 
-from trajsift.read import read_trajectories
+from trajsift.readers.read import read_trajectories
 from trajsift.schema import Quarantined, Trajectory
 
 

@@ -10,11 +10,11 @@ import pytest
 
 from trajsift.arrow import from_row, to_table
 from trajsift.checks._exit_status import run_end
-from trajsift.read import read_trajectories
 from trajsift.readers.base import Origin
 from trajsift.readers.chat import OpenAIChatReader
 from trajsift.readers.mini_swe_agent import MiniSweAgentReader
 from trajsift.readers.openhands_events import OpenHandsEventsReader
+from trajsift.readers.read import read_trajectories
 from trajsift.readers.swe_agent import SweAgentReader
 from trajsift.schema import FinalState, Trajectory
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trajsift.actions import classify_command, classify_tool_call
+from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.readers.recover import extract_diff, observed_patch, settle_patch, writes_files
 from trajsift.schema import FinalState, Observation, Step
 

@@ -8,9 +8,9 @@ import json
 import orjson
 import pytest
 
-from trajsift.read import read_trajectories
-from trajsift.readers import READERS
 from trajsift.readers.base import Origin
+from trajsift.readers.read import read_trajectories
+from trajsift.readers.registry import READERS
 from trajsift.readers.swe_agent import SweAgentReader, observation_is_error, observation_is_truncated
 from trajsift.schema import ActionType, Quarantined, Trajectory
 

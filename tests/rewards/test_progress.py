@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .reward_shapes import PATCH, SYNTAX_REFUSAL, T, first_hunk_edit, step, swe_agent_run
-
 from trajsift.rewards.edits import step_edit
 from trajsift.rewards.progress import patch_targets, progress_curve
+
+from .reward_shapes import PATCH, SYNTAX_REFUSAL, T, first_hunk_edit, step, swe_agent_run
 
 
 def test_patch_targets_are_hunks_without_scratch_files():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pyarrow.parquet as pq
-from .reward_shapes import swe_agent_run, traj
 from typer.testing import CliRunner
 
 from trajsift.arrow import to_table
@@ -13,6 +12,8 @@ from trajsift.cli.main import app
 from trajsift.config import load_recipe
 from trajsift.rewards.trajectory import COMPONENTS
 from trajsift.run import run_pipeline
+
+from .reward_shapes import swe_agent_run, traj
 
 runner = CliRunner()
 

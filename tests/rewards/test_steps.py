@@ -4,10 +4,11 @@ good or bad, error penalties; never progress toward the run's own final patch.""
 from __future__ import annotations
 
 import pytest
-from .reward_shapes import PATCH, T, first_hunk_edit, step, swe_agent_run, traj
 
 from trajsift.rewards.steps import step_rewards
 from trajsift.tasks import Task
+
+from .reward_shapes import PATCH, T, first_hunk_edit, step, swe_agent_run, traj
 
 WEIGHTS = {"progress": 1.0, "tests": 0.5, "syntax": 0.25, "errors": 0.25}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from .reward_shapes import PATCH, T, step, swe_agent_run, traj
 
 from trajsift.checks.base import CheckContext
 from trajsift.config import RewardSpec, load_recipe
@@ -11,6 +10,8 @@ from trajsift.errors import ConfigError
 from trajsift.rewards import components as comp
 from trajsift.rewards.trajectory import combine, trajectory_reward
 from trajsift.schema import Outcome
+
+from .reward_shapes import PATCH, T, step, swe_agent_run, traj
 
 SPEC = RewardSpec()
 TESTS = "correctness.tests."

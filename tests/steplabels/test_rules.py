@@ -3,7 +3,7 @@ after."""
 
 from __future__ import annotations
 
-from trajsift.actions import classify_command, classify_tool_call
+from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.schema import Action, ActionType, Observation, Step, TaskRef, Trajectory
 from trajsift.steplabels import MISTAKE, RECOVERY, UNNECESSARY, USEFUL, label_steps
 

@@ -13,14 +13,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from trajsift.actions import EDITOR_TOOLS
+from trajsift.actions.classify import EDITOR_TOOLS
+from trajsift.actions.shell import SCAN_LIMIT, split_segments
+from trajsift.actions.shell import _words_and_writes as segment_words
+from trajsift.actions.tables import strip_prefixes
 from trajsift.checks._steps import CHANGES, file_key, is_scratch, patch_files, same_file
 from trajsift.patches import FileDiff, is_scratch_file
 from trajsift.rewards.edits import step_edit
 from trajsift.schema import ActionType, Step, Trajectory
-from trajsift.shell_actions import SCAN_LIMIT, split_segments
-from trajsift.shell_actions import _words_and_writes as segment_words
-from trajsift.shell_programs import strip_prefixes
 
 _T = ActionType
 TEST_DIRS = frozenset({"tests", "test", "testing", "unittests"})

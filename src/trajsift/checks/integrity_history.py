@@ -19,11 +19,11 @@ from functools import lru_cache
 from typing import ClassVar
 
 from trajsift import reasons
+from trajsift.actions.shell import split_segments
+from trajsift.actions.tables import strip_prefixes
 from trajsift.checks.integrity import IntegrityCheck, Project, RunView, first_hits, normalise_name
 from trajsift.checks.integrity_changes import segment_words, step_commands, step_urls
 from trajsift.schema import Step
-from trajsift.shell_actions import split_segments
-from trajsift.shell_programs import strip_prefixes
 
 ALWAYS = frozenset({"fetch", "pull", "reflog", "ls-remote"})
 REF_COMMANDS = frozenset(

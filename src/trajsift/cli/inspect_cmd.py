@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trajsift.errors import TrajsiftError
-from trajsift.read import ReadOptions, TrajectoryReader
+from trajsift.readers.read import ReadOptions, TrajectoryReader
 from trajsift.schema import Quarantined, Step, Trajectory
 
 DEFAULT_MAX_CHARS = 300

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from trajsift.readers import FOLDER_READERS, READERS
+from trajsift.readers.registry import FOLDER_READERS, READERS
 
 readers_app = typer.Typer(no_args_is_help=True, help="Input formats trajsift reads.")
 

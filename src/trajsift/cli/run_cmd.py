@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from trajsift.alerts import AlertReport, check_run
+from trajsift.alerts.evaluate import AlertReport, check_run
 from trajsift.cli.errors import fail_on_error
 from trajsift.cli.progress import RichProgress
 from trajsift.config import load_recipe

@@ -17,12 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from trajsift.alerts import ALERTS_FILE
+from trajsift.alerts.evaluate import ALERTS_FILE
+from trajsift.alerts.live import LiveAlerts
 from trajsift.config import AlertSpec
 from trajsift.dashboard.live_stats import LIVE_FILE, LiveStats
 from trajsift.executors.progress import ShardDone, report_shard
 from trajsift.executors.workspace import read_json, write_json
-from trajsift.live_alerts import LiveAlerts
 
 PROGRESS_FILE = "progress.json"
 RUNNING, DONE, FAILED = "running", "done", "failed"

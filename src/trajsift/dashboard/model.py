@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from trajsift.alerts import load_alerts
+from trajsift.alerts.evaluate import load_alerts
 from trajsift.dashboard.live import DONE, RUNNING, read_live, read_progress
 from trajsift.executors.workspace import read_json
 from trajsift.review.rundata import run_keys

@@ -21,7 +21,7 @@ from trajsift.executors.progress import NullProgress, Progress, ShardDone, repor
 from trajsift.executors.reading import ReadResult, read_into_shards
 from trajsift.executors.workspace import clean_temporaries, digest, write_json
 from trajsift.pipeline import Pipeline
-from trajsift.read import ReadOptions
+from trajsift.readers.read import ReadOptions
 from trajsift.stages import Stage
 from trajsift.tasks import Task
 

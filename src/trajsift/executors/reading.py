@@ -21,9 +21,9 @@ import zstandard
 from trajsift import reasons
 from trajsift.executors.progress import Progress
 from trajsift.executors.workspace import read_json, write_bytes, write_json
-from trajsift.input_names import printable
-from trajsift.read import TrajectoryReader
-from trajsift.records import quarantine
+from trajsift.readers.read import TrajectoryReader
+from trajsift.readers.sources.names import printable
+from trajsift.readers.sources.records import quarantine
 from trajsift.schema import Quarantined, Trajectory
 from trajsift.tasks import Task
 

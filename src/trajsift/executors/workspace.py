@@ -18,7 +18,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from trajsift.input_names import printable
+from trajsift.readers.sources.names import printable
 
 KILL_ENV = "TRAJSIFT_KILL_AT_CHECKPOINT"
 COUNT_ENV = "TRAJSIFT_COUNT_CHECKPOINTS"

@@ -1,36 +1,11 @@
-"""Readers, one module per native format, mapped by name in one explicit dict.
+"""The read path: user inputs become `Trajectory` records or quarantined rows with a reason.
 
-Sniffing tries record readers in `READERS` order (most specific first); `--format NAME` forces one.
+- `sources/`: files, folders, globs and tar archives into units; bounded decompression; decoding a unit's
+  bytes into raw records (JSON, JSONL, JSON arrays, Parquet, Arrow).
+- one module per native format (`swe_agent`, `openhands`, `chat`, ...), each a `Reader` or `FolderReader`
+  from `base`, named in `registry` (the order readers are sniffed in).
+- `read`: drives the whole path (`read_trajectories`, `TrajectoryReader`); `admit` refuses values a later
+  step could not store.
+
+This package imports nothing at import time: import the module you need.
 """
-
-from __future__ import annotations
-
-from trajsift.readers.autocoderover import AutoCodeRoverReader
-from trajsift.readers.base import FolderReader, Origin, Reader
-from trajsift.readers.chat import AnthropicChatReader, OpenAIChatReader, ShareGPTReader
-from trajsift.readers.mini_swe_agent import MiniSweAgentReader
-from trajsift.readers.native import NativeReader
-from trajsift.readers.openhands import OpenHandsCompletionReader
-from trajsift.readers.openhands_events import OpenHandsEventsReader
-from trajsift.readers.openhands_folder import OpenHandsFolderReader
-from trajsift.readers.swe_agent import SweAgentReader
-
-READERS: dict[str, type[Reader]] = {
-    NativeReader.name: NativeReader,
-    SweAgentReader.name: SweAgentReader,
-    # scaffold-specific readers (swe-agent, mini-swe-agent, openhands-*) go here,
-    MiniSweAgentReader.name: MiniSweAgentReader,
-    OpenHandsCompletionReader.name: OpenHandsCompletionReader,
-    OpenHandsEventsReader.name: OpenHandsEventsReader,
-    # generic chat readers (openai, anthropic, sharegpt) last: they sniff loosely.
-    OpenAIChatReader.name: OpenAIChatReader,
-    AnthropicChatReader.name: AnthropicChatReader,
-    ShareGPTReader.name: ShareGPTReader,
-}
-
-FOLDER_READERS: dict[str, type[FolderReader]] = {
-    AutoCodeRoverReader.name: AutoCodeRoverReader,
-    OpenHandsFolderReader.name: OpenHandsFolderReader,
-}
-
-__all__ = ["FOLDER_READERS", "READERS", "FolderReader", "Origin", "Reader"]

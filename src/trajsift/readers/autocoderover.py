@@ -20,11 +20,11 @@ from typing import Any, ClassVar
 import orjson
 
 from trajsift import reasons
-from trajsift.actions import classify_tool_call
+from trajsift.actions.classify import classify_tool_call
 from trajsift.errors import FormatError
-from trajsift.inputs import FolderEntry
 from trajsift.readers.base import Origin, as_text, first, make_id, number, require
 from trajsift.readers.recover import settle_patch
+from trajsift.readers.sources.units import FolderEntry
 from trajsift.readers.swe_agent import make_observation
 from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRef, Trajectory, Usage
 

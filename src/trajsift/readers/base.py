@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol
 
 from trajsift import reasons
 from trajsift.errors import FormatError
-from trajsift.inputs import FolderEntry
+from trajsift.readers.sources.units import FolderEntry
 
 TASK_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*?__[A-Za-z0-9.-]+?-\d+")
 NAME_SUFFIXES = (".gz", ".zst", ".json", ".jsonl", ".traj")

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import orjson
 
 from trajsift import reasons
-from trajsift.actions import classify_tool_call
+from trajsift.actions.classify import classify_tool_call
 from trajsift.readers._chat_fields import record_trajectory
 from trajsift.readers._messages import decode_arguments, message_text, tool_calls, tool_results
 from trajsift.readers.base import Origin, as_text, require

@@ -23,7 +23,7 @@ import re
 from typing import Any, ClassVar
 
 from trajsift import reasons
-from trajsift.actions import classify_command, classify_tool_call
+from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.patches import parse_patch
 from trajsift.readers._messages import Turn, assistant_turns, message_text
 from trajsift.readers.base import Origin, first, make_id, require

@@ -23,7 +23,7 @@ import re
 from typing import Any, ClassVar
 
 from trajsift import reasons
-from trajsift.actions import classify_tool_call
+from trajsift.actions.classify import classify_tool_call
 from trajsift.readers._messages import Turn, assistant_turns, message_text
 from trajsift.readers.base import Origin, make_id, require
 from trajsift.readers.openhands_exit import completion_exit

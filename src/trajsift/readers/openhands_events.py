@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from trajsift import reasons
-from trajsift.actions import classify_tool_call
+from trajsift.actions.classify import classify_tool_call
 from trajsift.readers.base import Origin, as_text, make_id, require
 from trajsift.readers.openhands import TRUNCATION_MARKERS
 from trajsift.readers.recover import settle_patch

@@ -12,10 +12,10 @@ from typing import ClassVar
 
 from trajsift import reasons
 from trajsift.errors import FormatError
-from trajsift.inputs import FolderEntry
 from trajsift.readers.base import Origin
 from trajsift.readers.openhands import OpenHandsCompletionReader
-from trajsift.records import decode_json
+from trajsift.readers.sources.records import decode_json
+from trajsift.readers.sources.units import FolderEntry
 from trajsift.schema import Trajectory
 
 COMPLETION_NAME = re.compile(r"^.+-(\d{9,11}(?:\.\d+)?)\.json$")

@@ -27,7 +27,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from trajsift.actions import EDITOR_TOOLS, SHELL_TOOLS
+from trajsift.actions.classify import EDITOR_TOOLS, SHELL_TOOLS
+from trajsift.actions.shell import classify_segment, split_segments
 from trajsift.patches import HUNK_HEADER, hunk_end, parse_patch
 from trajsift.schema import (
     PATCH_NONE,
@@ -38,7 +39,6 @@ from trajsift.schema import (
     FinalState,
     Step,
 )
-from trajsift.shell_actions import classify_segment, split_segments
 
 WRITE_TYPES = frozenset({ActionType.EDIT, ActionType.CREATE})
 GIT_DIFF = re.compile(

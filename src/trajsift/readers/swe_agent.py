@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from trajsift.actions import classify_command, classify_tool_call
+from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.readers._messages import tool_calls
 from trajsift.readers.base import Origin, as_text, first, make_id, number, require
 from trajsift.readers.recover import settle_patch

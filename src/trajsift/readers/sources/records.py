@@ -17,19 +17,19 @@ from typing import Any
 import orjson
 
 from trajsift import reasons
-from trajsift.columnar import iter_arrow, iter_parquet
-from trajsift.input_names import record_kind
-from trajsift.inputs import (
+from trajsift.readers.sources.columnar import iter_arrow, iter_parquet
+from trajsift.readers.sources.json_array import NotAnArray, TooLong, iter_array_elements
+from trajsift.readers.sources.names import record_kind
+from trajsift.readers.sources.quarantining import Decoded, quarantine
+from trajsift.readers.sources.streams import DECOMPRESSION_ERRORS
+from trajsift.readers.sources.units import (
     DEFAULT_MAX_RECORD_BYTES,
     FileEntry,
     InputTooLarge,
     ReadLimits,
     RejectedEntry,
 )
-from trajsift.json_array import NotAnArray, TooLong, iter_array_elements
-from trajsift.quarantining import Decoded, quarantine
 from trajsift.schema import Quarantined
-from trajsift.streams import DECOMPRESSION_ERRORS
 
 __all__ = ["DEFAULT_MAX_RECORD_BYTES", "Decoded", "ReadLimits", "decode_json", "iter_records", "quarantine"]
 

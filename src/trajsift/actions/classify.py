@@ -1,6 +1,6 @@
 """Classify raw agent actions (bash lines, SWE-agent commands, tool calls) into an `ActionType`.
 
-Rules, fixed and documented (the shell side lives in `shell_actions` and `shell_programs`):
+Rules, fixed and documented (the shell side lives in `shell`, `programs` and `tables`):
 - A compound command (`&&`, `||`, `;`, `|`, `&`, newlines; quotes and heredoc bodies respected) is split
   into segments; each is classified on its own and the strongest intent wins, by rank
   (submit > give_up > run_tests > edit > create > run_command > search > read > setup > other/think).
@@ -34,10 +34,10 @@ from typing import Any
 
 import msgspec
 
+from trajsift.actions.shell import SCAN_LIMIT, classify_shell
+from trajsift.actions.tables import EDITOR_SUBCOMMANDS, Verdict, normalise_path
+from trajsift.actions.tables import FIXED as COMMAND_TYPES
 from trajsift.schema import Action, ActionType
-from trajsift.shell_actions import SCAN_LIMIT, classify_shell
-from trajsift.shell_programs import EDITOR_SUBCOMMANDS, Verdict, normalise_path
-from trajsift.shell_programs import FIXED as COMMAND_TYPES
 
 __all__ = ["classify_command", "classify_tool_call", "SCAN_LIMIT"]
 

@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 
 from trajsift import reasons
 from trajsift.arrow import is_trajsift_schema, rows_from_batch
-from trajsift.inputs import FileEntry, ReadLimits
-from trajsift.quarantining import Decoded, quarantine
+from trajsift.readers.sources.quarantining import Decoded, quarantine
+from trajsift.readers.sources.units import FileEntry, ReadLimits
 
 ARROW_ERRORS = (pa.ArrowException, OSError, ValueError)
 IPC_FILE_MAGIC = b"ARROW1"

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from trajsift import reasons
-from trajsift.admit import inadmissible
 from trajsift.errors import ConfigError, FormatError
-from trajsift.inputs import Entry, FileEntry, FolderEntry, RejectedEntry, iter_entries
-from trajsift.readers import FOLDER_READERS, READERS
+from trajsift.readers.admit import inadmissible
 from trajsift.readers.base import FolderReader, Origin, Reader
-from trajsift.records import ReadLimits, iter_records, quarantine
+from trajsift.readers.registry import FOLDER_READERS, READERS
+from trajsift.readers.sources.inputs import iter_entries
+from trajsift.readers.sources.records import ReadLimits, iter_records, quarantine
+from trajsift.readers.sources.units import Entry, FileEntry, FolderEntry, RejectedEntry
 from trajsift.schema import Quarantined, Trajectory
 
 if TYPE_CHECKING:

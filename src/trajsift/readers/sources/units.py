@@ -1,41 +1,30 @@
-"""Turn user inputs (files, folders, globs, tar archives) into readable units.
+"""The units a read works on: one file (`FileEntry`), one folder a folder-shaped format claims whole
+(`FolderEntry`), or a path that is not read (`RejectedEntry`, with a reason code), plus the read limits.
 
-A unit is one file (`FileEntry`) whose records readers sniff one by one, one folder (`FolderEntry`)
-that a folder-shaped format (AutoCodeRover run folders) claims as a whole, or a `RejectedEntry`: a
-path that cannot be read safely (symlink, FIFO, unsafe archive member, corrupt archive), reported
-with a reason code instead of being dropped. Symlinks are never followed; every decompressed stream
-and archive member is size-bounded; everything is streamed in sorted order.
+A `FileEntry` opens its bytes decompressed and size-bounded; a file on disk is opened without following
+symlinks (`disk_entry`).
 """
 
 from __future__ import annotations
 
-import glob
 import io
 import os
 import stat
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from trajsift import reasons
-from trajsift.errors import InputError
-from trajsift.input_names import (
-    is_archive,
-    is_artifact,
-    is_record_file,
-    not_read_reason,
-    printable,
-    strip_compression,
-)
-from trajsift.streams import (
+from trajsift.readers.sources.names import is_artifact, printable, strip_compression
+from trajsift.readers.sources.streams import (
     DECOMPRESSION_ERRORS,
     GZIP,
     BoundedReader,
     decompressing_stream,
     sniff_codec,
 )
-from trajsift.streams import (
+from trajsift.readers.sources.streams import (
     InputTooLarge as InputTooLarge,  # re-exported: raised by the streams `FileEntry.open` returns
 )
 
@@ -202,104 +191,8 @@ def disk_entry(path: str) -> FileEntry:
     return FileEntry(path=printable(path), opener=opener, disk_path=path)
 
 
-def _expand_argument(arg: str) -> list[str]:
-    """An existing path is taken literally (`data[1].jsonl`); a glob is expanded only when no such path exists."""
-    if os.path.lexists(arg):
-        return [arg]
-    if any(ch in arg for ch in "*?["):
-        matches = sorted(glob.glob(arg, recursive=True))
-        if not matches:
-            raise InputError(f"no file matches {printable(arg)!r}")
-        return matches
-    raise InputError(f"input not found: {printable(arg)}")
-
-
-def iter_entries(inputs: list[str], claims_folder: FolderClaim, limits: ReadLimits | None = None) -> Iterator[Unit]:
-    """Yield units for every input, in a deterministic order.
-
-    Raises `InputError` only for an explicit input that does not exist (or a glob matching nothing);
-    anything found while walking is yielded, unreadable things as `RejectedEntry`.
-    """
-    limits = limits or ReadLimits()
-    for arg in inputs:
-        for path in _expand_argument(arg):
-            yield from _path_units(path, os.path.basename(path.rstrip("/")) or path, claims_folder, limits)
-
-
-def _path_units(path: str, name: str, claims_folder: FolderClaim, limits: ReadLimits, depth: int = 0) -> Iterator[Unit]:
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError as exc:
-        yield RejectedEntry(printable(path), reasons.UNREADABLE_FILE, f"{type(exc).__name__}: {exc}")
-        return
-    if stat.S_ISLNK(mode):
-        detail = f"symlink to {printable(_link_target(path))!r} not followed; pass the resolved path to read it"
-        yield RejectedEntry(printable(path), reasons.UNSAFE_PATH, detail)
-    elif stat.S_ISDIR(mode):
-        yield from _walk_dir(path, claims_folder, limits, depth)
-    elif not stat.S_ISREG(mode):
-        yield RejectedEntry(printable(path), reasons.SPECIAL_FILE, f"not a regular file (mode {stat.filemode(mode)})")
-    elif is_archive(name):
-        yield from walk_tar(disk_entry(path), claims_folder, limits)
-    elif not_read_reason(name)[0] == reasons.UNSUPPORTED_COMPRESSION:
-        yield RejectedEntry(printable(path), *not_read_reason(name))
-    else:
-        yield disk_entry(path)
-
-
-def _link_target(path: str) -> str:
-    try:
-        return os.readlink(path)
-    except OSError:
-        return "?"
-
-
-def _walk_dir(root: str, claims_folder: FolderClaim, limits: ReadLimits, depth: int) -> Iterator[Unit]:
-    if depth > MAX_FOLDER_DEPTH:
-        yield RejectedEntry(printable(root), reasons.NESTING_TOO_DEEP, f"folders nested over {MAX_FOLDER_DEPTH} deep")
-        return
-    try:
-        with os.scandir(root) as scan:
-            children = sorted(scan, key=lambda child: child.name)
-    except OSError as exc:
-        detail = f"cannot list folder: {type(exc).__name__}: {exc}"
-        yield RejectedEntry(printable(root), reasons.UNREADABLE_FILE, detail)
-        return
-    files = [c.name for c in children if _is_plain_file(c)]
-    if claims_folder({strip_compression(n)[0] for n in files}):
-        yield from (unit for c in children if not _is_plain_file(c) for unit in _odd_child(c))
-        yield FolderEntry(path=printable(root), files={n: disk_entry(os.path.join(root, n)) for n in files})
-        return
-    for child in children:
-        plain = _is_plain_file(child)
-        if plain and (known := artifact(child.path, child.name)):
-            yield known
-        elif not plain or is_archive(child.name) or is_record_file(child.name):
-            yield from _path_units(child.path, child.name, claims_folder, limits, depth + 1)
-        else:
-            yield RejectedEntry(printable(child.path), *not_read_reason(child.name))
-
-
 def artifact(path: str, name: str) -> RejectedEntry | None:
     """A harness/run file or dataset marker met while walking: listed, not read."""
     if is_artifact(name):
         return RejectedEntry(printable(path), reasons.NOT_A_TRAJECTORY, "harness/run artifact or marker; not read")
     return None
-
-
-def _is_plain_file(child: os.DirEntry) -> bool:
-    try:
-        return child.is_file(follow_symlinks=False)
-    except OSError:
-        return False
-
-
-def _odd_child(child: os.DirEntry) -> Iterator[RejectedEntry]:
-    """Non-regular entries of a claimed folder (symlinks, FIFOs) are reported, never read."""
-    if child.is_dir(follow_symlinks=False):
-        return
-    reason = reasons.UNSAFE_PATH if child.is_symlink() else reasons.SPECIAL_FILE
-    yield RejectedEntry(printable(child.path), reason, "not a regular file; not read")
-
-
-from trajsift.archives import walk_tar  # noqa: E402 - archives builds on the entries defined above

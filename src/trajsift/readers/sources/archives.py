@@ -18,9 +18,33 @@ from dataclasses import dataclass, field
 from typing import IO, BinaryIO
 
 from trajsift import reasons
-from trajsift.input_names import is_archive, is_record_file, is_text_file, not_read_reason, printable, strip_compression
-from trajsift.inputs import Entry, FileEntry, FolderClaim, FolderEntry, ReadLimits, RejectedEntry, Unit, artifact
-from trajsift.streams import BZIP2, DECOMPRESSION_ERRORS, GZIP, XZ, ZSTD, RangeReader, decompressing_stream
+from trajsift.readers.sources.names import (
+    is_archive,
+    is_record_file,
+    is_text_file,
+    not_read_reason,
+    printable,
+    strip_compression,
+)
+from trajsift.readers.sources.streams import (
+    BZIP2,
+    DECOMPRESSION_ERRORS,
+    GZIP,
+    XZ,
+    ZSTD,
+    RangeReader,
+    decompressing_stream,
+)
+from trajsift.readers.sources.units import (
+    Entry,
+    FileEntry,
+    FolderClaim,
+    FolderEntry,
+    ReadLimits,
+    RejectedEntry,
+    Unit,
+    artifact,
+)
 
 MAX_ARCHIVE_DEPTH = 2
 """An archive inside an archive is read; one nested deeper is listed as `nested_archive`."""

@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from trajsift.alerts.webhook import Delivery, post_webhook, slack_payload
 from trajsift.config import AlertSpec
 from trajsift.executors.workspace import read_json, write_json
 from trajsift.series import load_series, row_metric_column
-from trajsift.webhook import Delivery, post_webhook, slack_payload
 
 ALERTS_FILE = "alerts.json"
 FIRED, OK, NO_DATA = "fired", "ok", "no_data"
@@ -39,7 +39,7 @@ class AlertResult:
     rows: int = 0
     webhook: dict[str, Any] | None = None
     fired_live: dict[str, Any] | None = None
-    """Where the run was when the rule first fired while it ran (see `trajsift.live_alerts`)."""
+    """Where the run was when the rule first fired while it ran (see `trajsift.alerts.live`)."""
 
     @property
     def fired(self) -> bool:

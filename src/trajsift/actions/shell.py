@@ -1,6 +1,6 @@
 """Shell-command side of action classification: split a command, classify each segment, pick the strongest.
 
-Used by `trajsift.actions`; see its docstring for the rules. Everything here is regex-driven (no `shlex`)
+Used by `trajsift.actions.classify`; see its docstring for the rules. Everything here is regex-driven (no `shlex`)
 and bounded by `SCAN_LIMIT` characters of non-heredoc text.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from trajsift import shell_programs as programs
+from trajsift.actions import programs
+from trajsift.actions.tables import Verdict, normalise_path, strip_prefixes
 from trajsift.schema import ActionType
-from trajsift.shell_programs import Verdict
 
 SCAN_LIMIT = 4096
 _T = ActionType
@@ -132,7 +132,7 @@ def classify_segment(segment: str) -> tuple[int, Verdict]:
     if segment[0] in "({" or segment[-1] in ")}":  # subshells and groups: `(cd x && pytest)`
         segment = segment.lstrip("({ \t").rstrip(")} \t") or segment
     words, writes = _words_and_writes(segment.replace("\\\n", " ") if "\\\n" in segment else segment)
-    words = programs.strip_prefixes(words)
+    words = strip_prefixes(words)
     if not words:
         return (SETUP_RANK, Verdict(_T.RUN_COMMAND)) if writes else (-1, Verdict(_T.THINK))
     if words[0] in SHELLS and len(words) > 2 and words[1] == "-c":  # `bash -c 'cd x && pytest'`
@@ -184,4 +184,4 @@ def _api_call(name: str, argument_text: str) -> Verdict:
     target = values[-1] if name.endswith("_in_file") and values else (values[0] if values else "")
     if name == "get_code_around_line" and values:
         target = values[0]
-    return Verdict(kind, name, programs.normalise_path(target))
+    return Verdict(kind, name, normalise_path(target))

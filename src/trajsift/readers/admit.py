@@ -13,7 +13,7 @@ import msgspec
 
 from trajsift import reasons
 from trajsift.arrow import to_row
-from trajsift.records import quarantine
+from trajsift.readers.sources.records import quarantine
 from trajsift.schema import Quarantined, Trajectory
 
 SAFE_INT = 2**53

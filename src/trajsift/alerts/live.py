@@ -4,7 +4,7 @@
 threshold rules read the partial stats (or a row metric's mean so far), drift rules the row series of the
 current stage in shard order. The first time a rule fires it is POSTed to its webhook (in a background
 thread: the run never waits on a slow receiver) and stamped with where the run was; `alerts.json` is
-rewritten with `"live": true`. `trajsift.alerts.check_run` re-evaluates at the end and does not send an
+rewritten with `"live": true`. `trajsift.alerts.evaluate.check_run` re-evaluates at the end and does not send an
 alert a second time.
 """
 
@@ -20,11 +20,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from trajsift.alerts import ALERTS_FILE, AlertResult, evaluate, webhook_url
+from trajsift.alerts.evaluate import ALERTS_FILE, AlertResult, evaluate, webhook_url
+from trajsift.alerts.webhook import post_webhook, slack_payload
 from trajsift.config import AlertSpec
 from trajsift.executors.workspace import write_json
 from trajsift.series import metric_values, row_metric_column
-from trajsift.webhook import post_webhook, slack_payload
 
 
 class LiveAlerts:

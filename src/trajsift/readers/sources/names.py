@@ -4,7 +4,7 @@ and how a name that is not UTF-8 is shown."""
 from __future__ import annotations
 
 from trajsift import reasons
-from trajsift.streams import COMPRESSION_SUFFIXES, UNSUPPORTED_COMPRESSIONS
+from trajsift.readers.sources.streams import COMPRESSION_SUFFIXES, UNSUPPORTED_COMPRESSIONS
 
 COMPRESSIONS = tuple(COMPRESSION_SUFFIXES)
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".traj", ".parquet", ".arrow")

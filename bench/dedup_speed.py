@@ -1,107 +1,151 @@
-"""Near-dedup speed: signatures/s, end-to-end time and peak memory, side by side with datasketch and datatrove.
+"""Near-dedup speed: trajsift beside rensa, datasketch and datatrove in one process, then trajsift at scale.
 
-Usage: python bench/dedup_speed.py [--sizes 100000,1000000] [--workers 2] [--baseline-docs 3000]
+Usage: python bench/dedup_speed.py [--docs 3000] [--sizes 1000000] [--workers 2]
 
-Synthetic trajectories (8-24 steps, ~80 words of reasoning per step, like the real data's ~1,300 words
-per trajectory; 8 trajectories per task; 5 % planted near duplicates: paraphrased reasoning plus a
-repeated step) are generated in worker processes, chunk by chunk, and signed there with the real
-`diversity.near` check (`signature`), as the local executor does per shard. The main process then runs
-the check's `reduce` (LSH, verification, union-find, action-sequence index) over all signatures.
-Generation time is measured apart and excluded (signing wall time = wall time x signing share).
+Every figure is CPU time of this process (`time.process_time`) beside wall time; "per core" rates are
+documents per CPU second. The machine's load average is printed before and after: on a shared machine,
+compare rows of one run, not runs.
 
-Baselines run in this same process on the first `--baseline-docs` trajectories of the same input, each
-given the text our check signs (the actions view and the reasoning view, concatenated), one process each:
-- datasketch: `MinHash(num_perm=128)` (its default sha1 hashing) over word 2-gram shingles, then
-  `MinHashLSH(threshold=0.5)` insert + query;
-- datatrove: its four MinHash stages (signature, buckets, cluster, filter) on a local executor with
-  `hash_fc="sha1"` (its default fails with xxhash 4.x) and a plain whitespace word tokenizer (no spaCy),
-  2-gram shingles, 16 buckets x 8 hashes.
-Needs the `bench` extra: pip install -e '.[bench]'.
+1. Tool vs tool: each tool from the same raw texts (synthetic trajectories, bench/dedup_synth.py) to
+   128-slot signatures over the same shingles (whitespace tokens, word 2-grams), each on its fastest
+   documented path (bench/dedup_peers.py); trajsift: `MinHasher.sign_texts` (one-permutation hashing).
+2. Apples to apples: the same pre-hashed uint64 shingles (made once, untimed) sketched by the same
+   algorithm (affine permutations, minimum: trajsift `classic` vs datasketch `affine64`), and each
+   tool's fastest sketch of those hashes (trajsift `oph` vs rensa R-MinHash).
+3. LSH over the signatures (threshold 0.5, 32 bands): trajsift banding + verification + connected
+   components; rensa's native LSH; datasketch insert + query.
+4. The `diversity.near` check's own signature per trajectory (two views: actions and 256-slot reasoning).
+5. `--sizes`: N trajectories generated and signed by the check in `--workers` processes (generation
+   timed apart and excluded), then the check's reduce; wall time, CPU time, peak RSS of every process.
+Peers are optional (`pip install -e '.[bench]'`); a missing one is reported and skipped.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import os
 import resource
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from importlib import metadata
 
 import numpy as np
 import pyarrow as pa
 
-from trajsift.checks.base import CheckContext
-from trajsift.checks.near_dedup import NearDuplicates
-from trajsift.dedup.views import actions_view, thoughts_view
-from trajsift.schema import Action, ActionType, Step, TaskRef, Trajectory
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dedup_peers as peers  # noqa: E402
+from dedup_synth import synth_chunk, texts_of  # noqa: E402
+from trajsift.checks.base import CheckContext  # noqa: E402
+from trajsift.checks.near_dedup import NearDuplicates  # noqa: E402
+from trajsift.dedup import lsh  # noqa: E402
+from trajsift.dedup.batchsign import sign_shingles, text_shingles  # noqa: E402
+from trajsift.dedup.minhash import MinHasher  # noqa: E402
+from trajsift.dedup.unionfind import components  # noqa: E402
 
 CHUNK = 5_000
+PACKAGES = ("numpy", "xxhash", "rensa", "datasketch", "datatrove")
 
 
-def _vocabulary(size: int, seed: int) -> list[str]:
-    """Letter-only words (datatrove's text normalisation strips digits)."""
-    rng = random.Random(seed)
-    return ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(3, 9))) for _ in range(size)]
+def timed(fn: Callable, *args) -> tuple[object, float, float]:
+    """(result, CPU seconds of this process, wall seconds); None result when the peer is not installed."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    try:
+        result = fn(*args)
+    except ImportError as exc:
+        print(f"  skipped {fn.__name__}: {exc}")
+        return None, float("nan"), float("nan")
+    return result, time.process_time() - cpu, time.perf_counter() - wall
 
 
-COMMON = _vocabulary(200, 1)
-VOCAB = _vocabulary(30_000, 2)
-KINDS = [ActionType.READ, ActionType.SEARCH, ActionType.EDIT, ActionType.RUN_COMMAND, ActionType.RUN_TESTS]
+def machine() -> str:
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    return f"cores {os.cpu_count()}, load average (1/5/15 min) {load}"
 
 
-WORDS = np.array(COMMON + VOCAB, dtype=object)
+def versions() -> str:
+    found = []
+    for name in PACKAGES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return ", ".join(found)
 
 
-def _thoughts(rng: np.random.Generator, steps: int, per_step: int = 80) -> list[str]:
-    """Half function words (200, Zipf-like), half content words (30,000, uniform)."""
-    count = steps * per_step
-    common = np.minimum(rng.zipf(1.5, count), len(COMMON)) - 1
-    content = len(COMMON) + rng.integers(0, len(VOCAB), count)
-    words = WORDS[np.where(rng.random(count) < 0.5, common, content)].reshape(steps, per_step)
-    return [" ".join(row) for row in words.tolist()]
+def table(title: str, docs: int, rows: dict[str, tuple[float, float]], reference: str) -> None:
+    print(f"\n{title}")
+    print(f"  {'':44s} {'cpu s':>8s} {'wall s':>8s} {'docs/s per core':>16s} {'trajsift is':>12s}")
+    ref_cpu = rows[reference][0]
+    for name, (cpu, wall) in rows.items():
+        ratio = "" if name == reference or np.isnan(cpu) else f"{cpu / ref_cpu:.2f}x"
+        print(f"  {name:44s} {cpu:8.3f} {wall:8.3f} {docs / cpu:16.0f} {ratio:>12s}")
 
 
-def _trajectory(index: int, rng: np.random.Generator) -> Trajectory:
-    task = index // 8
-    files = [f"pkg{task % 997}/mod{(task * 7 + j) % 50}.py" for j in range(4)]
-    count = int(rng.integers(8, 25))
-    kinds = rng.integers(len(KINDS), size=count).tolist()
-    targets = rng.integers(len(files), size=count).tolist()
-    steps = []
-    for s, (thought, kind, target) in enumerate(zip(_thoughts(rng, count), kinds, targets, strict=True)):
-        action = Action(type=KINDS[kind], command=f"{KINDS[kind].value} {files[target]}", target=files[target])
-        steps.append(Step(index=s, thought=thought, action=action))
-    steps.append(Step(index=len(steps), action=Action(type=ActionType.SUBMIT, command="submit")))
-    return Trajectory(id=f"t{index:08d}", task=TaskRef(task_id=f"task{task}"), steps=steps)
+def tool_vs_tool(texts: list[str]) -> dict[str, object]:
+    hasher = MinHasher(peers.NUM_PERM, peers.SEED)
+    runs = {
+        "trajsift sign_texts (oph)": timed(hasher.sign_texts, texts, "spaces", 2, "oph"),
+        "trajsift sign_texts (classic)": timed(hasher.sign_texts, texts, "spaces", 2, "classic"),
+        "rensa token strings": timed(peers.rensa_strings, texts),
+        "rensa pre-hashed tokens": timed(peers.rensa_prehashed, texts),
+        "datasketch bulk + xxh32": timed(peers.datasketch_text, texts),
+        "datatrove signature (xxhash)": timed(peers.datatrove_sign, texts),
+    }
+    rows = {name: (cpu, wall) for name, (_, cpu, wall) in runs.items()}
+    table("1. raw text -> 128-slot signatures, word 2-grams", len(texts), rows, "trajsift sign_texts (oph)")
+    return {name: result for name, (result, _, _) in runs.items()}
 
 
-def _near_copy(traj: Trajectory, index: int, rng: random.Random) -> Trajectory:
-    steps = []
-    for step in traj.steps:
-        words = [f"{w}s" if rng.random() < 0.15 else w for w in step.thought.split(" ")]
-        steps.append(Step(index=step.index, thought=" ".join(words), action=step.action))
-    steps.insert(1, steps[0])  # re-run noise: a repeated step
-    return Trajectory(id=f"t{index:08d}", task=traj.task, steps=steps)
+def apples_to_apples(texts: list[str]) -> None:
+    shingles, offsets = text_shingles(texts, "spaces", 2)  # the same input for every row, untimed
+    owner = np.repeat(np.arange(len(texts)), np.diff(offsets))
+    lists = [shingles[offsets[i] : offsets[i + 1]].tolist() for i in range(len(texts))]
+    hasher = MinHasher(peers.NUM_PERM, peers.SEED)
+    runs = {
+        "trajsift classic (affine permutations)": timed(sign_shingles, hasher, shingles, owner, len(texts), "classic"),
+        "datasketch bulk affine64 (same algorithm)": timed(peers.datasketch_prehashed, lists),
+        "trajsift oph": timed(sign_shingles, hasher, shingles, owner, len(texts), "oph"),
+        "rensa R-MinHash flat buffer": timed(peers.rensa_flat, shingles, offsets),
+    }
+    rows = {name: (cpu, wall) for name, (_, cpu, wall) in runs.items()}
+    title = "2. the same pre-hashed uint64 shingles -> 128-slot signatures"
+    table(title, len(texts), rows, "trajsift classic (affine permutations)")
 
 
-def synth_chunk(start: int, stop: int) -> list[Trajectory]:
-    rng = np.random.default_rng(start)
-    prng = random.Random(start)
-    out: list[Trajectory] = []
-    for i in range(start, stop):
-        if out and prng.random() < 0.05:
-            out.append(_near_copy(out[prng.randrange(max(0, len(out) - 16), len(out))], i, prng))
-        else:
-            out.append(_trajectory(i, rng))
-    return out
+def trajsift_lsh(matrix: np.ndarray, present: np.ndarray) -> int:
+    left, right = lsh.candidate_pairs(matrix, present, peers.BANDS, 4)
+    keep = np.mean(matrix[left] == matrix[right], axis=1) >= peers.THRESHOLD
+    labels = components(matrix.shape[0], left[keep], right[keep])
+    return int(np.count_nonzero(np.bincount(labels, minlength=labels.size)[labels] > 1))
+
+
+def lsh_rows(signed: dict[str, object], docs: int) -> None:
+    ours = signed["trajsift sign_texts (oph)"]
+    runs = {"trajsift bands + verify + components": timed(trajsift_lsh, *ours)}
+    if signed.get("rensa token strings") is not None:
+        runs["rensa RMinHashLSH one shot"] = timed(peers.rensa_lsh, signed["rensa token strings"])
+    if signed.get("datasketch bulk + xxh32") is not None:
+        runs["datasketch MinHashLSH insert + query"] = timed(peers.datasketch_lsh, signed["datasketch bulk + xxh32"])
+    rows = {name: (cpu, wall) for name, (_, cpu, wall) in runs.items()}
+    table("3. LSH over those signatures (threshold 0.5)", docs, rows, "trajsift bands + verify + components")
+    for name, (found, _, _) in runs.items():
+        print(f"  {name}: {found} documents with a near duplicate")
+
+
+def check_rate(trajs: list) -> None:
+    check, ctx = NearDuplicates(), CheckContext()
+    _, cpu, wall = timed(lambda: [check.signature(t, ctx, {}) for t in trajs])
+    rate = len(trajs) / cpu
+    print(f"\n4. diversity.near signature (actions + 256-slot reasoning) per trajectory: {rate:.0f}/s per core")
+    print(f"  ({cpu:.2f} cpu s, {wall:.2f} wall s for {len(trajs)} trajectories)")
 
 
 def sign_chunk(bounds: tuple[int, int]) -> tuple[pa.Table, float, float]:
-    start = time.perf_counter()
+    start = time.process_time()
     trajs = synth_chunk(*bounds)
-    generated = time.perf_counter()
+    generated = time.process_time()
     check, ctx = NearDuplicates(), CheckContext()
     columns: dict[str, list] = {"trajectory_id": [], **{name: [] for name in check.signature_types()}}
     for i, traj in enumerate(trajs):
@@ -110,157 +154,54 @@ def sign_chunk(bounds: tuple[int, int]) -> tuple[pa.Table, float, float]:
         for key, value in sig.items():
             columns[check.sig_col(key)].append(value)
     types = {"trajectory_id": pa.string(), **check.signature_types()}
-    table = pa.table(columns, schema=pa.schema(list(types.items())))
-    return table, generated - start, time.perf_counter() - generated
+    return pa.table(columns, schema=pa.schema(list(types.items()))), generated - start, time.process_time() - generated
 
 
-def peak_mb() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
-
-
-def run_ours(size: int, workers: int) -> dict[str, float]:
+def at_scale(size: int, workers: int) -> None:
     chunks = [(s, min(size, s + CHUNK)) for s in range(0, size, CHUNK)]
-    start = time.perf_counter()
-    tables, gen_time, sign_time = [], 0.0, 0.0
+    wall = time.perf_counter()
+    tables, gen_cpu, sign_cpu = [], 0.0, 0.0
     with ProcessPoolExecutor(workers) as pool:
-        for table, gen, sign in pool.map(sign_chunk, chunks):
-            tables.append(table)
-            gen_time, sign_time = gen_time + gen, sign_time + sign
-    wall_sign = (time.perf_counter() - start) * sign_time / max(1e-9, gen_time + sign_time)
+        for table_, gen, sign in pool.map(sign_chunk, chunks):
+            tables.append(table_)
+            gen_cpu, sign_cpu = gen_cpu + gen, sign_cpu + sign
+    sign_wall = (time.perf_counter() - wall) * sign_cpu / max(1e-9, gen_cpu + sign_cpu)
     signatures = pa.concat_tables(tables)
     del tables
-    start = time.perf_counter()
-    state = NearDuplicates().reduce(signatures)
-    reduce_time = time.perf_counter() - start
-    own, children = peak_mb()
-    kept_by = [entry[0] for entry in state["clusters"].values()]  # entries: [kept id, size, margin]
-    marked = len(kept_by) - len(set(kept_by))
-    return {
-        "sig_per_s_cpu": size / sign_time,
-        "sign_wall": wall_sign,
-        "reduce": reduce_time,
-        "end_to_end": wall_sign + reduce_time,
-        "duplicates": marked,
-        "peak_main_mb": own,
-        "peak_worker_mb": children,
-    }
-
-
-def texts_of(trajs: list[Trajectory]) -> list[str]:
-    return [actions_view(t) + "\n" + thoughts_view(t) for t in trajs]
-
-
-def ours_single(trajs: list[Trajectory]) -> tuple[float, float]:
-    check, ctx = NearDuplicates(), CheckContext()
-    start = time.perf_counter()
-    rows = [
-        {"trajectory_id": t.id, **{check.sig_col(k): v for k, v in check.signature(t, ctx, {}).items()}} for t in trajs
-    ]
-    sign = time.perf_counter() - start
-    types = {"trajectory_id": pa.string(), **check.signature_types()}
-    table = pa.Table.from_pylist(rows, schema=pa.schema(list(types.items())))
-    check.reduce(table)
-    return sign, time.perf_counter() - start
-
-
-def datasketch_run(texts: list[str]) -> tuple[float, float]:
-    from datasketch import MinHash, MinHashLSH
-
-    start = time.perf_counter()
-    sketches = []
-    for text in texts:
-        words = text.split()
-        sketch = MinHash(num_perm=128)
-        sketch.update_batch([f"{a} {b}".encode() for a, b in zip(words, words[1:], strict=False)])
-        sketches.append(sketch)
-    sign = time.perf_counter() - start
-    lsh = MinHashLSH(threshold=0.5, num_perm=128)
-    for i, sketch in enumerate(sketches):
-        lsh.insert(str(i), sketch)
-    for sketch in sketches:
-        lsh.query(sketch)
-    return sign, time.perf_counter() - start
-
-
-def datatrove_run(texts: list[str]) -> tuple[float, float]:
-    from datatrove.data import Document
-    from datatrove.executor.local import LocalPipelineExecutor
-    from datatrove.pipeline.dedup.minhash import (
-        MinhashConfig,
-        MinhashDedupBuckets,
-        MinhashDedupCluster,
-        MinhashDedupFilter,
-        MinhashDedupSignature,
+    state, reduce_cpu, reduce_wall = timed(NearDuplicates().reduce, signatures)
+    kept_by = [entry[0] for entry in state["clusters"].values()]
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"\n5. {size:,} trajectories, {workers} workers ({machine()})")
+    rate = size / sign_cpu
+    print(f"  signing: {rate:.0f}/s per core, {sign_cpu:.1f} cpu s, ~{sign_wall:.1f} wall s (generation excluded)")
+    print(
+        f"  reduce: {reduce_cpu:.1f} cpu s, {reduce_wall:.1f} wall s; end to end ~{sign_wall + reduce_wall:.1f} wall s"
     )
-    from datatrove.utils.hashing import HashConfig
-    from datatrove.utils.word_tokenizers import WordTokenizer
-    from loguru import logger
-
-    class Whitespace(WordTokenizer):
-        def word_tokenize(self, text: str) -> list[str]:
-            return text.split()
-
-        def sent_tokenize(self, text: str) -> list[str]:
-            return text.split("\n")
-
-        def span_tokenize(self, text: str) -> list[tuple[int, int]]:
-            return []
-
-    logger.remove()
-    docs = [Document(text=t, id=str(i)) for i, t in enumerate(texts)]
-
-    def source(data, rank: int = 0, world_size: int = 1):
-        yield from docs
-
-    config = MinhashConfig(n_grams=2, num_buckets=16, hashes_per_bucket=8, hash_config=HashConfig(hash_fc="sha1"))
-    with tempfile.TemporaryDirectory() as tmp:
-        stages = [
-            ([source, MinhashDedupSignature(f"{tmp}/sig", config=config, language=Whitespace())], 1),
-            ([MinhashDedupBuckets(f"{tmp}/sig", f"{tmp}/buckets", config=config)], 16),
-            ([MinhashDedupCluster(f"{tmp}/buckets", f"{tmp}/remove", config=config)], 1),
-            ([source, MinhashDedupFilter(f"{tmp}/remove")], 1),
-        ]
-        start, sign = time.perf_counter(), 0.0
-        for i, (pipeline, tasks) in enumerate(stages):
-            LocalPipelineExecutor(pipeline, tasks=tasks, workers=1, logging_dir=f"{tmp}/logs{i}").run()
-            sign = sign or time.perf_counter() - start
-        return sign, time.perf_counter() - start
-
-
-def baselines(count: int) -> None:
-    trajs = synth_chunk(0, count)
-    texts = texts_of(trajs)
-    results = {"trajsift": ours_single(trajs), "datasketch": datasketch_run(texts), "datatrove": datatrove_run(texts)}
-    print(f"\nbaselines on the same {count} trajectories, one process each")
-    print(f"{'':12s} {'signatures/s':>13s} {'end-to-end s':>13s} {'docs/s e2e':>11s}")
-    for name, (sign, total) in results.items():
-        print(f"{name:12s} {count / sign:13.0f} {total:13.2f} {count / total:11.0f}")
-    ours_sign, ours_total = results["trajsift"]
-    for name in ("datasketch", "datatrove"):
-        sign, total = results[name]
-        print(f"trajsift vs {name}: signatures {sign / ours_sign:.1f}x, end-to-end {total / ours_total:.1f}x")
+    marked = len(kept_by) - len(set(kept_by))
+    print(f"  {marked:,} duplicates marked; peak RSS main {own:.0f} MB, largest worker {child:.0f} MB")
+    print(f"  (all processes at once at most {own + workers * child:.0f} MB)")
+    sys.stdout.flush()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000", help="comma-separated trajectory counts, e.g. 100000,1000000")
+    parser.add_argument("--docs", type=int, default=3000, help="documents for sections 1-4 (0 skips them)")
+    parser.add_argument("--sizes", default="", help="comma-separated trajectory counts for section 5")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--baseline-docs", type=int, default=3000, help="0 skips the baselines")
     args = parser.parse_args()
-    if args.baseline_docs:
-        baselines(args.baseline_docs)
-    for size in [int(s) for s in args.sizes.split(",")]:
-        r = run_ours(size, args.workers)
-        print(
-            f"\ntrajsift {size:,} trajectories, {args.workers} workers: "
-            f"{r['sig_per_s_cpu']:.0f} signatures/s per core, "
-            f"signing {r['sign_wall']:.1f} s wall, reduce {r['reduce']:.1f} s, end-to-end {r['end_to_end']:.1f} s "
-            f"(generation excluded), {r['duplicates']:,} marked duplicates, peak RSS main {r['peak_main_mb']:.0f} MB, "
-            f"largest worker {r['peak_worker_mb']:.0f} MB"
-        )
-        sys.stdout.flush()
+    print(f"machine: {machine()}\npackages: {versions()}")
+    if args.docs:
+        trajs = synth_chunk(0, args.docs)
+        texts = texts_of(trajs)
+        print(f"{len(texts)} texts, {np.mean([len(t) for t in texts]):.0f} characters on average")
+        signed = tool_vs_tool(texts)
+        apples_to_apples(texts)
+        lsh_rows(signed, len(texts))
+        check_rate(trajs)
+    for size in [int(s) for s in args.sizes.split(",") if s]:
+        at_scale(size, args.workers)
+    print(f"\nmachine after: {machine()}")
 
 
 if __name__ == "__main__":

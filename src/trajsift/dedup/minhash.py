@@ -1,23 +1,26 @@
 """MinHash signatures with numpy: text -> tokens -> n-gram shingles -> 64-bit hashes -> signature.
 
-Tokens are hashed with XXH3-64 (seed 0) from `xxhash`, a core dependency: there is no fallback hash,
-so signatures, and every near-duplicate decision, are the same on every installation. Shingles combine
-`n` consecutive token hashes (vectorised) and go through a splitmix64 finaliser. The `num_perm`
-permutations are universal hashes `a * x + b mod 2**64` (odd `a`) evaluated for every shingle and
-permutation at once; the minimum per permutation is kept.
+Tokens are found and hashed with XXH3-64 (seed 0) over the whole text at once (`trajsift.dedup.tokenhash`:
+bit for bit `xxhash`'s value, `xxhash` being a core dependency with no fallback hash), so signatures,
+and every near-duplicate decision, are the same on every installation. Shingles combine `n` consecutive
+token hashes (vectorised) and go through a splitmix64 finaliser. The `num_perm` permutations are
+universal hashes `a * x + b mod 2**64` (odd `a`) evaluated for every shingle and permutation at once;
+the minimum per permutation is kept (`classic`), or one permutation fills `num_perm` bins (`oph`).
 
 Signatures are b-bit MinHash (the low 16 bits of each minimum, `uint16`): a quarter of the memory of
 64-bit values, and two different minima collide with probability 2**-16, a negligible bias on the
-estimated Jaccard similarity (fraction of equal positions).
+estimated Jaccard similarity (fraction of equal positions). `sign_texts` signs many texts per numpy
+call (`trajsift.dedup.batchsign`), with the same result as `from_text` one by one.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import numpy as np
-from xxhash import xxh3_64_intdigest
+
+from trajsift.dedup.tokenhash import CLASSES, hash_spans, spans
+from trajsift.dedup.tokenhash import token_hashes as token_hashes  # re-exported: the one token hash
 
 SIG_DTYPE = np.uint16
 _MASK64 = (1 << 64) - 1
@@ -28,30 +31,26 @@ COMBINE = np.uint64(0x9E3779B97F4A7C15)
 _CHUNK = 2048
 """Shingles per block when evaluating permutations (bounds memory at CHUNK x num_perm x 8 bytes)."""
 
-# Tokenizers work on UTF-8 bytes (hashed without re-encoding each token); bytes >= 0x80 are word characters.
 _PROBES = 256
 """Probe sequence length per bin for densification (a fallback covers sets too sparse to be reached)."""
 
-_WORDS = re.compile(rb"[\w\x80-\xff]+")
-_CODE = re.compile(rb"[\w\x80-\xff]+|[^\w\s\x80-\xff]")
 
-TOKENIZERS: dict[str, Callable[[bytes], list[bytes]]] = {
-    "words": _WORDS.findall,
-    "code": _CODE.findall,
-    "lines": lambda data: [line for line in data.split(b"\n") if line],
-    "spaces": bytes.split,
-}
+def _tokenizer(name: str) -> Callable[[bytes], list[bytes]]:
+    def tokens(data: bytes) -> list[bytes]:
+        starts, ends = spans(data, name)
+        return [data[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+    return tokens
+
+
+TOKENIZERS: dict[str, Callable[[bytes], list[bytes]]] = {name: _tokenizer(name) for name in CLASSES}
 """Tokenizer name -> function: `words` (runs of word characters), `code` (words and single punctuation),
-`lines`, `spaces`."""
+`lines`, `spaces` (see `trajsift.dedup.tokenhash.CLASSES`). Signing never builds these lists: it hashes
+the token spans in place."""
 
 
 def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
-
-
-def token_hashes(tokens: list[bytes]) -> np.ndarray:
-    """64-bit XXH3 hash per token (`uint64`)."""
-    return np.fromiter(map(xxh3_64_intdigest, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def mix64(values: np.ndarray) -> np.ndarray:
@@ -124,10 +123,11 @@ class MinHasher:
         np.minimum.at(minimum, bins.astype(np.intp), values)
         filled = minimum != _MASK64
         if not filled.all():
-            minimum = self._densify(minimum, filled)
+            minimum = self.densify(minimum, filled)
         return (minimum & np.uint64(0xFFFF)).astype(SIG_DTYPE)
 
-    def _densify(self, minimum: np.ndarray, filled: np.ndarray) -> np.ndarray:
+    def densify(self, minimum: np.ndarray, filled: np.ndarray) -> np.ndarray:
+        """Empty bins (`~filled`) of a one-permutation minimum copy a filled bin (see `one_permutation`)."""
         empty = np.flatnonzero(~filled)
         hits = filled[self._probes[empty]]
         found = hits.any(axis=1)
@@ -157,7 +157,17 @@ class MinHasher:
     def from_text(
         self, text: str, tokenizer: str = "words", ngram: int = 3, scheme: str = "classic"
     ) -> np.ndarray | None:
-        return self.from_tokens(TOKENIZERS[tokenizer](encode(text)), ngram, scheme)
+        data = encode(text)
+        return self.sign(shingle_hashes(hash_spans(data, *spans(data, tokenizer)), ngram), scheme)
+
+    def sign_texts(
+        self, texts: list[str], tokenizer: str = "words", ngram: int = 3, scheme: str = "classic"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Signatures of many texts (`len(texts) x num_perm`, `uint16`) and which are non-empty (`bool`):
+        row `i` equals `from_text(texts[i], ...)` (zeros where that is None), computed a block at a time."""
+        from trajsift.dedup.batchsign import sign_texts
+
+        return sign_texts(self, texts, tokenizer, ngram, scheme)
 
 
 def jaccard_estimate(left: np.ndarray, right: np.ndarray) -> np.ndarray:

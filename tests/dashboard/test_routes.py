@@ -78,8 +78,8 @@ def test_live_endpoint_reports_changes_only(client_for, tmp_path):
     live = LiveProgress(run)
     live.phase("basic_filter", 10)
     from trajsift import annotations as ann
-    from trajsift.executors.progress import ShardDone
     from trajsift.executors.workspace import write_table
+    from trajsift.progress import ShardDone
 
     rows = [ann.Annotation(meta={"trajectory_id": f"t{i}"}, decision="keep") for i in range(2)]
     rows[1].decision, rows[1].decided_by, rows[1].reasons = "drop", "basic_filter", ["empty"]

@@ -16,6 +16,7 @@ from trajsift.run import run_pipeline
 from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRef, Trajectory
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'trajsift[ray]')")
+from trajsift.executors.ray_executor import DISTRIBUTED_REDUCES  # noqa: E402  (after the importorskip)
 
 RECIPE = """
 shard_size: 9
@@ -167,7 +168,7 @@ def test_distributed_near_reduce_equals_local(tmp_path, params):
     local = json.loads(json.dumps(check.reduce(table)))
     assert local["clusters"] and local["runs"]
     for parts in (2, 5):
-        assert json.loads(json.dumps(check.distributed_reduce(sources, parts))) == local
+        assert json.loads(json.dumps(DISTRIBUTED_REDUCES["diversity.near"](check, sources, parts))) == local
 
 
 def test_import_never_loads_ray():

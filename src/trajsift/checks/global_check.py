@@ -35,13 +35,6 @@ class GlobalCheck(Check):
         Must be JSON-serialisable: it is written to disk so a resumed run need not reduce again."""
         raise NotImplementedError
 
-    def distributed_reduce(self, sources: list[tuple[str, int]], parts: int) -> Any:
-        """Optional: the state of `reduce`, computed on a Ray cluster without gathering the signatures.
-
-        `sources`: per shard, its signature Parquet file and the index of its first row in the shard
-        order. Return None (the default) to let the executor collect the signatures for `reduce`."""
-        return None
-
     def assign(self, traj_id: str, signature: dict[str, Any], scores: Scores, state: Any) -> CheckOutput:
         """This row's columns and findings, given the global state."""
         raise NotImplementedError

@@ -175,11 +175,6 @@ class NearDuplicates(GlobalCheck):
         shared = dict(zip([ids[i] for i in sharing.tolist()], runs.run[sharing].tolist(), strict=True))
         return {"clusters": clusters, "runs": shared}
 
-    def distributed_reduce(self, sources: list[tuple[str, int]], parts: int) -> dict[str, Any]:
-        from trajsift.executors.ray_near import near_reduce  # Ray only where this runs on a cluster
-
-        return near_reduce(self, sources, parts)
-
     def view_columns(self) -> dict[str, slice]:
         """Column range of each view in a row's concatenated signature (views may differ in `num_perm`)."""
         bounds = np.cumsum([0, *self.perms.values()])

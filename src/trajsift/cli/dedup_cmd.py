@@ -10,7 +10,7 @@ from rich.console import Console
 
 from trajsift.cli.errors import fail_on_error
 from trajsift.cli.progress import RichProgress
-from trajsift.cli.run_cmd import OVERRIDE, exit_if_nothing_read, print_summary
+from trajsift.cli.run_cmd import ADDRESS_HELP, EXECUTOR_HELP, OVERRIDE, exit_if_nothing_read, print_summary
 from trajsift.config import Recipe, load_recipe
 from trajsift.errors import ConfigError
 from trajsift.run import run_pipeline
@@ -22,7 +22,9 @@ def dedup(
     args: list[str] = typer.Argument(..., help="Inputs (files, folders, globs) and key=value recipe overrides."),
     out: Path = typer.Option(Path("trajsift-dedup"), "--out", "-o", help="Output directory."),
     recipe: Path | None = typer.Option(None, "--recipe", "-r", help="Recipe YAML (default: the default recipe)."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes (Ray: actors per stage)."),
+    executor: str = typer.Option("local", "--executor", help=EXECUTOR_HELP),
+    address: str | None = typer.Option(None, "--address", help=ADDRESS_HELP),
 ) -> None:
     """Deduplicate and sample: run only the recipe's diversity stages (those whose checks are all
     `diversity.*`). Without the quality stage, keep-best falls back to the smallest id."""
@@ -34,7 +36,7 @@ def dedup(
             raise ConfigError("trajsift dedup needs at least one input")
         resolved = diversity_only(load_recipe(str(recipe) if recipe else None, overrides))
         with RichProgress(console) as progress:
-            result = run_pipeline(inputs, out, resolved, workers=workers, progress=progress)
+            result = run_pipeline(inputs, out, resolved, executor, workers=workers, address=address, progress=progress)
         print_summary(Console(), result.stats, result.counts, out)
     exit_if_nothing_read(console, result.stats, out)
 

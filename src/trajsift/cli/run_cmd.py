@@ -17,11 +17,14 @@ from trajsift.cli.errors import fail_on_error
 from trajsift.cli.progress import RichProgress
 from trajsift.config import load_recipe
 from trajsift.dashboard.live import FAILED, ComposedProgress, LiveProgress
+from trajsift.executors import EXECUTORS
 from trajsift.run import claim_out, run_pipeline
 
 OVERRIDE = re.compile(r"^[A-Za-z_][\w.-]*=")
 ALERT_EXIT_CODE = 3
 NOTHING_READ_EXIT_CODE = 4
+EXECUTOR_HELP = f"Where the work runs: {' or '.join(EXECUTORS)} (ray: pip install 'trajsift[ray]')."
+ADDRESS_HELP = "Ray cluster address (`auto`, ray://host:10001); default: a local Ray instance."
 
 
 def run(
@@ -37,8 +40,8 @@ def run(
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
     fmt: str | None = typer.Option(None, "--format", help="Force one reader instead of sniffing."),
     jsonl: bool = typer.Option(False, "--jsonl", help="Also write JSONL copies of the outputs."),
-    executor: str = typer.Option("local", "--executor", help="`local` or `ray` (pip install 'trajsift[ray]')."),
-    address: str | None = typer.Option(None, "--address", help="Ray cluster address (`auto`, ray://host:10001)."),
+    executor: str = typer.Option("local", "--executor", help=EXECUTOR_HELP),
+    address: str | None = typer.Option(None, "--address", help=ADDRESS_HELP),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace the outputs of a different run (other inputs) found in --out."
     ),

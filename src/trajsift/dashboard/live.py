@@ -1,7 +1,7 @@
 """Live state of a run in progress: `progress.json` (phases) and `live.json` (partial metrics), plus
 alert rules evaluated shard by shard.
 
-`LiveProgress` is a `Progress` (see executors/progress.py) that the run command composes with its rich
+`LiveProgress` is a `Progress` (see trajsift/progress.py) that the run command composes with its rich
 bars. It receives the executor's shard reports (`ShardDone`): each decided shard updates the partial
 stats of `LiveStats` and the live alert rules of `LiveAlerts`. Every write is atomic and throttled,
 except that the end of a stage and a firing alert are written at once. Neither imports FastAPI: the run
@@ -21,8 +21,8 @@ from trajsift.alerts.evaluate import ALERTS_FILE
 from trajsift.alerts.live import LiveAlerts
 from trajsift.config import AlertSpec
 from trajsift.dashboard.live_stats import LIVE_FILE, LiveStats
-from trajsift.executors.progress import ShardDone, report_shard
 from trajsift.executors.workspace import read_json, write_json
+from trajsift.progress import ShardDone, report_shard
 
 PROGRESS_FILE = "progress.json"
 RUNNING, DONE, FAILED = "running", "done", "failed"

@@ -1,14 +1,13 @@
-"""Ray executor: the local executor's phases and files, with the work spread over a Ray cluster.
+"""Ray executor: the per-shard work of each stage spread over a Ray cluster, global reduces distributed.
 
-The read phase is the local one (shards are the unit of work and fix the output order). Each stage's
-per-shard work (annotate, assign) runs as Ray Data `map_batches` over shard numbers, in a pool of
-stateful actors that build the pipeline once (like the local pool's worker initialiser), sized by the
-stage's checks' declared `resources` (`num_cpus`, `memory`, `concurrency`). Global stages reduce with
-each check's `distributed_reduce` when it has one (`diversity.near`: LSH and action runs as Ray tasks
-with hash shuffles), else on the driver from the collected signatures (small per row).
+The driver (`executors.driver`) runs the phases and owns the files, as for the local executor. Each
+`map_shards` is Ray Data `map_batches` over shard numbers, in a pool of stateful actors that build the
+pipeline once (like the local pool's worker initialiser), sized by the stage's checks' declared
+`resources` (`num_cpus`, `memory`, `concurrency`). A global stage reduces each check that has an entry
+in `DISTRIBUTED_REDUCES` (check id -> a reduce that never gathers the signatures, e.g. `diversity.near`:
+LSH and action runs as Ray tasks with hash shuffles); the other checks and rules reduce here, from the
+collected signatures (small per row). Checks know nothing of Ray: this map is the only link.
 
-Every file is the one the local executor writes, under the same names and completion rules, so the
-writer produces the same outputs and a failed run resumes from whatever either executor completed.
 `out_dir` must be visible to every node (one machine, NFS, a mounted bucket).
 """
 
@@ -16,16 +15,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from trajsift.checks.global_check import GlobalCheck
 from trajsift.executors import shard_work
-from trajsift.executors.local import LocalExecutor, RunPlan
-from trajsift.executors.progress import Progress
-from trajsift.executors.reading import ReadResult
+from trajsift.executors.base import ExecutorSettings, RunPlan, ShardStep
+from trajsift.executors.ray_near import near_reduce
+from trajsift.executors.shard_work import StageJob
 from trajsift.executors.workspace import read_table
 from trajsift.pipeline import Pipeline
 from trajsift.stages import Stage
@@ -33,20 +34,29 @@ from trajsift.stages import Stage
 FAIL_ENV = "TRAJSIFT_RAY_FAIL_AT"
 """Fault injection for the resume tests: `<stage name>:<shard>` makes annotating that shard raise."""
 
+DistributedReduce = Callable[[GlobalCheck, list[tuple[str, int]], int], Any]
+"""`(check, sources, parts) -> state of check.reduce`; `sources`: per shard, its signature file and the
+global index of its first row in shard order; `parts`: hash partitions of the shuffles."""
+
+DISTRIBUTED_REDUCES: dict[str, DistributedReduce] = {
+    "diversity.near": near_reduce,
+}
+"""Global checks whose reduce runs across the cluster, by check id (add one here to distribute another)."""
+
 
 class ShardWorker:
-    """A Ray Data actor: builds the pipeline once, then runs `annotate_shard` / `assign_shard` per shard."""
+    """A Ray Data actor: builds the pipeline once, then runs a shard step (annotate, assign) per shard."""
 
     def __init__(self, recipe_data: dict[str, Any], tasks_path: str | None, cache_dir: str, fail_at: str) -> None:
         self.state = shard_work.build_state(recipe_data, tasks_path, cache_dir)
         self.fail_at = fail_at
 
-    def __call__(self, batch: dict[str, np.ndarray], phase: str, job: shard_work.StageJob) -> dict[str, np.ndarray]:
+    def __call__(self, batch: dict[str, np.ndarray], step: ShardStep, job: StageJob) -> dict[str, np.ndarray]:
         stage = self.state.pipeline.stages[job.index].name
         for shard in batch["shard"].tolist():
-            if phase == "annotate_shard" and self.fail_at == f"{stage}:{shard}":
+            if step is shard_work.annotate_shard and self.fail_at == f"{stage}:{shard}":
                 raise RuntimeError(f"injected failure ({FAIL_ENV}={self.fail_at})")
-            getattr(shard_work, phase)(self.state, job, shard)
+            step(self.state, job, shard)
         return {"shard": batch["shard"]}
 
 
@@ -60,30 +70,35 @@ def stage_resources(stage: Stage) -> dict[str, float]:
     return merged
 
 
-class RayExecutor(LocalExecutor):
-    def __init__(
-        self, plan: RunPlan, pipeline: Pipeline, progress: Progress | None = None, address: str | None = None
-    ) -> None:
-        super().__init__(plan, pipeline, progress)
-        self.address = address
+class RayExecutor:
+    """`Executor` on a Ray cluster at `settings.address` (or a local Ray instance); `settings.workers`
+    bounds the actors of a stage."""
+
+    def __init__(self, settings: ExecutorSettings | None = None) -> None:
+        settings = settings or ExecutorSettings()
+        self.workers, self.address = settings.workers, settings.address
         self.fail_at = os.environ.get(FAIL_ENV, "")
+        self._plan: RunPlan | None = None
+        self._pipeline: Pipeline | None = None
 
-    def run(self, input_fingerprint: str) -> tuple[ReadResult, list[Any]]:
+    def start(self, plan: RunPlan, pipeline: Pipeline) -> None:
         connect(self.address)
-        return super().run(input_fingerprint)
+        self._plan, self._pipeline = plan, pipeline
 
-    def _map(self, fn: Any, job: shard_work.StageJob, shards: list[int]) -> None:
+    def close(self) -> None:
+        """Nothing to stop: actor pools end with each map; the Ray instance outlives the run."""
+
+    def map_shards(self, step: ShardStep, job: StageJob, shards: Sequence[int]) -> Iterator[int]:
         import ray.data
 
-        if not shards:
-            return
-        resources = stage_resources(self.pipeline.stages[job.index])
-        actors = max(1, min(len(shards), self.plan.workers, int(resources.get("concurrency", len(shards)))))
+        plan, pipeline = self._started()
+        resources = stage_resources(pipeline.stages[job.index])
+        actors = max(1, min(len(shards), self.workers, int(resources.get("concurrency", len(shards)))))
         items = ray.data.from_items([{"shard": s} for s in shards], override_num_blocks=len(shards))
         done = items.map_batches(
             ShardWorker,
-            fn_constructor_args=(self.plan.recipe_data, self.plan.tasks_path, str(self.plan.cache_dir), self.fail_at),
-            fn_kwargs={"phase": fn.__name__, "job": job},
+            fn_constructor_args=(plan.recipe_data, plan.tasks_path, str(plan.cache_dir), self.fail_at),
+            fn_kwargs={"step": step, "job": job},
             batch_size=1,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=actors),
@@ -91,20 +106,17 @@ class RayExecutor(LocalExecutor):
             memory=resources.get("memory"),
         )
         for batch in done.iter_batches(batch_size=1, batch_format="numpy"):
-            self.progress.advance(len(batch["shard"]))
-            for shard in batch["shard"]:
-                self._report(fn, job, int(shard))  # live stats and alerts, as the local executor does
+            yield from (int(shard) for shard in batch["shard"])
 
-    def _reduce(self, stage: Stage, job: shard_work.StageJob, shards: list[int]) -> dict[str, Any]:
+    def reduce(self, stage: Stage, job: StageJob, shards: Sequence[int]) -> dict[str, Any]:
         """Distributed reduces where a check has one; the rest from the signatures collected here."""
-        paths = [Path(job.out) / f"sig-{s:05d}.parquet" for s in shards]
-        offsets = np.r_[0, np.cumsum([read_metadata_rows(p) for p in paths])].tolist()
+        paths = [shard_work.signature_path(job, s) for s in shards]
+        offsets = np.r_[0, np.cumsum([pq.ParquetFile(p).metadata.num_rows for p in paths])].tolist()
         sources = list(zip(map(str, paths), offsets[:-1], strict=True))
         state: dict[str, Any] = {}
         for check in stage.global_checks:
-            result = check.distributed_reduce(sources, partitions())
-            if result is not None:
-                state[check.id] = result
+            if check.id in DISTRIBUTED_REDUCES:
+                state[check.id] = DISTRIBUTED_REDUCES[check.id](check, sources, partitions())
         local_checks = [c for c in stage.checks if c.id not in state]
         skip = {name for c in stage.global_checks if c.id in state for name in c.signature_types()}
         tables = [_without(read_table(p), skip) for p in paths]
@@ -112,15 +124,14 @@ class RayExecutor(LocalExecutor):
         state.update(dataclasses.replace(stage, checks=local_checks).reduce(merged))
         return state
 
+    def _started(self) -> tuple[RunPlan, Pipeline]:
+        if self._plan is None or self._pipeline is None:
+            raise RuntimeError("RayExecutor.start(plan, pipeline) was not called")
+        return self._plan, self._pipeline
+
 
 def _without(table: pa.Table, names: set[str]) -> pa.Table:
     return table.drop_columns([n for n in table.column_names if n in names])
-
-
-def read_metadata_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).metadata.num_rows
 
 
 def partitions() -> int:

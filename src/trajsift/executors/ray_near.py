@@ -1,5 +1,8 @@
 """Distributed reduce of `diversity.near` on Ray: the same state as `NearDuplicates.reduce`.
 
+Registered for the check in `ray_executor.DISTRIBUTED_REDUCES`; the per-partition work is numpy in
+`dedup/partitioned.py`, this module only moves batches between Ray tasks.
+
 No node ever holds all signatures. Signature files are loaded by one task per shard and split into
 `parts` hash partitions by row; every later step is one task per partition whose output is split
 again by the key of the next step (a map-side hash shuffle through the object store):
@@ -24,8 +27,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import ray
 
+from trajsift.dedup import partitioned as steps
 from trajsift.dedup.unionfind import cluster_entries, components, keep_best
-from trajsift.executors import ray_near_steps as steps
 
 ACTION_WINDOW = 4
 """In-gram window of the local action-run candidates (`NearDuplicates.reduce` passes 4)."""
@@ -142,7 +145,7 @@ def _action_runs(check: Any, sigs: list[list[Any]], parts: int) -> dict[str, np.
     p = check.params
     grams = _shuffle(steps.gram_rows, sigs, ("gram",), parts, k=p.action_kgram, parts=1)
     pairs = _shuffle(steps.gram_pairs, _column(grams, parts), ("low", "high"), parts, window=ACTION_WINDOW, parts=1)
-    counted = _shuffle(steps.unique_pairs, _column(pairs, parts), ("owner",), parts, count=True)
+    counted = _shuffle(steps.pair_counts, _column(pairs, parts), ("owner",), parts, parts=1)
     top = _shuffle(
         steps.top_candidates,
         _column(counted, parts),

@@ -6,6 +6,7 @@ The phase is all-or-nothing: `DONE.json` marks it complete; an interrupted read 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections import Counter
@@ -19,9 +20,9 @@ import orjson
 import zstandard
 
 from trajsift import reasons
-from trajsift.executors.progress import Progress
 from trajsift.executors.workspace import read_json, write_bytes, write_json
-from trajsift.readers.read import TrajectoryReader
+from trajsift.progress import Progress
+from trajsift.readers.read import ReadOptions, TrajectoryReader
 from trajsift.readers.sources.names import printable
 from trajsift.readers.sources.records import quarantine
 from trajsift.schema import Quarantined, Trajectory
@@ -52,7 +53,15 @@ class ReadResult:
         }
 
 
-def read_into_shards(plan: Any, read_dir: Path, progress: Progress) -> ReadResult:
+def read_into_shards(
+    inputs: list[str],
+    options: ReadOptions,
+    tasks: Mapping[str, Task],
+    shard_size: int,
+    read_dir: Path,
+    progress: Progress,
+) -> ReadResult:
+    """Read `inputs` into shards of `shard_size` trajectories under `read_dir` (or reuse a complete read)."""
     done = read_dir / "DONE.json"
     if done.exists():
         saved = read_json(done)  # holds a note besides the counts: keep only the fields
@@ -61,7 +70,6 @@ def read_into_shards(plan: Any, read_dir: Path, progress: Progress) -> ReadResul
     if read_dir.exists():
         shutil.rmtree(read_dir)
     read_dir.mkdir(parents=True)
-    tasks = plan.tasks
     result = ReadResult(directory=read_dir)
     progress.phase("read", 0)
 
@@ -69,12 +77,11 @@ def read_into_shards(plan: Any, read_dir: Path, progress: Progress) -> ReadResul
         result.units += 1
         progress.advance(1)
 
-    plan.read_options.on_entry = on_entry
-    items = TrajectoryReader(plan.read_options).read(plan.inputs)
+    items = TrajectoryReader(dataclasses.replace(options, on_entry=on_entry)).read(inputs)
     partial = read_dir / ".quarantine.jsonl.partial"  # the phase is all-or-nothing: no atomic write needed
     counts: Counter[str] = Counter()
     with open(partial, "wb") as bad:
-        for shard in _shards(_unique(_join_tasks(items, tasks), bad, counts), plan.recipe_data.get("shard_size", 500)):
+        for shard in _shards(_unique(_join_tasks(items, tasks), bad, counts), shard_size):
             write_bytes(read_dir / f"shard-{result.shards:05d}.json.zst", _encode(shard))
             result.shards += 1
             result.trajectories += len(shard)

@@ -6,7 +6,7 @@ Files of stage directory `out`: `ann-N.parquet` (checks run; decided unless the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,9 +65,10 @@ def init_worker(recipe_data: dict[str, Any], tasks_path: str | None, cache_dir: 
     _worker = build_state(recipe_data, tasks_path, cache_dir)
 
 
-def run_in_worker(name: str, job: StageJob, shard: int) -> None:
+def run_in_worker(step: Callable[[WorkerState, StageJob, int], None], job: StageJob, shard: int) -> None:
+    """`step` (`annotate_shard` or `assign_shard`, pickled by reference) on `shard`, in a pool worker."""
     assert _worker is not None, "worker not initialised"
-    {"annotate_shard": annotate_shard, "assign_shard": assign_shard}[name](_worker, job, shard)
+    step(_worker, job, shard)
 
 
 def shard_path(read_dir: str | Path, shard: int) -> Path:
@@ -81,6 +82,11 @@ def load_shard(read_dir: str | Path, shard: int) -> list[Trajectory]:
 
 def _file(job: StageJob, kind: str, shard: int) -> Path:
     return Path(job.out) / f"{kind}-{shard:05d}.parquet"
+
+
+def signature_path(job: StageJob, shard: int) -> Path:
+    """The signatures of a global stage's live rows in `shard` (what its reduce reads)."""
+    return _file(job, "sig", shard)
 
 
 def annotated(job: StageJob, shard: int) -> bool:

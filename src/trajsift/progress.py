@@ -1,10 +1,10 @@
-"""How executors report progress; the CLI plugs in rich bars and the live run files, tests and libraries
-plug in nothing.
+"""How a run reports progress: the `Progress` protocol that every executor's driver reports to.
 
-Besides phases and counts, an executor reports every finished shard (`ShardDone`: which stage, which
-shard, and the annotation file it just wrote) through `report_shard`. A `Progress` that has a
-`shard_done` method receives them: the live dashboard and the live alert rules read a run's partial
-metrics from these reports, never by scanning the work directory.
+The CLI plugs in rich bars and the live run files (`dashboard.live.LiveProgress`, which writes the
+run directory's progress and live-stats files); tests and libraries plug in nothing (`NullProgress`).
+Besides phases and counts, the driver reports every finished shard (`ShardDone`: which stage, which
+shard, and the annotation file it just wrote): the live dashboard and the live alert rules read a run's
+partial metrics from these reports, never by scanning the executor's work folder.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ class ShardDone:
 
 
 class Progress(Protocol):
-    def phase(self, name: str, total: int, done: int = 0) -> None: ...
+    def phase(self, name: str, total: int, done: int = 0) -> None:
+        """A phase starts (`read`, then one per stage): `total` units, `done` of them already complete."""
 
-    def advance(self, n: int) -> None: ...
+    def advance(self, n: int) -> None:
+        """`n` more units of the current phase are complete."""
 
 
 class NullProgress:

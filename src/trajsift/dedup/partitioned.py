@@ -1,4 +1,7 @@
-"""Per-batch numpy steps of the distributed `diversity.near` reduce (no Ray here: testable alone).
+"""Per-partition numpy steps of the partitioned (distributed) `diversity.near` reduce; no Ray here.
+
+The Ray executor's reduce (`executors/ray_near.py`) moves batches between partitions; the work on each
+batch is here, beside the local reduce's LSH (`dedup.lsh`) and action runs (`dedup.actionseq`).
 
 Every step works on a dict of numpy columns (a Ray Data "numpy" batch). Steps that group rows receive
 one whole hash partition (column `part`), so they see every row of each bucket, gram or pair they
@@ -111,15 +114,22 @@ def bucket_pairs(group: Batch, check: Any, parts: int) -> Batch:
     return _pair_batch(np.concatenate(lefts).astype(I64), np.concatenate(rights).astype(I64), parts)
 
 
-def unique_pairs(group: Batch, count: bool = False, parts: int = 1) -> Batch:
-    """Deduplicated pairs of one pair partition; with `count`, both directions with their multiplicity."""
+def unique_pairs(group: Batch) -> Batch:
+    """Deduplicated pairs of one pair partition (`lsh.unique_pairs` on the partition's rows)."""
     if not group["low"].size:
-        return _empty("owner", "other", "shared", "part") if count else _empty("low", "high")
-    codes, counts = np.unique(np.stack([group["low"], group["high"]], axis=1), axis=0, return_counts=True)
-    if not count:
-        return {"low": codes[:, 0], "high": codes[:, 1]}
-    owner = np.concatenate([codes[:, 0], codes[:, 1]])
-    other = np.concatenate([codes[:, 1], codes[:, 0]])
+        return _empty("low", "high")
+    low, high = lsh.unique_pairs(group["low"], group["high"], int(group["high"].max()) + 1)
+    return {"low": low, "high": high}
+
+
+def pair_counts(group: Batch, parts: int) -> Batch:
+    """Each distinct pair of one pair partition, in both directions, with how often it occurs (`shared`)."""
+    if not group["low"].size:
+        return _empty("owner", "other", "shared", "part")
+    n = int(group["high"].max()) + 1
+    codes, counts = np.unique(lsh.pair_codes(group["low"], group["high"], n), return_counts=True)
+    low, high = codes // n, codes % n
+    owner, other = np.concatenate([low, high]), np.concatenate([high, low])
     shared = np.concatenate([counts, counts]).astype(I64)
     return {"owner": owner, "other": other, "shared": shared, "part": part_of(owner, parts=parts)}
 

@@ -1,0 +1,88 @@
+"""The one driver of a run's phases, shared by every executor.
+
+A run: read the inputs into shards (on this machine) -> per stage, annotate every shard; for a global
+stage, reduce every shard's signatures into one state, then assign it per shard -> write the outputs.
+`drive` runs these phases for any `Executor` (`executors.base`). Each phase's files are keyed by a
+fingerprint of everything they depend on and exist only once complete, so a rerun (with any executor)
+reuses what is complete and redoes only what is missing. Results never depend on the executor or its
+worker count: shards come from the read, not from workers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trajsift.executors import shard_work
+from trajsift.executors.base import Executor, Phases, RunPlan, ShardStep, StageRun
+from trajsift.executors.output import Written, write_phase
+from trajsift.executors.reading import read_into_shards
+from trajsift.executors.shard_work import StageJob
+from trajsift.executors.workspace import clean_temporaries, digest, write_json
+from trajsift.pipeline import Pipeline
+from trajsift.progress import Progress, ShardDone, report_shard
+from trajsift.stages import Stage
+
+
+def drive(
+    executor: Executor, plan: RunPlan, pipeline: Pipeline, progress: Progress, input_fingerprint: str
+) -> tuple[Phases, Written]:
+    """Read, run every stage through `executor`, write the outputs; resumes from the work files that exist."""
+    executor.start(plan, pipeline)
+    try:
+        phases = _Driver(executor, plan, pipeline, progress).run(input_fingerprint)
+    finally:
+        executor.close()
+    return phases, write_phase(plan, pipeline, phases)
+
+
+class _Driver:
+    def __init__(self, executor: Executor, plan: RunPlan, pipeline: Pipeline, progress: Progress) -> None:
+        self.executor, self.plan, self.pipeline, self.progress = executor, plan, pipeline, progress
+        self.shards = 0
+
+    def run(self, input_fingerprint: str) -> Phases:
+        plan = self.plan
+        clean_temporaries(plan.out_dir)
+        read_dir = plan.work / f"read-{input_fingerprint[:16]}"
+        read = read_into_shards(
+            plan.inputs, plan.read_options, plan.tasks, plan.recipe.shard_size, read_dir, self.progress
+        )
+        self.shards = read.shards
+        stage_runs: list[StageRun] = []
+        previous: Path | None = None
+        chain = input_fingerprint
+        for index, stage in enumerate(self.pipeline.stages):
+            if stage.skipped:
+                stage_runs.append(StageRun(stage.name, None, stage.skipped))
+                continue
+            chain = digest(chain, plan.recipe_data["stages"][index], plan.tasks_path or "")
+            directory = plan.work / f"stage{index}-{stage.name}-{chain[:12]}"
+            job = StageJob(index=index, read_dir=str(read.directory), previous=str(previous or ""), out=str(directory))
+            self._stage(stage, job)
+            stage_runs.append(StageRun(stage.name, directory))
+            previous = directory
+        return Phases(read, stage_runs)
+
+    def _stage(self, stage: Stage, job: StageJob) -> None:
+        shards = list(range(self.shards))
+        todo = [s for s in shards if not shard_work.annotated(job, s)]
+        self.progress.phase(stage.name, len(shards), done=len(shards) - len(todo))
+        self._map(shard_work.annotate_shard, job, todo, decided=not stage.is_global)
+        if not stage.is_global or not shards:  # no trajectory read: nothing to reduce
+            return
+        state_path = Path(job.out) / "state.json"
+        if not state_path.exists():
+            write_json(state_path, self.executor.reduce(stage, job, shards))
+        todo = [s for s in shards if not shard_work.assigned(job, s)]
+        self._map(shard_work.assign_shard, job, todo, decided=True)
+
+    def _map(self, step: ShardStep, job: StageJob, shards: list[int], decided: bool) -> None:
+        """Map `step`; report each shard, and publish it when its decisions are written (`decided`)."""
+        if not shards:
+            return
+        stage = self.pipeline.stages[job.index]
+        for shard in self.executor.map_shards(step, job, shards):
+            self.progress.advance(1)
+            if decided:  # live dashboard and alerts read these reports
+                path = shard_work.final_annotations_path(Path(job.out), stage.is_global, shard)
+                report_shard(self.progress, ShardDone(job.index, stage.name, shard, self.shards, path))

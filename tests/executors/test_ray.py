@@ -121,6 +121,22 @@ def test_duplicates_same_files_and_resume(tmp_path, monkeypatch, run_files):
     assert run_files(tmp_path / "local") == run_files(tmp_path / "ray")
 
 
+def test_dedup_command_on_ray_same_files(tmp_path, run_files):
+    from typer.testing import CliRunner
+
+    from trajsift.cli.main import app
+
+    data = make_duplicates(tmp_path / "input.jsonl")
+    for name in ("local", "ray"):
+        args = ["dedup", str(data), "--out", str(tmp_path / name), "--executor", name, "--workers", "2"]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert run_files(tmp_path / "local") == run_files(tmp_path / "ray")
+    stats = json.loads((tmp_path / "ray" / "stats.json").read_text())
+    assert [stage["name"] for stage in stats["funnel"]] == ["diversity", "sampling"]
+    assert stats["decisions"]["drop"] >= 5  # the planted copies
+
+
 def _signatures(check: NearDuplicates, n: int = 300) -> pa.Table:
     rng = np.random.default_rng(0)
     width = sum(check.perms.values())  # views may have their own num_perm (default: thoughts 256)

@@ -15,7 +15,7 @@ from trajsift.executors.local import LocalExecutor
 from trajsift.executors.shard_work import StageJob
 from trajsift.pipeline import Pipeline
 from trajsift.progress import ShardDone
-from trajsift.read import ReadOptions
+from trajsift.readers.read import ReadOptions
 from trajsift.run import run_pipeline
 from trajsift.stages import Stage
 

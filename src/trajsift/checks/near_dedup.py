@@ -29,6 +29,8 @@ than `action_coverage` of its steps joins that trajectory's cluster too.
 
 from __future__ import annotations
 
+import tempfile
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -38,10 +40,10 @@ from pydantic import Field
 from trajsift import reasons
 from trajsift.checks.base import CheckContext, CheckOutput, Params, Scores
 from trajsift.checks.global_check import GlobalCheck
-from trajsift.dedup import lsh
+from trajsift.dedup import banded, lsh
 from trajsift.dedup.actionseq import shared_runs_flat
 from trajsift.dedup.minhash import SIG_DTYPE, MinHasher, encode, shingle_hashes, token_hashes
-from trajsift.dedup.unionfind import cluster_entries, components, keep_best
+from trajsift.dedup.unionfind import cluster_entries, components, join, keep_best
 from trajsift.dedup.views import VIEWS, action_tokens
 from trajsift.schema import Trajectory
 
@@ -82,6 +84,9 @@ class NearDuplicateParams(Params):
     """False-positive check: compare the estimated Jaccard of each candidate pair with the threshold."""
     bucket_window: int = Field(default=8, ge=1)
     """Within an LSH bucket, each row is paired with this many following rows (bounds huge buckets)."""
+    spill_rows: int = Field(default=2_000_000, ge=1)
+    """From this many rows, LSH band keys go to temporary files and pairs are verified and clustered band
+    by band (`trajsift.dedup.banded`: memory O(rows), not O(pairs)); same clusters as in memory."""
     seed: int = 1
     """Seed of the MinHash permutations."""
     action_rule: bool = False
@@ -161,13 +166,10 @@ class NearDuplicates(GlobalCheck):
         matrix = matrix.view(SIG_DTYPE).reshape(n, width)
         present = signatures.column(self.sig_col("present")).fill_null(0).to_numpy().astype(np.int64)
         present = np.where(ok, present, 0)
-        left, right = self._near_pairs(matrix, present)
         tokens, offsets = _flat_tokens(signatures.column(self.sig_col("actions")), n)
         runs = shared_runs_flat(tokens, offsets, p.action_kgram, 4, p.action_candidates)
-        if p.action_rule:
-            dup = np.flatnonzero(runs.duplicates(p.action_coverage, p.action_min_steps))
-            left, right = np.concatenate([left, dup]), np.concatenate([right, runs.partner[dup]])
-        labels = components(n, left, right)
+        dup = np.flatnonzero(runs.duplicates(p.action_coverage, p.action_min_steps)) if p.action_rule else []
+        labels = self._labels(matrix, present, np.asarray(dup, np.int64), runs.partner[dup])
         quality = signatures.column(self.sig_col("quality")).to_numpy(zero_copy_only=False).astype(np.float64)
         kept = keep_best(labels, quality, ids)
         clusters = cluster_entries(kept, quality, ids)
@@ -179,6 +181,24 @@ class NearDuplicates(GlobalCheck):
         """Column range of each view in a row's concatenated signature (views may differ in `num_perm`)."""
         bounds = np.cumsum([0, *self.perms.values()])
         return {name: slice(int(bounds[i]), int(bounds[i + 1])) for i, name in enumerate(self.perms)}
+
+    def _labels(self, matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Cluster label of every row: near-duplicate pairs plus the extra edges `left[i]-right[i]`."""
+        p: NearDuplicateParams = self.params  # type: ignore[assignment]
+        n = matrix.shape[0]
+        if n < p.spill_rows:
+            near_left, near_right = self._near_pairs(matrix, present)
+            return components(n, np.concatenate([near_left, left]), np.concatenate([near_right, right]))
+        column = {name: matrix[:, cols] for name, cols in self.view_columns().items()}
+        parent = np.arange(n, dtype=np.int64)
+        with tempfile.TemporaryDirectory(prefix="trajsift-lsh-") as workdir:
+            for clause in p.match:  # as `_near_pairs`: the first view bands, the second orders big buckets
+                tiebreak = column[clause[1]] if len(clause) > 1 else None
+                files = banded.spill_bands(column[clause[0]], p.bands, p.rows, workdir, tiebreak)
+                valid = (present >> list(p.views).index(clause[0])) & 1 == 1
+                verify = partial(self.pairs_matching, matrix, present)
+                parent = banded.band_labels(n, files, valid, verify, p.bucket_window, parent)
+        return join(parent, left, right)
 
     def _near_pairs(self, matrix: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p: NearDuplicateParams = self.params  # type: ignore[assignment]

@@ -20,7 +20,12 @@ def _compress(parent: np.ndarray) -> np.ndarray:
 
 def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Component label (smallest member index) of each of `n` nodes joined by edges `left[i]-right[i]`."""
-    parent = np.arange(n, dtype=np.int64)
+    return join(np.arange(n, dtype=np.int64), left, right)
+
+
+def join(parent: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Flattened `parent` after adding edges `left[i]-right[i]` (edges may come in any order and batches:
+    the labels, each component's smallest member, are the same)."""
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     while left.size:

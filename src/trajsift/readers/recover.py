@@ -92,10 +92,10 @@ def observed_patch(steps: Sequence[Step]) -> str:
     """The last `git diff` output the agent saw, if no file was written after it (see module docs)."""
     for index in range(len(steps) - 1, -1, -1):
         step = steps[index]
-        segments = _shell_segments(step)
+        segments = shell_segments(step)
         diff_at = [i for i, segment in enumerate(segments) if GIT_DIFF.match(segment)]
         if diff_at:
-            if any(_segment_writes(segment) for segment in segments[diff_at[-1] + 1 :]):
+            if any(segment_writes(segment) for segment in segments[diff_at[-1] + 1 :]):
                 return ""
             patch = _usable_diff(step, segments, diff_at)
             if patch and _covers_edits(patch, steps[:index]):
@@ -111,13 +111,13 @@ def writes_files(step: Step) -> bool:
     if action.type in WRITE_TYPES:
         failed_editor = action.tool.lower() in EDITOR_TOOLS and step.observation.is_error
         return not failed_editor
-    if any(_segment_writes(segment) for segment in _shell_segments(step)):
+    if any(segment_writes(segment) for segment in shell_segments(step)):
         return True
-    code = _python_code(step)
+    code = python_code(step)
     return bool(code) and PYTHON_WRITE.search(code) is not None
 
 
-def _shell_text(step: Step) -> str:
+def shell_text(step: Step) -> str:
     """The bash the step ran: a shell tool's `command`, or the raw command of a bash-based format."""
     arguments = step.action.arguments if isinstance(step.action.arguments, dict) else {}
     if not arguments:
@@ -127,22 +127,22 @@ def _shell_text(step: Step) -> str:
     return command if shell and isinstance(command, str) else ""
 
 
-def _shell_segments(step: Step) -> list[str]:
-    text = _shell_text(step)
+def shell_segments(step: Step) -> list[str]:
+    text = shell_text(step)
     return split_segments(text) if text else []
 
 
-def _python_code(step: Step) -> str:
+def python_code(step: Step) -> str:
     """Python the step ran: an IPython cell, or a shell command invoking python."""
     arguments = step.action.arguments if isinstance(step.action.arguments, dict) else {}
     code = arguments.get("code")
     if isinstance(code, str) and code:
         return code
-    text = _shell_text(step)
+    text = shell_text(step)
     return text if "python" in text else ""
 
 
-def _segment_writes(segment: str) -> bool:
+def segment_writes(segment: str) -> bool:
     if GIT_DIFF.match(segment):
         return False
     _, verdict = classify_segment(segment)
@@ -166,7 +166,7 @@ def _prints_full_diff(step: Step, segment: str) -> bool:
     """No option that changes what is printed, no revision range, output not redirected or piped."""
     match = GIT_DIFF.match(segment)
     arguments = (match.group(1) or "").split() if match else []
-    if any(">" in word for word in arguments) or _is_piped(_shell_text(step), segment):
+    if any(">" in word for word in arguments) or _is_piped(shell_text(step), segment):
         return False
     for word in arguments:
         if word.startswith("-") and not SAFE_OPTIONS.match(word):

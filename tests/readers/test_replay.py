@@ -123,6 +123,7 @@ def test_a_run_without_edits_and_an_unplaceable_root(tree: GitTree) -> None:
 def test_build_folders_scratch_edits_and_line_continuations_do_not_stop_a_replay(tree: GitTree) -> None:
     steps = [
         bash(f"cd {ROOT} && rm -rf build/* ~/.cache/calc && python -m pytest"),
+        editor("str_replace", f"{ROOT}/calc/core.py", old_str="x * 2", new_str="x * 3"),
         editor("str_replace", "/testbed/calc/core.py", old_str="unseen", new_str="x"),  # another copy: not the patch
         editor("create", f"{ROOT}/notes.txt", file_text="n\n"),
         bash(f"mkdir -p {ROOT}/docs && \\\nmv {ROOT}/notes.txt {ROOT}/docs/"),

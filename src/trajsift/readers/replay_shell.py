@@ -20,7 +20,6 @@ from trajsift.readers.recover import PYTHON_WRITE, python_code, segment_writes, 
 from trajsift.schema import Step
 
 GLOB = frozenset("*?[]{}~$`")
-NO_OP = frozenset({"mkdir"})
 
 
 class UnreplayableError(Exception):
@@ -38,6 +37,7 @@ class ShellReplay:
         self.files: dict[str, str | None] = {}
         self.history: dict[str, list[str | None]] = {}
         self.cwd: str | None = None
+        self.made_dirs: set[str] = set()
 
     def resolve(self, path: str) -> str | None:
         """The absolute path a step names (relative ones against the working directory)."""
@@ -102,9 +102,10 @@ class ShellReplay:
         if program == "cd":
             self.cwd = self.resolve(arguments[0]) if arguments and not GLOB & set(arguments[0]) else None
             return
-        handler = {"rm": self._remove, "mv": self._move, "cp": self._copy, "touch": self._touch}.get(program)
+        handlers = {"rm": self._remove, "mv": self._move, "cp": self._copy, "touch": self._touch, "mkdir": self._mkdir}
+        handler = handlers.get(program)
         if handler is None:
-            if segment_writes(segment) and program not in NO_OP:
+            if segment_writes(segment):
                 raise UnreplayableError(f"shell_write:{program[:40]}")
             return
         if ">" in segment:
@@ -113,7 +114,7 @@ class ShellReplay:
             arguments = [word for word in arguments if not self._removes_nothing_known(word)]
         if any(GLOB & set(word) for word in arguments):
             raise UnreplayableError(f"shell_pattern:{program}")
-        handler([self.resolve(word) or "" for word in arguments])
+        handler([(self.resolve(word) or "") + ("/" if word.endswith("/") else "") for word in arguments])
 
     def _removes_nothing_known(self, word: str) -> bool:
         """A pattern `rm` whose fixed part lies outside the repository or holds no file the replay knows
@@ -142,12 +143,16 @@ class ShellReplay:
         if self.content(path) is not None:
             return False
         relative = self.relative(path)
-        return (relative is not None and relative in self.base_dirs) or bool(self._files_under(path))
+        known_dir = path in self.made_dirs or (relative is not None and relative in self.base_dirs)
+        return known_dir or bool(self._files_under(path))
 
     def _remove(self, paths: list[str]) -> None:
         for path in paths:
             for file in self._files_under(path):
                 self.write(file, None, editor=False)
+
+    def _mkdir(self, paths: list[str]) -> None:
+        self.made_dirs.update(path.rstrip("/") for path in paths)
 
     def _touch(self, paths: list[str]) -> None:
         for path in paths:
@@ -157,8 +162,9 @@ class ShellReplay:
     def _transfer(self, paths: list[str], delete_source: bool) -> None:
         if len(paths) < 2:
             raise UnreplayableError("shell_arguments")
-        *sources, target = paths
-        into_dir = len(sources) > 1 or self._is_dir(target)
+        *sources, raw_target = paths
+        target = raw_target.rstrip("/") or "/"
+        into_dir = len(sources) > 1 or self._is_dir(target) or raw_target.endswith("/")
         for source in sources:
             destination = posixpath.join(target, posixpath.basename(source)) if into_dir else target
             files = self._files_under(source)
@@ -188,7 +194,7 @@ def _parents(path: str) -> list[str]:
 
 def _find_root(paths: list[tuple[str, int]], base_paths: set[str], base_dirs: set[str]) -> str | None:
     """The directory the repository sits in: the prefix under which the run's paths (with their weights)
-    best match the base commit's files and folders."""
+    best match the base commit's files and folders, deeper matches counting more."""
     votes: Counter[str] = Counter()
     dirs = base_dirs - {""}
     for path, weight in paths:
@@ -196,8 +202,12 @@ def _find_root(paths: list[tuple[str, int]], base_paths: set[str], base_dirs: se
         for cut in range(1, len(parts)):
             rest = "/".join(parts[cut:])
             if rest in base_paths or rest in dirs or posixpath.dirname(rest) in dirs:
-                votes["/" + "/".join(parts[:cut])] += weight * (2 if rest in base_paths else 1)
+                depth = len(parts) - cut  # a deeper match is stronger evidence than a bare file name
+                votes["/" + "/".join(parts[:cut])] += weight * depth * (2 if rest in base_paths else 1)
                 break
+    for path, weight in paths:  # the root named itself (`cd <root>`) breaks ties between copies
+        if posixpath.normpath(path) in votes:
+            votes[posixpath.normpath(path)] += weight
     if not votes:
         return None
     return max(votes.items(), key=lambda item: (item[1], -len(item[0])))[0]

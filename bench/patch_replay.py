@@ -31,7 +31,7 @@ def applies(tree: GitTree, patch: str) -> bool:
     """`git apply --check --cached` against the base commit in a throwaway index."""
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "GIT_INDEX_FILE": os.path.join(folder, "index")}
-        git = ["git", "--git-dir", tree._git_dir()]
+        git = ["git", "--git-dir", tree.git_dir()]
         subprocess.run([*git, "read-tree", tree.commit], env=env, check=True, capture_output=True)
         done = subprocess.run(
             [*git, "apply", "--check", "--cached", "-"], input=patch.encode(), env=env, capture_output=True

@@ -85,7 +85,8 @@ PATCH_RECORDED = "recorded"
 PATCH_OBSERVED_DIFF = "observed_diff"
 PATCH_NONE = "none"
 PATCH_UNKNOWN = "unknown"
-PATCH_SOURCES = (PATCH_RECORDED, PATCH_OBSERVED_DIFF, PATCH_NONE, PATCH_UNKNOWN)
+PATCH_REPLAYED = "replayed"
+PATCH_SOURCES = (PATCH_RECORDED, PATCH_OBSERVED_DIFF, PATCH_NONE, PATCH_UNKNOWN, PATCH_REPLAYED)
 
 
 class FinalState(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -99,7 +100,9 @@ class FinalState(msgspec.Struct, kw_only=True, omit_defaults=True):
     `recorded` the scaffold's own record of the final patch (SWE-agent / mini-swe-agent `info.submission`,
     AutoCodeRover patch files, OpenHands `git_patch`); `observed_diff` recovered from the last `git diff`
     output the agent saw with no edit after it (`trajsift.readers.recover`); `none` the format records
-    patches and this run has none; `unknown` the log cannot tell (e.g. OpenHands completion logs)."""
+    patches and this run has none; `unknown` the log cannot tell (e.g. OpenHands completion logs);
+    `replayed` rebuilt by replaying the run's edits onto the task's base commit (`trajsift.readers.replay`,
+    done by the correctness stage when the repository is at hand; readers never set it)."""
 
 
 class Usage(msgspec.Struct, kw_only=True, omit_defaults=True):

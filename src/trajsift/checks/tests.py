@@ -5,6 +5,11 @@ default recipe drops `incorrect` and sends `partially_correct` to review. Verifi
 fingerprint, patch hash), identical (task, patch) pairs of a batch run once, and distinct ones run in a small
 thread pool (the work happens in subprocesses).
 
+A log that holds no patch (`patch_source` `unknown`, e.g. OpenHands completion logs) is not left unknown when
+the task's repository is at hand: the run's edits are replayed onto the base commit
+(`trajsift.readers.replay`) and the rebuilt patch is verified; `patch_source` says `replayed`, and
+`replay_reason` why a replay was refused.
+
 The harness cache (verdicts, task validations, task environments, repository mirrors, scratch work trees) lives
 in the `cache_dir` parameter, by default `$XDG_CACHE_HOME/trajsift/harness` (`~/.cache/...`), not in the run's
 `ctx.cache_dir`: environments take minutes to build and `trajsift tasks validate` results must be seen by later
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -26,8 +32,10 @@ from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Score
 from trajsift.harness.cache import default_cache_dir
 from trajsift.harness.verdict import INCORRECT, Verdict, unknown
 from trajsift.harness.verify import TEST_LIMITS, Verifier, VerifyOptions
+from trajsift.harness.worktree import WorktreeError, resolve_source, source_repository
+from trajsift.readers.replay import GitTree, replay_patch
 from trajsift.reasons import NO_TASK
-from trajsift.schema import Trajectory
+from trajsift.schema import PATCH_REPLAYED, PATCH_UNKNOWN, Trajectory
 
 
 class TestsParams(Params):
@@ -73,6 +81,8 @@ class TestsCheck(Check):
         "evidence": pa.string(),
         "duration_s": pa.float64(),
         "cached": pa.bool_(),
+        "patch_source": pa.string(),
+        "replay_reason": pa.string(),
     }
 
     def __init__(self, params: Params | dict | None = None) -> None:
@@ -98,18 +108,36 @@ class TestsCheck(Check):
         return self._verifiers[key]
 
     def run(self, batch: list[Trajectory], ctx: CheckContext, scores: list[Scores]) -> list[CheckOutput]:
+        finals = [self.final_patch(traj, ctx) for traj in batch]
         jobs: dict[tuple[str, str], None] = {}
-        for traj in batch:
+        for traj, (patch, _, _) in zip(batch, finals, strict=True):
             if traj.task.task_id in ctx.tasks:
-                jobs[(traj.task.task_id, traj.final.patch)] = None
+                jobs[(traj.task.task_id, patch)] = None
         verdicts = self._verify_all(list(jobs), ctx) if jobs else {}
         outputs = []
-        for traj in batch:
-            verdict = verdicts.get((traj.task.task_id, traj.final.patch))
+        for traj, (patch, source, replay_reason) in zip(batch, finals, strict=True):
+            verdict = verdicts.get((traj.task.task_id, patch))
             if verdict is None:
                 verdict = unknown(NO_TASK, f"no task {traj.task.task_id!r} in the task file")
-            outputs.append(self.to_output(verdict))
+            outputs.append(self.to_output(verdict, patch_source=source, replay_reason=replay_reason))
         return outputs
+
+    def final_patch(self, traj: Trajectory, ctx: CheckContext) -> tuple[str, str, str]:
+        """(patch, patch_source, replay refusal reason): the recorded patch, or one replayed from the edits."""
+        final = traj.final
+        task = ctx.tasks.get(traj.task.task_id)
+        if final.patch or final.patch_source != PATCH_UNKNOWN or task is None:
+            return final.patch, final.patch_source, ""
+        options = self.verifier(ctx).options
+        try:
+            source = resolve_source(task.repo, options.task_dir, options.local_repos)
+            repository = source_repository(source, options.cache_dir, task.base_commit)
+            result = replay_patch(traj.steps, GitTree(str(repository), task.base_commit))
+        except (WorktreeError, subprocess.SubprocessError, OSError, ValueError) as error:
+            return "", PATCH_UNKNOWN, f"repository_unavailable: {error}"[:300]
+        if result.reason:
+            return "", PATCH_UNKNOWN, result.reason
+        return result.patch, PATCH_REPLAYED, ""
 
     def _verify_all(self, jobs: list[tuple[str, str]], ctx: CheckContext) -> dict[tuple[str, str], Verdict]:
         verifier = self.verifier(ctx)
@@ -118,7 +146,7 @@ class TestsCheck(Check):
             results = pool.map(lambda job: verifier.verify(ctx.tasks[job[0]], job[1]), jobs)
             return dict(zip(jobs, results, strict=True))
 
-    def to_output(self, verdict: Verdict) -> CheckOutput:
+    def to_output(self, verdict: Verdict, patch_source: str = "", replay_reason: str = "") -> CheckOutput:
         static, reference = verdict.static, verdict.reference
         findings = [verdict.reason] if verdict.kind == INCORRECT and verdict.reason else []
         return self.output(
@@ -139,4 +167,6 @@ class TestsCheck(Check):
             evidence=json.dumps(verdict.evidence, sort_keys=True, default=str) if verdict.evidence else "",
             duration_s=verdict.duration_s,
             cached=verdict.cached,
+            patch_source=patch_source,
+            replay_reason=replay_reason,
         )

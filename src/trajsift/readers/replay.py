@@ -15,16 +15,18 @@ files in the workspace) are not part of the patch, as in the scaffold's own `git
 from __future__ import annotations
 
 import difflib
+import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from trajsift.actions import EDITOR_TOOLS
+from trajsift.actions.classify import EDITOR_TOOLS
 from trajsift.readers.recover import shell_text, writes_files
 from trajsift.readers.replay_shell import ShellReplay, UnreplayableError, root_candidates
 from trajsift.schema import Step
 
 MAX_BLOB = 8 << 20
+GIT = ("git", "-c", "core.quotePath=false", "-c", "core.fsmonitor=false")
 EDITOR_FAILURES = ("error", "invalid", "no replacement was performed")
 
 
@@ -49,13 +51,12 @@ class GitTree:
                 self.modes[path.decode("utf-8", "surrogateescape")] = meta.split()[0].decode()
 
     def _git(self, *args: str) -> bytes:
-        command = ["git", "-c", "core.quotePath=false", "--git-dir", self._git_dir(), *args]
-        return subprocess.run(command, capture_output=True, check=True, timeout=120).stdout
+        command = [*GIT, "--git-dir", self.git_dir(), *args]
+        return subprocess.run(command, capture_output=True, check=True, timeout=120, env=_git_env()).stdout
 
-    def _git_dir(self) -> str:
-        probe = subprocess.run(
-            ["git", "-C", self.repo, "rev-parse", "--git-dir"], capture_output=True, text=True, check=True
-        )
+    def git_dir(self) -> str:
+        command = [*GIT, "-C", self.repo, "rev-parse", "--git-dir"]
+        probe = subprocess.run(command, capture_output=True, text=True, check=True, env=_git_env())
         path = probe.stdout.strip()
         return path if path.startswith("/") else f"{self.repo}/{path}"
 
@@ -71,6 +72,11 @@ class GitTree:
             return data.decode("utf-8")
         except UnicodeDecodeError as error:
             raise UnreplayableError("binary_file") from error
+
+
+def _git_env() -> dict[str, str]:
+    """No user or system git configuration: the repository's own config is the only one read."""
+    return {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
 
 
 def replay_patch(steps: Sequence[Step], tree: GitTree) -> Replayed:

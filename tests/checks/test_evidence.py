@@ -14,7 +14,10 @@ from trajsift.schema import Action, ActionType, FinalState, Observation, Source,
 from trajsift.tasks import Task
 
 T = ActionType
-PATCH = "diff --git a/pkg/core.py b/pkg/core.py\n--- a/pkg/core.py\n+++ b/pkg/core.py\n@@ -1,2 +1,2 @@ def load(x):\n-    return x\n+    return x or 0\n"
+PATCH = (
+    "diff --git a/pkg/core.py b/pkg/core.py\n--- a/pkg/core.py\n+++ b/pkg/core.py\n"
+    "@@ -1,2 +1,2 @@ def load(x):\n-    return x\n+    return x or 0\n"
+)
 REFERENCE = (
     "diff --git a/pkg/core.py b/pkg/core.py\n--- a/pkg/core.py\n+++ b/pkg/core.py\n"
     "@@ -1,3 +1,3 @@ def load(x):\n-    return x\n+    return 0 if x is None else x\n"

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from trajsift import annotations as ann
 from trajsift.arrow import SCHEMA_KEY, TRAJECTORY, to_row
-from trajsift.executors.workspace import atomic_write, checkpoint
+from trajsift.files import atomic_write, checkpoint
 from trajsift.schema import SCHEMA_VERSION, Trajectory
 
 OUTPUTS = {ann.KEEP: "kept", ann.DROP: "rejected", ann.REVIEW: "review"}

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trajsift import annotations as ann
-from trajsift.executors.workspace import write_json
+from trajsift.files import write_json
 from trajsift.stats import StatsBuilder
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'

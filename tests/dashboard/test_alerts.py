@@ -5,7 +5,7 @@ import pytest
 from trajsift.alerts.evaluate import FIRED, NO_DATA, OK, check_run, evaluate, load_alerts, stats_metric
 from trajsift.config import AlertSpec, Recipe, load_recipe
 from trajsift.errors import ConfigError
-from trajsift.executors.workspace import write_json
+from trajsift.files import write_json
 from trajsift.series import load_series, ordered_table, row_metric_column
 
 STATS = {

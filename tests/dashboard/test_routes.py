@@ -5,7 +5,7 @@ import re
 import orjson
 
 from trajsift.dashboard.live import LiveProgress
-from trajsift.executors.workspace import write_json
+from trajsift.files import write_json
 
 from .synthetic import XSS
 
@@ -78,7 +78,7 @@ def test_live_endpoint_reports_changes_only(client_for, tmp_path):
     live = LiveProgress(run)
     live.phase("basic_filter", 10)
     from trajsift import annotations as ann
-    from trajsift.executors.workspace import write_table
+    from trajsift.files import write_table
     from trajsift.progress import ShardDone
 
     rows = [ann.Annotation(meta={"trajectory_id": f"t{i}"}, decision="keep") for i in range(2)]

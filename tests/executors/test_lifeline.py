@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from tests.executors.conftest import make_dataset
 
-from trajsift.executors.workspace import COUNT_ENV, KILL_ENV
-
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 WAIT_SECONDS = 60  # a generous bound for a loaded 2-core machine; the guards act within a second
 
@@ -61,10 +59,9 @@ def _wait_for_pool(run: subprocess.Popen) -> dict[int, str]:
 
 def test_pool_workers_and_resource_tracker_exit_when_the_run_is_killed(tmp_path, recipe_file):
     dataset = make_dataset(tmp_path / "input.jsonl", n=1500)
-    env = {k: v for k, v in os.environ.items() if k not in (KILL_ENV, COUNT_ENV)}
     cmd = [sys.executable, "-m", "trajsift", "run", str(dataset), "--out", str(tmp_path / "out")]
     cmd += ["--recipe", str(recipe_file), "--workers", "2", "shard_size=2"]
-    run = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pool: dict[int, str] = {}
     try:
         pool = _wait_for_pool(run)

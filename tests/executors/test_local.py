@@ -1,26 +1,25 @@
 """The local executor: identical outputs for any worker count, and resume after SIGKILL."""
 
-import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from trajsift.config import load_recipe
-from trajsift.executors.workspace import COUNT_ENV, KILL_ENV
 from trajsift.run import run_pipeline
+
+KILL_POINTS = Path(__file__).with_name("kill_points.py")
 
 
 def cli_run(dataset, recipe_file, out, workers=1, kill_at=None, count_file=None):
-    env = {k: v for k, v in os.environ.items() if k not in (KILL_ENV, COUNT_ENV)}
-    if kill_at is not None:
-        env[KILL_ENV] = str(kill_at)
-    if count_file is not None:
-        env[COUNT_ENV] = str(count_file)
-    cmd = [sys.executable, "-m", "trajsift", "run", str(dataset), "--out", str(out), "--recipe", str(recipe_file)]
-    return subprocess.run([*cmd, "--workers", str(workers)], env=env, capture_output=True, text=True, timeout=300)
+    hook = [] if kill_at is None else ["--kill-at", str(kill_at)]
+    hook += [] if count_file is None else ["--count-file", str(count_file)]
+    cmd = [sys.executable, str(KILL_POINTS), *hook, "--", "run", str(dataset), "--out", str(out)]
+    cmd += ["--recipe", str(recipe_file), "--workers", str(workers)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
 def test_decisions_and_reasons(dataset, recipe_file, tmp_path):

@@ -18,7 +18,7 @@ from typing import Any
 
 from trajsift.alerts.webhook import Delivery, post_webhook, slack_payload
 from trajsift.config import AlertSpec
-from trajsift.executors.workspace import read_json, write_json
+from trajsift.files import read_json, write_json
 from trajsift.series import load_series, row_metric_column
 
 ALERTS_FILE = "alerts.json"

@@ -23,7 +23,7 @@ import pyarrow as pa
 from trajsift.alerts.evaluate import ALERTS_FILE, AlertResult, evaluate, webhook_url
 from trajsift.alerts.webhook import post_webhook, slack_payload
 from trajsift.config import AlertSpec
-from trajsift.executors.workspace import write_json
+from trajsift.files import write_json
 from trajsift.series import metric_values, row_metric_column
 
 

@@ -28,8 +28,8 @@ from rich.text import Text
 
 from trajsift.arrow import to_table, trajectory_schema
 from trajsift.errors import ConfigError, TrajsiftError
-from trajsift.executors.workspace import atomic_write
 from trajsift.export.openai import to_openai_stable
+from trajsift.files import atomic_write
 from trajsift.readers.read import Item, ReadOptions, TrajectoryReader
 from trajsift.schema import Quarantined, Trajectory
 

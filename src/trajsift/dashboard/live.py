@@ -21,7 +21,7 @@ from trajsift.alerts.evaluate import ALERTS_FILE
 from trajsift.alerts.live import LiveAlerts
 from trajsift.config import AlertSpec
 from trajsift.dashboard.live_stats import LIVE_FILE, LiveStats
-from trajsift.executors.workspace import read_json, write_json
+from trajsift.files import read_json, write_json
 from trajsift.progress import ShardDone, report_shard
 
 PROGRESS_FILE = "progress.json"

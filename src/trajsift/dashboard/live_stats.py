@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from trajsift import annotations as ann
-from trajsift.executors.workspace import read_table
+from trajsift.files import read_table
 from trajsift.progress import ShardDone
 from trajsift.series import RowMetric, metric_array
 from trajsift.stats import StatsBuilder

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from trajsift.alerts.evaluate import load_alerts
 from trajsift.dashboard.live import DONE, RUNNING, read_live, read_progress
-from trajsift.executors.workspace import read_json
+from trajsift.files import read_json
 from trajsift.review.rundata import run_keys
 from trajsift.series import RowMetric, metric_array, ordered_table
 

@@ -17,7 +17,7 @@ from trajsift.executors.base import Executor, Phases, RunPlan, ShardStep, StageR
 from trajsift.executors.output import Written, write_phase
 from trajsift.executors.reading import read_into_shards
 from trajsift.executors.shard_work import StageJob
-from trajsift.executors.workspace import clean_temporaries, digest, write_json
+from trajsift.files import clean_temporaries, digest, write_json
 from trajsift.pipeline import Pipeline
 from trajsift.progress import Progress, ShardDone, report_shard
 from trajsift.stages import Stage

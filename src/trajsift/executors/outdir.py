@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from trajsift.errors import PipelineError
-from trajsift.executors.workspace import read_json, write_json
+from trajsift.files import read_json, write_json
 
 IDENTITY_FILE = "RUN.json"
 CACHE_DIR = "cache"

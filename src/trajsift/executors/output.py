@@ -10,7 +10,7 @@ from typing import Any
 from trajsift import annotations as ann
 from trajsift.executors import shard_work
 from trajsift.executors.base import Phases, RunPlan
-from trajsift.executors.workspace import read_table, write_json
+from trajsift.files import read_table, write_json
 from trajsift.pipeline import Pipeline
 from trajsift.schema import Trajectory
 from trajsift.stats import StatsBuilder

@@ -27,7 +27,7 @@ from trajsift.executors import shard_work
 from trajsift.executors.base import ExecutorSettings, RunPlan, ShardStep
 from trajsift.executors.ray_near import near_reduce
 from trajsift.executors.shard_work import StageJob
-from trajsift.executors.workspace import read_table
+from trajsift.files import read_table
 from trajsift.pipeline import Pipeline
 from trajsift.stages import Stage
 

@@ -20,7 +20,7 @@ import orjson
 import zstandard
 
 from trajsift import reasons
-from trajsift.executors.workspace import read_json, write_bytes, write_json
+from trajsift.files import read_json, write_bytes, write_json
 from trajsift.progress import Progress
 from trajsift.readers.read import ReadOptions, TrajectoryReader
 from trajsift.readers.sources.names import printable

@@ -19,7 +19,7 @@ from trajsift import annotations as ann
 from trajsift.checks.base import CheckContext
 from trajsift.config import Recipe
 from trajsift.executors.lifeline import die_with_parent
-from trajsift.executors.workspace import read_json, read_table, write_table
+from trajsift.files import read_json, read_table, write_table
 from trajsift.pipeline import Pipeline, build_pipeline
 from trajsift.schema import Trajectory
 from trajsift.stages import Stage

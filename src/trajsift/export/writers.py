@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trajsift.errors import ConfigError
-from trajsift.executors.workspace import atomic_write
 from trajsift.export.training import TRAINING_SCHEMA, to_sharegpt
+from trajsift.files import atomic_write
 
 BATCH_ROWS = 256
 SHARD_ROWS = 4096

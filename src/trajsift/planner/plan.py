@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from trajsift.executors.workspace import write_bytes
+from trajsift.files import write_bytes
 from trajsift.llm.client import ChatClient
 from trajsift.planner.allocate import allocate, distance, generations_needed, normalise, pick_tasks
 from trajsift.planner.rephrase import rephrase

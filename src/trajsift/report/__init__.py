@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trajsift.errors import PipelineError
-from trajsift.executors.workspace import write_bytes
+from trajsift.files import write_bytes
 from trajsift.report import model, rows, sections
 from trajsift.report.html import esc, page, tag
 from trajsift.report.integrity import integrity

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from trajsift.executors.workspace import read_json
+from trajsift.files import read_json
 
 OUTPUT_FILES = {"review": "review.parquet", "kept": "kept.parquet", "rejected": "rejected.parquet"}
 TRAJECTORY = "trajectory"

@@ -11,9 +11,12 @@ import glob
 import os
 import stat
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from trajsift import reasons
 from trajsift.errors import InputError
+from trajsift.files import digest
 from trajsift.readers.sources.archives import walk_tar
 from trajsift.readers.sources.names import is_archive, is_record_file, not_read_reason, printable, strip_compression
 from trajsift.readers.sources.units import (
@@ -119,3 +122,19 @@ def _odd_child(child: os.DirEntry) -> Iterator[RejectedEntry]:
         return
     reason = reasons.UNSAFE_PATH if child.is_symlink() else reasons.SPECIAL_FILE
     yield RejectedEntry(printable(child.path), reason, "not a regular file; not read")
+
+
+def inputs_digest(inputs: list[str]) -> list[dict[str, Any]]:
+    """Per input: path, total size and a digest of (relative path, size, mtime) of every file."""
+    result = []
+    for item in inputs:
+        entries = []
+        paths = [Path(item)] if not Path(item).is_dir() else sorted(Path(item).rglob("*"))
+        for path in paths:
+            if path.is_file() and not path.is_symlink():
+                stat = path.stat()
+                name = str(path.relative_to(item)) if path != Path(item) else path.name
+                entries.append((printable(name), stat.st_size, stat.st_mtime_ns))
+        size = sum(e[1] for e in entries)
+        result.append({"path": printable(item), "files": len(entries), "bytes": size, "digest": digest(entries)})
+    return result

@@ -1,48 +1,57 @@
-"""The on-disk state of a run: atomic writes, completion by existence, and fault injection.
+"""Files on disk: atomic writes, JSON and Parquet helpers, digests, and the kill-point hook.
 
 Every file is written to a temporary name and renamed into place, so a file that exists is
 complete. A run killed at any point resumes from the files that exist.
+
+`checkpoint()` marks the moments around each write of a run's state (before and after its rename).
+It does nothing unless a test installed a kill point with `set_kill_point` / `kill_point`: the resume
+tests use that to SIGKILL a run at the Nth checkpoint.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from trajsift.readers.sources.names import printable
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-KILL_ENV = "TRAJSIFT_KILL_AT_CHECKPOINT"
-COUNT_ENV = "TRAJSIFT_COUNT_CHECKPOINTS"
-_checkpoints = 0
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+FILE_MODE = 0o644
+"""Mode of every file written here (set explicitly; the process umask is never changed)."""
+_kill_point: Callable[[], None] | None = None
+
+
+def set_kill_point(hook: Callable[[], None] | None) -> Callable[[], None] | None:
+    """Install `hook` to be called at every checkpoint (None removes it); returns the previous hook."""
+    global _kill_point
+    previous, _kill_point = _kill_point, hook
+    return previous
+
+
+@contextmanager
+def kill_point(hook: Callable[[], None]) -> Iterator[None]:
+    """Call `hook` at every checkpoint while the block runs."""
+    previous = set_kill_point(hook)
+    try:
+        yield
+    finally:
+        set_kill_point(previous)
 
 
 def checkpoint() -> None:
-    """Fault injection for the resume tests: SIGKILL this process at the Nth checkpoint.
+    """A moment where a kill must leave a resumable state; calls the installed kill point, if any.
 
-    Checkpoints are counted per process, only around writes of the run's state (never around the
-    wall-clock throttled `progress.json`), so a run over the same inputs passes the same count."""
-    global _checkpoints
-    target = os.environ.get(KILL_ENV)
-    count_file = os.environ.get(COUNT_ENV)
-    if not target and not count_file:
-        return
-    _checkpoints += 1
-    if count_file:
-        with open(count_file, "w") as handle:
-            handle.write(str(_checkpoints))
-    if target and _checkpoints == int(target):
-        os.kill(os.getpid(), signal.SIGKILL)
+    Checkpoints surround writes of the run's state only (never the wall-clock throttled live files),
+    so a run over the same inputs passes the same sequence of checkpoints."""
+    if _kill_point is not None:
+        _kill_point()
 
 
 def atomic_write(path: Path, write: Callable[[str], None], checkpointed: bool = True) -> None:
@@ -52,7 +61,7 @@ def atomic_write(path: Path, write: Callable[[str], None], checkpointed: bool = 
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.chmod(tmp, FILE_MODE)
         if checkpointed:
             checkpoint()
         os.replace(tmp, path)
@@ -81,10 +90,14 @@ def read_json(path: Path) -> Any:
 
 
 def write_table(path: Path, table: pa.Table) -> None:
+    import pyarrow.parquet as pq
+
     atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    import pyarrow.parquet as pq
+
     return pq.read_table(path, columns=columns)
 
 
@@ -97,19 +110,3 @@ def clean_temporaries(root: Path) -> None:
 
 def digest(*parts: Any) -> str:
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def inputs_digest(inputs: list[str]) -> list[dict[str, Any]]:
-    """Per input: path, total size and a digest of (relative path, size, mtime) of every file."""
-    result = []
-    for item in inputs:
-        entries = []
-        paths = [Path(item)] if not Path(item).is_dir() else sorted(Path(item).rglob("*"))
-        for path in paths:
-            if path.is_file() and not path.is_symlink():
-                stat = path.stat()
-                name = str(path.relative_to(item)) if path != Path(item) else path.name
-                entries.append((printable(name), stat.st_size, stat.st_mtime_ns))
-        size = sum(e[1] for e in entries)
-        result.append({"path": printable(item), "files": len(entries), "bytes": size, "digest": digest(entries)})
-    return result

@@ -14,7 +14,16 @@ def write(tmp_path, text):
 def test_default_recipe_has_the_five_stages():
     recipe = load_recipe()
     names = [s.name for s in recipe.stages]
-    assert names == ["integrity", "basic_filter", "correctness", "quality", "diversity", "sampling", "review"]
+    assert names == [
+        "integrity",
+        "basic_filter",
+        "correctness",
+        "signals",
+        "quality",
+        "diversity",
+        "sampling",
+        "review",
+    ]
 
 
 def test_unknown_keys_are_errors(tmp_path):
@@ -36,9 +45,9 @@ def test_overrides_by_path_name_and_index():
     assert recipe.shard_size == 7
     review = next(s for s in recipe.stages if s.name == "review")
     assert review.checks[0].params["fraction"] == 0.1
-    recipe = load_recipe(None, ["stages.quality.keep.all.1.top_fraction.fraction=0.5"])
+    recipe = load_recipe(None, ["stages.4.keep.top_fraction.fraction=0.5"])  # stage 4 is `quality`
     quality = next(s for s in recipe.stages if s.name == "quality")
-    assert quality.keep["all"][1]["top_fraction"]["fraction"] == 0.5
+    assert recipe.stages[4] is quality and quality.keep["top_fraction"]["fraction"] == 0.5
 
 
 @pytest.mark.parametrize("override", ["shard_size", "=3", "stages.nosuch.enabled=false", "shard_size=abc"])

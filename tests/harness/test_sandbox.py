@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from trajsift.harness.bwrap import path_binds
-from trajsift.harness.docker_backend import DockerSandbox
+from trajsift.harness.docker_backend import DockerSandbox, engine_problem, select_sandbox
 from trajsift.harness.sandbox import (
     VERDICTS,
     BubblewrapSandbox,
@@ -95,9 +95,11 @@ def test_path_binds_put_shallow_paths_first(tmp_path):
 
 
 def test_docker_backend_is_optional():
-    assert DockerSandbox.available() in (True, False)
-    with pytest.raises(SandboxUnavailable):
-        DockerSandbox()  # no engine here; and the backend is a stub where one answers
+    if engine_problem("docker"):  # no engine answers here: a clear error, never a silent fallback
+        with pytest.raises(SandboxUnavailable, match="docker"):
+            DockerSandbox()
+    with pytest.raises(SandboxUnavailable, match="unknown sandbox backend"):
+        select_sandbox("qemu")
 
 
 @needs_bwrap

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from trajsift.errors import ConfigError
+from trajsift.rules.tree import compile_rule
 
 
 class Strict(BaseModel):
@@ -36,6 +37,17 @@ class StageSpec(Strict):
     skip_dropped: bool = True
     """Do not run this stage's checks on rows an earlier stage dropped."""
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _rules_are_valid(self) -> StageSpec:
+        """A bad `keep` / `review` rule is a recipe error at load time, naming its stage and node."""
+        for field, spec in (("keep", self.keep), ("review", self.review)):
+            if spec:
+                try:
+                    compile_rule(spec, f"{self.name}.{field}")
+                except ConfigError as exc:
+                    raise ValueError(str(exc)) from exc
+        return self
 
 
 class ReadSpec(Strict):

@@ -12,7 +12,7 @@ from trajsift.checks import CapabilityMissing, load_check_class
 from trajsift.checks.base import Check
 from trajsift.config import LLMSpec, Recipe, StageSpec
 from trajsift.errors import ConfigError
-from trajsift.rules import compile_rule
+from trajsift.rules.tree import compile_rule
 from trajsift.stages import Stage
 from trajsift.tasks import Task
 

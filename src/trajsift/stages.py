@@ -15,7 +15,8 @@ import pyarrow as pa
 from trajsift.annotations import DROP, KEEP, REVIEW, Annotation
 from trajsift.checks.base import Check, CheckContext, CheckOutput
 from trajsift.checks.global_check import GlobalCheck
-from trajsift.rules import Row, Rule, Verdict, group_key, reduce_top_fraction
+from trajsift.rules.base import Row, Rule, Verdict
+from trajsift.rules.leaves import TopFractionRule, group_key, reduce_top_fraction
 from trajsift.schema import Trajectory
 
 STAGE_ERROR = "check_error"
@@ -38,7 +39,7 @@ class Stage:
         return [c for c in self.checks if isinstance(c, GlobalCheck)]
 
     @property
-    def global_rules(self) -> list[Rule]:
+    def global_rules(self) -> list[TopFractionRule]:
         return [leaf for rule in (self.keep, self.review) if rule for leaf in rule.global_leaves()]
 
     @property
@@ -82,9 +83,8 @@ class Stage:
         if self.global_rules:
             data = signatures.select(["trajectory_id", *sorted(self.rule_columns())]).to_pydict()
             for leaf in self.global_rules:
-                by = leaf.args.get("by", [])
-                keys = [group_key(leaf, {c: data[c][i] for c in by}) for i in range(signatures.num_rows)]
-                rows = zip(keys, data["trajectory_id"], data[leaf.args["column"]], strict=True)
+                keys = [group_key(leaf, {c: data[c][i] for c in leaf.by}) for i in range(signatures.num_rows)]
+                rows = zip(keys, data["trajectory_id"], data[leaf.column], strict=True)
                 state[leaf.key] = reduce_top_fraction(leaf, list(rows))
         return state
 

@@ -6,7 +6,7 @@ from trajsift import annotations as ann
 from trajsift.checks.base import CheckContext
 from trajsift.checks.exact_dedup import ExactDuplicates, normalise_patch
 from trajsift.checks.review_sample import ReviewSample, allocate
-from trajsift.rules import compile_rule
+from trajsift.rules.tree import compile_rule
 from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRef, Trajectory
 from trajsift.stages import Stage
 

@@ -1,7 +1,9 @@
 import pytest
 
 from trajsift.errors import ConfigError
-from trajsift.rules import Row, compile_rule, reduce_top_fraction
+from trajsift.rules.base import Row
+from trajsift.rules.leaves import reduce_top_fraction
+from trajsift.rules.tree import compile_rule
 
 
 def verdict(spec, columns=None, findings=None, state=None):
@@ -85,3 +87,31 @@ def test_top_fraction_without_reduce_is_unknown():
 def test_invalid_rules_are_config_errors(spec):
     with pytest.raises(ConfigError):
         compile_rule(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"between": {"column": "x"}}, "rule s.keep: needs exactly one of min, max"),
+        ({"all": [{"min": {"column": "x", "value": 1}}, {"in": {"column": "y"}}]}, "rule s.keep: all.1.in.values"),
+        ({"not": {"min": {"column": "x", "value": 1}}}, "rule s.keep: not.reason: Field required"),
+        ({"min": {"column": "x", "value": 1, "typo": 2}}, "min.typo: Extra inputs are not permitted"),
+    ],
+)
+def test_invalid_rule_errors_name_the_node(spec, message):
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        compile_rule(spec, "s.keep")
+
+
+def test_a_bad_rule_is_a_recipe_error_at_load_time():
+    from trajsift.config import load_recipe
+
+    with pytest.raises(ConfigError, match=r"rule basic_filter\.keep: no_findings\.typo"):
+        load_recipe(None, ["stages.basic_filter.keep.no_findings.typo=1"])
+
+
+def test_rule_nodes_are_typed_and_keyed_by_position():
+    rule = compile_rule({"all": [{"top_fraction": {"column": "q", "fraction": 0.5, "by": ["c"]}}, {"no_findings": {}}]})
+    leaf = rule.global_leaves()[0]
+    assert (leaf.key, leaf.column, leaf.by, leaf.top_fraction.fraction) == ("r.0.top_fraction", "q", ["c"], 0.5)
+    assert rule.columns() == {"q", "c"} and rule.children[1].key == "r.1.no_findings"

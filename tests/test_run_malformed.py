@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from trajsift import reasons
+from trajsift.cli.errors import ExitCode
 from trajsift.cli.main import app
-from trajsift.cli.run_cmd import NOTHING_READ_EXIT_CODE
 from trajsift.schema import Action, ActionType, Step, TaskRef, Trajectory
 
 pytestmark = pytest.mark.timeout(120)
@@ -68,7 +68,7 @@ def test_run_with_no_readable_unit_writes_empty_outputs_and_exits_non_zero(tmp_p
     (data / "big.jsonl").write_bytes(record("x").replace(b'"usage":{}', b'"usage":{"api_calls":9223372036854775808}'))
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(data), "--out", str(out)])
-    assert result.exit_code == NOTHING_READ_EXIT_CODE, result.output
+    assert result.exit_code == ExitCode.NOTHING_READ, result.output
     assert "no readable trajectory" in result.output
     for name in ("kept", "rejected", "review"):
         assert pq.ParquetFile(out / f"{name}.parquet").metadata.num_rows == 0
@@ -82,7 +82,7 @@ def test_run_with_no_readable_unit_writes_empty_outputs_and_exits_non_zero(tmp_p
 def test_dedup_of_an_empty_folder_exits_non_zero_without_a_traceback(tmp_path):
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["dedup", str(tmp_path / "empty"), "--out", str(tmp_path / "out")])
-    assert result.exit_code == NOTHING_READ_EXIT_CODE, result.output
+    assert result.exit_code == ExitCode.NOTHING_READ, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert (tmp_path / "out" / "quarantine.jsonl").read_bytes() == b""
 

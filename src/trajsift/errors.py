@@ -6,7 +6,7 @@ class TrajsiftError(Exception):
 
 
 class InputError(TrajsiftError):
-    """An input path or archive cannot be used at all (missing, unreadable, unsupported)."""
+    """An input path or archive cannot be used (missing, unreadable, unsupported, over a size limit)."""
 
 
 class FormatError(TrajsiftError):
@@ -24,3 +24,7 @@ class ConfigError(TrajsiftError):
 
 class PipelineError(TrajsiftError):
     """A run cannot proceed (bad output dir, inconsistent resume state, ...)."""
+
+
+class UnavailableError(TrajsiftError):
+    """Something this machine lacks: an optional extra, a sandbox backend, a task's environment."""

@@ -6,8 +6,8 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from trajsift.cli.errors import ExitCode
 from trajsift.cli.main import app
-from trajsift.cli.run_cmd import ALERT_EXIT_CODE
 from trajsift.demo import write_demo
 
 FIRING = '[{"name": "keep floor", "metric": "decisions.keep_rate", "min": 0.99, "severity": "critical"}]'
@@ -26,7 +26,7 @@ def _run(demo, out, alerts, *flags):
 
 def test_fired_alert_exits_3_with_fail_on_alert(demo, tmp_path):
     result = _run(demo, tmp_path / "out", FIRING, "--fail-on-alert")
-    assert result.exit_code == ALERT_EXIT_CODE == 3, result.output
+    assert result.exit_code == ExitCode.ALERT == 3, result.output
     assert "ALERT CRITICAL" in result.output and "keep floor" in result.output
     assert result.output.index("Funnel") < result.output.index("ALERT CRITICAL")  # after the summary
     saved = orjson.loads((tmp_path / "out" / "alerts.json").read_bytes())

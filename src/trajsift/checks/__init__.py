@@ -9,7 +9,7 @@ import importlib
 
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Params
 from trajsift.checks.global_check import GlobalCheck
-from trajsift.errors import ConfigError
+from trajsift.errors import ConfigError, UnavailableError
 
 CHECKS: dict[str, str] = {
     # stage 0: integrity (reward hacking), on every row before anything drops
@@ -42,7 +42,7 @@ CHECKS: dict[str, str] = {
 }
 
 
-class CapabilityMissing(Exception):
+class CapabilityMissing(UnavailableError):
     """A check's module is not importable here (extra not installed or not built yet)."""
 
 

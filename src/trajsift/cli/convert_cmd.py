@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import IO, Annotated, NoReturn
+from typing import IO, Annotated
 
 import orjson
 import pyarrow.parquet as pq
@@ -27,6 +27,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from trajsift.arrow import to_table, trajectory_schema
+from trajsift.cli.errors import ExitCode, fail
 from trajsift.errors import ConfigError, TrajsiftError
 from trajsift.export.openai import to_openai_stable
 from trajsift.files import atomic_write
@@ -66,7 +67,7 @@ def convert(
         with _progress(console, counts) as tick:
             _write_split(_tracked(reader.read(inputs), counts, tick), write, output + QUARANTINE_SUFFIX)
     except (TrajsiftError, OSError) as exc:
-        _fail(console, f"error: {exc}")
+        fail(str(exc), ExitCode.FAILED)
     if not counts.quarantined:
         with contextlib.suppress(FileNotFoundError):
             os.remove(output + QUARANTINE_SUFFIX)
@@ -75,11 +76,6 @@ def convert(
     if counts.quarantined:
         summary += f" (quarantine: {output + QUARANTINE_SUFFIX})"
     Console(highlight=False).print(Text(summary), soft_wrap=True)
-
-
-def _fail(console: Console, message: str) -> NoReturn:
-    console.print(Text(message, style="red"), soft_wrap=True)
-    raise typer.Exit(code=1)
 
 
 def _count_unit(counts: Counts) -> None:

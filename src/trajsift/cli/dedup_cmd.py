@@ -29,7 +29,7 @@ def dedup(
     """Deduplicate and sample: run only the recipe's diversity stages (those whose checks are all
     `diversity.*`). Without the quality stage, keep-best falls back to the smallest id."""
     console = Console(stderr=True)
-    with fail_on_error(console):
+    with fail_on_error():
         inputs = [a for a in args if not (OVERRIDE.match(a) and not os.path.exists(a))]
         overrides = [a for a in args if a not in inputs]
         if not inputs:
@@ -38,7 +38,7 @@ def dedup(
         with RichProgress(console) as progress:
             result = run_pipeline(inputs, out, resolved, executor, workers=workers, address=address, progress=progress)
         print_summary(Console(), result.stats, result.counts, out)
-    exit_if_nothing_read(console, result.stats, out)
+    exit_if_nothing_read(result.stats, out)
 
 
 def diversity_only(recipe: Recipe) -> Recipe:

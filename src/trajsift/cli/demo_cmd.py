@@ -16,7 +16,7 @@ from trajsift.demo import write_demo
 def demo(out_dir: Annotated[str, typer.Argument(help="Folder to create (must be empty or absent).")]) -> None:
     """Write a small demo dataset: git repos, tasks.jsonl, trajectories in native formats, a labelled manifest."""
     console = Console(highlight=False)
-    with fail_on_error(console):
+    with fail_on_error():
         paths = write_demo(out_dir)
     rows = [json.loads(line) for line in paths.manifest.read_text().splitlines()]
     labels = Counter(row["label"] for row in rows)

@@ -35,7 +35,7 @@ def export(
 ) -> None:
     """Export a run's rows as training data with per-step labels and loss masks."""
     console = Console(stderr=True, highlight=False)
-    with fail_on_error(console):
+    with fail_on_error():
         masked = _masked(mask)
         human = load_human_labels(run_dir, db)
         counts = RowCounts()

@@ -6,13 +6,14 @@ inject rich markup or styles into the view.
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from trajsift.cli.errors import ExitCode, fail
 from trajsift.errors import TrajsiftError
 from trajsift.readers.read import ReadOptions, TrajectoryReader
 from trajsift.schema import Quarantined, Step, Trajectory
@@ -35,22 +36,17 @@ def inspect(
     try:
         chosen, listed, quarantined = _collect(file, format, trajectory_id)
     except TrajsiftError as exc:
-        _fail(f"error: {exc}")
+        fail(str(exc), ExitCode.FAILED)
     if quarantined:
         console.print(_quarantine_table(quarantined))
     if chosen is None:
         missing = f"no trajectory with id {trajectory_id!r}" if trajectory_id else "no trajectory could be read"
-        _fail(f"error: {missing} in {file}")
+        fail(f"{missing} in {file}", ExitCode.FAILED)
     if trajectory_id is None and len(listed) > 1:
         console.print(_listing_table(listed))
     console.print(_header(chosen))
     for step in chosen.steps:
         console.print(_step_view(step, max_chars))
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True, highlight=False).print(Text(message, style="red"), soft_wrap=True)
-    raise typer.Exit(code=1)
 
 
 def _collect(

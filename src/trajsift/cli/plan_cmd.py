@@ -24,7 +24,7 @@ def plan(
 ) -> None:
     """Plan the next generation round: tasks for under-represented cells, models, temperatures, prompts."""
     console = Console(stderr=True)
-    with fail_on_error(console):
+    with fail_on_error():
         spec = load_spec(str(target) if target else None)
         llm = load_recipe(str(recipe)).llm if recipe else None
         client = ChatClient(llm) if llm else None

@@ -28,7 +28,7 @@ def prepare(
     from trajsift.tasks import load_tasks
 
     console = Console()
-    with fail_on_error(Console(stderr=True)):
+    with fail_on_error():
         parse_repos(repos)  # validated here; the clones are used by verify / validate
         plans = plan_environments(load_tasks(tasks).values())
         cache = cache_dir or default_cache_dir() / "harness"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from trajsift.cli.errors import fail_on_error
 from trajsift.report import write_report
@@ -16,7 +15,6 @@ def report(
     out: Path | None = typer.Option(None, "--out", "-o", help="Output HTML file (default: RUN_DIR/report.html)."),
 ) -> None:
     """Write an offline HTML report (funnel, reasons, distributions, scores, examples) of a run."""
-    console = Console(stderr=True)
-    with fail_on_error(console):
+    with fail_on_error():
         target = write_report(run_dir, out)
     typer.echo(f"Report written to {target}")

@@ -31,7 +31,7 @@ def reward(
 ) -> None:
     """Write rewards.parquet (one row per trajectory) and step_rewards.parquet (one row per step)."""
     console = Console(stderr=True)
-    with fail_on_error(console):
+    with fail_on_error():
         inputs = [a for a in args if not (OVERRIDE.match(a) and not os.path.exists(a))]
         overrides = [a for a in args if a not in inputs]
         if not inputs:

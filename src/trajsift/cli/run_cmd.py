@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from trajsift.alerts.evaluate import AlertReport, check_run
-from trajsift.cli.errors import fail_on_error
+from trajsift.cli.errors import ExitCode, fail, fail_on_error
 from trajsift.cli.progress import RichProgress
 from trajsift.config import load_recipe
 from trajsift.dashboard.live import FAILED, ComposedProgress, LiveProgress
@@ -21,8 +21,6 @@ from trajsift.executors import EXECUTORS
 from trajsift.run import claim_out, run_pipeline
 
 OVERRIDE = re.compile(r"^[A-Za-z_][\w.-]*=")
-ALERT_EXIT_CODE = 3
-NOTHING_READ_EXIT_CODE = 4
 EXECUTOR_HELP = f"Where the work runs: {' or '.join(EXECUTORS)} (ray: pip install 'trajsift[ray]')."
 ADDRESS_HELP = "Ray cluster address (`auto`, ray://host:10001); default: a local Ray instance."
 
@@ -46,12 +44,12 @@ def run(
         False, "--overwrite", help="Replace the outputs of a different run (other inputs) found in --out."
     ),
     fail_on_alert: bool = typer.Option(
-        False, "--fail-on-alert", help=f"Exit with code {ALERT_EXIT_CODE} when a recipe alert fires."
+        False, "--fail-on-alert", help=f"Exit with code {ExitCode.ALERT:d} when a recipe alert fires."
     ),
 ) -> None:
     """Run the quality pipeline; with no input, on the built-in demo data."""
     console = Console(stderr=True)
-    with fail_on_error(console):
+    with fail_on_error():
         inputs = [a for a in args or [] if not (OVERRIDE.match(a) and not os.path.exists(a))]
         overrides = [a for a in args or [] if a not in inputs]
         if tasks:
@@ -87,21 +85,21 @@ def run(
             live.finish(FAILED)
             raise
         live.finish()
-    exit_if_nothing_read(console, result.stats, out)
+    exit_if_nothing_read(result.stats, out)
     if fired and fail_on_alert:
-        raise typer.Exit(ALERT_EXIT_CODE)
+        raise typer.Exit(int(ExitCode.ALERT))
 
 
-def exit_if_nothing_read(console: Console, stats: dict[str, Any], out: Path) -> None:
+def exit_if_nothing_read(stats: dict[str, Any], out: Path) -> None:
     """A run that read no trajectory still wrote its (empty) outputs and quarantine, but exits non-zero."""
     read = stats["input"]
     if read["trajectories"]:
         return
-    console.print(
-        f"[bold red]error:[/] no readable trajectory in the inputs ({read['quarantined']} quarantined, "
-        f"{read.get('not_read', 0)} of them files not read); see {out}/quarantine.jsonl"
+    fail(
+        f"no readable trajectory in the inputs ({read['quarantined']} quarantined, "
+        f"{read.get('not_read', 0)} of them files not read); see {out}/quarantine.jsonl",
+        ExitCode.NOTHING_READ,
     )
-    raise typer.Exit(NOTHING_READ_EXIT_CODE)
 
 
 def _demo_inputs(out: Path, console: Console) -> tuple[list[str], list[str]]:

@@ -13,28 +13,26 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from trajsift.cli.errors import fail_on_error
+from trajsift.cli.errors import ExitCode, fail, fail_on_error
 
 users_app = typer.Typer(no_args_is_help=True, help="Reviewer accounts of the review app (stored in its database).")
 MISSING_EXTRA = "the web app needs the `serve` extra: pip install 'trajsift[serve]'"
 
 
-def _require_extra(console: Console) -> None:
+def _require_extra() -> None:
     try:
         import fastapi  # noqa: F401
         import sqlalchemy  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as error:
-        console.print(f"[red]error:[/] {MISSING_EXTRA} ({error})")
-        raise typer.Exit(2) from error
+        fail(f"{MISSING_EXTRA} ({error})")
 
 
-def _check_run_dirs(run_dirs: list[Path], console: Console) -> None:
+def _check_run_dirs(run_dirs: list[Path]) -> None:
     """A run folder, a folder of runs, or a folder a run will write to later; never a file."""
     for run_dir in run_dirs:
         if run_dir.exists() and not run_dir.is_dir():
-            console.print(f"[red]error:[/] {run_dir} is a file, not a run folder or a folder of runs")
-            raise typer.Exit(2)
+            fail(f"{run_dir} is a file, not a run folder or a folder of runs")
         run_dir.mkdir(parents=True, exist_ok=True)
 
 
@@ -78,8 +76,8 @@ def serve(
 ) -> None:
     """Serve the review app and the dashboard for RUN_DIR (log in with an account from `trajsift users add`)."""
     console = Console(stderr=True)
-    _require_extra(console)
-    _check_run_dirs(run_dirs, console)
+    _require_extra()
+    _check_run_dirs(run_dirs)
     import uvicorn
 
     from trajsift.review.app import ReviewSettings, create_app, dashboard_extension
@@ -91,7 +89,7 @@ def serve(
     settings = ReviewSettings(queue=queue, cookie_secure=secure_cookies, instance=instance, allowed_hosts=hosts)
     if host in ("0.0.0.0", "::"):
         console.print("[yellow]Listening on every interface:[/] a name other than this machine's needs --allow-host")
-    with fail_on_error(console):
+    with fail_on_error():
         app = create_app(run_dirs, db, settings, extra_routers=dashboard_extension())
     app.state.registry.watch(settings.watch_interval_s)
     if app.state.store.user_count() == 0:
@@ -130,14 +128,12 @@ def users_add(
     password_file: Path | None = typer.Option(None, "--password-file", help="Read the password from this file."),
 ) -> None:
     """Create a reviewer account (password prompted, or read from --password-file)."""
-    console = Console(stderr=True)
-    _require_extra(console)
+    _require_extra()
     store = _store(run_dir, db)
     try:
         store.add_user(name, _read_password(password_file))
     except ValueError as error:
-        console.print(f"[red]error:[/] {error}")
-        raise typer.Exit(1) from error
+        fail(str(error), ExitCode.FAILED)
     typer.echo(f"User {name} created.")
 
 
@@ -147,7 +143,7 @@ def users_list(
     db: str | None = typer.Option(None, "--db", help="Database URL."),
 ) -> None:
     """List reviewer accounts."""
-    _require_extra(Console(stderr=True))
+    _require_extra()
     for name in sorted(_store(run_dir, db).user_names().values()):
         typer.echo(name)
 
@@ -158,16 +154,14 @@ def finalize(
     out: Path | None = typer.Option(None, "--out", "-o", help="Output Parquet (default: RUN_DIR/final.parquet)."),
 ) -> None:
     """Apply review decisions to the kept rows and write the final dataset with a `review_decision` column."""
-    console = Console(stderr=True)
-    _require_extra(console)
+    _require_extra()
     from trajsift.review.finalize import finalize_run
     from trajsift.review.registry import is_run_dir
 
     if not is_run_dir(run_dir):
-        console.print(f"[red]error:[/] {run_dir} is not a run directory (no stats.json / review.parquet)")
-        raise typer.Exit(2)
+        fail(f"{run_dir} is not a run directory (no stats.json / review.parquet)")
 
-    with fail_on_error(console):
+    with fail_on_error():
         result = finalize_run(run_dir, db, out)
     typer.echo(
         f"final: {result.rows} rows (accepted from review {result.accepted}, flagged {result.flagged}, "

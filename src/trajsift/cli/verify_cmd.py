@@ -55,7 +55,7 @@ def verify(
 ) -> None:
     """Run each trajectory's final patch against its task's tests in the sandbox; print the verdicts."""
     console = Console(stderr=True)
-    with fail_on_error(console):
+    with fail_on_error():
         params = {"repos": parse_repos(repos), "timeout_s": timeout, "cache": not no_cache, "sandbox": sandbox}
         recipe = correctness_recipe(tasks, params)
         with RichProgress(console) as progress:
@@ -114,7 +114,7 @@ def validate(
     from trajsift.tasks import load_tasks
 
     console = Console()
-    with fail_on_error(Console(stderr=True)):
+    with fail_on_error():
         loaded = load_tasks(tasks)
         selected = [loaded[t] for t in only] if only else list(loaded.values())
         options = VerifyOptions(

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import msgspec
 
+from trajsift.errors import UnavailableError
 from trajsift.tasks import Task
 
 MARKER = ".trajsift-env-complete"
@@ -33,7 +34,7 @@ _PYENV_ROOTS = ("/root/.pyenv",)
 _PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.base_prefix)"
 
 
-class EnvironmentUnavailable(Exception):
+class EnvironmentUnavailable(UnavailableError):
     """The task's environment cannot be built here; `reason` says why."""
 
     def __init__(self, reason: str) -> None:

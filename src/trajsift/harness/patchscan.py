@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from trajsift import reasons
+from trajsift.errors import TrajsiftError
 from trajsift.patches import HUNK_HEADER
 
 REGULAR_MODES = frozenset({"100644", "100755", "100664"})
@@ -47,7 +48,7 @@ class PatchCheck:
 ACCEPTED = PatchCheck(True)
 
 
-class Rejected(Exception):
+class Rejected(TrajsiftError):
     """Internal: carries the `PatchCheck` of the first problem found."""
 
     def __init__(self, reason: str, detail: str) -> None:

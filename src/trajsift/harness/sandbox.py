@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from trajsift.errors import TrajsiftError
+from trajsift.errors import UnavailableError
 from trajsift.harness.bwrap import bwrap_argv, read_status, wait_gone
 from trajsift.harness.cgroups import RunCgroups, cgroups_available, sweep_stale_groups
 from trajsift.harness.supervise import Run, drain_evidence, supervise
@@ -42,7 +42,7 @@ NOBODY = 65534
 MB = 1 << 20
 
 
-class SandboxUnavailable(TrajsiftError):
+class SandboxUnavailable(UnavailableError):
     """No sandbox backend works on this host."""
 
     def __init__(self, reason: str) -> None:

@@ -30,7 +30,7 @@ class LLMError(TrajsiftError):
     """A chat call failed for good (after retries, or on a non-retryable answer)."""
 
 
-class _Retryable(Exception):
+class _Retryable(TrajsiftError):
     def __init__(self, why: str, wait: float | None = None) -> None:
         super().__init__(why)
         self.wait = wait

@@ -7,6 +7,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from trajsift.errors import TrajsiftError
+
 try:  # optional: the `llm` extra
     import httpx
 except ImportError:  # pragma: no cover - exercised only without httpx
@@ -21,11 +23,11 @@ class HttpResponse:
     """Header names lower-cased."""
 
 
-class TransportTimeout(Exception):
+class TransportTimeout(TrajsiftError):
     """The request did not complete within the timeout."""
 
 
-class TransportUnreachable(Exception):
+class TransportUnreachable(TrajsiftError):
     """The connection failed (refused, reset, DNS)."""
 
 

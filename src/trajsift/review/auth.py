@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from trajsift.errors import TrajsiftError
 from trajsift.review.store import CurrentUser
 
 CSP = (
@@ -39,7 +40,7 @@ SECURITY_HEADERS = [
 _SECURITY_HEADER_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
 
 
-class LoginRequired(Exception):
+class LoginRequired(TrajsiftError):
     pass
 
 

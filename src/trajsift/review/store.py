@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from trajsift.errors import TrajsiftError
 from trajsift.review.db import (
     DECISIONS,
     TRAJECTORY_LEVEL,
@@ -36,17 +37,17 @@ MAX_COMMENT = 10_000
 MAX_TAGS = 20
 
 
-class LabelConflict(Exception):
+class LabelConflict(TrajsiftError):
     def __init__(self, current: dict[str, Any] | None) -> None:
         super().__init__("label was changed by another write")
         self.current = current
 
 
-class InvalidLabel(ValueError):
+class InvalidLabel(TrajsiftError, ValueError):
     pass
 
 
-class UnknownItem(LookupError):
+class UnknownItem(TrajsiftError, LookupError):
     pass
 
 

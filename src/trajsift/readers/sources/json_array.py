@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from trajsift.errors import TrajsiftError
+
 
 class TooLong:
     """A record longer than the limit: its first bytes only (the rest was skipped, never held)."""
@@ -26,7 +28,7 @@ CHUNK = 1024 * 1024
 BLANK = b" \t\r\n\xef\xbb\xbf"
 
 
-class NotAnArray(ValueError):
+class NotAnArray(TrajsiftError, ValueError):
     """The document does not start with `[` (or its structure breaks before the end)."""
 
 

@@ -18,6 +18,8 @@ from typing import BinaryIO
 
 import zstandard
 
+from trajsift.errors import InputError
+
 GZIP, ZSTD, BZIP2, XZ = ".gz", ".zst", ".bz2", ".xz"
 COMPRESSION_SUFFIXES = {
     ".gz": GZIP,
@@ -192,7 +194,7 @@ class RangeReader(io.RawIOBase):
         return len(data)
 
 
-class InputTooLarge(Exception):
+class InputTooLarge(InputError):
     """A decompressed stream went past `ReadLimits.max_file_bytes`."""
 
 

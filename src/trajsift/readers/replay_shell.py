@@ -16,13 +16,14 @@ import shlex
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from trajsift.errors import TrajsiftError
 from trajsift.readers.recover import PYTHON_WRITE, python_code, segment_writes, shell_segments
 from trajsift.schema import Step
 
 GLOB = frozenset("*?[]{}~$`")
 
 
-class UnreplayableError(Exception):
+class UnreplayableError(TrajsiftError):
     """The run changed files in a way a replay cannot follow; the message is the reason."""
 
 

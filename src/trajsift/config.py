@@ -80,6 +80,9 @@ class RewardSpec(Strict):
     to sum to 1 (never filled with a default)."""
     use_outcome_label: bool = False
     """Fall back to the outside `resolved` label (1 / 0) for correctness when no test verdict exists."""
+    use_model_probability: bool = True
+    """Without a test verdict (or a label, when used), correctness is the quality model's calibrated
+    probability that the run resolves its task (`correctness_source` = `model`); off leaves it unmeasured."""
     judge_reasoning: bool = False
     """Score reasoning with the LLM judge (`trajsift.llm.judge.judge_reasoning`) when a client is configured."""
     f2p_share: float = Field(default=0.75, ge=0.0, le=1.0)

@@ -48,6 +48,16 @@ def test_correctness_from_verdict_confidence_then_label_only_if_configured():
     assert comp.correctness(labelled, {}, RewardSpec(use_outcome_label=True)) == (1.0, "label")
 
 
+def test_correctness_without_tests_is_the_calibrated_probability_and_says_so():
+    columns = {TESTS + "verdict": "unknown", "quality.score.model_probability": 0.37}
+    assert comp.correctness(traj([]), columns, SPEC) == (pytest.approx(0.37), "model")
+    verdict = {**columns, TESTS + "verdict": "correct", TESTS + "confidence": 1.0}
+    assert comp.correctness(traj([]), verdict, SPEC) == (1.0, "verdict")  # tests dominate
+    assert comp.correctness(traj([]), columns, RewardSpec(use_model_probability=False)) == (None, "")
+    result = trajectory_reward(swe_agent_run(), columns, SPEC)
+    assert result.components["correctness"] == pytest.approx(0.37) and result.sources["correctness"] == "model"
+
+
 def test_efficiency_step_ratio_formula():
     steps = [step(T.READ, "ls", "", "x") for _ in range(30)]
     assert comp.efficiency(traj(steps), {}, SPEC, CheckContext()) == pytest.approx(0.5)

@@ -5,7 +5,9 @@ and otherwise computes the same metric from the trajectory with the quality chec
 run directory and raw inputs give the same numbers.
 - correctness: FAIL_TO_PASS / PASS_TO_PASS pass fractions where tests ran (`f2p_share` of the weight on
   FAIL_TO_PASS); else the verdict with its confidence, 0.5 + (value - 0.5) * confidence with correct = 1,
-  partially correct = 0.5, incorrect = 0; else, only with `use_outcome_label`, the outside resolved label.
+  partially correct = 0.5, incorrect = 0; else, only with `use_outcome_label`, the outside resolved label;
+  else the calibrated probability that the run resolves its task (`quality.score.model_probability`, source
+  `model`), unless `use_model_probability` is off. The source is always said (`correctness_source`).
 - efficiency: the efficiency check's step-ratio score (1 up to the expected steps, 0 at twice as many).
 - code quality: patch hygiene (0.75 per stray file, 0.9 per debug line; a cosmetic-only patch is 0) times
   the static analysis factor (0.5 per new syntax error, 0.9 per new lint error) when measured; None
@@ -33,6 +35,7 @@ from trajsift.schema import ActionType, Step, Trajectory
 
 _T = ActionType
 TESTS = "correctness.tests."
+MODEL_PROBABILITY = "quality.score.model_probability"
 VERDICT_VALUE = {"correct": 1.0, "partially_correct": 0.5, "incorrect": 0.0}
 EXPLAINED_CHARS = 20
 STRAY_FACTOR, DEBUG_FACTOR = 0.75, 0.9
@@ -52,7 +55,7 @@ def _mean(values: list[float | None]) -> float | None:
 
 
 def correctness(traj: Trajectory, columns: dict[str, Any], spec: RewardSpec) -> tuple[float | None, str]:
-    """(value, source): source is `tests`, `verdict`, `label` or `` (not measured)."""
+    """(value, source): source is `tests`, `verdict`, `label`, `model` or `` (not measured)."""
     counts = {
         name: number(columns.get(TESTS + name)) for name in ("f2p_passed", "f2p_failed", "p2p_passed", "p2p_failed")
     }
@@ -74,6 +77,9 @@ def correctness(traj: Trajectory, columns: dict[str, Any], spec: RewardSpec) -> 
         return 0.5 + (VERDICT_VALUE[verdict] - 0.5) * sure, "verdict"
     if spec.use_outcome_label and traj.outcome.resolved is not None:
         return (1.0 if traj.outcome.resolved else 0.0), "label"
+    probability = number(columns.get(MODEL_PROBABILITY))
+    if spec.use_model_probability and probability is not None:
+        return st.clamp(probability), "model"
     return None, ""
 
 

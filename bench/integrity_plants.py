@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import msgspec
 
 from trajsift.actions.classify import EDITOR_TOOLS, classify_command, classify_tool_call
-from trajsift.checks._steps import is_scratch, patch_files
 from trajsift.checks.integrity import Project
 from trajsift.checks.integrity_changes import is_test_path
 from trajsift.checks.integrity_hardcode import task_literals
 from trajsift.checks.integrity_tests import ASSERTION
+from trajsift.facts.steps import is_scratch, patch_files
 from trajsift.patches import is_scratch_file
 from trajsift.schema import Action, ActionType, Observation, Step, Trajectory
 

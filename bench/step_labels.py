@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from signals_real import DEFAULT_DATA_DIR, auc, label_of, load_labels
-from trajsift.checks import _steps as st
+from trajsift.facts import steps as st
+from trajsift.facts.edits import step_edit
+from trajsift.facts.testruns import TestCounts, parse_test_counts
 from trajsift.readers.read import read_trajectories
-from trajsift.rewards.edits import step_edit
-from trajsift.rewards.testruns import TestCounts, parse_test_counts
 from trajsift.schema import Step, Trajectory
 from trajsift.steplabels import MISTAKE, label_steps
 

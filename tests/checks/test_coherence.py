@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from trajsift import reasons
-from trajsift.checks._steps import longest_cycle, oscillations
 from trajsift.checks.base import CheckContext
-from trajsift.checks.coherence import CoherenceCheck, thought_growth
+from trajsift.checks.coherence import CoherenceCheck
+from trajsift.facts.coherence import thought_growth
+from trajsift.facts.steps import longest_cycle, oscillations
 from trajsift.schema import ActionType, Step, TaskRef, Trajectory
 
 from .helpers import step

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trajsift.rewards.edits import step_edit
+from trajsift.facts.edits import step_edit
 from trajsift.rewards.progress import patch_targets, progress_curve
 
 from .reward_shapes import PATCH, SYNTAX_REFUSAL, T, first_hunk_edit, step, swe_agent_run

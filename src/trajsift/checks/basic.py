@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from trajsift import reasons
 from trajsift.checks import _exit_status as ends
-from trajsift.checks import _steps as st
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Scores
+from trajsift.facts import steps as st
 from trajsift.patches import is_cosmetic, is_scratch_file
 from trajsift.schema import (
     PATCH_NONE,

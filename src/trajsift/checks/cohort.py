@@ -22,11 +22,12 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from trajsift.checks import _steps as st
 from trajsift.checks.base import CheckContext, CheckOutput, Scores
 from trajsift.checks.evidence import changes
 from trajsift.checks.exact_dedup import patch_hash
 from trajsift.checks.global_check import GlobalCheck
+from trajsift.facts import steps as st
+from trajsift.facts.scoring import mean_known
 from trajsift.schema import Trajectory
 
 METRICS = ("steps", "tokens", "cost", "observation_chars", "changed_lines", "changed_files")
@@ -108,11 +109,11 @@ class CohortCheck(GlobalCheck):
             peers = [j for j in by_task.get(tasks[i], []) if j != i]
             rows[traj_id] = [
                 *(pct[metric][i] for metric in METRICS),
-                _mean([pct["steps"][j] for j in peers]),
+                mean_known([pct["steps"][j] for j in peers]),
                 _task_rank(i, peers, cohorts, data[self.sig_col("steps")]),
-                _mean([_jaccard(data[self.sig_col("files")][i], data[self.sig_col("files")][j]) for j in peers]),
-                _mean([_set_jaccard(removed[i], removed[j]) for j in peers]),
-                _mean([_set_jaccard(added[i], added[j]) for j in peers]),
+                mean_known([_jaccard(data[self.sig_col("files")][i], data[self.sig_col("files")][j]) for j in peers]),
+                mean_known([_set_jaccard(removed[i], removed[j]) for j in peers]),
+                mean_known([_set_jaccard(added[i], added[j]) for j in peers]),
                 _same_patch(i, peers, data[self.sig_col("patch")]),
                 len(peers),
             ]
@@ -171,8 +172,3 @@ def _same_patch(i: int, peers: list[int], patches: list[str]) -> float | None:
     if not patches[i] or not peers:
         return None
     return sum(1 for j in peers if patches[j] == patches[i]) / len(peers)
-
-
-def _mean(values: list[float | None]) -> float | None:
-    known = [value for value in values if value is not None]
-    return sum(known) / len(known) if known else None

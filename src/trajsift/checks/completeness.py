@@ -14,9 +14,11 @@ from typing import ClassVar
 import pyarrow as pa
 
 from trajsift import reasons
-from trajsift.checks import _steps as st
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Scores
-from trajsift.patches import FileDiff, is_scratch_file
+from trajsift.facts import steps as st
+from trajsift.facts.scoring import clamp
+from trajsift.facts.trajectory import patch_hygiene
+from trajsift.patches import FileDiff
 from trajsift.schema import ActionType, Step, Trajectory
 
 _T = ActionType
@@ -93,7 +95,7 @@ class CompletenessCheck(Check):
         ]
         score = 1.0
         for code in findings:
-            score *= 1.0 - st.clamp(params.penalties.get(code, 0.0))
+            score *= 1.0 - clamp(params.penalties.get(code, 0.0))
         return self.output(
             findings=findings,
             score=score,
@@ -162,22 +164,3 @@ def is_premature(steps: list[Step]) -> bool:
         if kind in st.EXECUTIONS:
             return st.failed(steps[i].observation)
     return False
-
-
-def patch_hygiene(steps: list[Step], files: list[FileDiff]) -> tuple[int | None, int, int]:
-    """(edited files missing from the patch, stray files in it, debug lines added by it).
-
-    The first is None when there is no patch to compare with (empty or not recorded)."""
-    stray = sum(1 for diff in files if is_scratch_file(diff) or st.is_scratch(diff.path))
-    if not files:
-        return None, stray, 0
-    created = [step.action.target for _, step in st.indexed(steps, frozenset({_T.CREATE}))]
-    edited: list[str] = []
-    for _, step in st.indexed(steps, frozenset({_T.EDIT})):
-        target = step.action.target
-        if not st.looks_like_file(target) or st.is_scratch(target) or any(st.same_file(target, c) for c in created):
-            continue
-        if not any(st.same_file(target, seen) for seen in edited):
-            edited.append(target)
-    missing = sum(1 for target in edited if not any(st.same_file(target, diff.path) for diff in files))
-    return missing, stray, st.debug_lines(files)

@@ -18,15 +18,15 @@ from typing import ClassVar
 import pyarrow as pa
 
 from trajsift import reasons
-from trajsift.checks import _steps as st
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Scores
-from trajsift.schema import ActionType, Step, Trajectory
-
-_T = ActionType
+from trajsift.facts import steps as st
+from trajsift.facts.scoring import ratio, weighted_score
+from trajsift.facts.trajectory import EXPECTED_STEPS, expected_steps, step_ratio_score
+from trajsift.schema import Step, Trajectory
 
 
 class EfficiencyParams(Params):
-    expected_steps: dict[str, int] = {"easy": 10, "medium": 20, "hard": 30, "": 20}
+    expected_steps: dict[str, int] = EXPECTED_STEPS
     """Expected number of actions per task difficulty when the task has no `expected_steps`; "" = unknown."""
     weights: dict[str, float] = {
         "steps": 2.0,
@@ -63,26 +63,26 @@ class EfficiencyCheck(Check):
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
         params: EfficiencyParams = self.params  # type: ignore[assignment]
-        actions = [step for step in traj.steps if step.action.type is not _T.THINK]
+        actions = st.acting(traj.steps)
         count = len(actions)
-        expected = expected_steps(traj, ctx, params)
-        ratio = count / expected
+        expected = expected_steps(traj, ctx.tasks, params.expected_steps)
+        step_ratio = count / expected
         step_score = step_ratio_score(count, expected)
         reads, redundant = redundant_reads(actions)
-        redundant_share = st.ratio(redundant, reads)
-        error_rate = st.ratio(sum(1 for step in actions if st.flagged(step.observation)), count)
+        redundant_share = ratio(redundant, reads)
+        error_rate = ratio(sum(1 for step in actions if st.flagged(step.observation)), count)
         usage = traj.usage
         tokens = tokens_per_step(traj, count)
-        novelty = st.ratio(len({st.observation_key(step.observation) for step in actions}), count)
+        novelty = ratio(len({st.observation_key(step.observation) for step in actions}), count)
         parts = {
             "novelty": novelty,
-            "steps": smooth_step_score(ratio),
+            "steps": smooth_step_score(step_ratio),
             "redundant_reads": None if redundant_share is None else 1.0 - redundant_share,
             "tool_errors": None if error_rate is None else 1.0 - error_rate,
             "tokens": None if tokens is None else 1.0 / (1.0 + tokens / params.tokens_per_step_reference),
         }
-        score = st.weighted_score(parts, params.weights)
-        findings = [reasons.EXCESS_STEPS] if ratio > 2.0 else []
+        score = weighted_score(parts, params.weights)
+        findings = [reasons.EXCESS_STEPS] if step_ratio > 2.0 else []
         if redundant:
             findings.append(reasons.REDUNDANT_READS)
         return self.output(
@@ -90,39 +90,26 @@ class EfficiencyCheck(Check):
             score=score,
             steps=count,
             expected_steps=expected,
-            step_ratio=ratio,
+            step_ratio=step_ratio,
             step_score=step_score,
             redundant_reads=redundant,
             redundant_read_ratio=redundant_share,
             novel_observation_ratio=novelty,
             tool_error_rate=error_rate,
             tokens_per_step=tokens,
-            cost_per_step=None if usage.cost is None else st.ratio(usage.cost, count),
+            cost_per_step=None if usage.cost is None else ratio(usage.cost, count),
         )
-
-
-def expected_steps(traj: Trajectory, ctx: CheckContext, params: EfficiencyParams) -> int:
-    task = ctx.tasks.get(traj.task.task_id) if traj.task.task_id else None
-    if task is not None and task.expected_steps:
-        return max(1, task.expected_steps)
-    difficulty = traj.task.difficulty or (task.difficulty if task is not None else "")
-    return max(1, params.expected_steps.get(difficulty, params.expected_steps.get("", 20)))
 
 
 def tokens_per_step(traj: Trajectory, count: int) -> float | None:
     tokens = st.total_tokens(traj.usage)
-    return None if tokens is None else st.ratio(tokens, count)
+    return None if tokens is None else ratio(tokens, count)
 
 
-def step_ratio_score(steps: int, expected: int) -> float:
-    """1 when steps <= expected, falling linearly to 0 at twice the expected count."""
-    return st.clamp(2.0 - steps / expected)
-
-
-def smooth_step_score(ratio: float) -> float:
-    """The step part of `score`: 1 / (1 + ratio^2). Close to `step_score` around the expectation, but
+def smooth_step_score(step_ratio: float) -> float:
+    """The step part of `score`: 1 / (1 + step_ratio^2). Close to `step_score` around the expectation, but
     never flat, so longer runs always rank lower even when the expectation is off scale for an agent."""
-    return 1.0 / (1.0 + ratio * ratio)
+    return 1.0 / (1.0 + step_ratio * step_ratio)
 
 
 def redundant_reads(steps: list[Step]) -> tuple[int, int]:

@@ -29,9 +29,10 @@ from typing import ClassVar
 
 import pyarrow as pa
 
-from trajsift.checks import _steps as st
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
-from trajsift.rewards.testruns import parse_test_counts, repo_of
+from trajsift.facts import steps as st
+from trajsift.facts.scoring import ratio
+from trajsift.facts.testruns import parse_test_counts, repo_of
 from trajsift.schema import ActionType, Step, Trajectory
 
 _T = ActionType
@@ -98,7 +99,7 @@ class EvidenceCheck(Check):
             final_confidence=final_confidence(traj),
             errors_after_last_pass=errors_after_last_pass(steps, edits, runs),
             reverted_edits=reverted_edits(edit_steps),
-            failed_edit_share=st.ratio(sum(1 for s in edit_steps if st.flagged(s.observation)), len(edit_steps)),
+            failed_edit_share=ratio(sum(1 for s in edit_steps if st.flagged(s.observation)), len(edit_steps)),
         )
 
 
@@ -185,7 +186,7 @@ def read_before_edit(steps: list[Step], edits: list[int]) -> float | None:
             key = st.file_key(target)
             if key not in first_edits:
                 first_edits[key] = any(st.same_file(target, other) for other in seen) or _searched(steps[:i], target)
-    return st.ratio(sum(first_edits.values()), len(first_edits))
+    return ratio(sum(first_edits.values()), len(first_edits))
 
 
 def _searched(steps: list[Step], target: str) -> bool:

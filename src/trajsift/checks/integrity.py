@@ -23,9 +23,9 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from trajsift.checks._steps import CHANGES, same_file
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
 from trajsift.checks.integrity_changes import FileChange, run_changes
+from trajsift.facts.steps import CHANGES, same_file
 from trajsift.schema import Trajectory
 from trajsift.tasks import Task
 

@@ -17,9 +17,9 @@ from trajsift.actions.classify import EDITOR_TOOLS
 from trajsift.actions.shell import SCAN_LIMIT, split_segments
 from trajsift.actions.shell import _words_and_writes as segment_words
 from trajsift.actions.tables import strip_prefixes
-from trajsift.checks._steps import CHANGES, file_key, is_scratch, patch_files, same_file
+from trajsift.facts.edits import step_edit
+from trajsift.facts.steps import CHANGES, file_key, is_scratch, patch_files, same_file
 from trajsift.patches import FileDiff, is_scratch_file
-from trajsift.rewards.edits import step_edit
 from trajsift.schema import ActionType, Step, Trajectory
 
 _T = ActionType
@@ -129,7 +129,7 @@ def _not_own(removed: list[str], own: Counter[str]) -> list[str]:
 
 
 def _step_change(step: Step) -> FileChange | None:
-    """A step's change to one file (see `trajsift.rewards.edits.step_edit`), or a shell `rm` of it."""
+    """A step's change to one file (see `trajsift.facts.edits.step_edit`), or a shell `rm` of it."""
     action = step.action
     if action.type not in CHANGES or not action.target:
         return None

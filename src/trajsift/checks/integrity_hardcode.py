@@ -18,9 +18,9 @@ from functools import lru_cache
 from typing import ClassVar
 
 from trajsift import reasons
-from trajsift.checks._steps import patch_files
 from trajsift.checks.integrity import IntegrityCheck, RunView, evidence_step, first_hits
 from trajsift.checks.integrity_changes import FileChange, is_fix_source
+from trajsift.facts.steps import patch_files
 
 STRING = r"""(?:[rbuf]{0,2}(?:"([^"\\\n]{1,200})"|'([^'\\\n]{1,200})'))"""
 NUMBER = r"(-?\d+(?:\.\d+)?(?:e-?\d+)?)"

@@ -19,9 +19,9 @@ from pathlib import PurePosixPath
 from typing import ClassVar
 
 from trajsift import reasons
-from trajsift.checks._steps import patch_files, same_file
 from trajsift.checks.integrity import IntegrityCheck, RunView, evidence_step, first_hits
 from trajsift.checks.integrity_changes import FileChange, is_fix_source, is_test_config, is_test_path
+from trajsift.facts.steps import patch_files, same_file
 
 ASSERTION = re.compile(
     r"^\s*(?:assert\b|raises\(|self\.assert\w*\(|self\.fail\w*\(|(?:with\s+)?(?:pytest|self)\.(?:raises|warns)\b|"

@@ -24,16 +24,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from trajsift.checks import _steps as st
 from trajsift.checks.base import CheckContext
-from trajsift.checks.coherence import CoherenceParams, measure
-from trajsift.checks.completeness import patch_hygiene
-from trajsift.checks.efficiency import EfficiencyParams, expected_steps, step_ratio_score
 from trajsift.config import RewardSpec
+from trajsift.facts import steps as st
+from trajsift.facts.coherence import measure
+from trajsift.facts.scoring import clamp, mean_known
+from trajsift.facts.trajectory import EXPECTED_STEPS, expected_steps, patch_hygiene, step_ratio_score
 from trajsift.patches import is_trivial_patch
-from trajsift.schema import ActionType, Step, Trajectory
+from trajsift.schema import Step, Trajectory
 
-_T = ActionType
 TESTS = "correctness.tests."
 MODEL_PROBABILITY = "quality.score.model_probability"
 VERDICT_VALUE = {"correct": 1.0, "partially_correct": 0.5, "incorrect": 0.0}
@@ -47,11 +46,6 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return None
     return float(value)
-
-
-def _mean(values: list[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return sum(known) / len(known) if known else None
 
 
 def correctness(traj: Trajectory, columns: dict[str, Any], spec: RewardSpec) -> tuple[float | None, str]:
@@ -73,7 +67,7 @@ def correctness(traj: Trajectory, columns: dict[str, Any], spec: RewardSpec) -> 
     verdict = columns.get(TESTS + "verdict")
     confidence = number(columns.get(TESTS + "confidence"))
     if verdict in VERDICT_VALUE:
-        sure = 1.0 if confidence is None else st.clamp(confidence)
+        sure = 1.0 if confidence is None else clamp(confidence)
         return 0.5 + (VERDICT_VALUE[verdict] - 0.5) * sure, "verdict"
     if spec.use_outcome_label and traj.outcome.resolved is not None:
         return (1.0 if traj.outcome.resolved else 0.0), "label"
@@ -88,11 +82,10 @@ def efficiency(traj: Trajectory, columns: dict[str, Any], spec: RewardSpec, ctx:
     column = number(columns.get("quality.efficiency.step_score"))
     if column is not None and spec.expected_steps is None:
         return column
-    params = EfficiencyParams(expected_steps=spec.expected_steps) if spec.expected_steps else EfficiencyParams()
-    count = len(acting_steps(traj))
+    count = len(st.acting(traj.steps))
     if count == 0:
         return None
-    return step_ratio_score(count, expected_steps(traj, ctx, params))
+    return step_ratio_score(count, expected_steps(traj, ctx.tasks, spec.expected_steps or EXPECTED_STEPS))
 
 
 def code_quality(traj: Trajectory, columns: dict[str, Any]) -> float | None:
@@ -130,28 +123,24 @@ def coherence_metrics(traj: Trajectory, columns: dict[str, Any]) -> dict[str, An
     names = ("plan_action_match", "read_before_edit", "ignored_errors", "repeated_failing_commands")
     if all(prefix + name in columns for name in names):
         return {name: columns[prefix + name] for name in names}
-    metrics, _ = measure(traj, CoherenceParams())
+    metrics, _ = measure(traj)
     return metrics
 
 
-def acting_steps(traj: Trajectory) -> list[Step]:
-    return [step for step in traj.steps if step.action.type is not _T.THINK]
-
-
 def reasoning_heuristic(traj: Trajectory, metrics: dict[str, Any]) -> float | None:
-    acting = acting_steps(traj)
+    acting = st.acting(traj.steps)
     if not acting or not any(step.thought.strip() for step in traj.steps):
         return None
     explained = sum(1 for step in acting if len(step.thought.strip()) >= EXPLAINED_CHARS) / len(acting)
     ignored = number(metrics.get("ignored_errors"))
     acknowledged = None if ignored is None else 1.0 - min(1.0, 2.0 * ignored / len(acting))
-    return _mean(
+    return mean_known(
         [explained, number(metrics.get("plan_action_match")), number(metrics.get("read_before_edit")), acknowledged]
     )
 
 
 def tool_usage(traj: Trajectory, columns: dict[str, Any], metrics: dict[str, Any]) -> float | None:
-    acting = acting_steps(traj)
+    acting = st.acting(traj.steps)
     if not acting:
         return None
     error_rate = number(columns.get("quality.efficiency.tool_error_rate"))
@@ -159,7 +148,7 @@ def tool_usage(traj: Trajectory, columns: dict[str, Any], metrics: dict[str, Any
         error_rate = sum(1 for step in acting if st.flagged(step.observation)) / len(acting)
     repeated = number(metrics.get("repeated_failing_commands")) or 0.0
     looked, verified = edit_discipline(acting)
-    return _mean([1.0 - error_rate, looked, verified, 1.0 - min(1.0, 2.0 * repeated / len(acting))])
+    return mean_known([1.0 - error_rate, looked, verified, 1.0 - min(1.0, 2.0 * repeated / len(acting))])
 
 
 def edit_discipline(steps: list[Step]) -> tuple[float | None, float | None]:

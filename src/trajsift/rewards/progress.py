@@ -2,7 +2,7 @@
 
 The goal is the trajectory's own final patch (or a task's reference patch). Its hunks are cut to their
 significant added lines (stripped, with at least one letter or digit; scratch files left out). The tracker
-replays the steps' edits (`trajsift.rewards.edits`) as bags of written lines per file:
+replays the steps' edits (`trajsift.facts.edits`) as bags of written lines per file:
 - a hunk's coverage is the share of its added lines some applied edit wrote to its file (or a `sed`
   replacement fragment they contain);
 - a line that a later edit replaced (`old_str`, `<original>`) stops counting, and a reset (undo, git
@@ -18,9 +18,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from trajsift.checks import _steps as st
+from trajsift.facts import steps as st
+from trajsift.facts.edits import Edit, step_edit
 from trajsift.patches import is_scratch_file
-from trajsift.rewards.edits import Edit, step_edit
 from trajsift.schema import Step
 
 _SIGNIFICANT = re.compile(r"\w")

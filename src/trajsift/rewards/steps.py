@@ -9,7 +9,7 @@ A step's reward is the weighted sum (weights: `RewardSpec.step_weights`) of its 
   None (adds nothing) for a task with neither. `reference_files` is the share of the reference patch's
   files changed so far (informational).
 - `tests`: change in pass fraction shown by a test-runner output (pytest, unittest, Django, sympy;
-  `trajsift.rewards.testruns`): per test against each test's last seen status when the output lists tests,
+  `trajsift.facts.testruns`): per test against each test's last seen status when the output lists tests,
   else against the previous summary of the same command; 0 when there is nothing to compare with.
 - `syntax`: +1 when an edited file turns good (a successful edit of a file whose last edit an editor
   refused for syntax errors, or that a run reported a SyntaxError in), -1 when one turns bad;
@@ -22,10 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from trajsift.checks import _steps as st
-from trajsift.rewards.edits import RUN_SYNTAX_ERROR, step_edit
+from trajsift.facts import steps as st
+from trajsift.facts.edits import RUN_SYNTAX_ERROR, step_edit
+from trajsift.facts.scoring import mean_known
+from trajsift.facts.testruns import TestState, repo_of
 from trajsift.rewards.progress import ProgressTracker, patch_targets
-from trajsift.rewards.testruns import TestState, repo_of
 from trajsift.schema import Step, Trajectory
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def step_rewards(traj: Trajectory, weights: dict[str, float], task: Task | None 
         if reference is not None:
             out.reference_progress, out.reference_files = reference.coverage(), reference.files_changed()
         out.task_tests = tests.share_passing(fail_to_pass) if fail_to_pass else None
-        out.progress = _mean([out.reference_progress, out.task_tests])
+        out.progress = mean_known([out.reference_progress, out.task_tests])
         out.progress_delta = _delta(out.progress, before)
         before = out.progress if out.progress is not None else before
         out.reward = combine(out, weights)
@@ -134,11 +135,6 @@ def _score_run(step: Step, tests: TestState, out: StepReward, last_failed: dict[
     if counts is not None:
         out.tests_passed, out.tests_failed = counts.passed, counts.failed
     out.tests_delta = delta or 0.0
-
-
-def _mean(values: list[float | None]) -> float | None:
-    known = [value for value in values if value is not None]
-    return sum(known) / len(known) if known else None
 
 
 def _delta(now: float | None, before: float | None) -> float | None:

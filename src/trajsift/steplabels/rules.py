@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from trajsift.checks import _steps as st
-from trajsift.rewards.edits import GIT_STASH, RUN_SYNTAX_ERROR, Edit, step_edit
-from trajsift.rewards.testruns import TestCounts, parse_test_counts, repo_of
+from trajsift.facts import steps as st
+from trajsift.facts.edits import GIT_STASH, RUN_SYNTAX_ERROR, Edit, step_edit
+from trajsift.facts.testruns import TestCounts, parse_test_counts, repo_of
 from trajsift.schema import Step, Trajectory
 
 USEFUL, UNNECESSARY, MISTAKE, RECOVERY = "useful", "unnecessary", "mistake", "recovery"

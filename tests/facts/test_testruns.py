@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trajsift.rewards.testruns import TestCounts, parse_test_counts, repo_of
+from trajsift.facts.testruns import TestCounts, parse_test_counts, repo_of
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from trajsift.checks import _steps as st
+from trajsift.facts import steps as st
 from trajsift.schema import ActionType, Step
 
 _T = ActionType

@@ -1,4 +1,5 @@
-"""Step analysis shared by the quality checks: bounded looks at observations, file identity, patches.
+"""Facts about steps, read by checks, rewards and step labels: bounded looks at observations, file identity,
+actions, patches and repetition.
 
 Everything here looks at most `HEAD + TAIL` characters of an observation, so the checks stay linear in
 the number of steps whatever the size of the outputs.
@@ -119,28 +120,17 @@ def observation_key(obs: Observation) -> int:
     return zlib.crc32(f"{len(text)}|{text[:512]}|{text[-512:]}".encode("utf-8", "replace"))
 
 
+def acting(steps: list[Step]) -> list[Step]:
+    """The steps that act: every step but pure thinking."""
+    return [step for step in steps if step.action.type is not _T.THINK]
+
+
 def indexed(steps: list[Step], kinds: frozenset[ActionType]) -> Iterator[tuple[int, Step]]:
     return ((i, step) for i, step in enumerate(steps) if step.action.type in kinds)
 
 
 def last_index(steps: list[Step], kind: ActionType) -> int | None:
     return next((i for i in range(len(steps) - 1, -1, -1) if steps[i].action.type is kind), None)
-
-
-def ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator else None
-
-
-def clamp(value: float) -> float:
-    return max(0.0, min(1.0, value))
-
-
-def weighted_score(values: dict[str, float | None], weights: dict[str, float]) -> float | None:
-    """Weighted mean of the known values (None ones and weights <= 0 left out), clamped to [0, 1];
-    None when nothing is left."""
-    pairs = [(v, weights.get(k, 0.0)) for k, v in values.items() if v is not None and weights.get(k, 0.0) > 0]
-    total = sum(w for _, w in pairs)
-    return clamp(sum(v * w for v, w in pairs) / total) if total else None
 
 
 def total_tokens(usage: Usage) -> int | None:

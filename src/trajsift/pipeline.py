@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 from pydantic import ValidationError
@@ -63,16 +64,15 @@ def build_stage(spec: StageSpec, tasks: Mapping[str, Task], llm: LLMSpec | None 
         if missing := [need for need in cls.requires if not available.get(need, True)]:
             stage.skipped = MISSING[missing[0]].format(check=check_spec.id)
             return stage
-        check = _instantiate(cls, check_spec.params, f"{spec.name}.{check_spec.id}")
-        if "llm" in cls.requires:
-            check.llm_config = llm
-        stage.checks.append(check)
+        inputs = {"llm": llm} if "llm" in cls.requires else {}
+        stage.checks.append(_instantiate(cls, check_spec.params, f"{spec.name}.{check_spec.id}", inputs))
     return stage
 
 
-def _instantiate(cls: type[Check], params: dict, where: str) -> Check:
+def _instantiate(cls: type[Check], params: dict, where: str, inputs: dict[str, Any]) -> Check:
+    """The check with its params and the run inputs its `requires` names as keywords (`llm`)."""
     try:
-        return cls(params)
+        return cls(params, **inputs)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"check {where} params: {problems}") from exc

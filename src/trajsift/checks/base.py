@@ -1,14 +1,16 @@
 """What a check is: trajectories in, score columns and finding codes out. Checks never decide.
 
 A check declares its id (`family.check`), its parameters (a pydantic model, unknown keys are
-errors), the columns it writes (`<check id>.<metric>`, typed) and what it needs (e.g. tasks).
+errors, given as the type argument: `class MyCheck(Check[MyParams])`), the columns it writes
+(`<check id>.<metric>`, typed) and what it needs (e.g. tasks). A check that `requires` `llm` receives the
+recipe's LLM section as the `llm` keyword of its constructor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast, get_args
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
@@ -45,26 +47,38 @@ class CheckContext:
     """Folder of the task file: task repositories given as relative paths resolve against it."""
 
 
-class Check:
-    """Base class. Subclasses set `id`, `columns`, optionally `ParamsModel`/`requires`, and
-    implement `check_one` (or `run` for batch-level work)."""
+P = TypeVar("P", bound=Params)
+
+
+class Check(Generic[P]):
+    """Base class. Subclasses name their params model as the type argument (`Check[MyParams]`; plain
+    `Check` takes no parameters), set `id`, `columns`, optionally `requires`, and implement `check_one`
+    (or `run` for batch-level work). `self.params` is then typed as that model."""
 
     id: ClassVar[str]
     description: ClassVar[str] = ""
     columns: ClassVar[dict[str, pa.DataType]] = {}
     """Metric name -> Arrow type; the full column name is `<id>.<metric>`."""
     ParamsModel: ClassVar[type[Params]] = Params
+    """Set from the type argument (`Check[MyParams]`)."""
     requires: ClassVar[tuple[str, ...]] = ()
     """Capabilities needed: `tasks` (a task file joined by id), or an importable module name."""
     resources: ClassVar[dict[str, float]] = {}
     """Per worker on Ray: `num_cpus`, `memory` (bytes), `concurrency` (most workers at once, e.g. for
     sandboxed test runs). Ignored by the local executor."""
 
-    def __init__(self, params: Params | Mapping[str, Any] | None = None) -> None:
-        if isinstance(params, Params):
-            self.params = params
-        else:
-            self.params = self.ParamsModel(**dict(params or {}))
+    params: P
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            model = next(iter(get_args(base)), None)
+            if isinstance(model, type) and issubclass(model, Params):
+                cls.ParamsModel = model
+
+    def __init__(self, params: P | Mapping[str, Any] | None = None) -> None:
+        model = params if isinstance(params, self.ParamsModel) else self.ParamsModel(**dict(params or {}))
+        self.params = cast(P, model)  # `ParamsModel` is the class `P` names (set in `__init_subclass__`)
 
     @classmethod
     def column_types(cls) -> dict[str, pa.DataType]:

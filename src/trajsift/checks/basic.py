@@ -71,10 +71,9 @@ class StatusParams(Params):
     """Share of steps that may be malformed-output turns before it is a `format_error` finding."""
 
 
-class StatusCheck(Check):
+class StatusCheck(Check[StatusParams]):
     id = "basic.status"
     description = "How the run ended: crash, infrastructure failure, malformed output, or a normal end."
-    ParamsModel = StatusParams
     columns: ClassVar[dict[str, pa.DataType]] = {
         "exit_status": pa.string(),
         "raw_exit_status": pa.string(),
@@ -84,7 +83,7 @@ class StatusCheck(Check):
     }
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
-        params: StatusParams = self.params  # type: ignore[assignment]
+        params = self.params
         end = ends.run_end(traj)
         traceback = ends.scaffold_traceback(traj)
         format_errors = sum(1 for step in traj.steps if is_format_error(step))
@@ -139,10 +138,9 @@ class LimitsParams(Params):
     grades that patch, and resolved runs end this way. A limit exit without a patch is flagged either way."""
 
 
-class LimitsCheck(Check):
+class LimitsCheck(Check[LimitsParams]):
     id = "basic.limits"
     description = "Budgets: scaffold limit exits (cost, context, steps, time) and recipe thresholds."
-    ParamsModel = LimitsParams
     columns: ClassVar[dict[str, pa.DataType]] = {
         "limit_hit": pa.string(),
         "cost": pa.float64(),
@@ -154,7 +152,7 @@ class LimitsCheck(Check):
     }
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
-        params: LimitsParams = self.params  # type: ignore[assignment]
+        params = self.params
         end = ends.run_end(traj)
         usage = traj.usage
         tokens = st.total_tokens(usage)
@@ -213,10 +211,9 @@ class ContentParams(Params):
     logs, chat exports) a missing patch is `patch_unknown` in the `patch_status` column, never a drop."""
 
 
-class ContentCheck(Check):
+class ContentCheck(Check[ContentParams]):
     id = "basic.content"
     description = "What the run did: any action at all, a patch, more than reading, a patch that changes code."
-    ParamsModel = ContentParams
     columns: ClassVar[dict[str, pa.DataType]] = {
         "patch_status": pa.string(),
         "patch_source": pa.string(),
@@ -234,7 +231,7 @@ class ContentCheck(Check):
     }
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
-        params: ContentParams = self.params  # type: ignore[assignment]
+        params = self.params
         actions = [step.action.type for step in traj.steps if is_real_action(step)]
         files = st.patch_files(traj.final.patch)
         code_files = [diff for diff in files if not is_cosmetic(diff)]

@@ -37,10 +37,9 @@ class CoherenceParams(Params):
     """Factor applied to the score of a stuck trajectory."""
 
 
-class CoherenceCheck(Check):
+class CoherenceCheck(Check[CoherenceParams]):
     id = "quality.coherence"
     description = "Actions follow observations and stated plans; little backtracking, no stuck loops."
-    ParamsModel = CoherenceParams
     columns: ClassVar[dict[str, pa.DataType]] = {
         "score": pa.float64(),
         "acted_on_missing_file": pa.int32(),
@@ -57,7 +56,7 @@ class CoherenceCheck(Check):
     }
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
-        params: CoherenceParams = self.params  # type: ignore[assignment]
+        params = self.params
         metrics, stuck = measure(traj, params.stuck_repeats, params.loop_repeats)
         findings = [
             code

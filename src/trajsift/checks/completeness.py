@@ -54,10 +54,9 @@ class CompletenessParams(Params):
     """Score penalty per finding code; the score is the product of (1 - penalty) over the findings."""
 
 
-class CompletenessCheck(Check):
+class CompletenessCheck(Check[CompletenessParams]):
     id = "quality.completeness"
     description = "Whole job done and handed in: steps, required actions, give-up, submission, patch hygiene."
-    ParamsModel = CompletenessParams
     columns: ClassVar[dict[str, pa.DataType]] = {
         "score": pa.float64(),
         "missing_required_actions": pa.int32(),
@@ -70,7 +69,7 @@ class CompletenessCheck(Check):
     }
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
-        params: CompletenessParams = self.params  # type: ignore[assignment]
+        params = self.params
         steps = traj.steps
         minimum = params.min_steps.get(traj.task.difficulty, params.min_steps.get("", 0))
         files = st.patch_files(traj.final.patch)

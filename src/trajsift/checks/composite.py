@@ -43,10 +43,9 @@ def _model(path: str) -> ModelSet:
     return load_model(path)
 
 
-class QualityScore(Check):
+class QualityScore(Check[QualityScoreParams]):
     id = "quality.score"
     description = "Calibrated probability that the run is correct (test verdicts and outside labels dominate)."
-    ParamsModel = QualityScoreParams
     columns: ClassVar[dict[str, pa.DataType]] = {"model_probability": pa.float64(), "source": pa.string()}
 
     @classmethod
@@ -54,7 +53,7 @@ class QualityScore(Check):
         return {COLUMN: pa.float64(), **super().column_types()}
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
-        params: QualityScoreParams = self.params  # type: ignore[assignment]
+        params = self.params
         if params.weights is not None:
             return CheckOutput(scores={COLUMN: weighted_mean(scores, params.weights)})
         probability = _model(params.model).probability(scores)

@@ -43,10 +43,9 @@ class EfficiencyParams(Params):
     It is monotone, so the reference only sets how much tokens weigh against the other parts."""
 
 
-class EfficiencyCheck(Check):
+class EfficiencyCheck(Check[EfficiencyParams]):
     id = "quality.efficiency"
     description = "Steps against the expectation, redundant reads, tool errors, tokens and cost per step."
-    ParamsModel = EfficiencyParams
     columns: ClassVar[dict[str, pa.DataType]] = {
         "score": pa.float64(),
         "steps": pa.int32(),
@@ -62,7 +61,7 @@ class EfficiencyCheck(Check):
     }
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
-        params: EfficiencyParams = self.params  # type: ignore[assignment]
+        params = self.params
         actions = st.acting(traj.steps)
         count = len(actions)
         expected = expected_steps(traj, ctx.tasks, params.expected_steps)

@@ -10,11 +10,13 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
+from trajsift.checks.base import Check, CheckContext, CheckOutput, P, Scores
 from trajsift.schema import Trajectory
 
 
-class GlobalCheck(Check):
+class GlobalCheck(Check[P]):
+    """A check over the whole dataset; subclasses name their params model as in `Check`: `GlobalCheck[MyParams]`."""
+
     signature_columns: ClassVar[dict[str, pa.DataType]] = {}
     """Signature name -> Arrow type; stored as `_sig.<id>.<name>` between phases."""
 

@@ -6,8 +6,9 @@ judge call leaves its column null and records `judge_failed`; it never writes a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 from pydantic import Field
@@ -31,7 +32,7 @@ class JudgeParams(Params):
     """Steps shown to the judge; longer runs show their first and last halves."""
 
 
-class JudgeCheck(Check):
+class JudgeCheck(Check[JudgeParams]):
     id = "quality.judge"
     description = "LLM rubric scores in [0, 1]: semantic coherence and reasoning quality."
     columns: ClassVar[dict[str, pa.DataType]] = {
@@ -39,13 +40,12 @@ class JudgeCheck(Check):
         "reasoning": pa.float64(),
         "injection_flags": pa.string(),
     }
-    ParamsModel = JudgeParams
     requires = ("llm",)
-    llm_config: LLMSpec | None = None
-    """Set by the pipeline from the recipe's `llm:` section."""
 
-    def __init__(self, params=None) -> None:
+    def __init__(self, params: JudgeParams | Mapping[str, Any] | None = None, *, llm: LLMSpec | None = None) -> None:
+        """`llm`: the recipe's `llm:` section (the pipeline passes it to checks that require `llm`)."""
         super().__init__(params)
+        self.llm_config = llm
         self._client: ChatClient | None = None
 
     def client(self) -> ChatClient:

@@ -101,10 +101,9 @@ class NearDuplicateParams(Params):
     """Per trajectory, the candidates sharing the most k-grams that are compared exactly."""
 
 
-class NearDuplicates(GlobalCheck):
+class NearDuplicates(GlobalCheck[NearDuplicateParams]):
     id: ClassVar[str] = "diversity.near"
     description: ClassVar[str] = "near duplicates (MinHash LSH over views) and action-sequence novelty"
-    ParamsModel: ClassVar[type[Params]] = NearDuplicateParams
     columns: ClassVar[dict[str, pa.DataType]] = {
         "is_duplicate": pa.bool_(),
         "duplicate_of": pa.string(),
@@ -121,7 +120,7 @@ class NearDuplicates(GlobalCheck):
 
     def __init__(self, params: Any = None) -> None:
         super().__init__(params)
-        p: NearDuplicateParams = self.params  # type: ignore[assignment]
+        p = self.params
         unknown = {v for clause in p.match for v in clause} - set(p.views) | set(p.views) - set(VIEWS)
         if unknown:
             raise ValueError(f"unknown or unconfigured views: {sorted(unknown)}")
@@ -136,7 +135,7 @@ class NearDuplicates(GlobalCheck):
         return dict(cls.columns)  # bare names, as the issue names them
 
     def signature(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> dict[str, Any]:
-        p: NearDuplicateParams = self.params  # type: ignore[assignment]
+        p = self.params
         parts, present = [], 0
         steps = token_hashes([encode(t) for t in action_tokens(traj)])
         for bit, (name, spec) in enumerate(p.views.items()):
@@ -156,7 +155,7 @@ class NearDuplicates(GlobalCheck):
         }
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
-        p: NearDuplicateParams = self.params  # type: ignore[assignment]
+        p = self.params
         ids = signatures.column("trajectory_id").to_pylist()
         n = len(ids)
         if n == 0:
@@ -201,7 +200,7 @@ class NearDuplicates(GlobalCheck):
         return join(parent, left, right)
 
     def _near_pairs(self, matrix: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p: NearDuplicateParams = self.params  # type: ignore[assignment]
+        p = self.params
         n = matrix.shape[0]
         column = {name: matrix[:, cols] for name, cols in self.view_columns().items()}
         valid = {name: (present >> i) & 1 == 1 for i, name in enumerate(p.views)}
@@ -215,7 +214,7 @@ class NearDuplicates(GlobalCheck):
 
     def pairs_matching(self, matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray):
         """Which candidate pairs (rows `left[i]`, `right[i]` of the signature matrix) satisfy a `match` clause."""
-        p: NearDuplicateParams = self.params  # type: ignore[assignment]
+        p = self.params
         names, cols = list(p.views), self.view_columns()
         matched = np.zeros(left.size, dtype=bool)
         cache: dict[str, np.ndarray] = {}
@@ -232,7 +231,7 @@ class NearDuplicates(GlobalCheck):
     def view_match(self, sigs: np.ndarray, valid: np.ndarray, left: np.ndarray, right: np.ndarray, threshold: float):
         """Per pair: both rows have the view and it matches (estimated Jaccard >= `threshold` when `verify`,
         else a shared LSH band)."""
-        p: NearDuplicateParams = self.params  # type: ignore[assignment]
+        p = self.params
         both = valid[left] & valid[right]
         out = np.zeros(left.size, dtype=bool)
         for start in range(0, left.size, 65536):  # bounded temporaries (pairs x num_perm)

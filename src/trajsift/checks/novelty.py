@@ -89,10 +89,9 @@ def _distribution(counts: dict[str, int]) -> dict[str, float]:
     return {k: v / total for k, v in counts.items()} if total else {}
 
 
-class Novelty(GlobalCheck):
+class Novelty(GlobalCheck[NoveltyParams]):
     id: ClassVar[str] = "diversity.novelty"
     description: ClassVar[str] = "approach novelty (embedding nearest neighbour), tool-use novelty, approach clusters"
-    ParamsModel: ClassVar[type[Params]] = NoveltyParams
     columns: ClassVar[dict[str, pa.DataType]] = {"duplicate_of": pa.string(), "task_approaches": pa.int64()}
     bare_columns: ClassVar[dict[str, pa.DataType]] = {
         "approach_novelty": pa.float64(),

@@ -59,10 +59,9 @@ def allocate(fraction: float, sizes: dict[str, int]) -> dict[str, int]:
     return quotas
 
 
-class ReviewSample(GlobalCheck):
+class ReviewSample(GlobalCheck[ReviewSampleParams]):
     id: ClassVar[str] = "review.sample"
     description: ClassVar[str] = "stratified review sample plus edge cases"
-    ParamsModel: ClassVar[type[Params]] = ReviewSampleParams
     columns: ClassVar[dict[str, pa.DataType]] = {"selected": pa.bool_(), "edge": pa.string()}
     signature_columns: ClassVar[dict[str, pa.DataType]] = {
         "stratum": pa.string(),

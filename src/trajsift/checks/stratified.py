@@ -57,10 +57,9 @@ class StratifiedSampleParams(Params):
         return self
 
 
-class StratifiedSample(GlobalCheck):
+class StratifiedSample(GlobalCheck[StratifiedSampleParams]):
     id: ClassVar[str] = "diversity.sample"
     description: ClassVar[str] = "subset toward a target distribution with per-task caps"
-    ParamsModel: ClassVar[type[Params]] = StratifiedSampleParams
     columns: ClassVar[dict[str, pa.DataType]] = {"selected": pa.bool_()}
     signature_columns: ClassVar[dict[str, pa.DataType]] = {
         "values": pa.string(),

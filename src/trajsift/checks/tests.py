@@ -21,9 +21,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 from pydantic import Field
@@ -57,12 +59,11 @@ class TestsParams(Params):
     """Harness cache folder; empty means `$XDG_CACHE_HOME/trajsift/harness` (else `~/.cache/trajsift/harness`)."""
 
 
-class TestsCheck(Check):
+class TestsCheck(Check[TestsParams]):
     __test__ = False  # not a pytest test class, despite its name
     id = "correctness.tests"
     description = "Run the task's tests on the final patch in a sandbox; static analysis; reference comparison."
     requires = ("tasks",)
-    ParamsModel = TestsParams
     resources = {"num_cpus": 1, "concurrency": 4}  # sandboxed test runs: bound the parallel sandboxes
     columns = {
         "verdict": pa.string(),
@@ -85,12 +86,12 @@ class TestsCheck(Check):
         "replay_reason": pa.string(),
     }
 
-    def __init__(self, params: Params | dict | None = None) -> None:
+    def __init__(self, params: TestsParams | Mapping[str, Any] | None = None) -> None:
         super().__init__(params)
         self._verifiers: dict[tuple[str, str], Verifier] = {}
 
     def verifier(self, ctx: CheckContext) -> Verifier:
-        params: TestsParams = self.params  # type: ignore[assignment]
+        params = self.params
         cache_dir = params.cache_dir or str(default_cache_dir() / "harness")
         task_dir = getattr(ctx, "task_dir", "") or ""
         key = (cache_dir, task_dir)
@@ -141,7 +142,7 @@ class TestsCheck(Check):
 
     def _verify_all(self, jobs: list[tuple[str, str]], ctx: CheckContext) -> dict[tuple[str, str], Verdict]:
         verifier = self.verifier(ctx)
-        workers = self.params.parallel or os.cpu_count() or 1  # type: ignore[attr-defined]
+        workers = self.params.parallel or os.cpu_count() or 1
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
             results = pool.map(lambda job: verifier.verify(ctx.tasks[job[0]], job[1]), jobs)
             return dict(zip(jobs, results, strict=True))

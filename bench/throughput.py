@@ -40,7 +40,8 @@ def stages_1_and_3_recipe() -> str:
 
 CHILD_READ = """
 import resource, sys, time
-from trajsift import Trajectory, read_trajectories
+from trajsift.readers.read import read_trajectories
+from trajsift.schema import Trajectory
 start = time.perf_counter()
 n = sum(isinstance(item, Trajectory) for item in read_trajectories(sys.argv[1:]))
 print(n, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -68,7 +69,8 @@ def child(code: str, args: list[str], tmp: Path) -> tuple[int, float, float]:
 
 
 def write_scaled(inputs: list[str], path: Path, scale: int) -> int:
-    from trajsift import Trajectory, read_trajectories
+    from trajsift.readers.read import read_trajectories
+    from trajsift.schema import Trajectory
 
     written = 0
     with gzip.open(path, "wb") as handle:

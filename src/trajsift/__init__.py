@@ -1,48 +1,46 @@
 """trajsift: a quality pipeline for coding-agent trajectories.
 
-The public API is the names in `__all__`; importing trajsift stays light (no Ray, torch or web
-framework is imported here).
+The public API is the names in `__all__`, loaded on first use (module `__getattr__`), so `import trajsift`
+imports nothing heavy (no pyarrow, numpy, Ray, torch or web framework):
+
+    from trajsift import load_recipe, run_pipeline
+    result = run_pipeline(["runs/"], "out/", load_recipe())
+
+Everything else is imported from its own module (`trajsift.readers.read`, `trajsift.schema`, ...). No
+`from __future__ import annotations` here: it would bind the name `annotations`, hiding `trajsift.annotations`.
 """
 
-from trajsift.errors import ConfigError, FormatError, InputError, PipelineError, TrajsiftError
-from trajsift.readers.read import ReadOptions, TrajectoryReader, read_trajectories
-from trajsift.schema import (
-    SCHEMA_VERSION,
-    Action,
-    ActionType,
-    FinalState,
-    Observation,
-    Outcome,
-    Quarantined,
-    Source,
-    Step,
-    TaskRef,
-    Trajectory,
-    Usage,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "Action",
-    "ActionType",
-    "ConfigError",
-    "FinalState",
-    "FormatError",
-    "InputError",
-    "Observation",
-    "Outcome",
-    "PipelineError",
-    "Quarantined",
-    "ReadOptions",
-    "Source",
-    "Step",
-    "TaskRef",
-    "Trajectory",
-    "TrajectoryReader",
-    "TrajsiftError",
-    "Usage",
-    "__version__",
-    "read_trajectories",
-]
+_PUBLIC = {
+    "run_pipeline": "trajsift.run",
+    "load_recipe": "trajsift.config",
+    "Recipe": "trajsift.config",
+    "Check": "trajsift.checks.base",
+    "GlobalCheck": "trajsift.checks.global_check",
+    "Stage": "trajsift.stages",
+}
+
+__all__ = ["Check", "GlobalCheck", "Recipe", "Stage", "load_recipe", "run_pipeline"]
+
+if TYPE_CHECKING:
+    from trajsift.checks.base import Check
+    from trajsift.checks.global_check import GlobalCheck
+    from trajsift.config import Recipe, load_recipe
+    from trajsift.run import run_pipeline
+    from trajsift.stages import Stage
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'trajsift' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

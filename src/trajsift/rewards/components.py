@@ -73,7 +73,7 @@ def correctness(traj: Trajectory, columns: dict[str, Any], spec: RewardSpec) -> 
         return (1.0 if traj.outcome.resolved else 0.0), "label"
     probability = number(columns.get(MODEL_PROBABILITY))
     if spec.use_model_probability and probability is not None:
-        return st.clamp(probability), "model"
+        return clamp(probability), "model"
     return None, ""
 
 

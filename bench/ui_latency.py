@@ -29,8 +29,7 @@ from tests.dashboard.synthetic import make_run  # noqa: E402
 from tests.review.helpers import PASSWORD, build_run, login  # noqa: E402
 
 from trajsift.config import load_recipe  # noqa: E402
-from trajsift.dashboard.routes import create_router  # noqa: E402
-from trajsift.dashboard.routes import router as app_dashboard  # noqa: E402
+from trajsift.dashboard.routes import dashboard_feature  # noqa: E402
 from trajsift.review.app import ReviewSettings, create_app  # noqa: E402
 from trajsift.review.queue import QueueConfig  # noqa: E402
 from trajsift.run import run_pipeline  # noqa: E402
@@ -95,7 +94,7 @@ def dashboard(rows: int, repeat: int) -> None:
         started = time.perf_counter()
         run = make_run(Path(tmp) / "run-100k", rows, drift_after=int(rows * 0.8))
         print(f"synthetic run: {rows:,} rows in {time.perf_counter() - started:.1f} s")
-        app = create_app([run], f"sqlite:///{tmp}/review.db", extra_routers=[create_router([run])])
+        app = create_app([run], f"sqlite:///{tmp}/review.db", features=[dashboard_feature([run])])
         app.state.store.add_user("bench", PASSWORD)
         client = TestClient(app)
         login(client, "bench")
@@ -162,7 +161,7 @@ def served_run(run_dir: Path | None, tmp: str, trajectories: int) -> Path:
 def run_pages(run_dir: Path | None, trajectories: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run = served_run(run_dir, tmp, trajectories)
-        app = create_app([run], f"sqlite:///{tmp}/review.db", extra_routers=[app_dashboard])
+        app = create_app([run], f"sqlite:///{tmp}/review.db", features=[dashboard_feature()])
         app.state.store.add_user("bench", PASSWORD)
         client = TestClient(app)
         login(client, "bench")

@@ -21,12 +21,12 @@ def client_for(tmp_path):
     """A logged-in TestClient on the review app with the dashboard router over `run_dirs`."""
     from fastapi.testclient import TestClient
 
-    from trajsift.dashboard.routes import create_router
+    from trajsift.dashboard.routes import dashboard_feature
     from trajsift.review.app import create_app
-    from trajsift.review.auth import session_cookie
+    from trajsift.web.auth import session_cookie
 
     def build(*run_dirs, login=True):
-        app = create_app(list(run_dirs), f"sqlite:///{tmp_path / 'review.db'}", extra_routers=[create_router(run_dirs)])
+        app = create_app(list(run_dirs), f"sqlite:///{tmp_path / 'review.db'}", features=[dashboard_feature(run_dirs)])
         client = TestClient(app)
         if login:
             user = app.state.store.add_user("dana", "a long enough password")

@@ -7,7 +7,7 @@ from tests.review.helpers import hostile_trajectory
 
 from trajsift.alerts.evaluate import check_run
 from trajsift.config import load_recipe
-from trajsift.dashboard.live import DONE, FAILED, ComposedProgress, LiveProgress, read_live, read_progress
+from trajsift.live.progress import DONE, FAILED, ComposedProgress, LiveProgress, read_live, read_progress
 from trajsift.run import run_pipeline
 
 

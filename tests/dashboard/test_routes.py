@@ -4,8 +4,8 @@ import re
 
 import orjson
 
-from trajsift.dashboard.live import LiveProgress
 from trajsift.files import write_json
+from trajsift.live.progress import LiveProgress
 
 from .synthetic import XSS
 
@@ -117,11 +117,11 @@ def test_static_files_are_a_fixed_list(client_for, drifting_run):
 def test_module_router_shows_the_apps_own_runs(tmp_path, drifting_run):
     from fastapi.testclient import TestClient
 
-    from trajsift.dashboard.routes import router
+    from trajsift.dashboard.routes import dashboard_feature
     from trajsift.review.app import create_app
-    from trajsift.review.auth import session_cookie
+    from trajsift.web.auth import session_cookie
 
-    app = create_app([drifting_run], f"sqlite:///{tmp_path / 'r.db'}", extra_routers=[router])
+    app = create_app([drifting_run], f"sqlite:///{tmp_path / 'r.db'}", features=[dashboard_feature()])
     client = TestClient(app)
     client.cookies.set(*session_cookie(app, app.state.store.add_user("eve", "pw " * 5)))
     assert orjson.loads(client.get("/api/dashboard/runs").content)["runs"][0]["total"] == 1200

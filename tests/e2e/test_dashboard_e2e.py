@@ -28,11 +28,11 @@ def server(tmp_path):
     """The real app (review + dashboard router) served by uvicorn on 127.0.0.1, watching an empty run dir."""
     import uvicorn
 
-    from trajsift.dashboard.routes import create_router
+    from trajsift.dashboard.routes import dashboard_feature
     from trajsift.review.app import create_app
 
     run_dir = tmp_path / "live-run"
-    app = create_app([run_dir], f"sqlite:///{tmp_path / 'review.db'}", extra_routers=[create_router([run_dir])])
+    app = create_app([run_dir], f"sqlite:///{tmp_path / 'review.db'}", features=[dashboard_feature([run_dir])])
     app.state.store.add_user("olga", PASSWORD)
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -119,8 +119,8 @@ def test_a_run_started_after_serve_appears_and_its_alert_fires_mid_run(browser, 
     the run is still going."""
     from tests.review.helpers import server
 
-    from trajsift.review.db import make_engine, make_sessionmaker
     from trajsift.review.store import Store
+    from trajsift.reviewdb import make_engine, make_sessionmaker
 
     parent = tmp_path / "runs"
     parent.mkdir()

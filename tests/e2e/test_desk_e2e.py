@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy import select
 from tests.review.helpers import PASSWORD, build_run, hostile_trajectory, server
 
-from trajsift.review.db import Label, ReviewItem, make_engine, make_sessionmaker
 from trajsift.review.store import Store
+from trajsift.reviewdb import Label, ReviewItem, make_engine, make_sessionmaker
 
 
 def _log_in(page, base: str, name: str = "alice") -> None:

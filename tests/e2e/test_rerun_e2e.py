@@ -12,8 +12,8 @@ import time
 import httpx
 from tests.review.helpers import PASSWORD, build_run, hostile_trajectory, login, server
 
-from trajsift.review.db import make_engine, make_sessionmaker
 from trajsift.review.store import Store
+from trajsift.reviewdb import make_engine, make_sessionmaker
 
 
 def _shown(client: httpx.Client, item_id: int) -> str:

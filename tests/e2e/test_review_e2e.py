@@ -16,8 +16,8 @@ def artifacts(tmp_path: Path) -> Path:
 
 
 def test_login_and_review_by_keyboard(browser, tmp_path):
-    from trajsift.review.db import Label, make_engine, make_sessionmaker
     from trajsift.review.store import Store
+    from trajsift.reviewdb import Label, make_engine, make_sessionmaker
 
     run_dir = build_run(tmp_path, [hostile_trajectory(i, steps=6) for i in range(12)], fraction=0.5)
     db_url = f"sqlite:///{tmp_path / 'review.db'}"

@@ -196,8 +196,8 @@ def test_kept_plus_approved_reads_finalize_output(tmp_path: Path):
 
 def test_reviewers_step_labels_override_the_rules(tmp_path: Path):
     pytest.importorskip("sqlalchemy")
-    from trajsift.review.db import ReviewItem, default_db_url, make_engine, make_sessionmaker
     from trajsift.review.store import Store
+    from trajsift.reviewdb import ReviewItem, default_db_url, make_engine, make_sessionmaker
 
     run_dir = write_run(tmp_path / "run")
     sessions = make_sessionmaker(make_engine(default_db_url(run_dir)))

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from trajsift.cli.main import app as cli
 from trajsift.review.agreement import cohen_kappa, confusion, pipeline_agreement, reviewer_pairs
-from trajsift.review.db import ReviewItem
 from trajsift.review.finalize import resolve
+from trajsift.reviewdb import ReviewItem
 
 
 def test_kappa_textbook_example():

@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from trajsift.review.auth import cookie_names
+from trajsift.web.auth import cookie_names
 
 from .helpers import PASSWORD, login, login_token
 
@@ -137,7 +137,7 @@ def test_security_headers_and_cookie_flags(client):
 def test_passwords_are_hashed_with_scrypt(make_app):
     from sqlalchemy import select
 
-    from trajsift.review.db import User
+    from trajsift.reviewdb import User
 
     app = make_app()
     with app.state.sessions() as db:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from trajsift.review.db import Label, LabelEvent, ReviewItem, make_engine, make_sessionmaker
 from trajsift.review.store import Store
+from trajsift.reviewdb import Label, LabelEvent, ReviewItem, make_engine, make_sessionmaker
 
 from .helpers import PASSWORD, login, server
 

@@ -31,8 +31,8 @@ def _session_name(cookies: httpx.Cookies) -> str:
 
 
 def test_cookie_replay_and_cross_port_login_csrf_fail_on_real_servers(hostile_run, tmp_path):
-    from trajsift.review.db import make_engine, make_sessionmaker
     from trajsift.review.store import Store
+    from trajsift.reviewdb import make_engine, make_sessionmaker
 
     db_url = f"sqlite:///{tmp_path / 'shared.db'}"
     store = Store(make_sessionmaker(make_engine(db_url)))
@@ -86,7 +86,7 @@ def test_login_throttling_backs_off_even_for_the_right_password(make_app):
 
 
 def test_throttle_delay_doubles_and_resets():
-    from trajsift.review.guard import LoginThrottle
+    from trajsift.web.guard import LoginThrottle
 
     throttle = LoginThrottle(free=2, base_delay=1.0)
     throttle.failed("k", now=0.0)
@@ -100,7 +100,7 @@ def test_throttle_delay_doubles_and_resets():
 
 
 def test_host_allow_list_and_same_origin_rule():
-    from trajsift.review.guard import foreign_origin, host_allowed
+    from trajsift.web.guard import foreign_origin, host_allowed
 
     allowed = ("127.0.0.1:8765", "localhost:8765", "review.example.org")
     assert host_allowed("127.0.0.1:8765", allowed) and host_allowed("REVIEW.example.org:443", allowed)

@@ -56,7 +56,7 @@ def client(make_app):
 
 def compare_url(client, first: int, second: int) -> str:
     """The side-by-side page of two items' trajectories."""
-    from trajsift.review.db import ReviewItem
+    from trajsift.reviewdb import ReviewItem
 
     with client.app.state.sessions() as db:
         a, b = db.get(ReviewItem, first), db.get(ReviewItem, second)
@@ -66,7 +66,7 @@ def compare_url(client, first: int, second: int) -> str:
 def item_ids(client) -> list[int]:
     from sqlalchemy import select
 
-    from trajsift.review.db import ReviewItem
+    from trajsift.reviewdb import ReviewItem
 
     with client.app.state.sessions() as db:
         return list(db.scalars(select(ReviewItem.id)).all())
@@ -137,7 +137,7 @@ def test_path_traversal_through_ids(client, path):
 def test_trajectory_lookup_by_id_in_data(client):
     from sqlalchemy import select
 
-    from trajsift.review.db import ReviewItem
+    from trajsift.reviewdb import ReviewItem
 
     with client.app.state.sessions() as db:
         item = db.scalars(select(ReviewItem)).first()
@@ -148,7 +148,7 @@ def test_trajectory_lookup_by_id_in_data(client):
 def test_big_observation_is_sent_in_bounded_pages(client, hostile_run):
     from sqlalchemy import select
 
-    from trajsift.review.db import ReviewItem
+    from trajsift.reviewdb import ReviewItem
 
     with client.app.state.sessions() as db:
         item = db.scalars(select(ReviewItem).where(ReviewItem.trajectory_id.like("t041-%"))).first()
@@ -168,7 +168,7 @@ def test_big_observation_is_sent_in_bounded_pages(client, hostile_run):
 def test_long_trajectory_page_and_diff_classes(client):
     from sqlalchemy import select
 
-    from trajsift.review.db import ReviewItem
+    from trajsift.reviewdb import ReviewItem
 
     with client.app.state.sessions() as db:
         item = db.scalars(select(ReviewItem).where(ReviewItem.trajectory_id.like("t040-%"))).first()

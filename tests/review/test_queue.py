@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from trajsift.review.db import Assignment, ReviewItem
+from trajsift.reviewdb import Assignment, ReviewItem
 
 from .helpers import login
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from trajsift.config import load_recipe
-from trajsift.review.db import Label, ReviewItem
+from trajsift.reviewdb import Label, ReviewItem
 from trajsift.run import run_pipeline
 
 from .helpers import build_run, hostile_trajectory, login, recipe_text

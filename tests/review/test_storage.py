@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from trajsift.review.claims import claim_next
-from trajsift.review.db import Assignment, LabelEvent, ReviewItem, make_engine, make_sessionmaker
 from trajsift.review.queue import QueueConfig, draw, queue_items, sync_items
 from trajsift.review.store import InvalidLabel, LabelConflict, Store
+from trajsift.reviewdb import Assignment, LabelEvent, ReviewItem, make_engine, make_sessionmaker
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

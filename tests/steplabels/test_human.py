@@ -28,8 +28,8 @@ def test_apply_human_replaces_in_range_steps_only():
 
 
 def _review_db(run_dir: Path) -> tuple[object, int, int]:
-    from trajsift.review.db import ReviewItem, default_db_url, make_engine, make_sessionmaker
     from trajsift.review.store import Store
+    from trajsift.reviewdb import ReviewItem, default_db_url, make_engine, make_sessionmaker
 
     sessions = make_sessionmaker(make_engine(default_db_url(run_dir)))
     store = Store(sessions)

@@ -16,8 +16,8 @@ from trajsift.alerts.evaluate import AlertReport, check_run
 from trajsift.cli.errors import ExitCode, fail, fail_on_error
 from trajsift.cli.progress import RichProgress
 from trajsift.config import load_recipe
-from trajsift.dashboard.live import FAILED, ComposedProgress, LiveProgress
 from trajsift.executors import EXECUTORS
+from trajsift.live.progress import FAILED, ComposedProgress, LiveProgress
 from trajsift.run import claim_out, run_pipeline
 
 OVERRIDE = re.compile(r"^[A-Za-z_][\w.-]*=")

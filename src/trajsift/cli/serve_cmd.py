@@ -80,7 +80,8 @@ def serve(
     _check_run_dirs(run_dirs)
     import uvicorn
 
-    from trajsift.review.app import ReviewSettings, create_app, dashboard_extension
+    from trajsift.dashboard.routes import dashboard_feature
+    from trajsift.review.app import ReviewSettings, create_app
     from trajsift.review.queue import QueueConfig
 
     queue = QueueConfig(kept_share=kept_share, rejected_share=rejected_share, double_share=double_share)
@@ -90,7 +91,7 @@ def serve(
     if host in ("0.0.0.0", "::"):
         console.print("[yellow]Listening on every interface:[/] a name other than this machine's needs --allow-host")
     with fail_on_error():
-        app = create_app(run_dirs, db, settings, extra_routers=dashboard_extension())
+        app = create_app(run_dirs, db, settings, features=[dashboard_feature()])  # the desk + the dashboard
     app.state.registry.watch(settings.watch_interval_s)
     if app.state.store.user_count() == 0:
         console.print(
@@ -103,12 +104,12 @@ def serve(
 
 
 def _store(run_dir: Path | None, db: str | None):
-    from trajsift.review.db import default_db_url, make_engine, make_sessionmaker
-    from trajsift.review.store import Store
+    from trajsift.reviewdb import default_db_url, make_engine, make_sessionmaker
+    from trajsift.web.accounts import Accounts
 
     if db is None and run_dir is None:
         raise typer.BadParameter("give --db URL or --run-dir RUN_DIR")
-    return Store(make_sessionmaker(make_engine(db or default_db_url(run_dir))))
+    return Accounts(make_sessionmaker(make_engine(db or default_db_url(run_dir))))
 
 
 def _read_password(password_file: Path | None) -> str:

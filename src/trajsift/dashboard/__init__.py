@@ -1,4 +1,5 @@
-"""The live quality dashboard: a FastAPI router (`dashboard.routes`) plugged into the review app.
+"""The live quality dashboard: a feature of the web app (`dashboard.routes.dashboard_feature`).
 
-Importing this package (or `dashboard.live`, used by `trajsift run`) never imports FastAPI.
+Reads run folders (`dashboard.model`) written by `trajsift run` (`trajsift.live` while it runs); imports
+`trajsift.web`, never `trajsift.review`. Importing this package never imports FastAPI.
 """

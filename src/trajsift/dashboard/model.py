@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 
 from trajsift.alerts.evaluate import load_alerts
-from trajsift.dashboard.live import DONE, RUNNING, read_live, read_progress
 from trajsift.files import read_json
-from trajsift.review.rundata import run_keys
+from trajsift.live.progress import DONE, RUNNING, read_live, read_progress
+from trajsift.reviewdb import run_keys
 from trajsift.series import RowMetric, metric_array, ordered_table
 
 TREND_BATCHES = 20

@@ -1,11 +1,9 @@
-"""The dashboard router: pages under /dashboard, JSON under /api/dashboard/, every route behind a login.
+"""The dashboard feature: pages under /dashboard, JSON under /api/dashboard/, every route behind a login.
 
-Plug it into the review app. `trajsift serve|review|dashboard RUN_DIR...` do it through
-`trajsift.review.app.dashboard_extension()`, which takes the module-level `router`: it shows the runs
-of `app.state.runs` (same keys as the review app). Or explicitly, for any list of run directories:
+A `Feature` of the web base (`trajsift.web.app`). `trajsift serve` adds `dashboard_feature()` to the review
+app: it shows the runs of `app.state.runs` (same keys as the review desk). Or for fixed run directories:
 
-    from trajsift.dashboard.routes import create_router
-    app = create_app(run_dirs, db_url, settings, extra_routers=[create_router(run_dirs)])
+    app = create_app(run_dirs, db_url, settings, features=[dashboard_feature(run_dirs)])
 
 The page embeds server-rendered SVG fragments; /dashboard/static/dashboard.js polls
 /api/dashboard/live every ~2 s and swaps in the fragments that changed (no inline script, CSP-safe).
@@ -17,15 +15,14 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from markupsafe import Markup
 
 from trajsift.dashboard import render
 from trajsift.dashboard.model import DashboardData, RunView
-from trajsift.review.app import PACKAGE_DIR as REVIEW_DIR
-from trajsift.review.auth import current_user, require_user
+from trajsift.web.app import Feature
+from trajsift.web.auth import require_user
 
 HERE = Path(__file__).parent
 STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
@@ -38,15 +35,6 @@ SECTIONS = {
     "d-scores": render.scores_fragment,
     "d-reasons": render.reasons_fragment,
 }
-
-
-def _environment() -> jinja2.Environment:
-    loader = jinja2.ChoiceLoader(
-        [jinja2.FileSystemLoader(HERE / "templates"), jinja2.FileSystemLoader(REVIEW_DIR / "templates")]
-    )
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals["static_url"] = lambda path: f"/static/{path}"
-    return env
 
 
 def fragments(data: DashboardData, view: RunView) -> dict[str, str]:
@@ -93,7 +81,6 @@ def create_router(run_dirs: list[str | Path] | None = None, warm: bool = True) -
     fixed = DashboardData.from_dirs(list(run_dirs)) if run_dirs is not None else None
     if fixed is not None and warm:
         fixed.warm_in_background()
-    env = _environment()
     router = APIRouter(dependencies=[Depends(require_user)])
 
     def data_of(request: Request) -> DashboardData:
@@ -103,18 +90,14 @@ def create_router(run_dirs: list[str | Path] | None = None, warm: bool = True) -
     def dashboard_page(request: Request, run: str = "") -> HTMLResponse:
         data = data_of(request)
         view = _selected(data, run)
-        user = current_user(request)
-        page = env.get_template("dashboard.html").render(
-            app_title=getattr(request.app.state.settings, "title", "trajsift"),
-            request_path=request.url.path,
-            user=user,
-            csrf_token=user.csrf_token if user else "",
+        return request.app.state.render(
+            request,
+            "dashboard.html",
             view=view,
             version=live_version(data, view),
             runs=list(data.paths),
             sections={k: Markup(v) for k, v in fragments(data, view).items()},  # built escaped by render
         )
-        return HTMLResponse(page)
 
     @router.get("/api/dashboard/live")
     def live(request: Request, run: str = "", v: str = "") -> JSONResponse:
@@ -157,5 +140,11 @@ def _summary(view: RunView) -> dict[str, Any]:
     }
 
 
-router = create_router()
-"""The router `trajsift.review.app.dashboard_extension()` plugs in: it shows the app's own runs."""
+def dashboard_feature(run_dirs: list[str | Path] | None = None) -> Feature:
+    """The dashboard for the web base: over `run_dirs`, or (None) over the app's own runs (`app.state.runs`)."""
+    return Feature(
+        name="dashboard",
+        routers=[create_router(run_dirs)],
+        templates=HERE / "templates",
+        nav=[("/dashboard", "Dashboard")],
+    )

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from trajsift.review.db import DECISIONS, ReviewItem, Sessions
 from trajsift.review.store import Store
+from trajsift.reviewdb import DECISIONS, ReviewItem, Sessions
 
 PIPELINE_DECISIONS = ("keep", "drop", "review")
 

@@ -10,12 +10,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from trajsift.review.agreement import agreement_report
-from trajsift.review.auth import require_csrf, require_user
 from trajsift.review.claims import claim_next, release
 from trajsift.review.pages import MAX_ID, ItemId, get_item
 from trajsift.review.queue import balance
-from trajsift.review.store import CurrentUser, InvalidLabel, LabelConflict, UnknownItem
+from trajsift.review.store import InvalidLabel, LabelConflict, UnknownItem
 from trajsift.review.viewer import observation_page
+from trajsift.web.accounts import CurrentUser
+from trajsift.web.auth import require_csrf, require_user
 
 router = APIRouter(prefix="/api")
 

@@ -12,7 +12,7 @@ import time
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from trajsift.review.db import TRAJECTORY_LEVEL, Assignment, Label, ReviewItem, Sessions, Skip
+from trajsift.reviewdb import TRAJECTORY_LEVEL, Assignment, Label, ReviewItem, Sessions, Skip
 
 
 def claim_next(

@@ -14,11 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from trajsift.review.auth import require_user
-from trajsift.review.db import ReviewItem
 from trajsift.review.rundata import RunData
-from trajsift.review.store import CurrentUser
 from trajsift.review.viewer import trajectory_view
+from trajsift.reviewdb import ReviewItem
+from trajsift.web.accounts import CurrentUser
+from trajsift.web.auth import require_user
 
 router = APIRouter()
 MAX_SIBLINGS = 30

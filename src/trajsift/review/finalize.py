@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from trajsift.files import atomic_write
-from trajsift.review.db import TRAJECTORY_LEVEL, Label, ReviewItem, default_db_url, make_engine, make_sessionmaker
+from trajsift.reviewdb import TRAJECTORY_LEVEL, Label, ReviewItem, default_db_url, make_engine, make_sessionmaker
 
 REVIEW_DECISION = "review_decision"
 

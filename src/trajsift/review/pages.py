@@ -11,15 +11,15 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from trajsift.review.agreement import agreement_report
-from trajsift.review.auth import require_csrf, require_user
 from trajsift.review.claims import claim_item, claim_next
 from trajsift.review.compare import same_task_items
-from trajsift.review.db import TRAJECTORY_LEVEL, ReviewItem
 from trajsift.review.queue import balance
 from trajsift.review.queue_view import PAGE_SIZE, STATUSES, QueueQuery, filter_choices, queue_rows
 from trajsift.review.search import full_text_ids
-from trajsift.review.store import CurrentUser
 from trajsift.review.viewer import trajectory_view
+from trajsift.reviewdb import TRAJECTORY_LEVEL, ReviewItem
+from trajsift.web.accounts import CurrentUser
+from trajsift.web.auth import require_csrf, require_user
 
 router = APIRouter()
 

@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from trajsift.reasons import INTEGRITY_REASONS
-from trajsift.review.db import ReviewItem, Sessions
 from trajsift.review.rundata import RunData
+from trajsift.reviewdb import ReviewItem, Sessions
 
 BALANCE_COLUMNS = ("category", "difficulty", "model", "scaffold")
 SCORE_COLUMN, VERDICT_COLUMN = "quality_score", "correctness.tests.verdict"

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from trajsift.review.db import TRAJECTORY_LEVEL, Assignment, Label, ReviewItem
+from trajsift.reviewdb import TRAJECTORY_LEVEL, Assignment, Label, ReviewItem
 
 PAGE_SIZE = 200
 FILTER_COLUMNS = ("run_key", "origin", "pipeline_decision", "verdict", "category", "difficulty", "model", "scaffold")

@@ -14,9 +14,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from trajsift.review.db import Sessions
 from trajsift.review.queue import QueueConfig, queue_items, sync_items
 from trajsift.review.rundata import RunData, load_run, run_signature
+from trajsift.reviewdb import Sessions
 
 RUN_MARKERS = ("stats.json", "review.parquet", "progress.json", "run.json", "kept.parquet")
 

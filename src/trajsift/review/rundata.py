@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trajsift.files import read_json
+from trajsift.reviewdb import run_keys
 
 OUTPUT_FILES = {"review": "review.parquet", "kept": "kept.parquet", "rejected": "rejected.parquet"}
 TRAJECTORY = "trajectory"
@@ -144,19 +145,6 @@ def _index_part(run: RunData, part: str, source: pq.ParquetFile) -> None:
         for offset in range(source.metadata.row_group(group).num_rows):
             run.index.setdefault(str(next(ids)), RowRef(part, row, group, offset))
             row += 1
-
-
-def run_keys(run_dirs: list[str | Path]) -> dict[str, Path]:
-    """Run key -> directory: the folder name, suffixed `-2`, `-3` when names repeat (shared with the dashboard)."""
-    keys: dict[str, Path] = {}
-    for path in run_dirs:
-        base = Path(path).resolve().name or "run"
-        key, n = base, 1
-        while key in keys:
-            n += 1
-            key = f"{base}-{n}"
-        keys[key] = Path(path)
-    return keys
 
 
 def load_runs(run_dirs: list[str | Path]) -> dict[str, RunData]:

@@ -38,8 +38,7 @@ def load_human_labels(run_dir: str | Path, db_url: str | None = None) -> HumanLa
 
     from sqlalchemy import select
 
-    from trajsift.review.db import Label, ReviewItem, default_db_url, make_engine, make_sessionmaker
-    from trajsift.review.rundata import run_keys
+    from trajsift.reviewdb import Label, ReviewItem, default_db_url, make_engine, make_sessionmaker, run_keys
 
     run_key = next(iter(run_keys([root])))
     engine = make_engine(db_url or default_db_url(root))

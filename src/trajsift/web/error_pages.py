@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-LOG = logging.getLogger("trajsift.review")
+LOG = logging.getLogger("trajsift.web")
 TITLES = {400: "Bad request", 401: "Login required", 403: "Forbidden", 404: "Not found", 409: "Conflict"}
 
 

@@ -20,8 +20,8 @@ from typing import Any
 from trajsift.alerts.evaluate import ALERTS_FILE
 from trajsift.alerts.live import LiveAlerts
 from trajsift.config import AlertSpec
-from trajsift.dashboard.live_stats import LIVE_FILE, LiveStats
 from trajsift.files import read_json, write_json
+from trajsift.live.stats import LIVE_FILE, LiveStats
 from trajsift.progress import ShardDone, report_shard
 
 PROGRESS_FILE = "progress.json"

@@ -5,7 +5,7 @@ names are per server instance (`cookie_names`), and a session works only on the 
 Failed logins are throttled (`guard.LoginThrottle`); cross-origin unsafe requests are refused by
 `guard.RequestGuard` before they reach a route.
 
-Public API for other routers (the dashboard plugs in through `create_app(extra_routers=...)`):
+Public API for the routers of every feature (`web.app.Feature`; `app.state.store` is an `Accounts`):
   - `require_user` (dependency): the logged-in `CurrentUser`; pages without a login redirect to
     /login, /api/ routes answer 401.
   - `require_csrf` (dependency, for every POST/PUT/PATCH/DELETE): the user, after checking the
@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from trajsift.errors import TrajsiftError
-from trajsift.review.store import CurrentUser
+from trajsift.web.accounts import CurrentUser
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -1,4 +1,8 @@
-"""Review storage: SQLAlchemy 2 models and the engine (SQLite WAL by default, PostgreSQL by URL).
+"""The review database: SQLAlchemy 2 models and the engine (SQLite WAL by default, PostgreSQL by URL).
+
+Accounts and login sessions (used by `trajsift.web`), review items and labels (used by `trajsift.review`,
+read by `trajsift.steplabels.human`). A core module: SQLAlchemy only, no web framework; review items are
+stored under the run key of `run_keys`.
 
 Times are epoch seconds (floats) so both back ends store them the same way. Labels carry a
 `version` for optimistic concurrency; every acknowledged write is also appended to `label_events`.
@@ -140,6 +144,19 @@ class LabelEvent(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     reviewer_id: Mapped[int] = mapped_column(Integer)
     at: Mapped[float] = mapped_column(Float)
+
+
+def run_keys(run_dirs: list[str | Path]) -> dict[str, Path]:
+    """Run key -> directory: the folder name, suffixed `-2`, `-3` when names repeat (review app and dashboard)."""
+    keys: dict[str, Path] = {}
+    for path in run_dirs:
+        base = Path(path).resolve().name or "run"
+        key, n = base, 1
+        while key in keys:
+            n += 1
+            key = f"{base}-{n}"
+        keys[key] = Path(path)
+    return keys
 
 
 def default_db_url(run_dir: str | Path) -> str:

@@ -1,8 +1,8 @@
 """Per-row metric series of a run in generation order, read from its outputs with only the needed columns.
 
 Generation order: `trajectory.usage.started_at` (ISO strings compare in time order), ties and rows
-without a timestamp by input order (the first stage's annotation files in `_work/`, shard by shard),
-or, when `_work/` is gone, by output file order.
+without a timestamp by input order (the run's `order.parquet`: every row's decision in input order, which
+interleaves the three outputs back), or, for a run without one, by output file order.
 """
 
 from __future__ import annotations
@@ -11,11 +11,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from trajsift.writer import OUTPUTS
+
 OUTPUT_FILES = ("kept", "review", "rejected")
+DECISIONS = {name: decision for decision, name in OUTPUTS.items()}
+"""The decision of every row of each output."""
+ORDER_FILE = "order.parquet"
 STARTED_AT = "trajectory.usage.started_at"
 _EQUALS = re.compile(r"^\s*(?P<column>[^=!\s][^=]*?)\s*==\s*(?P<value>.*?)\s*$")
 
@@ -38,15 +44,15 @@ def row_metric_column(metric: str) -> RowMetric:
 def ordered_table(run_dir: str | Path, columns: list[str]) -> pa.Table:
     """The three outputs' `columns` (those present) plus `trajectory_id` and `started_at`, in generation order."""
     run = Path(run_dir)
-    parts = []
+    parts = {}
     for name in OUTPUT_FILES:
         path = run / f"{name}.parquet"
         if path.exists():
-            parts.append(_read_part(path, columns))
+            parts[name] = _read_part(path, columns)
     if not parts:
         return pa.table({"trajectory_id": pa.array([], pa.string()), "started_at": pa.array([], pa.string())})
-    table = pa.concat_tables(parts, promote_options="permissive")
-    position = _input_positions(run, table["trajectory_id"])
+    table = pa.concat_tables(list(parts.values()), promote_options="permissive")
+    position = _input_positions(run, [(name, part.num_rows) for name, part in parts.items()])
     table = table.append_column("_position", position)
     order = pc.sort_indices(table, sort_keys=[("started_at", "ascending"), ("_position", "ascending")])
     return table.take(order).drop_columns(["_position"])
@@ -71,34 +77,20 @@ def _leaf(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column
 
 
-def _input_positions(run: Path, ids: pa.ChunkedArray) -> pa.Array:
-    """Each id's index in input order (first stage annotation files), or its index in `ids`."""
-    fallback = pa.array(range(len(ids)), pa.int64())
-    stage_dir = _first_stage_dir(run / "_work")
-    if stage_dir is None:
-        return fallback
+def _input_positions(run: Path, parts: list[tuple[str, int]]) -> pa.Array:
+    """Each row's index in input order, the rows being the `parts` (output name, rows) concatenated;
+    their index in that concatenation when the run has no (or an inconsistent) order file."""
+    total = sum(rows for _, rows in parts)
+    fallback = pa.array(np.arange(total, dtype=np.int64))
     try:
-        files = sorted(stage_dir.glob("ann-*.parquet"))
-        order = pa.concat_arrays(
-            [pq.read_table(f, columns=["trajectory_id"])["trajectory_id"].combine_chunks() for f in files]
-        )
-    except (OSError, pa.ArrowException, ValueError):
+        order = pq.read_table(run / ORDER_FILE, columns=["decision"])["decision"].cast(pa.string())
+    except (OSError, pa.ArrowException, KeyError):
         return fallback
-    index = pc.index_in(ids, value_set=order)
-    return pc.coalesce(index.cast(pa.int64()), pc.add(fallback, len(order)))
-
-
-def _first_stage_dir(work: Path) -> Path | None:
-    """The lowest-numbered stage directory with annotation files; the newest when a recipe changed."""
-    candidates = [d for d in work.glob("stage*-*") if d.is_dir() and any(d.glob("ann-*.parquet"))]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda d: (_stage_index(d.name), -d.stat().st_mtime))
-
-
-def _stage_index(name: str) -> int:
-    digits = re.match(r"stage(\d+)", name)
-    return int(digits.group(1)) if digits else 1 << 30
+    decisions = np.asarray(order.to_numpy(zero_copy_only=False), dtype=object)
+    positions = [np.flatnonzero(decisions == DECISIONS[name]) for name, _ in parts]
+    if [p.size for p in positions] != [rows for _, rows in parts] or decisions.size != total:
+        return fallback  # outputs rewritten since (or a partial run): file order is all that is left
+    return pa.array(np.concatenate(positions) if positions else np.empty(0, np.int64), pa.int64())
 
 
 def metric_array(table: pa.Table, metric: RowMetric) -> pa.ChunkedArray | None:

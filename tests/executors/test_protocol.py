@@ -92,3 +92,17 @@ def test_executors_by_name():
 def test_run_plan_takes_keywords_only(tmp_path):
     with pytest.raises(TypeError):
         RunPlan(["in.jsonl"], tmp_path, load_recipe(None))  # type: ignore[misc]
+
+
+def test_outputs_back_in_input_order_without_the_work_folder(dataset, recipe_file, tmp_path):
+    """The run records every row's decision in input order; series interleave the three outputs back with it."""
+    import shutil
+
+    from trajsift.series import ordered_table
+
+    out = tmp_path / "out"
+    run_pipeline([str(dataset)], out, load_recipe(str(recipe_file)))
+    shutil.rmtree(out / "_work")  # the executor's work files are private: never needed to read a run
+    table = ordered_table(out, ["decision"])
+    assert len(set(table["decision"].to_pylist())) >= 2  # the outputs really interleave
+    assert table["trajectory_id"].to_pylist() == [f"traj-{i:03d}" for i in range(60)]

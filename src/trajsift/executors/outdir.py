@@ -22,6 +22,7 @@ CACHE_DIR = "cache"
 RUN_OUTPUTS = (
     *(f"{name}.{ext}" for name in ("kept", "rejected", "review") for ext in ("parquet", "jsonl")),
     "quarantine.jsonl",
+    "order.parquet",
     "stats.json",
     "run.json",
     "alerts.json",

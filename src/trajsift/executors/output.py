@@ -1,5 +1,7 @@
 """Write phase of a run: each shard's last decided annotations joined with its trajectories, streamed into
-the kept / rejected / review outputs, the quarantine file and `stats.json`."""
+the kept / rejected / review outputs, the quarantine file and `stats.json`; plus the input order
+(`order.parquet`: every row's decision in input order, so a reader can put the three outputs back in input
+order without looking at the executor's work files)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from trajsift import annotations as ann
 from trajsift.executors import shard_work
 from trajsift.executors.base import Phases, RunPlan
-from trajsift.files import read_table, write_json
+from trajsift.files import read_table, write_json, write_table
 from trajsift.pipeline import Pipeline
 from trajsift.schema import Trajectory
+from trajsift.series import ORDER_FILE
 from trajsift.stats import StatsBuilder
 from trajsift.writer import write_outputs, write_quarantine
 
@@ -28,12 +33,17 @@ def write_phase(plan: RunPlan, pipeline: Pipeline, phases: Phases) -> Written:
     types = pipeline.column_types()
     builder = StatsBuilder([s.name for s in pipeline.stages], types, labels_given=bool(plan.recipe.labels))
 
+    decisions: list[pa.Array] = []
+
     def shards() -> Iterator[tuple[list[ann.Annotation], list[Trajectory]]]:
         for rows, trajs in _final_shards(pipeline, phases):
             builder.add(rows, [(t.usage.started_at, t.usage.finished_at) for t in trajs])
+            decisions.append(pa.array([row.decision for row in rows], pa.string()))
             yield rows, trajs
 
     counts = write_outputs(plan.out_dir, shards(), types, plan.recipe.output.jsonl)
+    order = pa.chunked_array(decisions, pa.string()).combine_chunks()
+    write_table(plan.out_dir / ORDER_FILE, pa.table({"decision": order.dictionary_encode()}))
     write_quarantine(plan.out_dir, phases.read.directory / "quarantine.jsonl")
     runs = [
         {"name": r.name, "status": "skipped" if r.skipped else "ran", "skip_reason": r.skipped} for r in phases.stages

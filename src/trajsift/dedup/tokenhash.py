@@ -63,10 +63,6 @@ _MX1, _MX2 = np.uint64(0x165667919E3779F9), np.uint64(0x9FB21C651E98DF25)
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
-def _u(value: int) -> np.uint64:
-    return np.uint64(value)
-
-
 def spans(data: bytes, tokenizer: str) -> tuple[np.ndarray, np.ndarray]:
     """Start and end offsets (`int64`, end exclusive) of the tokens of `data`, in order."""
     kind = np.frombuffer(b"\0" + data.translate(CLASSES[tokenizer]) + b"\0", dtype=np.uint8)
@@ -106,47 +102,47 @@ def token_hashes(tokens: list[bytes]) -> np.ndarray:
 
 
 def _avalanche64(h: np.ndarray) -> np.ndarray:
-    h ^= h >> _u(33)
+    h ^= h >> 33
     h *= _P64_2
-    h ^= h >> _u(29)
+    h ^= h >> 29
     h *= _P64_3
-    h ^= h >> _u(32)
+    h ^= h >> 32
     return h
 
 
 def _len_1to3(head: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    first = head & _u(0xFF)
-    middle = (head >> ((lengths >> _u(1)) << _u(3))) & _u(0xFF)
-    last = (head >> ((lengths - _u(1)) << _u(3))) & _u(0xFF)
-    return _avalanche64(((first << _u(16)) | (middle << _u(24)) | last | (lengths << _u(8))) ^ _FLIP_1TO3)
+    first = head & 0xFF
+    middle = (head >> ((lengths >> 1) << 3)) & 0xFF
+    last = (head >> ((lengths - 1) << 3)) & 0xFF
+    return _avalanche64(((first << 16) | (middle << 24) | last | (lengths << 8)) ^ _FLIP_1TO3)
 
 
 def _len_4to8(head: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    tail = (head >> ((lengths - _u(4)) << _u(3))) & _LOW32  # the last 4 bytes, inside the first 8
-    h = (tail + (head << _u(32))) ^ _FLIP_4TO8  # the shift drops all but the first 4 bytes
-    h ^= ((h << _u(49)) | (h >> _u(15))) ^ ((h << _u(24)) | (h >> _u(40)))  # rotl 49 and rotl 24
+    tail = (head >> ((lengths - 4) << 3)) & _LOW32  # the last 4 bytes, inside the first 8
+    h = (tail + (head << 32)) ^ _FLIP_4TO8  # the shift drops all but the first 4 bytes
+    h ^= ((h << 49) | (h >> 15)) ^ ((h << 24) | (h >> 40))  # rotl 49 and rotl 24
     h *= _MX2
-    h ^= (h >> _u(35)) + lengths
+    h ^= (h >> 35) + lengths
     h *= _MX2
-    h ^= h >> _u(28)
+    h ^= h >> 28
     return h
 
 
 def _mul128_fold64(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Low 64 bits XOR high 64 bits of the 128-bit product, from 32-bit halves."""
-    left_lo, left_hi = left & _LOW32, left >> _u(32)
-    right_lo, right_hi = right & _LOW32, right >> _u(32)
+    left_lo, left_hi = left & _LOW32, left >> 32
+    right_lo, right_hi = right & _LOW32, right >> 32
     lo_lo, hi_lo = left_lo * right_lo, left_hi * right_lo
-    cross = (lo_lo >> _u(32)) + (hi_lo & _LOW32) + left_lo * right_hi
-    upper = (hi_lo >> _u(32)) + (cross >> _u(32)) + left_hi * right_hi
-    return ((cross << _u(32)) | (lo_lo & _LOW32)) ^ upper
+    cross = (lo_lo >> 32) + (hi_lo & _LOW32) + left_lo * right_hi
+    upper = (hi_lo >> 32) + (cross >> 32) + left_hi * right_hi
+    return ((cross << 32) | (lo_lo & _LOW32)) ^ upper
 
 
 def _len_9to16(head: np.ndarray, last8: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     low = head ^ _FLIP_LO
     high = last8 ^ _FLIP_HI
     acc = lengths + low.byteswap() + high + _mul128_fold64(low, high)
-    acc ^= acc >> _u(37)
+    acc ^= acc >> 37
     acc *= _MX1
-    acc ^= acc >> _u(32)
+    acc ^= acc >> 32
     return acc

@@ -27,12 +27,15 @@ KINDS = [ActionType.READ, ActionType.SEARCH, ActionType.EDIT, ActionType.RUN_COM
 
 
 WORDS = np.array(COMMON + VOCAB, dtype=object)
+_RANK_P = np.arange(1, len(COMMON) + 1) ** -1.5 / 2.612375348685488  # Zipf(1.5): k ** -1.5 / zeta(1.5)
+_RANK_P[-1] = 1 - _RANK_P[:-1].sum()  # the tail beyond the last rank falls on it
+ZIPF_CDF = np.cumsum(_RANK_P)
 
 
 def _thoughts(rng: np.random.Generator, steps: int, per_step: int = 80) -> list[str]:
     """Half function words (200, Zipf-like), half content words (30,000, uniform)."""
     count = steps * per_step
-    common = np.minimum(rng.zipf(1.5, count), len(COMMON)) - 1
+    common = np.minimum(np.searchsorted(ZIPF_CDF, rng.random(count), side="right"), len(COMMON) - 1)
     content = len(COMMON) + rng.integers(0, len(VOCAB), count)
     words = WORDS[np.where(rng.random(count) < 0.5, common, content)].reshape(steps, per_step)
     return [" ".join(row) for row in words.tolist()]

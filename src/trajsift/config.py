@@ -195,6 +195,9 @@ class Recipe(Strict):
     """Quality alerts checked after the run (`trajsift.alerts.evaluate`)."""
     llm: LLMSpec | None = None
     """LLM endpoint for optional checks that need one (`quality.judge`); those are skipped without it."""
+    correctness: Literal["required", "optional"] = "required"
+    """`required`: a run whose correctness checks cannot work here (no sandbox) stops before it starts;
+    `optional`: it runs on, each verdict `unknown(sandbox_unavailable)`, counted in the funnel and alerted on."""
 
     def fingerprint(self) -> str:
         canonical = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from trajsift.checks import CapabilityMissing, load_check_class
 from trajsift.checks.base import Check
 from trajsift.config import LLMSpec, Recipe, StageSpec
-from trajsift.errors import ConfigError
+from trajsift.errors import ConfigError, PipelineError
 from trajsift.rules.tree import compile_rule
 from trajsift.stages import Stage
 from trajsift.tasks import Task
@@ -25,6 +25,22 @@ class Pipeline:
     @property
     def active(self) -> list[Stage]:
         return [s for s in self.stages if not s.skipped]
+
+    def preflight(self, required: bool = True) -> list[str]:
+        """What keeps an active check from working here, one line each. With `required` (the recipe's
+        `correctness: required`) any such problem stops the run before it starts: never a quiet pass."""
+        problems = [
+            f"stage {stage.name} ({check.id}): {p.strip()}"
+            for stage in self.active
+            for check in stage.checks
+            if (p := check.preflight())
+        ]
+        if problems and required:
+            raise PipelineError(
+                "; ".join(problems) + ". Fix this, or run with correctness=optional to go on with `unknown` "
+                "verdicts (counted in the funnel, alerted on)"
+            )
+        return problems
 
     def column_types(self) -> dict[str, pa.DataType]:
         types: dict[str, pa.DataType] = {}

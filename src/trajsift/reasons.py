@@ -197,3 +197,17 @@ TEST_RUN_RESOURCE_LIMIT = "resource_limit"
 TESTS_NOT_RUN = "tests_not_run"
 NETWORK_REQUIRED = "network_required"
 """Only tests that need the internet failed (the sandbox has no network)."""
+UNKNOWN_INFRASTRUCTURE = frozenset(
+    {
+        SANDBOX_UNAVAILABLE,
+        SANDBOX_ERROR,
+        ENVIRONMENT_UNAVAILABLE,
+        INSTALL_FAILED,
+        WORKTREE_ERROR,
+        TEST_RUN_TIMEOUT,
+        TEST_RUN_RESOURCE_LIMIT,
+        TESTS_NOT_RUN,
+        NETWORK_REQUIRED,
+    }
+)
+"""Unknown verdicts this host caused (sandbox, environment, network), not the data: counted apart, alerted on."""

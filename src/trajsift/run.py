@@ -63,6 +63,7 @@ def run_pipeline(
     )
     tasks = load_tasks(recipe.tasks) if recipe.tasks else {}
     pipeline = build_pipeline(recipe, tasks)
+    pipeline.preflight(required=recipe.correctness == "required")
     plan = RunPlan(inputs=inputs, out_dir=out, recipe=recipe, read_options=options, tasks=tasks)
     phases, written = drive(executor, plan, pipeline, progress or NullProgress(), input_fp)
     write_json(out / "run.json", _run_info(recipe, inputs, digests, pipeline) | {"input_fingerprint": input_fp})

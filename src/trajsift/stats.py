@@ -14,7 +14,7 @@ from typing import Any
 
 from trajsift import annotations as ann
 from trajsift.dedup.clustering import CoverageTally
-from trajsift.reasons import INTEGRITY_REASONS
+from trajsift.reasons import INTEGRITY_REASONS, UNKNOWN_INFRASTRUCTURE
 
 GROUPINGS = ("category", "difficulty", "model", "scaffold", "format", "repo")
 HISTOGRAM_BINS = 20
@@ -28,11 +28,19 @@ AVERAGED_FAMILIES = (
     "approach_novelty",
     "tool_novelty",
 )
+VERIFIER = "correctness.tests"
 
 
 class StatsBuilder:
-    def __init__(self, stage_names: list[str], score_types: dict[str, Any], labels_given: bool = False) -> None:
+    def __init__(
+        self,
+        stage_names: list[str],
+        score_types: dict[str, Any],
+        labels_given: bool = False,
+        stage_checks: dict[str, list[str]] | None = None,
+    ) -> None:
         self.stage_names = stage_names
+        self.stage_checks = stage_checks or {}
         self.labels_given = labels_given
         self.numeric = [name for name, dtype in score_types.items() if _is_numeric(dtype)]
         self.total = 0
@@ -42,6 +50,7 @@ class StatsBuilder:
         self.reasons_by_stage: dict[str, Counter[str]] = defaultdict(Counter)
         self.findings: Counter[str] = Counter()
         self.integrity = IntegrityTally()
+        self.verification = VerificationTally()
         self.errors = 0
         self.groups: dict[str, dict[str, Counter[str]]] = {g: defaultdict(Counter) for g in GROUPINGS}
         self.values: dict[str, ScoreSummary] = {}
@@ -68,6 +77,7 @@ class StatsBuilder:
             self.reasons_by_stage[row.decided_by].update(row.reasons)
         self.findings.update(row.findings)
         self.integrity.add(row)
+        self.verification.add(row)
         self.errors += bool(row.errors)
         self.coverage.add(row.columns(), row.decision)
         for group in GROUPINGS:
@@ -91,6 +101,7 @@ class StatsBuilder:
             "reasons": dict(self.reasons.most_common()),
             "findings": dict(self.findings.most_common()),
             "integrity": self.integrity.summary(),
+            "verification": self.verification.summary(),
             "rows_with_check_errors": self.errors,
             "distributions": {g: _distribution(c) for g, c in self.groups.items()},
             "scores": {name: summary.to_json() for name, summary in sorted(self.values.items())},
@@ -110,6 +121,8 @@ class StatsBuilder:
             entry = {**run, "in": alive, "dropped": dropped, "review": review, "passed": alive - dropped}
             entry["pass_rate"] = round((alive - dropped) / alive, 4) if alive else None
             entry["top_reasons"] = dict(self.reasons_by_stage[name].most_common(10))
+            if VERIFIER in self.stage_checks.get(name, ()) and run.get("status") != "skipped":
+                entry["unknown"] = self.verification.funnel_line()
             funnel.append(entry)
             alive -= dropped
         return funnel
@@ -165,6 +178,41 @@ class IntegrityTally:
             "findings": dict(sorted(self.codes.items(), key=lambda item: (-item[1], item[0]))),
             "decisions": {d: self.decisions.get(d, 0) for d in (ann.KEEP, ann.DROP, ann.REVIEW)},
             "labelled_resolved": self.resolved,
+        }
+
+
+class VerificationTally:
+    """Verdicts of the correctness check; `unknown` counted apart, and those this host caused (no sandbox,
+    no environment, no network) apart again: a run that could not test must not look like one that passed."""
+
+    def __init__(self) -> None:
+        self.verdicts: Counter[str] = Counter()
+        self.unknown_reasons: Counter[str] = Counter()
+
+    def add(self, row: ann.Annotation) -> None:
+        verdict = row.scores.get(f"{VERIFIER}.verdict")
+        if verdict is None:
+            return
+        self.verdicts[str(verdict)] += 1
+        if verdict == "unknown":
+            self.unknown_reasons[str(row.scores.get(f"{VERIFIER}.reason") or "unknown")] += 1
+
+    def funnel_line(self) -> dict[str, Any]:
+        infrastructure = sum(n for reason, n in self.unknown_reasons.items() if reason in UNKNOWN_INFRASTRUCTURE)
+        return {
+            "count": self.verdicts["unknown"],
+            "infrastructure": infrastructure,
+            "reasons": dict(self.unknown_reasons.most_common()),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        line = self.funnel_line()
+        return {
+            "total": sum(self.verdicts.values()),
+            "verdicts": dict(self.verdicts.most_common()),
+            "unknown": line["count"],
+            "unknown_infrastructure": line["infrastructure"],
+            "unknown_reasons": line["reasons"],
         }
 
 

@@ -4,6 +4,7 @@
 `check_run` wires it to a run directory: it writes `alerts.json` and POSTs fired alerts to webhooks.
 A metric is either a `stats.json` path (`decisions.keep_rate`: `<key>_rate` divides a count by its
 `total`) or a per-row column: `quality_score` (mean) or `correctness.tests.verdict == correct` (rate).
+`UNTESTED` is built in: listed in every run where it fires.
 """
 
 from __future__ import annotations
@@ -173,10 +174,33 @@ def webhook_url(spec: AlertSpec) -> str | None:
     return spec.webhook
 
 
+UNTESTED = AlertSpec(
+    name="correctness could not test",
+    metric="verification.unknown_infrastructure_rate",
+    max=0.2,
+    severity="critical",
+)
+"""Built in: over a fifth of the verified rows are `unknown` because this host could not run their tests (no
+sandbox, environment or network). A run that could not test must never look like one that passed."""
+
+
+def builtin_alerts(run: Path, specs: Sequence[AlertSpec]) -> list[AlertSpec]:
+    """The built-in alerts that fire on this run (a quiet one is not listed), unless its recipe has a rule on
+    the same metric."""
+    if any(spec.metric == UNTESTED.metric for spec in specs):
+        return []
+    try:
+        stats = read_json(run / "stats.json")
+    except (OSError, ValueError):
+        return []
+    return [UNTESTED] if isinstance(stats, dict) and _evaluate_one(UNTESTED, stats, {}).fired else []
+
+
 def check_run(run_dir: str | Path, specs: Sequence[AlertSpec], send: bool = True, timeout: float = 5.0) -> AlertReport:
     """Evaluate `specs` on a finished run, write `alerts.json`, POST fired alerts to their webhooks."""
     run = Path(run_dir)
     report = AlertReport()
+    specs = [*specs, *builtin_alerts(run, specs)]
     if not specs:
         write_json(run / ALERTS_FILE, report.to_json())  # replaces a stale file from an earlier recipe
         return report

@@ -80,6 +80,10 @@ class Check(Generic[P]):
         model = params if isinstance(params, self.ParamsModel) else self.ParamsModel(**dict(params or {}))
         self.params = cast(P, model)  # `ParamsModel` is the class `P` names (set in `__init_subclass__`)
 
+    def preflight(self) -> str:
+        """What keeps this check from working on this host (empty: nothing); asked once, before a run starts."""
+        return ""
+
     @classmethod
     def column_types(cls) -> dict[str, pa.DataType]:
         return {f"{cls.id}.{metric}": dtype for metric, dtype in cls.columns.items()}

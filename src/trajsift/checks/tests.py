@@ -32,6 +32,8 @@ from pydantic import Field
 
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Scores
 from trajsift.harness.cache import default_cache_dir
+from trajsift.harness.docker_backend import select_sandbox
+from trajsift.harness.sandbox import SandboxUnavailable
 from trajsift.harness.verdict import INCORRECT, Verdict, unknown
 from trajsift.harness.verify import TEST_LIMITS, Verifier, VerifyOptions
 from trajsift.harness.worktree import WorktreeError, resolve_source, source_repository
@@ -89,6 +91,14 @@ class TestsCheck(Check[TestsParams]):
     def __init__(self, params: TestsParams | Mapping[str, Any] | None = None) -> None:
         super().__init__(params)
         self._verifiers: dict[tuple[str, str], Verifier] = {}
+
+    def preflight(self) -> str:
+        """Why no test can run here (the sandbox backend does not work), else empty."""
+        try:
+            select_sandbox(self.params.sandbox)  # type: ignore[attr-defined]
+        except SandboxUnavailable as exc:
+            return f"sandbox unavailable: {exc.reason}"
+        return ""
 
     def verifier(self, ctx: CheckContext) -> Verifier:
         params = self.params

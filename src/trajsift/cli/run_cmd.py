@@ -131,10 +131,23 @@ def print_summary(console: Console, stats: dict[str, Any], counts: dict[str, int
     for stage in stats["funnel"]:
         if stage["status"] == "skipped":
             console.print(f"[bold yellow]Warning: stage {stage['name']} SKIPPED[/]: {escape(stage['skip_reason'])}")
+        elif stage.get("unknown", {}).get("count"):
+            style = "bold yellow" if stage["unknown"]["infrastructure"] else "yellow"
+            console.print(f"[{style}]Warning: {escape(unknown_line(stage))}[/]")
     console.print(
         f"[bold green]kept {counts['kept']}[/], [bold red]rejected {counts['rejected']}[/], "
         f"[bold blue]review {counts['review']}[/] -> {out}/kept.parquet, rejected.parquet, review.parquet, stats.json"
     )
+
+
+def unknown_line(stage: dict[str, Any]) -> str:
+    """`correctness: 32 of 32 verdicts unknown (sandbox_unavailable 32)`: tests that could not run, said aloud."""
+    unknown = stage["unknown"]
+    reasons = ", ".join(f"{reason} {n}" for reason, n in unknown["reasons"].items())
+    line = f"{stage['name']}: {unknown['count']} of {stage['in']} verdicts unknown ({reasons})"
+    if unknown["infrastructure"]:
+        line += f"; {unknown['infrastructure']} because this host could not run the tests"
+    return line
 
 
 def print_alerts(console: Console, report: AlertReport) -> int:

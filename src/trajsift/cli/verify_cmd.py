@@ -123,6 +123,7 @@ def validate(
             local_repos={name: Path(path) for name, path in parse_repos(repos).items()},
         )
         verifier = Verifier(options)
+        verifier.sandbox()  # no sandbox here: stop now (exit 2), not one `unavailable` line per task
         results = validate_tasks(verifier, selected, runs, on_result=lambda r: print_validation(console, r))
         counts = Counter(r.status for r in results)
         console.print(", ".join(f"{status} {count}" for status, count in sorted(counts.items())))

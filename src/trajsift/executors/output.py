@@ -31,7 +31,8 @@ class Written:
 def write_phase(plan: RunPlan, pipeline: Pipeline, phases: Phases) -> Written:
     """Write the outputs into `plan.out_dir`; returns the stats and the row count of each output."""
     types = pipeline.column_types()
-    builder = StatsBuilder([s.name for s in pipeline.stages], types, labels_given=bool(plan.recipe.labels))
+    stage_checks = {s.name: [c.id for c in s.checks] for s in pipeline.stages}
+    builder = StatsBuilder([s.name for s in pipeline.stages], types, bool(plan.recipe.labels), stage_checks)
 
     decisions: list[pa.Array] = []
 

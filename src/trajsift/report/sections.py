@@ -71,11 +71,24 @@ def funnel(stats: dict[str, Any]) -> str:
         )
         for s in skipped
     )
+    alerts += "".join(_unknown_alert(s) for s in stages if is_number(as_dict(s.get("unknown")).get("count")))
     first_in = next((s.get("in") for s in stages if is_number(s.get("in")) and s.get("in")), 0)
     rows = [_funnel_row(s, first_in) for s in stages]
     headers = ["stage", "status", "in", "passed", "dropped", "review", "pass rate", "", "top reasons"]
     note = "Each stage sees the rows earlier stages did not drop; review rows pass on."
     return section("funnel", "Funnel", alerts + table(headers, rows, cls="funnel", numeric=(2, 3, 4, 5, 6)), note)
+
+
+def _unknown_alert(stage: dict[str, Any]) -> str:
+    """Verdicts the stage could not give: counted apart so a run that could not test never looks clean."""
+    unknown = as_dict(stage.get("unknown"))
+    if not unknown.get("count"):
+        return ""
+    reasons = ", ".join(f"{k} {fmt_int(v)}" for k, v in as_dict(unknown.get("reasons")).items())
+    text = f"{fmt_int(unknown['count'])} of {fmt_int(stage.get('in'))} verdicts unknown ({reasons})"
+    if unknown.get("infrastructure"):
+        text += f"; {fmt_int(unknown['infrastructure'])} because this host could not run the tests"
+    return tag("div", tag("strong", f"Stage {esc(stage.get('name'))}") + ": " + esc(text), cls="alert")
 
 
 def _funnel_row(stage: dict[str, Any], first_in: Any) -> list[str]:

@@ -10,7 +10,9 @@ compiled bytecode and `__pycache__` dirs, and `conftest.py` / pytest config file
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -23,6 +25,7 @@ RUNNER_CONFIG_NAMES = frozenset({"conftest.py", "pytest.ini", "sitecustomize.py"
 BYTECODE_SUFFIXES = (".pyc", ".pyo")
 MAX_PROTECTED = 2000
 MAX_FILE_BYTES = 20_000_000
+MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
 @dataclass
@@ -31,9 +34,16 @@ class ProtectedFiles:
     contents: dict[str, bytes] = field(default_factory=dict)
     skip_dirs: frozenset[str] = frozenset({".git"})
 
+    plugins: list[str] = field(default_factory=list)
+    """Modules the protected conftest files load by `pytest_plugins` that the patch leaves alone: the task's own
+    pytest plugins (sphinx's `sphinx.testing.fixtures`), protected like the conftests and allowed to register."""
+
     @classmethod
-    def capture(cls, worktree: Path, test_patch: str, skip_dirs: frozenset[str] = frozenset()) -> ProtectedFiles:
-        """Record the protected files as they are now (base tree plus the test patch)."""
+    def capture(
+        cls, worktree: Path, test_patch: str, skip_dirs: frozenset[str] = frozenset(), patch: str | None = None
+    ) -> ProtectedFiles:
+        """Record the protected files as they are now (base tree plus the test patch); with the agent's `patch`
+        (already applied), also the conftests' plugin modules it does not touch."""
         tracked = run_git(["ls-files", "-z"], cwd=worktree).stdout.split("\0")
         wanted = patch_paths(test_patch)
         beside = {str(PurePosixPath(path).parent) for path in wanted}
@@ -48,6 +58,13 @@ class ProtectedFiles:
             data = read_tree_file(worktree, path, MAX_FILE_BYTES)
             if data is not None:
                 protected.contents[path] = data
+        if patch is not None:
+            candidates = set(filter(None, tracked)) - patch_paths(patch)
+            for path in conftest_plugins(protected.contents, candidates):
+                data = read_tree_file(worktree, path, MAX_FILE_BYTES)
+                if data is not None:
+                    protected.contents[path] = data
+                    protected.plugins.append(path)
         return protected
 
     def restore(self) -> list[Path]:
@@ -79,6 +96,33 @@ class ProtectedFiles:
                     _remove(Path(root) / name)
                     removed.append(path)
         return removed
+
+
+def conftest_plugins(contents: dict[str, bytes], candidates: set[str]) -> list[str]:
+    """Files among `candidates` of the modules that the conftest files in `contents` name in `pytest_plugins`."""
+    found = set()
+    for path, data in contents.items():
+        if PurePosixPath(path).name != "conftest.py":
+            continue
+        for module in declared_plugins(data):
+            base = module.replace(".", "/")
+            options = [f"{root}{base}{tail}" for root in ("", "src/") for tail in (".py", "/__init__.py")]
+            found.update(next(([option] for option in options if option in candidates), []))
+    return sorted(found)
+
+
+def declared_plugins(source: bytes) -> list[str]:
+    """Module names a conftest assigns to `pytest_plugins` at its top level (one string or a list of them)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "pytest_plugins" for t in node.targets):
+            items = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+            names += [item.value for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+    return [name for name in names if MODULE_NAME.fullmatch(name)]
 
 
 def revert_to_base(worktree: Path, paths: list[str]) -> list[str]:

@@ -175,7 +175,8 @@ class TaskRunner:
             result = self._sandbox_run(original, worktree, bound, {})
             return TestRun(result, parse_log(result.output, parser), original, False, swept=swept)
         command = runner_command(original, self.environment.python, self.spec.python)
-        conftests = [worktree / path for path in protected.contents if path.endswith("conftest.py")]
+        own = [path for path in protected.contents if path.endswith("conftest.py")] + protected.plugins
+        conftests = [worktree / path for path in own]  # the task's own pytest plugins: allowed to register
         config = runner_config(original, self._sites(self.environment.path), self._overlay_sites(worktree), conftests)
         plain = split_pytest(original) is not None
         key = secrets.token_hex(32).encode() if plain else b""  # the bootstrap signs its records with it

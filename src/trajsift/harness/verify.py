@@ -209,7 +209,7 @@ class Verifier:
             if not applied.ok:
                 return unknown(reasons.TEST_PATCH_DOES_NOT_APPLY, applied.detail, **extras)
         failed = runner.prepare(worktree)  # as the SWE-bench harness: a failed install step does not stop the tests
-        protected = ProtectedFiles.capture(worktree, task.test_patch)
+        protected = ProtectedFiles.capture(worktree, task.test_patch, patch=patch)
         verdict = self._test(task, patch, runner, worktree, retry, extras, protected)
         if failed is not None:
             note = {"command": failed[0], "sandbox_verdict": failed[1].verdict, "log_tail": failed[1].output[-1000:]}

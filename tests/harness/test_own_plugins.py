@@ -1,0 +1,99 @@
+"""The task's own pytest plugins (a conftest's `pytest_plugins`, as sphinx loads `sphinx.testing.fixtures`) may
+register in the runner; the same plugin edited by the patch may not (it could rewrite the reports)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trajsift.harness.cache import ResultCache
+from trajsift.harness.protect import conftest_plugins, declared_plugins
+from trajsift.harness.sandbox import BubblewrapSandbox
+from trajsift.harness.verdict import CORRECT, INCORRECT
+from trajsift.harness.verify import Verifier, VerifyOptions
+from trajsift.reasons import TEST_TAMPERING
+from trajsift.tasks import Environment, Task
+
+from .hostile_corpus import FORCE_PASS, PYTHON
+from .sandbox_helpers import needs_bwrap
+from .verify_helpers import diff, git
+
+SOURCE = "def add(a, b):\n    return a - b\n"
+FIXTURES = "import pytest\n\n\n@pytest.fixture\ndef pair():\n    return (1, 2)\n"
+CONFTEST = 'pytest_plugins = "calctesting.fixtures"\n'
+SETUP = (
+    'from setuptools import setup\n\nsetup(name="calc", version="0.1", py_modules=["calc"], packages=["calctesting"])\n'
+)
+TESTS = "from calc import add\n\n\ndef test_pair(pair):\n    assert pair == (1, 2)\n"
+NEW_TESTS = "\n\ndef test_add(pair):\n    assert add(*pair) == 3\n"
+
+
+def make_task(root: Path) -> Task:
+    repo = root / "repos" / "calc"
+    (repo / "tests").mkdir(parents=True)
+    (repo / "calctesting").mkdir()
+    files = {
+        "calc.py": SOURCE,
+        "setup.py": SETUP,
+        "calctesting/__init__.py": "",
+        "calctesting/fixtures.py": FIXTURES,
+        "tests/conftest.py": CONFTEST,
+        "tests/test_calc.py": TESTS,
+    }
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    return Task(
+        task_id="calc-own-plugin",
+        repo="repos/calc",
+        base_commit=git(repo, "rev-parse", "HEAD"),
+        environment=Environment(python=PYTHON, packages=["pytest"], install="pip install -e ."),
+        test_command="python -m pytest -q {tests}",
+        fail_to_pass=["tests/test_calc.py::test_add"],
+        pass_to_pass=["tests/test_calc.py::test_pair"],
+        test_patch=diff("tests/test_calc.py", TESTS, TESTS + NEW_TESTS),
+        reference_patch=diff("calc.py", SOURCE, SOURCE.replace("a - b", "a + b")),
+    )
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Verifier, Task]:
+    root = tmp_path_factory.mktemp("own-plugin")
+    options = VerifyOptions(cache_dir=root / "cache", task_dir=root, use_cache=False)
+    return Verifier(options, BubblewrapSandbox(), ResultCache(root / "results")), make_task(root)
+
+
+@needs_bwrap
+def test_the_tasks_own_plugin_does_not_make_an_honest_fix_tampering(setup):
+    verifier, task = setup
+    verdict = verifier.verify(task, task.reference_patch)
+    assert verdict.kind == CORRECT, verdict.evidence
+
+
+@needs_bwrap
+def test_the_same_plugin_edited_by_the_patch_is_tampering(setup):
+    verifier, task = setup
+    hostile = diff("calctesting/fixtures.py", FIXTURES, FIXTURES + "\n\n" + FORCE_PASS.replace("import pytest\n", ""))
+    verdict = verifier.verify(task, hostile)
+    assert verdict.kind == INCORRECT and verdict.reason == TEST_TAMPERING, verdict.evidence
+    assert any("calctesting" in problem for problem in verdict.evidence["integrity"]), verdict.evidence
+
+
+def test_declared_plugins_reads_only_literal_module_names():
+    source = b'import x\npytest_plugins = ["a.b", "c", 3, "../evil", "d e"]\nother = "f"\n'
+    assert declared_plugins(source) == ["a.b", "c"]
+    assert declared_plugins(b'pytest_plugins = ("a",)\n') == ["a"]
+    assert declared_plugins(b"pytest_plugins = 'sphinx.testing.fixtures'\n") == ["sphinx.testing.fixtures"]
+    assert declared_plugins(b"pytest_plugins = names()\n") == [] and declared_plugins(b"def (:\n") == []
+    assert declared_plugins(b"if True:\n    pytest_plugins = 'a'\n") == []
+
+
+def test_conftest_plugins_maps_modules_to_files_the_patch_leaves_alone():
+    contents = {"tests/conftest.py": b'pytest_plugins = ["pkg.fixtures", "lay.out", "gone"]\n', "tests/x.py": b""}
+    contents["tests/helpers.py"] = b'pytest_plugins = "not.a.conftest"\n'
+    candidates = {"pkg/fixtures.py", "src/lay/out/__init__.py", "not/a/conftest.py"}
+    assert conftest_plugins(contents, candidates) == ["pkg/fixtures.py", "src/lay/out/__init__.py"]
+    assert conftest_plugins(contents, candidates - {"pkg/fixtures.py"}) == ["src/lay/out/__init__.py"]

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from trajsift.checks import CapabilityMissing, load_check_class
 from trajsift.checks.base import Check
 from trajsift.config import LLMSpec, Recipe, StageSpec
-from trajsift.errors import ConfigError, PipelineError
+from trajsift.errors import ConfigError, UnavailableError
 from trajsift.rules.tree import compile_rule
 from trajsift.stages import Stage
 from trajsift.tasks import Task
@@ -36,7 +36,7 @@ class Pipeline:
             if (p := check.preflight())
         ]
         if problems and required:
-            raise PipelineError(
+            raise UnavailableError(
                 "; ".join(problems) + ". Fix this, or run with correctness=optional to go on with `unknown` "
                 "verdicts (counted in the funnel, alerted on)"
             )

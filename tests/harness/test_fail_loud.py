@@ -18,7 +18,7 @@ from trajsift import annotations as ann
 from trajsift.cli.main import app
 from trajsift.config import load_recipe
 from trajsift.demo import write_demo
-from trajsift.errors import PipelineError
+from trajsift.errors import UnavailableError
 from trajsift.report import render_report
 from trajsift.report.load import load_run
 from trajsift.run import run_pipeline
@@ -46,7 +46,7 @@ def no_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_required_correctness_stops_before_the_run(demo, no_sandbox):
     recipe = load_recipe(None, [f"tasks={demo.tasks}"])
-    with pytest.raises(PipelineError, match=r"stage correctness \(correctness.tests\): sandbox unavailable") as err:
+    with pytest.raises(UnavailableError, match=r"stage correctness \(correctness.tests\): sandbox unavailable") as err:
         run_pipeline([str(demo.trajectories)], no_sandbox / "out", recipe)
     assert "Permission denied" in str(err.value) and "correctness=optional" in str(err.value)
     assert not (no_sandbox / "out" / "stats.json").exists()

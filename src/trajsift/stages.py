@@ -15,7 +15,7 @@ import pyarrow as pa
 from trajsift.annotations import DROP, KEEP, REVIEW, Annotation
 from trajsift.checks.base import Check, CheckContext, CheckOutput
 from trajsift.checks.global_check import GlobalCheck
-from trajsift.rules.base import Row, Rule, Verdict
+from trajsift.rules.base import Row, Rule, RuleResult
 from trajsift.rules.leaves import TopFractionRule, group_key, reduce_top_fraction
 from trajsift.schema import Trajectory
 
@@ -107,14 +107,14 @@ class Stage:
 def _apply(row: Annotation, stage: Stage, state: dict[str, Any]) -> None:
     findings = [f.split(":", 1)[1] for f in row.findings if f.startswith(stage.name + ":")]
     view = Row(id=row.id, columns=row.columns(), findings=findings)
-    keep = stage.keep.evaluate(view, state) if stage.keep else Verdict(True)
+    keep = stage.keep.evaluate(view, state) if stage.keep else RuleResult(True)
     if keep.passed is False:
         row.decision, row.reasons, row.decided_by = DROP, list(keep.reasons), stage.name
         return
     if keep.passed is None:
         _to_review(row, stage.name, keep.reasons)
         return
-    review = stage.review.evaluate(view, state) if stage.review else Verdict(True)
+    review = stage.review.evaluate(view, state) if stage.review else RuleResult(True)
     if review.passed is not True:
         _to_review(row, stage.name, review.reasons)
 

@@ -35,7 +35,7 @@ from typing import Any
 import msgspec
 
 from trajsift.actions.shell import SCAN_LIMIT, classify_shell
-from trajsift.actions.tables import EDITOR_SUBCOMMANDS, Verdict, normalise_path
+from trajsift.actions.tables import EDITOR_SUBCOMMANDS, Classification, normalise_path
 from trajsift.actions.tables import FIXED as COMMAND_TYPES
 from trajsift.schema import Action, ActionType
 
@@ -104,7 +104,7 @@ def classify_command(command: str | None, tool: str = "") -> Action:
 
 
 @lru_cache(maxsize=8192)
-def _classify_cached(text: str) -> Verdict:
+def _classify_cached(text: str) -> Classification:
     return classify_shell(text)
 
 

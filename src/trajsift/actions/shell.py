@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from trajsift.actions import programs
-from trajsift.actions.tables import Verdict, normalise_path, strip_prefixes
+from trajsift.actions.tables import Classification, normalise_path, strip_prefixes
 from trajsift.schema import ActionType
 
 SCAN_LIMIT = 4096
@@ -51,23 +51,23 @@ _API_ARGUMENT = re.compile(r"""'([^']*)'|"([^"]*)"|(\d+)""")
 _REDIRECT = re.compile(r"(\d?|&)(>>?|>\|)(.*)", re.S)
 
 
-def classify_shell(text: str) -> Verdict:
+def classify_shell(text: str) -> Classification:
     """Classify a whole (possibly compound, multi-line) command."""
     if not text or text.isspace():
-        return Verdict(_T.THINK)
+        return Classification(_T.THINK)
     head = text[:SCAN_LIMIT]
     if _SWE_EDIT.match(head):  # also malformed edits (`edit 62`, a bare `1:1` range): the intent is an edit
-        return Verdict(_T.EDIT, "edit")
+        return Classification(_T.EDIT, "edit")
     if _PLAN.match(head):  # CodeR's Manager posting a plan
-        return Verdict(_T.THINK, "plan")
+        return Classification(_T.THINK, "plan")
     if _PYTHON_CODE.match(head):  # Python source pasted where a command was expected
-        return Verdict(_T.OTHER, "python-code")
+        return Classification(_T.OTHER, "python-code")
     if _SUBMIT_SENTINEL.search(head):
-        return Verdict(_T.SUBMIT, "echo")
+        return Classification(_T.SUBMIT, "echo")
     api = _API_CALL.match(head)
     if api and "\n" not in api.group(2):
         return _api_call(api.group(1), api.group(2))
-    best_rank, best = -1, Verdict(_T.THINK)
+    best_rank, best = -1, Classification(_T.THINK)
     for segment in split_segments(text):
         rank, verdict = classify_segment(segment)
         # the first segment of the strongest rank wins, unless it has no target and a later one has
@@ -125,16 +125,16 @@ def _heredoc_end(delimiter: str) -> re.Pattern[str]:
     return re.compile(r"^[ \t]*" + re.escape(delimiter) + r"[ \t\r]*$", re.M)
 
 
-def classify_segment(segment: str) -> tuple[int, Verdict]:
+def classify_segment(segment: str) -> tuple[int, Classification]:
     """Rank and verdict of one simple command (prefixes dropped, redirects separated)."""
     if segment.startswith("#"):
-        return -1, Verdict(_T.THINK)
+        return -1, Classification(_T.THINK)
     if segment[0] in "({" or segment[-1] in ")}":  # subshells and groups: `(cd x && pytest)`
         segment = segment.lstrip("({ \t").rstrip(")} \t") or segment
     words, writes = _words_and_writes(segment.replace("\\\n", " ") if "\\\n" in segment else segment)
     words = strip_prefixes(words)
     if not words:
-        return (SETUP_RANK, Verdict(_T.RUN_COMMAND)) if writes else (-1, Verdict(_T.THINK))
+        return (SETUP_RANK, Classification(_T.RUN_COMMAND)) if writes else (-1, Classification(_T.THINK))
     if words[0] in SHELLS and len(words) > 2 and words[1] == "-c":  # `bash -c 'cd x && pytest'`
         inner = classify_shell(words[2])
         return RANK[inner.type], inner
@@ -177,11 +177,11 @@ def _unquote(word: str) -> str:
     return _QUOTED.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", word)
 
 
-def _api_call(name: str, argument_text: str) -> Verdict:
+def _api_call(name: str, argument_text: str) -> Classification:
     """AutoCodeRover-style API call: `search_method_in_file("m", "a/b.py")`, `get_code_around_line(...)`."""
     values = [a or b or c for a, b, c in _API_ARGUMENT.findall(argument_text)]
     kind = _T.READ if name.startswith("get_") else _T.SEARCH
     target = values[-1] if name.endswith("_in_file") and values else (values[0] if values else "")
     if name == "get_code_around_line" and values:
         target = values[0]
-    return Verdict(kind, name, normalise_path(target))
+    return Classification(kind, name, normalise_path(target))

@@ -13,7 +13,9 @@ from trajsift.schema import ActionType
 _T = ActionType
 
 
-class Verdict(NamedTuple):
+class Classification(NamedTuple):
+    """What a command does: its action type, the program that decided it, and the file it acts on."""
+
     type: ActionType
     program: str = ""
     target: str = ""

@@ -20,7 +20,9 @@ def _reject(name: str) -> Any:
     raise ValueError(f"{name} is not a valid score")
 
 
-class Verdict(BaseModel):
+class JudgeAnswer(BaseModel):
+    """The judge model's final score object for one rubric."""
+
     model_config = ConfigDict(extra="ignore")
     score: StrictInt | StrictFloat = Field(ge=0, le=10, allow_inf_nan=False)
     """0 (worst) to 10 (best)."""
@@ -42,7 +44,7 @@ def json_objects(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     return found
 
 
-def last_verdict(answer: str) -> Verdict | None:
+def last_verdict(answer: str) -> JudgeAnswer | None:
     """The verdict object ending last (outermost on ties), validated; None when absent or invalid."""
     text = answer[-MAX_ANSWER_CHARS:]
     candidates = [(end, -start, obj) for start, end, obj in json_objects(text) if "score" in obj]
@@ -50,6 +52,6 @@ def last_verdict(answer: str) -> Verdict | None:
         return None
     _, _, obj = max(candidates, key=lambda c: (c[0], c[1]))
     try:
-        return Verdict.model_validate(obj)
+        return JudgeAnswer.model_validate(obj)
     except ValidationError:
         return None

@@ -17,7 +17,9 @@ GROUPS = ("all", "any", "not")
 
 
 @dataclass(frozen=True)
-class Verdict:
+class RuleResult:
+    """One rule node's answer for a row: passed (None when it cannot tell, e.g. a missing column) and why not."""
+
     passed: bool | None
     reasons: tuple[str, ...] = ()
 
@@ -50,7 +52,7 @@ class Rule(Strict):
     def children(self) -> tuple[Rule, ...]:
         return ()
 
-    def evaluate(self, row: Row, state: Mapping[str, Any]) -> Verdict:
+    def evaluate(self, row: Row, state: Mapping[str, Any]) -> RuleResult:
         raise NotImplementedError
 
     def global_leaves(self) -> list[TopFractionRule]:

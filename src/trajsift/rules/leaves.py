@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from trajsift.rules.base import Row, Rule, Strict, Verdict, missing
+from trajsift.rules.base import Row, Rule, RuleResult, Strict, missing
 
 
 class Threshold(Strict):
@@ -50,15 +50,15 @@ class _ColumnRule(Rule):
     def failure_reason(self) -> str:
         return self.reason or f"{self.column.replace('.', '_')}_{self.default_suffix}"
 
-    def evaluate(self, row: Row, state: Mapping[str, Any]) -> Verdict:
+    def evaluate(self, row: Row, state: Mapping[str, Any]) -> RuleResult:
         value = row.columns.get(self.column)
         if missing(value):
-            return Verdict(None, (f"missing_{self.column.replace('.', '_')}",))
+            return RuleResult(None, (f"missing_{self.column.replace('.', '_')}",))
         return self._judge(value, row, state)
 
-    def _judge(self, value: Any, row: Row, state: Mapping[str, Any]) -> Verdict:
+    def _judge(self, value: Any, row: Row, state: Mapping[str, Any]) -> RuleResult:
         passed = bool(self._passes(value))
-        return Verdict(passed, () if passed else (self.failure_reason(),))
+        return RuleResult(passed, () if passed else (self.failure_reason(),))
 
     def _passes(self, value: Any) -> bool:
         raise NotImplementedError
@@ -124,12 +124,12 @@ class TopFractionRule(_ColumnRule):
     def global_leaves(self) -> list[TopFractionRule]:
         return [self]
 
-    def _judge(self, value: Any, row: Row, state: Mapping[str, Any]) -> Verdict:
+    def _judge(self, value: Any, row: Row, state: Mapping[str, Any]) -> RuleResult:
         cutoff = state.get(self.key, {}).get(group_key(self, row.columns))
         if cutoff is None:
-            return Verdict(None, ("top_fraction_not_reduced",))
+            return RuleResult(None, ("top_fraction_not_reduced",))
         passed = (-value, row.id) <= (-cutoff[0], cutoff[1])
-        return Verdict(passed, () if passed else (self.failure_reason(),))
+        return RuleResult(passed, () if passed else (self.failure_reason(),))
 
 
 class NoFindingsRule(Rule):
@@ -138,13 +138,13 @@ class NoFindingsRule(Rule):
     op: ClassVar[str] = "no_findings"
     no_findings: FindingsFilter | None = None
 
-    def evaluate(self, row: Row, state: Mapping[str, Any]) -> Verdict:
+    def evaluate(self, row: Row, state: Mapping[str, Any]) -> RuleResult:
         wanted = self.no_findings or FindingsFilter()
         only, ignore = set(wanted.only), set(wanted.ignore)
         found = [f for f in row.findings if f not in ignore and (not only or f in only)]
         if not found:
-            return Verdict(True)
-        return Verdict(False, (self.reason,) if self.reason else tuple(dict.fromkeys(found)))
+            return RuleResult(True)
+        return RuleResult(False, (self.reason,) if self.reason else tuple(dict.fromkeys(found)))
 
     def _place(self, key: str) -> None:
         self._key = f"{key}.{self.op}"

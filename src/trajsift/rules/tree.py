@@ -8,14 +8,14 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError
 
 from trajsift.errors import ConfigError
-from trajsift.rules.base import GROUPS, LEAVES, Row, Rule, Verdict
+from trajsift.rules.base import GROUPS, LEAVES, Row, Rule, RuleResult
 from trajsift.rules.leaves import EqualsRule, InRule, MaxRule, MinRule, NoFindingsRule, TopFractionRule
 
 
 class _GroupRule(Rule):
     """`all` / `any`: three-valued over the children; fails with `reason` or the children's reasons."""
 
-    def evaluate(self, row: Row, state: Mapping[str, Any]) -> Verdict:
+    def evaluate(self, row: Row, state: Mapping[str, Any]) -> RuleResult:
         verdicts = [child.evaluate(row, state) for child in self.children]
         passed = self._combine([v.passed for v in verdicts])
         return _group_verdict(self, passed, verdicts)
@@ -62,18 +62,18 @@ class NotRule(Rule):
     def children(self) -> tuple[Rule, ...]:
         return (self.not_,)
 
-    def evaluate(self, row: Row, state: Mapping[str, Any]) -> Verdict:
+    def evaluate(self, row: Row, state: Mapping[str, Any]) -> RuleResult:
         inner = self.not_.evaluate(row, state).passed
-        return Verdict(None if inner is None else not inner, () if inner is False else (self.reason,))
+        return RuleResult(None if inner is None else not inner, () if inner is False else (self.reason,))
 
     def _place(self, key: str) -> None:
         self._key = key
         self.not_._place(f"{key}.not")
 
 
-def _group_verdict(rule: Rule, passed: bool | None, verdicts: list[Verdict]) -> Verdict:
+def _group_verdict(rule: Rule, passed: bool | None, verdicts: list[RuleResult]) -> RuleResult:
     failed = tuple(dict.fromkeys(r for v in verdicts if v.passed is not True for r in v.reasons))
-    return Verdict(passed, () if passed else ((rule.reason,) if rule.reason else failed))
+    return RuleResult(passed, () if passed else ((rule.reason,) if rule.reason else failed))
 
 
 def _operator(spec: Any) -> str | None:

@@ -40,7 +40,8 @@ class Stage:
 
     @property
     def global_rules(self) -> list[TopFractionRule]:
-        return [leaf for rule in (self.keep, self.review) if rule for leaf in rule.global_leaves()]
+        leaves = [leaf for rule in (self.keep, self.review) if rule for leaf in rule.global_leaves()]
+        return [leaf for leaf in leaves if isinstance(leaf, TopFractionRule)]
 
     @property
     def is_global(self) -> bool:

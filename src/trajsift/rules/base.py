@@ -5,12 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
-
-if TYPE_CHECKING:
-    from trajsift.rules.leaves import TopFractionRule
 
 LEAVES = ("min", "max", "equals", "in", "no_findings", "top_fraction")
 GROUPS = ("all", "any", "not")
@@ -55,7 +52,8 @@ class Rule(Strict):
     def evaluate(self, row: Row, state: Mapping[str, Any]) -> RuleResult:
         raise NotImplementedError
 
-    def global_leaves(self) -> list[TopFractionRule]:
+    def global_leaves(self) -> list[Rule]:
+        """The leaves that need a reduce over the whole dataset (`top_fraction`)."""
         return [leaf for child in self.children for leaf in child.global_leaves()]
 
     def columns(self) -> set[str]:

@@ -121,7 +121,7 @@ class TopFractionRule(_ColumnRule):
     def columns(self) -> set[str]:
         return {self.column, *self.by}
 
-    def global_leaves(self) -> list[TopFractionRule]:
+    def global_leaves(self) -> list[Rule]:
         return [self]
 
     def _judge(self, value: Any, row: Row, state: Mapping[str, Any]) -> RuleResult:

@@ -54,7 +54,7 @@ def test_public_names_are_the_real_objects():
 
 def test_import_trajsift_loads_nothing_heavy():
     loaded = _loaded_after("import trajsift")
-    assert loaded["heavy"] == [] and loaded["trajsift"] == ["trajsift"]
+    assert loaded["heavy"] == [] and loaded["trajsift"] == ["trajsift", "trajsift.version"]
 
 
 def test_trajsift_help_loads_nothing_heavy():

@@ -13,7 +13,7 @@ Everything else is imported from its own module (`trajsift.readers.read`, `trajs
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from trajsift.version import __version__ as __version__  # the package version, also `trajsift.__version__`
 
 _PUBLIC = {
     "run_pipeline": "trajsift.run",

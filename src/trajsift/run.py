@@ -10,7 +10,6 @@ from typing import Any
 
 import msgspec
 
-from trajsift import __version__
 from trajsift.config import Recipe
 from trajsift.errors import PipelineError
 from trajsift.executors import make_executor
@@ -25,6 +24,7 @@ from trajsift.readers.read import ReadOptions
 from trajsift.readers.sources.inputs import inputs_digest
 from trajsift.readers.sources.records import ReadLimits
 from trajsift.tasks import load_tasks
+from trajsift.version import __version__
 
 
 @dataclass

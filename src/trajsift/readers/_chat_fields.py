@@ -5,16 +5,14 @@ Values are looked up at the top level first, then inside a `metadata` or `info` 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
 from trajsift.readers.base import Origin, make_id
 from trajsift.readers.recover import settle_patch
-from trajsift.schema import ActionType, FinalState, Outcome, Source, TaskRef, Trajectory, Usage
-
-if TYPE_CHECKING:
-    from trajsift.readers.chat import Conversation
+from trajsift.schema import ActionType, FinalState, Outcome, Source, Step, TaskRef, Trajectory, Usage
 
 CONVERSATION_KEYS = ("messages", "conversations", "conversation", "system", "tools")
 ID_KEYS = ("id", "trajectory_id", "traj_id")
@@ -25,6 +23,18 @@ OUTCOME_KEYS = ("resolved", "success", "reward", "label")
 NESTED_KEYS = ("metadata", "info")
 TRUE_LABELS = frozenset({"resolved", "success", "succeeded", "pass", "passed", "correct", "true", "yes", "1"})
 FALSE_LABELS = frozenset({"unresolved", "failure", "fail", "failed", "incorrect", "false", "no", "0"})
+
+
+@dataclass
+class Conversation:
+    """What the walker found: the steps plus every piece of text that is not part of a step."""
+
+    system: list[str] = field(default_factory=list)
+    instruction: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    final_answer: str = ""
+    user_messages: list[dict[str, Any]] = field(default_factory=list)
+    orphan_results: list[dict[str, Any]] = field(default_factory=list)
 
 
 def lookup(record: dict[str, Any], *keys: str, kind: type | tuple[type, ...] = str) -> tuple[str, Any]:

@@ -14,14 +14,13 @@ the system prompt in `metadata["system_prompt"]`, tool schemas in `metadata["too
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import orjson
 
 from trajsift import reasons
 from trajsift.actions.classify import classify_tool_call
-from trajsift.readers._chat_fields import record_trajectory
+from trajsift.readers._chat_fields import Conversation, record_trajectory
 from trajsift.readers._messages import decode_arguments, message_text, tool_calls, tool_results
 from trajsift.readers.base import Origin, as_text, require
 from trajsift.schema import Action, ActionType, Observation, Step, Trajectory
@@ -41,18 +40,6 @@ SHAREGPT_ROLES = {
     "function": "tool",
 }
 BASH_FENCE = re.compile(r"```(?:bash|sh|shell)\s*\n(.*?)```", re.DOTALL)
-
-
-@dataclass
-class Conversation:
-    """What the walker found: the steps plus every piece of text that is not part of a step."""
-
-    system: list[str] = field(default_factory=list)
-    instruction: list[str] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-    final_answer: str = ""
-    user_messages: list[dict[str, Any]] = field(default_factory=list)
-    orphan_results: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _is_scaffold_record(record: dict[str, Any]) -> bool:

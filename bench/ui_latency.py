@@ -3,7 +3,7 @@
 - trajectory page: a run of 150-step trajectories (2 KB observations, one 5 MB observation, a 400-line
   patch); GET /item/N cold (trajectory read from Parquet) and warm (cached).
 - dashboard: a synthetic 100k-row run directory (outputs with the columns the dashboard reads, stats.json)
-  served by the review app with the dashboard router: first page view (cache warmed in the background at
+  served by the review app with the dashboard feature: first page view (cache warmed in the background at
   start), cold (files changed: read and computed again), warm, and the live JSON endpoint.
 - run2000: a real 2,000-trajectory run written by `run_pipeline` (or `--run DIR`, any run directory, e.g.
   one made from ../shared/data), served like `trajsift serve` does (review app + the app's dashboard):

@@ -10,6 +10,7 @@ Times are epoch seconds (floats) so both back ends store them the same way. Labe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import (
@@ -146,16 +147,22 @@ class LabelEvent(Base):
     at: Mapped[float] = mapped_column(Float)
 
 
+def run_key(path: str | Path, taken: Iterable[str]) -> str:
+    """The key review items of the run in `path` are stored under: its folder name, `-2`, `-3` when taken."""
+    taken = set(taken)
+    base = Path(path).resolve().name or "run"
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}-{n}"
+    return key
+
+
 def run_keys(run_dirs: list[str | Path]) -> dict[str, Path]:
-    """Run key -> directory: the folder name, suffixed `-2`, `-3` when names repeat (review app and dashboard)."""
+    """Run key -> directory, keys given in order by `run_key` (review app and dashboard)."""
     keys: dict[str, Path] = {}
     for path in run_dirs:
-        base = Path(path).resolve().name or "run"
-        key, n = base, 1
-        while key in keys:
-            n += 1
-            key = f"{base}-{n}"
-        keys[key] = Path(path)
+        keys[run_key(path, keys)] = Path(path)
     return keys
 
 

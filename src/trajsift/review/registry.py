@@ -16,7 +16,7 @@ from pathlib import Path
 
 from trajsift.review.queue import QueueConfig, queue_items, sync_items
 from trajsift.review.rundata import RunData, load_run, run_signature
-from trajsift.reviewdb import Sessions
+from trajsift.reviewdb import Sessions, run_key
 
 RUN_MARKERS = ("stats.json", "review.parquet", "progress.json", "run.json", "kept.parquet")
 
@@ -70,16 +70,12 @@ class RunRegistry:
             self._lock.release()
 
     def _key_of(self, path: Path) -> str:
-        """A stable key per folder: its name, `-2`, `-3` when names repeat (same rule as `run_keys`)."""
+        """A stable key per folder (`reviewdb.run_key`: its name, `-2`, `-3` when names repeat)."""
         resolved = path.resolve()
         for key, known in self.paths.items():
             if known.resolve() == resolved:
                 return key
-        base = resolved.name or "run"
-        key, n = base, 1
-        while key in self.paths:
-            n += 1
-            key = f"{base}-{n}"
+        key = run_key(path, self.paths)
         self.paths[key] = path
         return key
 

@@ -15,7 +15,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from trajsift.labels import load_labels
+from trajsift.readers.labels import load_labels
 from trajsift.readers.read import ReadOptions, read_trajectories
 from trajsift.schema import Trajectory
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from trajsift.errors import InputError
-from trajsift.labels import Labels, load_labels, parse_resolved
+from trajsift.readers.labels import Labels, load_labels, parse_resolved
 from trajsift.readers.read import ReadOptions, read_trajectories
 from trajsift.schema import Outcome, Source, TaskRef, Trajectory
 

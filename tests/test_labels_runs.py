@@ -11,7 +11,7 @@ from tests.test_labels import outcome, traj, write
 
 from trajsift.config import load_recipe
 from trajsift.errors import InputError
-from trajsift.labels import Labels, load_labels, split_binding
+from trajsift.readers.labels import Labels, load_labels, split_binding
 from trajsift.report import write_report
 from trajsift.run import run_pipeline
 from trajsift.schema import Outcome, Source, TaskRef, Trajectory

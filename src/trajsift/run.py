@@ -17,9 +17,9 @@ from trajsift.executors.base import Executor, ExecutorSettings, RunPlan
 from trajsift.executors.driver import drive
 from trajsift.executors.outdir import claim_out_dir, prune_work
 from trajsift.files import digest, write_json
-from trajsift.labels import label_path, load_labels
 from trajsift.pipeline import Pipeline, build_pipeline
 from trajsift.progress import NullProgress, Progress
+from trajsift.readers.labels import label_path, load_labels
 from trajsift.readers.read import ReadOptions
 from trajsift.readers.sources.inputs import inputs_digest
 from trajsift.readers.sources.records import ReadLimits

@@ -6,6 +6,7 @@
   from `base`, named in `registry` (the order readers are sniffed in).
 - `read`: drives the whole path (`read_trajectories`, `TrajectoryReader`); `admit` refuses values a later
   step could not store.
+- `labels` (over `label_files`): outcome labels from harness result files, set on trajectories as they are read.
 
 This package imports nothing at import time: import the module you need.
 """

@@ -25,7 +25,7 @@ from trajsift.readers.sources.units import Entry, FileEntry, FolderEntry, Reject
 from trajsift.schema import Quarantined, Trajectory
 
 if TYPE_CHECKING:
-    from trajsift.labels import Labels
+    from trajsift.readers.labels import Labels
 
 Item = Trajectory | Quarantined
 
@@ -38,7 +38,7 @@ class ReadOptions:
     on_entry: Callable[[Entry], None] | None = None
     """Called once per file or folder unit (progress reporting)."""
     labels: Labels | None = None
-    """Outcome labels (`trajsift.labels.load_labels`) set on every trajectory read."""
+    """Outcome labels (`trajsift.readers.labels.load_labels`) set on every trajectory read."""
 
 
 class TrajectoryReader:

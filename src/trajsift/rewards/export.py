@@ -75,7 +75,7 @@ def iter_run_dir(run_dir: str | Path) -> Iterator[tuple[Trajectory, dict[str, An
 
 def iter_inputs(inputs: list[str], recipe: Recipe, counter: RewardSummary) -> Iterator[tuple[Trajectory, dict]]:
     """(trajectory, {}) for raw inputs, read with the recipe's read options and labels."""
-    from trajsift.labels import load_labels
+    from trajsift.readers.labels import load_labels
     from trajsift.readers.read import ReadOptions, read_trajectories
     from trajsift.readers.sources.records import ReadLimits
 

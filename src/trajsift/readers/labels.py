@@ -1,6 +1,6 @@
 """Outcome labels known from outside a trajectory (SWE-bench harness results), matched onto trajectories.
 
-`load_labels(items)` reads label files (every shape is listed in `trajsift.label_files`) or folders of
+`load_labels(items)` reads label files (every shape is listed in `trajsift.readers.label_files`) or folders of
 harness reports (every `report.json`, `results.json` and `final_report.json` below it). An item
 `RUN=FILE` binds the file to a run: its labels apply only to trajectories whose `source.run` is RUN.
 Results keyed by run inside one file, and rows with a `run` column, are bound the same way.
@@ -37,7 +37,7 @@ from typing import Any
 import msgspec
 
 from trajsift.errors import InputError
-from trajsift.label_files import LabelFile, parse_resolved, read_label_file
+from trajsift.readers.label_files import LabelFile, parse_resolved, read_label_file
 from trajsift.schema import Outcome, Trajectory
 
 __all__ = ["Labels", "label_path", "load_labels", "parse_resolved", "split_binding"]

@@ -1,6 +1,6 @@
 """Outcome label files parsed into rows: every supported shape, one `LabelFile` per run it describes.
 
-Shapes (see `trajsift.labels` for how rows match trajectories):
+Shapes (see `trajsift.readers.labels` for how rows match trajectories):
 - `results.json` of the SWE-bench experiments layout: lists of instance ids (`resolved`, `applied`,
   `no_generation`, ...). Ids in `resolved` are resolved; ids in any other list are not, except ids seen
   only in infrastructure-failure lists (`install_fail`, `error_ids`, ...), which stay unlabelled.

@@ -84,7 +84,7 @@ def run_check(check: NearDuplicates, pool: list[Trajectory], seed: int) -> dict[
     table = pa.Table.from_pylist(rows, schema=pa.schema(list(types.items())))
     state = check.reduce(table)
     by_id = {row["trajectory_id"]: row for row in rows}
-    return {t.id: check.assign(t.id, by_id[t.id], {}, state).scores["cluster_id"] for t in pool}
+    return {t.id: check.assign(t.id, by_id[t.id], {}, state).scores["diversity.near.cluster_id"] for t in pool}
 
 
 def detectors() -> dict[str, NearDuplicates | str]:

@@ -13,6 +13,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 from trajsift import annotations as ann
+from trajsift.columns import (
+    APPROACH_NOVELTY,
+    COHERENCE_SCORE,
+    COMPLETENESS_SCORE,
+    EFFICIENCY_SCORE,
+    NEAR_ACTION_NOVELTY,
+    QUALITY_SCORE,
+    TESTS,
+    TOOL_NOVELTY,
+)
 from trajsift.dedup.clustering import CoverageTally
 from trajsift.reasons import INTEGRITY_REASONS, UNKNOWN_INFRASTRUCTURE
 
@@ -20,15 +30,15 @@ GROUPINGS = ("category", "difficulty", "model", "scaffold", "format", "repo")
 HISTOGRAM_BINS = 20
 SAMPLE_CAP = 100_000
 AVERAGED_FAMILIES = (
-    "quality_score",
-    "quality.coherence.score",
-    "quality.efficiency.score",
-    "quality.completeness.score",
-    "action_novelty",
-    "approach_novelty",
-    "tool_novelty",
+    QUALITY_SCORE,
+    COHERENCE_SCORE,
+    EFFICIENCY_SCORE,
+    COMPLETENESS_SCORE,
+    NEAR_ACTION_NOVELTY,
+    APPROACH_NOVELTY,
+    TOOL_NOVELTY,
 )
-VERIFIER = "correctness.tests"
+VERIFIER = TESTS
 
 
 class StatsBuilder:

@@ -18,11 +18,11 @@ import pyarrow.parquet as pq
 
 from trajsift import annotations as ann
 from trajsift.arrow import SCHEMA_KEY, TRAJECTORY, to_row
+from trajsift.columns import QUALITY_SCORE
 from trajsift.files import atomic_write, checkpoint
 from trajsift.schema import SCHEMA_VERSION, Trajectory
 
 OUTPUTS = {ann.KEEP: "kept", ann.DROP: "rejected", ann.REVIEW: "review"}
-QUALITY_SCORE = "quality_score"
 
 
 def output_schema(score_types: dict[str, pa.DataType]) -> pa.Schema:

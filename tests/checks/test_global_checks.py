@@ -78,8 +78,8 @@ def test_review_edge_cases_near_threshold_and_disagreement():
     scores = [{"quality_score": i / 40} for i in range(40)]
     scores[30].update({"correctness.tests.verdict": "correct", "quality.coherence.score": 0.1})
     scores[25].update({"quality.judge.coherence": 0.2, "quality.coherence.score": 0.9})
-    scores[20].update({"duplicate_margin": 0.01})  # kept over a near duplicate by a hair
-    scores[21].update({"duplicate_margin": 0.3})
+    scores[20].update({"diversity.near.duplicate_margin": 0.01})  # kept over a near duplicate by a hair
+    scores[21].update({"diversity.near.duplicate_margin": 0.3})
     stage = Stage(
         "review",
         checks=[ReviewSample({"fraction": 0.01, "edge_fraction": 0.05})],

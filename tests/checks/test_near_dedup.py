@@ -54,61 +54,69 @@ def run(check: NearDuplicates, trajs: list[Trajectory], quality: dict[str, float
     return run_global(check, trajs, quality_scores(trajs, quality))
 
 
-def test_registered_with_bare_columns():
+def test_registered_with_its_columns():
     assert load_check_class("diversity.near") is NearDuplicates
-    columns = {"is_duplicate", "duplicate_of", "cluster_id", "action_novelty", "duplicate_margin"}
+    columns = {
+        "diversity.near." + name
+        for name in ("is_duplicate", "duplicate_of", "cluster_id", "action_novelty", "duplicate_margin")
+    }
     assert set(NearDuplicates.column_types()) == columns
     assert reasons.NEAR_DUPLICATE == "near_duplicate"
 
 
 def test_paraphrased_copy_is_a_duplicate_of_the_better_one():
     out = run(NearDuplicates(), [traj("a"), paraphrased("b")], {"a": 0.4, "b": 0.9})
-    assert out["a"].scores["is_duplicate"] is True and out["a"].scores["duplicate_of"] == "b"
+    assert (
+        out["a"].scores["diversity.near.is_duplicate"] is True and out["a"].scores["diversity.near.duplicate_of"] == "b"
+    )
     assert out["a"].findings == [reasons.NEAR_DUPLICATE]
-    assert out["b"].scores["is_duplicate"] is False and out["b"].scores["duplicate_of"] is None
-    assert out["a"].scores["cluster_id"] == out["b"].scores["cluster_id"] == "b"
+    assert (
+        out["b"].scores["diversity.near.is_duplicate"] is False
+        and out["b"].scores["diversity.near.duplicate_of"] is None
+    )
+    assert out["a"].scores["diversity.near.cluster_id"] == out["b"].scores["diversity.near.cluster_id"] == "b"
 
 
 def test_equal_quality_keeps_smallest_id_and_missing_quality_loses():
     out = run(NearDuplicates(), [traj("z"), paraphrased("m"), traj("k")], {"z": 0.5, "m": 0.5})
-    assert {i: o.scores["duplicate_of"] for i, o in out.items()} == {"z": "m", "m": None, "k": "m"}
+    assert {i: o.scores["diversity.near.duplicate_of"] for i, o in out.items()} == {"z": "m", "m": None, "k": "m"}
 
 
 def test_different_attempt_on_the_same_task_is_not_a_duplicate():
     out = run(NearDuplicates(), [traj("a"), traj("b", OTHER_THOUGHTS)])
-    assert not out["a"].scores["is_duplicate"] and not out["b"].scores["is_duplicate"]
-    assert out["a"].scores["cluster_id"] == "a" and out["b"].scores["cluster_id"] == "b"
+    assert not out["a"].scores["diversity.near.is_duplicate"] and not out["b"].scores["diversity.near.is_duplicate"]
+    assert out["a"].scores["diversity.near.cluster_id"] == "a" and out["b"].scores["diversity.near.cluster_id"] == "b"
     assert out["a"].findings == []
     # ... but the action sequence is entirely shared: no action novelty
-    assert out["a"].scores["action_novelty"] == 0.0
+    assert out["a"].scores["diversity.near.action_novelty"] == 0.0
 
 
 def test_reordered_and_noisy_steps_still_match():
     plan = PLAN[:2] + [PLAN[3], PLAN[2]] + [PLAN[3]] + PLAN[4:]  # swapped search/read, repeated read
     thoughts = [t for _, _, t in plan]
     out = run(NearDuplicates(), [traj("a"), traj("b", thoughts, plan)], {"a": 1.0})
-    assert out["b"].scores["duplicate_of"] == "a"
+    assert out["b"].scores["diversity.near.duplicate_of"] == "a"
 
 
 def test_empty_views_never_match():
     empty = [(_T.RUN_COMMAND, "make", ""), (_T.SUBMIT, "", "")]
     out = run(NearDuplicates(), [traj("a", plan=empty), traj("b", plan=empty)])
-    assert not out["a"].scores["is_duplicate"] and not out["b"].scores["is_duplicate"]
+    assert not out["a"].scores["diversity.near.is_duplicate"] and not out["b"].scores["diversity.near.is_duplicate"]
 
 
 def test_action_novelty_and_optional_action_rule():
     other_plan = [(_T.READ, f"docs/page{i}.md", f"Reading page {i} of the docs.") for i in range(6)]
     trajs = [traj("a"), traj("b", OTHER_THOUGHTS), traj("c", plan=other_plan)]
     out = run(NearDuplicates(), trajs)
-    assert out["c"].scores["action_novelty"] == 1.0
+    assert out["c"].scores["diversity.near.action_novelty"] == 1.0
     ruled = run(NearDuplicates({"action_rule": True, "action_min_steps": 5}), trajs, {"a": 0.9})
-    assert ruled["b"].scores["duplicate_of"] == "a"  # 7 of 7 steps shared > 80 %
-    assert not ruled["c"].scores["is_duplicate"]
+    assert ruled["b"].scores["diversity.near.duplicate_of"] == "a"  # 7 of 7 steps shared > 80 %
+    assert not ruled["c"].scores["diversity.near.is_duplicate"]
 
 
 def test_without_verification_band_collisions_decide():
     out = run(NearDuplicates({"verify": False}), [traj("a"), traj("b")])
-    assert out["b"].scores["duplicate_of"] == "a"
+    assert out["b"].scores["diversity.near.duplicate_of"] == "a"
 
 
 def test_signature_failure_rows_are_left_alone():
@@ -117,7 +125,7 @@ def test_signature_failure_rows_are_left_alone():
     types = {"trajectory_id": pa.string(), **check.signature_types()}
     state = check.reduce(pa.Table.from_pylist(rows, schema=pa.schema(list(types.items()))))
     out = check.assign("x", rows[0], {}, state)
-    assert out.scores["is_duplicate"] is False and out.scores["action_novelty"] is None
+    assert out.scores["diversity.near.is_duplicate"] is False and out.scores["diversity.near.action_novelty"] is None
     assert check.reduce(pa.Table.from_pylist([], schema=pa.schema(list(types.items())))) == {"clusters": {}, "runs": {}}
 
 

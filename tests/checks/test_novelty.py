@@ -56,10 +56,10 @@ def test_without_quality_the_smallest_id_is_kept():
 
 def test_novelty_and_clusters():
     out = run_check(Novelty(), dataset(), quality={"a1": 0.4, "a2": 0.9})
-    novelty = {k: v.scores["approach_novelty"] for k, v in out.items()}
+    novelty = {k: v.scores["diversity.novelty.approach_novelty"] for k, v in out.items()}
     assert all(0.0 <= v <= 1.0 for v in novelty.values())
     assert novelty["b1"] > novelty["a1"] + 0.2
-    clusters = {k: v.scores["approach_cluster"] for k, v in out.items()}
+    clusters = {k: v.scores["diversity.novelty.approach_cluster"] for k, v in out.items()}
     assert clusters["a2"] == 0 and clusters["a1"] == 0 and clusters["b1"] == 1
     assert clusters["c1"] == 0
     assert out["a1"].scores["diversity.novelty.task_approaches"] == 2
@@ -67,7 +67,7 @@ def test_novelty_and_clusters():
 
 def test_tool_novelty_is_highest_for_unusual_tool_use():
     out = run_check(Novelty(), dataset())
-    tools = {k: v.scores["tool_novelty"] for k, v in out.items()}
+    tools = {k: v.scores["diversity.novelty.tool_novelty"] for k, v in out.items()}
     assert tools["b1"] > max(tools["a1"], tools["a2"], tools["c1"])
 
 
@@ -80,7 +80,8 @@ def test_empty_trajectory_gets_null_novelty_and_is_never_a_duplicate():
     out = run_check(Novelty(), trajs)
     for key in ("e1", "e2"):
         assert out[key].findings == []
-        assert out[key].scores["approach_novelty"] is None and out[key].scores["tool_novelty"] is None
+        scores = out[key].scores
+        assert scores["diversity.novelty.approach_novelty"] is None and scores["diversity.novelty.tool_novelty"] is None
 
 
 def test_embeddings_are_cached_in_the_cache_dir(tmp_path):
@@ -88,9 +89,10 @@ def test_embeddings_are_cached_in_the_cache_dir(tmp_path):
     assert list(tmp_path.glob("embeddings-hashing-v1-64.sqlite"))
 
 
-def test_columns_are_bare_for_the_shared_metrics():
+def test_columns_include_the_shared_metrics():
     types = Novelty.column_types()
-    assert {"approach_novelty", "tool_novelty", "approach_cluster", "diversity.novelty.duplicate_of"} <= set(types)
+    shared = {"approach_novelty", "tool_novelty", "approach_cluster", "duplicate_of"}
+    assert {f"diversity.novelty.{name}" for name in shared} <= set(types)
 
 
 def test_jensen_shannon_distance_bounds():

@@ -13,7 +13,8 @@ def rows(spec):
     trajs, scores = [], []
     for traj_id, task, difficulty, repo, quality, cluster in spec:
         trajs.append(Trajectory(id=traj_id, task=TaskRef(task_id=task, difficulty=difficulty, repo=repo)))
-        scores.append({"difficulty": difficulty, "repo": repo, "quality_score": quality, "approach_cluster": cluster})
+        cells = {"difficulty": difficulty, "repo": repo, "quality_score": quality}
+        scores.append({**cells, "diversity.novelty.approach_cluster": cluster})
     return trajs, scores
 
 

@@ -38,10 +38,11 @@ def test_duplicates_point_at_the_first_row_of_their_group():
 
 
 def test_diversity_coverage_counts_cells_and_clusters():
+    cluster = "diversity.novelty.approach_cluster"
     rows = [
-        ({"category": "bug", "difficulty": "easy", "repo": "a", "task_id": "t1", "approach_cluster": 0}, "keep"),
-        ({"category": "bug", "difficulty": "easy", "repo": "a", "task_id": "t1", "approach_cluster": 1}, "drop"),
-        ({"category": "bug", "difficulty": "hard", "repo": "b", "task_id": "t2", "approach_cluster": 0}, "drop"),
+        ({"category": "bug", "difficulty": "easy", "repo": "a", "task_id": "t1", cluster: 0}, "keep"),
+        ({"category": "bug", "difficulty": "easy", "repo": "a", "task_id": "t1", cluster: 1}, "drop"),
+        ({"category": "bug", "difficulty": "hard", "repo": "b", "task_id": "t2", cluster: 0}, "drop"),
         ({"category": "feature", "difficulty": "", "repo": "c", "task_id": "t3"}, "keep"),
     ]
     summary = diversity_coverage(rows)

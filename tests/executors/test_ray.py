@@ -104,7 +104,7 @@ def test_duplicates_same_files_and_resume(tmp_path, monkeypatch, run_files):
     recipe = load_recipe(str(tmp_path / "recipe.yaml"))
     run_pipeline([str(data)], tmp_path / "local", recipe, workers=2)
     rows = pq.read_table(tmp_path / "local" / "rejected.parquet").to_pylist()
-    assert sum(bool(r["is_duplicate"]) for r in rows) >= 5
+    assert sum(bool(r["diversity.near.is_duplicate"]) for r in rows) >= 5
     assert any("exact_duplicate" in r["reasons"] for r in rows)
 
     monkeypatch.setenv("TRAJSIFT_RAY_FAIL_AT", "diversity:2")

@@ -18,10 +18,9 @@ import pyarrow as pa
 
 from trajsift.calibration import ModelSet, load_model
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Scores
+from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
 from trajsift.schema import Trajectory
 
-COLUMN = "quality_score"
-VERDICT = "correctness.tests.verdict"
 DOMINANT = {"correct": (0.9, 0.1), "partially_correct": (0.3, 0.4), "incorrect": (0.0, 0.1)}
 """Test verdict -> (floor, span): the score becomes floor + span * model probability."""
 LABELLED = {True: (0.95, 0.05), False: (0.0, 0.05)}
@@ -50,15 +49,15 @@ class QualityScore(Check[QualityScoreParams]):
 
     @classmethod
     def column_types(cls) -> dict[str, pa.DataType]:
-        return {COLUMN: pa.float64(), **super().column_types()}
+        return {QUALITY_SCORE: pa.float64(), **super().column_types()}
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
         params = self.params
         if params.weights is not None:
-            return CheckOutput(scores={COLUMN: weighted_mean(scores, params.weights)})
+            return CheckOutput(scores={QUALITY_SCORE: weighted_mean(scores, params.weights)})
         probability = _model(params.model).probability(scores)
         score, source = probability, "model"
-        verdict = scores.get(VERDICT)
+        verdict = scores.get(TESTS_VERDICT)
         if params.verdicts_dominate and verdict in DOMINANT:
             floor, span = DOMINANT[verdict]
             score, source = floor + span * probability, "tests"
@@ -66,7 +65,7 @@ class QualityScore(Check[QualityScoreParams]):
             floor, span = LABELLED[traj.outcome.resolved]
             score, source = floor + span * probability, "label"
         return CheckOutput(
-            scores={COLUMN: score, self.col("model_probability"): probability, self.col("source"): source}
+            scores={QUALITY_SCORE: score, self.col("model_probability"): probability, self.col("source"): source}
         )
 
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 from trajsift import reasons
 from trajsift.checks.base import CheckContext, CheckOutput, Scores
 from trajsift.checks.global_check import GlobalCheck
+from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup.clustering import best_first
 from trajsift.schema import Trajectory
 
@@ -60,7 +61,7 @@ class ExactDuplicates(GlobalCheck):
     }
 
     def signature(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> dict[str, Any]:
-        quality = scores.get("quality_score")
+        quality = scores.get(QUALITY_SCORE)
         return {"content": trajectory_hash(traj), "patch": patch_hash(traj.final.patch), "quality": quality}
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:

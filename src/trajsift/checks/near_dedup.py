@@ -40,6 +40,7 @@ from pydantic import Field
 from trajsift import reasons
 from trajsift.checks.base import CheckContext, CheckOutput, Params, Scores
 from trajsift.checks.global_check import GlobalCheck
+from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup import banded, lsh
 from trajsift.dedup.actionseq import shared_runs_flat
 from trajsift.dedup.minhash import SIG_DTYPE, MinHasher, encode, shingle_hashes, token_hashes
@@ -130,10 +131,6 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
             raise ValueError(f"bands x rows ({p.bands} x {p.rows}) exceeds a view's num_perm")
         self._hashers = {perms: MinHasher(perms, p.seed) for perms in set(self.perms.values())}
 
-    @classmethod
-    def column_types(cls) -> dict[str, pa.DataType]:
-        return dict(cls.columns)  # bare names, as the issue names them
-
     def signature(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> dict[str, Any]:
         p = self.params
         parts, present = [], 0
@@ -151,7 +148,7 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
             "minhash": np.concatenate(parts).tobytes(),
             "present": present,
             "actions": (steps & np.uint64(0xFFFFFFFF)).astype(np.uint32).tobytes(),
-            "quality": scores.get("quality_score"),
+            "quality": scores.get(QUALITY_SCORE),
         }
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
@@ -248,15 +245,13 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
         steps = len(signature.get(self.sig_col("actions")) or b"") // 4
         novelty = 1.0 - state["runs"].get(traj_id, 0) / steps if steps else None
         duplicate = best != traj_id
-        return CheckOutput(
-            scores={
-                "is_duplicate": duplicate,
-                "duplicate_of": best if duplicate else None,
-                "cluster_id": best,
-                "action_novelty": novelty,
-                "duplicate_margin": margin if best == traj_id else None,
-            },
+        return self.output(
             findings=[reasons.NEAR_DUPLICATE] if duplicate else [],
+            is_duplicate=duplicate,
+            duplicate_of=best if duplicate else None,
+            cluster_id=best,
+            action_novelty=novelty,
+            duplicate_margin=margin if best == traj_id else None,
         )
 
 

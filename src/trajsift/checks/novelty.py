@@ -38,6 +38,7 @@ from pydantic import Field
 from trajsift import reasons
 from trajsift.checks.base import CheckContext, CheckOutput, Params, Scores
 from trajsift.checks.global_check import GlobalCheck
+from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup import ann, clustering
 from trajsift.dedup.embed import Embedder, EmbeddingCache, embed_cached, make_embedder, normalise
 from trajsift.dedup.summary import summary_sections
@@ -92,8 +93,9 @@ def _distribution(counts: dict[str, int]) -> dict[str, float]:
 class Novelty(GlobalCheck[NoveltyParams]):
     id: ClassVar[str] = "diversity.novelty"
     description: ClassVar[str] = "approach novelty (embedding nearest neighbour), tool-use novelty, approach clusters"
-    columns: ClassVar[dict[str, pa.DataType]] = {"duplicate_of": pa.string(), "task_approaches": pa.int64()}
-    bare_columns: ClassVar[dict[str, pa.DataType]] = {
+    columns: ClassVar[dict[str, pa.DataType]] = {
+        "duplicate_of": pa.string(),
+        "task_approaches": pa.int64(),
         "approach_novelty": pa.float64(),
         "tool_novelty": pa.float64(),
         "approach_cluster": pa.int64(),
@@ -109,10 +111,6 @@ class Novelty(GlobalCheck[NoveltyParams]):
         super().__init__(params)
         self._embedder: Embedder | None = None
         self._vectors: dict[str, np.ndarray] = {}
-
-    @classmethod
-    def column_types(cls) -> dict[str, pa.DataType]:
-        return {**cls.bare_columns, **super().column_types()}
 
     @property
     def embedder(self) -> Embedder:
@@ -147,7 +145,7 @@ class Novelty(GlobalCheck[NoveltyParams]):
             "vector": vector.astype(np.float16).tobytes(),
             "tools": orjson.dumps(tool_counts(traj, self.params.tool_view)).decode(),
             "task": traj.task.task_id,
-            "quality": scores.get("quality_score"),
+            "quality": scores.get(QUALITY_SCORE),
         }
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
@@ -214,10 +212,11 @@ class Novelty(GlobalCheck[NoveltyParams]):
         tools = signature.get(self.sig_col("tools"))
         own = _distribution(orjson.loads(tools)) if tools else {}
         tool_novelty = round(jensen_shannon(own, state["tools"]), 6) if own and state["tools"] else None
-        out = self.output(
+        return self.output(
             findings=[reasons.APPROACH_DUPLICATE] if duplicate else [],
             duplicate_of=duplicate,
             task_approaches=approaches,
+            approach_novelty=novelty,
+            tool_novelty=tool_novelty,
+            approach_cluster=cluster,
         )
-        out.scores.update(approach_novelty=novelty, tool_novelty=tool_novelty, approach_cluster=cluster)
-        return out

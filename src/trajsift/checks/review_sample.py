@@ -21,6 +21,7 @@ from pydantic import Field
 from trajsift import reasons
 from trajsift.checks.base import CheckContext, CheckOutput, Params, Scores
 from trajsift.checks.global_check import GlobalCheck
+from trajsift.columns import COHERENCE_SCORE, NEAR_DUPLICATE_MARGIN, QUALITY_SCORE, TESTS_VERDICT
 from trajsift.schema import Trajectory
 
 
@@ -76,7 +77,7 @@ class ReviewSample(GlobalCheck[ReviewSampleParams]):
             "stratum": stratum,
             "category": str(scores.get("category") or ""),
             "draw": self._draw(traj.id),
-            "quality": scores.get("quality_score"),
+            "quality": scores.get(QUALITY_SCORE),
         }
 
     def _draw(self, traj_id: str) -> float:
@@ -115,15 +116,15 @@ class ReviewSample(GlobalCheck[ReviewSampleParams]):
         limit = state["quality_edge"].get(signature.get(self.sig_col("category")))
         if quality is not None and limit is not None and quality <= limit:
             edges.append(reasons.EDGE_NEAR_THRESHOLD)
-        coherence = scores.get("quality.coherence.score")
-        tests_pass = scores.get("correctness.tests.verdict") == "correct"
+        coherence = scores.get(COHERENCE_SCORE)
+        tests_pass = scores.get(TESTS_VERDICT) == "correct"
         judged = scores.get("quality.judge.coherence")
         judge_disagrees = (
             judged is not None and coherence is not None and abs(judged - coherence) > self.params.judge_gap
         )
         if (tests_pass and coherence is not None and coherence < self.params.low_coherence) or judge_disagrees:
             edges.append(reasons.EDGE_CHECKS_DISAGREE)
-        margin = scores.get("duplicate_margin")
+        margin = scores.get(NEAR_DUPLICATE_MARGIN)
         if margin is not None and margin < self.params.duplicate_margin:
             edges.append(reasons.EDGE_DUPLICATE_MARGIN)
         if any(step is not None for step in integrity_steps(scores).values()):

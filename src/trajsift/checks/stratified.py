@@ -30,6 +30,7 @@ from pydantic import Field, model_validator
 from trajsift import reasons
 from trajsift.checks.base import CheckContext, CheckOutput, Params, Scores
 from trajsift.checks.global_check import GlobalCheck
+from trajsift.columns import APPROACH_CLUSTER, QUALITY_SCORE
 from trajsift.dedup.clustering import best_first
 from trajsift.schema import Trajectory
 
@@ -77,8 +78,8 @@ class StratifiedSample(GlobalCheck[StratifiedSampleParams]):
         return {
             "values": orjson.dumps(values).decode(),
             "task": traj.task.task_id,
-            "quality": scores.get("quality_score"),
-            "cluster": scores.get("approach_cluster"),
+            "quality": scores.get(QUALITY_SCORE),
+            "cluster": scores.get(APPROACH_CLUSTER),
         }
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:

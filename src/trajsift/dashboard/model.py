@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from trajsift.alerts.evaluate import load_alerts
+from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
 from trajsift.files import read_json
 from trajsift.live.progress import DONE, RUNNING, read_live, read_progress
 from trajsift.reviewdb import run_keys
@@ -27,8 +28,8 @@ from trajsift.series import RowMetric, metric_array, ordered_table
 TREND_BATCHES = 20
 TREND_METRICS = {
     "keep_rate": RowMetric("decision", "keep"),
-    "quality_score": RowMetric("quality_score"),
-    "correct_rate": RowMetric("correctness.tests.verdict", "correct"),
+    "quality_score": RowMetric(QUALITY_SCORE),
+    "correct_rate": RowMetric(TESTS_VERDICT, "correct"),
     "resolved_rate": RowMetric("resolved_label", "true"),
 }
 WATCHED = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from trajsift import columns as col
 from trajsift.dashboard.model import RunView
 from trajsift.report.charts import histogram, legend_row, svg_bars, svg_columns, svg_lines, svg_meter, svg_stacked_rows
 from trajsift.report.html import card, esc, fmt_int, fmt_num, fmt_pct, is_number, ratio, tag
@@ -16,12 +17,12 @@ from trajsift.report.sections import as_dict, as_list
 
 GROUPS = ("category", "difficulty", "model", "scaffold")
 FEATURED_SCORES = (
-    "quality_score",
-    "quality.coherence.score",
-    "quality.completeness.score",
-    "quality.efficiency.score",
-    "action_novelty",
-    "approach_novelty",
+    col.QUALITY_SCORE,
+    col.COHERENCE_SCORE,
+    col.COMPLETENESS_SCORE,
+    col.EFFICIENCY_SCORE,
+    col.NEAR_ACTION_NOVELTY,
+    col.APPROACH_NOVELTY,
 )
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 WIDE = 1100
@@ -65,7 +66,7 @@ def _cards(view: RunView) -> str:
         card("review", fmt_int(decisions.get("review")), "review"),
         card("rejected", fmt_int(decisions.get("drop")), "drop"),
         card("keep rate", fmt_pct(ratio(decisions.get("keep"), total))),
-        card("mean quality", fmt_num(as_dict(stats.get("averages")).get("quality_score"))),
+        card("mean quality", fmt_num(as_dict(stats.get("averages")).get(col.QUALITY_SCORE))),
         card("generated / hour", fmt_num(stats.get("generation_rate_per_hour"), 1)),
         card("quarantined", fmt_int(as_dict(stats.get("input")).get("quarantined")), "warn"),
     ]
@@ -84,7 +85,7 @@ def _live_cards(view: RunView, stats: dict[str, Any]) -> str:
         card("alive so far", fmt_int(decisions.get("keep")), "keep"),
         card("review so far", fmt_int(decisions.get("review")), "review"),
         card("dropped so far", fmt_int(decisions.get("drop")), "drop"),
-        card("mean quality so far", fmt_num(as_dict(stats.get("averages")).get("quality_score"))),
+        card("mean quality so far", fmt_num(as_dict(stats.get("averages")).get(col.QUALITY_SCORE))),
     ]
     return tag("div", "".join(cards), cls="cards")
 
@@ -189,7 +190,7 @@ def trend_fragment(view: RunView) -> str:
     labels = [str(x) for x in as_list(trend.get("labels"))]
     if not labels:
         return tag("p", "No shard decided yet.", cls="empty")
-    lines = [("keep rate", trend.get("keep_rate"), "keep"), ("mean quality", trend.get("quality_score"), "quality")]
+    lines = [("keep rate", trend.get("keep_rate"), "keep"), ("mean quality", trend.get(col.QUALITY_SCORE), "quality")]
     lines += [("tests correct", trend.get("correct_rate"), "review"), ("resolved", trend.get("resolved_rate"), "warn")]
     lines = [(n, v, k) for n, v, k in lines if any(is_number(x) for x in as_list(v))]
     basis = str(trend.get("unit") or ("started_at batches" if trend.get("timed") else "rows in input order"))
@@ -226,7 +227,7 @@ def runs_fragment(views: list[RunView]) -> str:
     labels = [v.key for v in views]
     stats = [as_dict(v.stats) for v in views]
     keep = [ratio(as_dict(s.get("decisions")).get("keep"), s.get("total")) for s in stats]
-    quality = [as_dict(s.get("averages")).get("quality_score") for s in stats]
+    quality = [as_dict(s.get("averages")).get(col.QUALITY_SCORE) for s in stats]
     resolved = [as_dict(s.get("labels")).get("resolved_rate_kept") for s in stats]
     lines = [("keep rate", keep, "keep"), ("mean quality", quality, "quality"), ("resolved (kept)", resolved, "warn")]
     lines = [(n, v, k) for n, v, k in lines if any(is_number(x) for x in v)]

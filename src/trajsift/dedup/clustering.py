@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from trajsift.columns import APPROACH_CLUSTER
 from trajsift.dedup.unionfind import UnionFind
 
 MAX_AGGLOMERATIVE = 300
@@ -95,7 +96,7 @@ class CoverageTally:
         kept = decision == KEPT
         if kept:
             self.covered.add(cell)
-        cluster = columns.get("approach_cluster")
+        cluster = columns.get(APPROACH_CLUSTER)
         if cluster is not None:
             task = str(columns.get("task_id") or "")
             self.clusters[task].add(cluster)

@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from trajsift import annotations as ann
+from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
 from trajsift.files import read_table
 from trajsift.progress import ShardDone
 from trajsift.series import RowMetric, metric_array
@@ -22,8 +23,8 @@ from trajsift.stats import StatsBuilder
 LIVE_FILE = "live.json"
 SHARD_TREND = {
     "keep_rate": RowMetric("decision", "keep"),
-    "quality_score": RowMetric("quality_score"),
-    "correct_rate": RowMetric("correctness.tests.verdict", "correct"),
+    "quality_score": RowMetric(QUALITY_SCORE),
+    "correct_rate": RowMetric(TESTS_VERDICT, "correct"),
     "resolved_rate": RowMetric("resolved_label", "true"),
 }
 _NOT_SCORES = set(ann.META_COLUMNS) | set(ann.DECISION_COLUMNS)

@@ -18,12 +18,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
 from trajsift.reasons import INTEGRITY_REASONS
 from trajsift.review.rundata import RunData
 from trajsift.reviewdb import ReviewItem, Sessions
 
 BALANCE_COLUMNS = ("category", "difficulty", "model", "scaffold")
-SCORE_COLUMN, VERDICT_COLUMN = "quality_score", "correctness.tests.verdict"
+SCORE_COLUMN, VERDICT_COLUMN = QUALITY_SCORE, TESTS_VERDICT
 FALLBACKS = {"category": ("repo",), "model": ("scaffold",), "difficulty": ()}
 """When a row has no category / model, the queue shows the closest thing it has (its repo, its scaffold)."""
 SAMPLE_COLUMNS = ("trajectory_id", "task_id", "repo", "run", "format", "reasons", SCORE_COLUMN, VERDICT_COLUMN)

@@ -25,6 +25,8 @@ import math
 from typing import Any
 
 from trajsift.checks.base import CheckContext
+from trajsift.columns import TESTS as TESTS_CHECK
+from trajsift.columns import column
 from trajsift.config import RewardSpec
 from trajsift.facts import steps as st
 from trajsift.facts.coherence import measure
@@ -33,7 +35,7 @@ from trajsift.facts.trajectory import EXPECTED_STEPS, expected_steps, patch_hygi
 from trajsift.patches import is_trivial_patch
 from trajsift.schema import Step, Trajectory
 
-TESTS = "correctness.tests."
+TESTS = column(TESTS_CHECK, "")
 MODEL_PROBABILITY = "quality.score.model_probability"
 VERDICT_VALUE = {"correct": 1.0, "partially_correct": 0.5, "incorrect": 0.0}
 EXPLAINED_CHARS = 20
@@ -79,9 +81,9 @@ def correctness(traj: Trajectory, columns: dict[str, Any], spec: RewardSpec) -> 
 
 def efficiency(traj: Trajectory, columns: dict[str, Any], spec: RewardSpec, ctx: CheckContext) -> float | None:
     """The efficiency check's step score (its column when present and no override is configured)."""
-    column = number(columns.get("quality.efficiency.step_score"))
-    if column is not None and spec.expected_steps is None:
-        return column
+    stored = number(columns.get(column("quality.efficiency", "step_score")))
+    if stored is not None and spec.expected_steps is None:
+        return stored
     count = len(st.acting(traj.steps))
     if count == 0:
         return None
@@ -94,8 +96,8 @@ def code_quality(traj: Trajectory, columns: dict[str, Any]) -> float | None:
         return None
     if is_trivial_patch(files):
         return 0.0
-    stray = number(columns.get("quality.completeness.stray_files"))
-    debug = number(columns.get("quality.completeness.debug_lines"))
+    stray = number(columns.get(column("quality.completeness", "stray_files")))
+    debug = number(columns.get(column("quality.completeness", "debug_lines")))
     if stray is None or debug is None:
         _, stray_count, debug_count = patch_hygiene(traj.steps, files)
         stray, debug = float(stray_count), float(debug_count)
@@ -119,7 +121,7 @@ def _column_ending(columns: dict[str, Any], metric: str) -> float | None:
 
 def coherence_metrics(traj: Trajectory, columns: dict[str, Any]) -> dict[str, Any]:
     """The coherence check's metrics: from the columns when the run has them, else measured now."""
-    prefix = "quality.coherence."
+    prefix = column("quality.coherence", "")
     names = ("plan_action_match", "read_before_edit", "ignored_errors", "repeated_failing_commands")
     if all(prefix + name in columns for name in names):
         return {name: columns[prefix + name] for name in names}
@@ -143,7 +145,7 @@ def tool_usage(traj: Trajectory, columns: dict[str, Any], metrics: dict[str, Any
     acting = st.acting(traj.steps)
     if not acting:
         return None
-    error_rate = number(columns.get("quality.efficiency.tool_error_rate"))
+    error_rate = number(columns.get(column("quality.efficiency", "tool_error_rate")))
     if error_rate is None:
         error_rate = sum(1 for step in acting if st.flagged(step.observation)) / len(acting)
     repeated = number(metrics.get("repeated_failing_commands")) or 0.0

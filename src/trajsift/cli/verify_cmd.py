@@ -13,12 +13,13 @@ from rich.table import Table
 
 from trajsift.cli.errors import fail_on_error
 from trajsift.cli.progress import RichProgress
+from trajsift.columns import TESTS
 from trajsift.config import Recipe, load_recipe
 from trajsift.errors import ConfigError
 from trajsift.run import run_pipeline
 
 STAGE = "correctness"
-CHECK = "correctness.tests"
+CHECK = TESTS
 COLUMNS = ("verdict", "reason", "confidence", "f2p_passed", "f2p_failed", "p2p_passed", "p2p_failed", "duration_s")
 
 tasks_app = typer.Typer(no_args_is_help=True, help="Task files: validation of reference patches.")

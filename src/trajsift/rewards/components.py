@@ -36,7 +36,7 @@ from trajsift.patches import is_trivial_patch
 from trajsift.schema import Step, Trajectory
 
 TESTS = column(TESTS_CHECK, "")
-MODEL_PROBABILITY = "quality.score.model_probability"
+MODEL_PROBABILITY = column("quality.score", "model_probability")
 VERDICT_VALUE = {"correct": 1.0, "partially_correct": 0.5, "incorrect": 0.0}
 EXPLAINED_CHARS = 20
 STRAY_FACTOR, DEBUG_FACTOR = 0.75, 0.9

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import trajsift.rewards.components as comp
 from trajsift.checks.base import CheckContext
 from trajsift.config import RewardSpec
-from trajsift.rewards import components as comp
 from trajsift.schema import Trajectory
 
 COMPONENTS = ("correctness", "efficiency", "code_quality", "reasoning", "tool_usage")

@@ -117,6 +117,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     trajs = load(args.data_dir, args.half)
+    if not trajs:  # a wrong path would otherwise print precision 1.000 over nothing
+        sys.exit(f"no trajectories under {args.data_dir} (expected {', '.join(INPUTS)})")
     pool, positives, negatives = build_pool(trajs, args.sample, args.seed)
     print(
         f"{args.half} half: {len(trajs)} real trajectories, {len(pool)} in pool, "

@@ -17,6 +17,8 @@ compare rows of one run, not runs.
 4. The `diversity.near` check's own signature per trajectory (two views: actions and 256-slot reasoning).
 5. `--sizes`: N trajectories generated and signed by the check in `--workers` processes (generation
    timed apart and excluded), then the check's reduce; wall time, CPU time, peak RSS of every process.
+   `--copies K` signs N/K and reduces K disjoint copies of them (`replicate`): the reduce and its memory
+   at N rows for 1/K of the signing time; N's signing time is then the measured rate per core.
 Peers are optional (`pip install -e '.[bench]'`); a missing one is reported and skipped.
 """
 
@@ -174,8 +176,33 @@ def sign_chunk(bounds: tuple[int, int]) -> tuple[pa.Table, float, float]:
     return pa.table(columns, schema=pa.schema(list(types.items()))), generated - start, time.process_time() - generated
 
 
-def at_scale(size: int, workers: int) -> None:
-    chunks = [(s, min(size, s + CHUNK)) for s in range(0, size, CHUNK)]
+def _xor_binary(column: pa.ChunkedArray, mask: np.ndarray) -> pa.Array:
+    """The binary column with every row's bytes XORed with `mask` (tiled): equal rows stay equal."""
+    array = column.combine_chunks()
+    offsets, data = array.buffers()[1], np.frombuffer(array.buffers()[2], dtype=np.uint8)
+    tiled = np.resize(mask, data.size)  # rows are multiples of the mask length: aligned slots
+    changed = pa.py_buffer((data ^ tiled).tobytes())
+    return pa.Array.from_buffers(array.type, len(array), [None, offsets, changed])
+
+
+def replicate(signatures: pa.Table, copies: int) -> pa.Table:
+    """`copies` disjoint copies of a signature table: copy `r` XORs every signature slot and action token
+    with its own random mask, so rows within a copy compare exactly as before and rows of different copies
+    as unrelated rows (equal slots by chance only)."""
+    check, rng, tables = NearDuplicates(), np.random.default_rng(7), []
+    for r in range(copies):
+        mask = rng.integers(0, 256, size=8, dtype=np.uint8) if r else np.zeros(8, np.uint8)
+        columns = {name: signatures.column(name) for name in signatures.column_names}
+        columns["trajectory_id"] = pa.array([f"r{r}-{i}" for i in signatures.column("trajectory_id").to_pylist()])
+        for name, width in (("minhash", 8), ("actions", 4)):  # a mask dividing every row (768 B; 4 B tokens)
+            columns[check.sig_col(name)] = _xor_binary(signatures.column(check.sig_col(name)), mask[:width])
+        tables.append(pa.table(columns))
+    return pa.concat_tables(tables)
+
+
+def at_scale(size: int, workers: int, copies: int) -> None:
+    signed = size // copies
+    chunks = [(s, min(signed, s + CHUNK)) for s in range(0, signed, CHUNK)]
     wall = time.perf_counter()
     tables, gen_cpu, sign_cpu = [], 0.0, 0.0
     with ProcessPoolExecutor(workers) as pool:
@@ -183,18 +210,18 @@ def at_scale(size: int, workers: int) -> None:
             tables.append(table_)
             gen_cpu, sign_cpu = gen_cpu + gen, sign_cpu + sign
     sign_wall = (time.perf_counter() - wall) * sign_cpu / max(1e-9, gen_cpu + sign_cpu)
-    signatures = pa.concat_tables(tables)
+    signatures = replicate(pa.concat_tables(tables), copies) if copies > 1 else pa.concat_tables(tables)
     del tables
     state, reduce_cpu, reduce_wall = timed(NearDuplicates().reduce, signatures)
     kept_by = [entry[0] for entry in state["clusters"].values()]
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\n5. {size:,} trajectories, {workers} workers ({machine()})")
-    rate = size / sign_cpu
-    print(f"  signing: {rate:.0f}/s per core, {sign_cpu:.1f} cpu s, ~{sign_wall:.1f} wall s (generation excluded)")
-    print(
-        f"  reduce: {reduce_cpu:.1f} cpu s, {reduce_wall:.1f} wall s; end to end ~{sign_wall + reduce_wall:.1f} wall s"
-    )
+    print(f"\n5. {size:,} trajectories ({copies} copies of {signed:,} signed), {workers} workers ({machine()})")
+    rate = signed / sign_cpu
+    print(f"  signing {signed:,}: {rate:.0f}/s per core, {sign_cpu:.1f} cpu s, ~{sign_wall:.1f} wall s (no generation)")
+    sign_all = size / rate / workers  # every row signed, at the measured rate per core on `workers` cores
+    print(f"  reduce {size:,}: {reduce_cpu:.1f} cpu s, {reduce_wall:.1f} wall s")
+    print(f"  end to end for {size:,}: {sign_all:.0f} s signing ({workers} cores) + {reduce_wall:.0f} s reduce")
     marked = len(kept_by) - len(set(kept_by))
     print(f"  {marked:,} duplicates marked; peak RSS main {own:.0f} MB, largest worker {child:.0f} MB")
     print(f"  (all processes at once at most {own + workers * child:.0f} MB)")
@@ -206,6 +233,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=3000, help="documents for sections 1-4 (0 skips them)")
     parser.add_argument("--sizes", default="", help="comma-separated trajectory counts for section 5")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--copies", type=int, default=1, help="sign N/copies trajectories, reduce N (see replicate)")
     args = parser.parse_args()
     print(f"machine: {machine()}\npackages: {versions()}")
     if args.docs:
@@ -217,7 +245,7 @@ def main() -> None:
         lsh_rows(signed, len(texts))
         check_rate(trajs)
     for size in [int(s) for s in args.sizes.split(",") if s]:
-        at_scale(size, args.workers)
+        at_scale(size, args.workers, args.copies)
     print(f"\nmachine after: {machine()}")
 
 

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.harness.hostile_corpus import honest_patch, hostile_patches, make_repo, make_task  # noqa: E402
 
 from trajsift.harness.cache import ResultCache  # noqa: E402
-from trajsift.harness.sandbox import BubblewrapSandbox  # noqa: E402
-from trajsift.harness.verdict import CORRECT  # noqa: E402
+from trajsift.harness.grading.verdict import CORRECT  # noqa: E402
+from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox  # noqa: E402
 from trajsift.harness.verify import Verifier, VerifyOptions  # noqa: E402
 
 

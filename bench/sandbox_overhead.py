@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from trajsift.harness.sandbox import BubblewrapSandbox, Limits
+from trajsift.harness.sandbox.base import Limits
+from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox
 
 PYTHON = str(Path(sys.executable).resolve())
 RO_PATHS = sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()})

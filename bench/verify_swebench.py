@@ -30,12 +30,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from trajsift.harness.patching import apply_patch
-from trajsift.harness.sandbox import BASE_ENV
-from trajsift.harness.testrun import test_command
-from trajsift.harness.verdict import CORRECT, UNKNOWN, Verdict
+from trajsift.harness.grading.testrun import test_command
+from trajsift.harness.grading.verdict import CORRECT, UNKNOWN, Verdict
+from trajsift.harness.patch.patching import apply_patch
+from trajsift.harness.patch.worktree import prepare_worktree, remove_worktree
+from trajsift.harness.sandbox.base import BASE_ENV
 from trajsift.harness.verify import Verifier, VerifyOptions
-from trajsift.harness.worktree import prepare_worktree, remove_worktree
 from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 from trajsift.tasks import Task

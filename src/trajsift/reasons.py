@@ -166,7 +166,7 @@ EDGE_DUPLICATE_MARGIN = "edge_duplicate_margin"
 EDGE_INTEGRITY = "edge_integrity"
 
 # --- stage 2: correctness ------------------------------------------------------------------
-# patch inspection and application (trajsift.harness.patching)
+# patch inspection and application (trajsift.harness.patch.patching)
 PATCH_DOES_NOT_APPLY = "patch_does_not_apply"
 PATCH_PATH_OUTSIDE_TREE = "patch_path_outside_tree"
 PATCH_WRITES_GIT_DIR = "patch_writes_git_dir"

@@ -14,7 +14,7 @@ from trajsift.checks import load_check_class
 from trajsift.checks.base import CheckContext
 from trajsift.checks.tests import TestsCheck
 from trajsift.config import Recipe, StageSpec
-from trajsift.harness.verdict import correct, incorrect, partially_correct, unknown
+from trajsift.harness.grading.verdict import correct, incorrect, partially_correct, unknown
 from trajsift.pipeline import build_pipeline
 from trajsift.schema import FinalState, TaskRef, Trajectory
 from trajsift.tasks import Task

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from trajsift.harness.cgroups import CGROUP_ROOT, PARENT_NAME
-from trajsift.harness.sandbox import Limits
+from trajsift.harness.sandbox.base import Limits
+from trajsift.harness.sandbox.cgroups import CGROUP_ROOT, PARENT_NAME
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 

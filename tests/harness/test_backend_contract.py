@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from trajsift.harness.docker_backend import DockerSandbox, select_sandbox, task_image
-from trajsift.harness.sandbox import Limits, SandboxUnavailable
+from trajsift.harness.sandbox.backends import select_sandbox
+from trajsift.harness.sandbox.base import Limits, SandboxUnavailable
+from trajsift.harness.sandbox.docker import DockerSandbox, task_image
 
 from .sandbox_helpers import processes_with
 
@@ -98,7 +99,7 @@ def test_unknown_backend_is_refused():
 
 def test_verify_with_docker_and_no_engine_is_unknown_with_the_reason(tmp_path):
     from trajsift import reasons
-    from trajsift.harness.docker_backend import engine_problem
+    from trajsift.harness.sandbox.docker import engine_problem
     from trajsift.harness.verify import Verifier, VerifyOptions
     from trajsift.tasks import Environment, Task
 

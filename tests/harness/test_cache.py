@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from trajsift.harness.cache import ResultCache, default_cache_dir, patch_hash, task_fingerprint
-from trajsift.harness.verdict import (
+from trajsift.harness.grading.verdict import (
     MAX_EVIDENCE_BYTES,
     MAX_NAMES,
     Verdict,

@@ -11,14 +11,8 @@ from pathlib import Path
 import pytest
 
 from trajsift.harness import environments, swebench_specs
-from trajsift.harness.environments import (
-    MARKER,
-    EnvironmentUnavailable,
-    EnvSpec,
-    build_environment,
-    find_python,
-    spec_for_task,
-)
+from trajsift.harness.environments import MARKER, EnvironmentUnavailable, EnvSpec, build_environment, find_python
+from trajsift.harness.task_env import spec_for_task
 from trajsift.tasks import Environment, Task
 
 THIS_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -293,7 +287,7 @@ def test_table_translates_conda_and_special_runners():
 
 
 def test_table_details_that_real_repositories_need():
-    from trajsift.harness.pytest_command import split_pytest
+    from trajsift.harness.grading.pytest_command import split_pytest
 
     pytest_task = Task(task_id="p", repo="pytest-dev/pytest", version="5.4")
     spec = spec_for_task(pytest_task)

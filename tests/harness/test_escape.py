@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from trajsift.harness.sandbox import BubblewrapSandbox, SandboxResult
+from trajsift.harness.sandbox.base import SandboxResult
+from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox
 
 from .sandbox_helpers import PYTHON_PATHS, SMALL, assert_nothing_left, needs_bwrap, python_cmd
 

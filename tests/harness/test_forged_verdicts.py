@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from trajsift.harness.cache import ResultCache
-from trajsift.harness.sandbox import BubblewrapSandbox
-from trajsift.harness.verdict import CORRECT
+from trajsift.harness.grading.verdict import CORRECT
+from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox
 from trajsift.harness.verify import Verifier, VerifyOptions
 
 from .hostile_corpus import honest_patch, hostile_patches, make_repo, make_task

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from trajsift.harness.grading import FULL, NO_FAIL_TO_PASS, NONE, PARTIAL, TEST_TAMPERING, grade
-from trajsift.harness.logs import ERROR, FAILED, PASSED, SKIPPED, combine, parse_junit, parse_log
+from trajsift.harness.grading.grading import FULL, NO_FAIL_TO_PASS, NONE, PARTIAL, TEST_TAMPERING, grade
+from trajsift.harness.grading.logs import ERROR, FAILED, PASSED, SKIPPED, combine, parse_junit, parse_log
 
 F2P = ["tests/test_calc.py::test_fix"]
 P2P = ["tests/test_calc.py::test_add", "tests/test_calc.py::test_sub"]

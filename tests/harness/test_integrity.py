@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from trajsift.harness.integrity import judge_evidence, split_evidence
+from trajsift.harness.grading.integrity import judge_evidence, split_evidence
 
 from .verify_helpers import all_tests, evidence_bytes
 

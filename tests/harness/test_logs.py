@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from trajsift.harness.junit import junit_key, junit_node_id
-from trajsift.harness.logs import (
+from trajsift.harness.grading.junit import junit_key, junit_node_id
+from trajsift.harness.grading.logs import (
     ERROR,
     FAILED,
     PASSED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trajsift.harness.network import offline_failures
+from trajsift.harness.grading.network import offline_failures
 
 SUMMARY_LOG = """\
 =========================== short test summary info ============================

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from trajsift.harness.cache import ResultCache
-from trajsift.harness.protect import conftest_plugins, declared_plugins
-from trajsift.harness.sandbox import BubblewrapSandbox
-from trajsift.harness.verdict import CORRECT, INCORRECT
+from trajsift.harness.grading.protect import conftest_plugins, declared_plugins
+from trajsift.harness.grading.verdict import CORRECT, INCORRECT
+from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox
 from trajsift.harness.verify import Verifier, VerifyOptions
 from trajsift.reasons import TEST_TAMPERING
 from trajsift.tasks import Environment, Task

@@ -9,10 +9,11 @@ import pytest
 
 from trajsift import reasons
 from trajsift.demo.writers import create_repo
-from trajsift.harness import patching
-from trajsift.harness.patching import PatchLimits, apply_patch, inspect_patch, read_tree_file, touches_tests
-from trajsift.harness.patchscan import ACCEPTED, unquote_path
-from trajsift.harness.worktree import prepare_worktree, remove_worktree, run_git
+from trajsift.harness.patch import patching
+from trajsift.harness.patch.git import run_git
+from trajsift.harness.patch.patching import PatchLimits, apply_patch, inspect_patch, read_tree_file, touches_tests
+from trajsift.harness.patch.patchscan import ACCEPTED, unquote_path
+from trajsift.harness.patch.worktree import prepare_worktree, remove_worktree
 from trajsift.tasks import Task
 
 FILES = {

@@ -8,7 +8,7 @@ import pytest
 
 from trajsift import reasons
 from trajsift.harness.cache import ResultCache
-from trajsift.harness.verdict import INCORRECT, UNKNOWN
+from trajsift.harness.grading.verdict import INCORRECT, UNKNOWN
 from trajsift.harness.verify import Verifier, VerifyOptions
 
 from .verify_helpers import F2P, GOLD, WRONG, Outcome, ScriptedSandbox, all_tests, make_repo, make_task

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trajsift.harness.reference import ReferenceMetrics, compare_to_reference, confidence_adjustment
+from trajsift.harness.patch.reference import ReferenceMetrics, compare_to_reference, confidence_adjustment
 
 
 def hunk(path: str, start: int, old: list[str], new: list[str]) -> str:

@@ -12,16 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from trajsift.harness.bwrap import path_binds
-from trajsift.harness.docker_backend import DockerSandbox, engine_problem, select_sandbox
-from trajsift.harness.sandbox import (
-    VERDICTS,
-    BubblewrapSandbox,
-    Limits,
-    SandboxUnavailable,
-    default_sandbox,
-)
-from trajsift.harness.watchers import DiskWatch, OutputCapture, disk_usage
+from trajsift.harness.sandbox.backends import select_sandbox
+from trajsift.harness.sandbox.base import VERDICTS, Limits, SandboxUnavailable
+from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox, default_sandbox
+from trajsift.harness.sandbox.bwrap import path_binds
+from trajsift.harness.sandbox.docker import DockerSandbox, engine_problem
+from trajsift.harness.sandbox.watchers import DiskWatch, OutputCapture, disk_usage
 
 from .sandbox_helpers import PYTHON, PYTHON_PATHS, SMALL, assert_nothing_left, needs_bwrap
 

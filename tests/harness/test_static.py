@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from trajsift.demo.writers import create_repo
-from trajsift.harness import static
-from trajsift.harness.patching import apply_patch
-from trajsift.harness.static import StaticMetrics, analyze_patch, ruff_command
-from trajsift.harness.worktree import prepare_worktree
+from trajsift.harness.patch import static
+from trajsift.harness.patch.patching import apply_patch
+from trajsift.harness.patch.static import StaticMetrics, analyze_patch, ruff_command
+from trajsift.harness.patch.worktree import prepare_worktree
 from trajsift.tasks import Task
 
 FILES = {

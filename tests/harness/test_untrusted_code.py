@@ -9,10 +9,11 @@ from dataclasses import replace
 import pytest
 
 from trajsift.harness.cache import ResultCache
-from trajsift.harness.sandbox import BubblewrapSandbox, Limits
-from trajsift.harness.verdict import CORRECT
+from trajsift.harness.grading.verdict import CORRECT
+from trajsift.harness.patch.worktree import prepare_worktree, remove_worktree
+from trajsift.harness.sandbox.base import Limits
+from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox
 from trajsift.harness.verify import Verifier, VerifyOptions
-from trajsift.harness.worktree import prepare_worktree, remove_worktree
 
 from . import hostile_corpus as corpus
 from .sandbox_helpers import SMALL, assert_nothing_left, needs_bwrap

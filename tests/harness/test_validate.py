@@ -8,8 +8,8 @@ import pytest
 
 from trajsift import reasons
 from trajsift.harness.cache import ResultCache
+from trajsift.harness.grading.verdict import correct, incorrect, unknown
 from trajsift.harness.validate import FLAKY, INVALID, UNAVAILABLE, VALID, classify, validate_task, validate_tasks
-from trajsift.harness.verdict import correct, incorrect, unknown
 from trajsift.harness.verify import Verifier, VerifyOptions
 from trajsift.tasks import Environment
 

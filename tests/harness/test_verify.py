@@ -9,7 +9,7 @@ import pytest
 
 from trajsift import reasons
 from trajsift.harness.cache import ResultCache
-from trajsift.harness.verdict import CORRECT, INCORRECT, PARTIALLY_CORRECT, UNKNOWN
+from trajsift.harness.grading.verdict import CORRECT, INCORRECT, PARTIALLY_CORRECT, UNKNOWN
 from trajsift.harness.verify import Verifier, VerifyOptions
 from trajsift.tasks import Environment
 

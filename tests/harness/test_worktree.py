@@ -11,14 +11,9 @@ from pathlib import Path
 import pytest
 
 from trajsift.demo.writers import create_repo
-from trajsift.harness.worktree import (
-    RepoSource,
-    WorktreeError,
-    prepare_worktree,
-    remove_worktree,
-    resolve_source,
-    run_git,
-)
+from trajsift.harness.patch.git import WorktreeError, run_git
+from trajsift.harness.patch.sources import RepoSource, resolve_source
+from trajsift.harness.patch.worktree import prepare_worktree, remove_worktree
 from trajsift.tasks import Task
 
 FILES = {"pkg/mod.py": "VALUE = 1\n", "README.md": "# demo\n"}

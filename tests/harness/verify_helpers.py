@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from trajsift.harness.sandbox import Limits, SandboxResult
+from trajsift.harness.sandbox.base import Limits, SandboxResult
 from trajsift.tasks import Environment, Task
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"

@@ -3,7 +3,7 @@
 Summaries: pytest (`=== 3 failed, 10 passed in 1.2s ===`, also bare `3 failed, 10 passed`), sympy's
 `tests finished: 10 passed, 2 failed, in 1.2 seconds`, unittest / Django (`Ran 12 tests in 0.1s` then
 `OK (skipped=1)` or `FAILED (failures=2, errors=1)`). Without a summary, the per-test parsers of
-`trajsift.harness.logs` count PASSED / FAILED / ERROR lines (pytest `-rA` / `-v`, verbose unittest,
+`trajsift.harness.grading.logs` count PASSED / FAILED / ERROR lines (pytest `-rA` / `-v`, verbose unittest,
 sympy). Only the tail (`TAIL_CHARS`) of an observation is searched for a summary and a bounded head+tail
 for per-test lines. Skipped tests count neither way; errors count as failures.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from trajsift.harness.logs import PARSERS, parse_pytest, parse_unittest, parser_for_repo
-from trajsift.harness.statuses import ERROR, FAILED, PASSED
+from trajsift.harness.grading.logs import PARSERS, parse_pytest, parse_unittest, parser_for_repo
+from trajsift.harness.grading.statuses import ERROR, FAILED, PASSED
 
 OUTCOMES = (PASSED, FAILED, ERROR)
 TAIL_CHARS = 6_000

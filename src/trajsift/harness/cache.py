@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from trajsift.harness.verdict import Verdict
+from trajsift.harness.grading.verdict import Verdict
 from trajsift.tasks import Task
 
 HARNESS_VERSION = "1"

@@ -18,7 +18,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +25,6 @@ from pathlib import Path
 import msgspec
 
 from trajsift.errors import UnavailableError
-from trajsift.tasks import Task
 
 MARKER = ".trajsift-env-complete"
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
@@ -71,35 +69,6 @@ class Environment(msgspec.Struct, kw_only=True, frozen=True):
     @property
     def bin_dir(self) -> Path:
         return self.path / "bin"
-
-
-def spec_for_task(task: Task) -> EnvSpec | None:
-    """The task's environment recipe; None when a trajsift task declares none and is not a SWE-bench task.
-
-    SWE-bench tasks (no recipe, `owner/name` repo and a version) take theirs from the swebench package and raise
-    `EnvironmentUnavailable` when it is missing or has no spec for the repo/version.
-    """
-    recipe = task.environment
-    if recipe.python or recipe.packages or recipe.install:
-        python = recipe.python or f"{sys.version_info[0]}.{sys.version_info[1]}"
-        return EnvSpec(python=python, packages=list(recipe.packages), install=recipe.install, env=dict(recipe.env))
-    from trajsift.harness import swebench_specs
-
-    if swebench_specs.looks_like_swebench(task):
-        return swebench_specs.env_spec(task)
-    return None
-
-
-def environment_key(task: Task) -> str:
-    """The fingerprint of the environment the task resolves to ("" when it has none): verdicts cached under an
-    older table row are not reused after the row changes."""
-    from trajsift.harness.testrun import with_build_tools
-
-    try:
-        spec = spec_for_task(task)
-    except EnvironmentUnavailable:
-        return ""
-    return with_build_tools(spec).fingerprint() if spec else ""
 
 
 # --- interpreters ---------------------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trajsift.harness.environments import EnvironmentUnavailable, EnvSpec, build_environment, spec_for_task
-from trajsift.harness.testrun import with_build_tools
+from trajsift.harness.environments import EnvironmentUnavailable, EnvSpec, build_environment
+from trajsift.harness.task_env import spec_for_task, with_build_tools
 from trajsift.tasks import Task, task_problems
 
 READY, FAILED, REJECTED = "ready", "failed", "rejected"

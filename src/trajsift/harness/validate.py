@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from trajsift.harness.verdict import CORRECT, UNKNOWN, Verdict
+from trajsift.harness.grading.verdict import CORRECT, UNKNOWN, Verdict
 from trajsift.harness.verify import Verifier
 from trajsift.tasks import Task, task_problems
 

@@ -34,39 +34,34 @@ from pathlib import Path
 from trajsift import reasons
 from trajsift.harness import swebench_specs
 from trajsift.harness.cache import ResultCache, patch_hash, task_fingerprint
-from trajsift.harness.docker_backend import select_sandbox
-from trajsift.harness.environments import (
-    EnvironmentUnavailable,
-    build_environment,
-    environment_key,
-    spec_for_task,
-)
-from trajsift.harness.grading import FULL, NO_FAIL_TO_PASS, PARTIAL, Grade, grade
-from trajsift.harness.logs import parser_for_repo
-from trajsift.harness.network import offline_failures
-from trajsift.harness.patching import apply_patch, inspect_patch, patch_paths, touches_tests
-from trajsift.harness.protect import ROOT_CONFIGS, ProtectedFiles, revert_to_base
-from trajsift.harness.reference import ReferenceMetrics, compare_to_reference, confidence_adjustment
-from trajsift.harness.sandbox import Limits, Sandbox, SandboxUnavailable
-from trajsift.harness.static import analyze_patch
-from trajsift.harness.statuses import PASSED, SKIPPED
-from trajsift.harness.testrun import TaskRunner, TestRun, with_build_tools
-from trajsift.harness.verdict import (
+from trajsift.harness.environments import EnvironmentUnavailable, build_environment
+from trajsift.harness.grading.grading import FULL, NO_FAIL_TO_PASS, grade
+from trajsift.harness.grading.logs import parser_for_repo
+from trajsift.harness.grading.network import offline_failures
+from trajsift.harness.grading.outcome import best_of, graded_verdict, run_evidence
+from trajsift.harness.grading.protect import ROOT_CONFIGS, ProtectedFiles, revert_to_base
+from trajsift.harness.grading.testrun import TaskRunner
+from trajsift.harness.grading.verdict import (
     CORRECT,
     Verdict,
-    correct,
     incorrect,
-    partially_correct,
     unknown,
 )
-from trajsift.harness.worktree import WorktreeError, prepare_worktree, remove_worktree, resolve_source
+from trajsift.harness.patch.git import WorktreeError
+from trajsift.harness.patch.patching import apply_patch, inspect_patch, patch_paths, touches_tests
+from trajsift.harness.patch.reference import compare_to_reference
+from trajsift.harness.patch.sources import resolve_source
+from trajsift.harness.patch.static import analyze_patch
+from trajsift.harness.patch.worktree import prepare_worktree, remove_worktree
+from trajsift.harness.sandbox.backends import select_sandbox
+from trajsift.harness.sandbox.base import Limits, Sandbox, SandboxUnavailable
+from trajsift.harness.task_env import environment_key, spec_for_task, with_build_tools
 from trajsift.tasks import Task, task_problems
 
 TEST_LIMITS = Limits(wall_s=1800, memory_mb=8192, pids=4096, disk_mb=4096)
 INSTALL_LIMITS = Limits(wall_s=900, memory_mb=8192, pids=4096, disk_mb=4096)
 RESOURCE_VERDICTS = frozenset({"timeout", "memory_exceeded", "pids_exceeded", "disk_exceeded", "output_exceeded"})
 INVALID_STATUSES = frozenset({"invalid", "flaky"})
-_BETTER = {PASSED: 0, SKIPPED: 1}
 
 
 @dataclass(frozen=True)
@@ -82,7 +77,7 @@ class VerifyOptions:
     use_cache: bool = True
     env_timeout_s: float = 1800
     sandbox: str = ""
-    """Backend: `bubblewrap` (default), `docker` or `podman` (`docker_backend.select_sandbox`)."""
+    """Backend: `bubblewrap` (default), `docker` or `podman` (`sandbox.backends.select_sandbox`)."""
 
 
 class Verifier:
@@ -224,9 +219,9 @@ class Verifier:
         graded = grade(runs[0].status, task.fail_to_pass, task.pass_to_pass)
         if graded.resolution != FULL and retry and runs[0].result.verdict != "sandbox_error":
             runs.append(runner.run_tests(worktree, task, parser, protected))
-            graded = grade(_best_of(runs), task.fail_to_pass, task.pass_to_pass)
+            graded = grade(best_of(runs), task.fail_to_pass, task.pass_to_pass)
         last = runs[-1].result
-        evidence = _run_evidence(runs, graded)
+        evidence = run_evidence(runs, graded)
         if last.verdict == "sandbox_error":
             return unknown(reasons.SANDBOX_ERROR, last.output[-500:], **extras)
         forged = [problem for run in runs if run.forged for problem in run.integrity]
@@ -245,7 +240,7 @@ class Verifier:
         offline = offline_failures(last.output, [*graded.f2p_failed, *graded.p2p_failed])
         if offline and len(offline) == len(graded.f2p_failed) + len(graded.p2p_failed):
             return unknown(reasons.NETWORK_REQUIRED, evidence={**evidence, "network_tests": offline}, **extras)
-        return _graded_verdict(graded, evidence, extras)
+        return graded_verdict(graded, evidence, extras)
 
     def _blame(self, task: Task, patch: str, infra: str, caused: str, evidence: dict, extras: dict) -> Verdict:
         """Incorrect when the reference patch runs fine here (the agent's patch caused it), else unknown."""
@@ -256,54 +251,6 @@ class Verifier:
         if baseline.kind == CORRECT:
             return incorrect(caused, {**evidence, "cause": infra}, confidence=0.9, **extras)
         return unknown(infra, evidence=evidence, **extras)
-
-
-def _graded_verdict(graded: Grade, evidence: dict, extras: dict) -> Verdict:
-    """Correct / partially correct / incorrect from the grade; confidence moved by the reference comparison,
-    flakiness and new syntax errors."""
-    flaky = bool(evidence.get("flaky"))
-    counts = {"p2p_passed": len(graded.p2p_passed), "p2p_failed": len(graded.p2p_failed), **extras}
-    adjust = confidence_adjustment(ReferenceMetrics(**extras["reference"])) - (0.1 if flaky else 0.0)
-    adjust -= 0.1 if extras["static"].get("new_syntax_errors") else 0.0
-    passed, failed = len(graded.f2p_passed), len(graded.f2p_failed)
-    if graded.resolution == FULL:
-        return correct(0.9 + adjust, f2p_passed=passed, evidence=evidence, **counts)
-    if graded.resolution == PARTIAL:
-        return partially_correct(passed, failed, 0.7 + adjust, evidence=evidence, **counts)
-    return incorrect(
-        reasons.TESTS_FAIL, evidence, 0.8 if flaky else 0.95, f2p_passed=passed, f2p_failed=failed, **counts
-    )
-
-
-def _best_of(runs: list[TestRun]) -> dict[str, str]:
-    """Each test's best status over the runs (a failure is retried once before it counts)."""
-    merged: dict[str, str] = {}
-    for run in runs:
-        for name, status in run.status.items():
-            previous = merged.get(name)
-            if previous is None or _BETTER.get(status, 9) < _BETTER.get(previous, 9):
-                merged[name] = status
-    return merged
-
-
-def _run_evidence(runs: list[TestRun], graded: Grade) -> dict:
-    names = set(runs[0].status) | set(runs[-1].status)
-    flaky = sorted(n for n in names if len(runs) > 1 and runs[0].status.get(n) != runs[-1].status.get(n))
-    last = runs[-1].result
-    evidence = {
-        "f2p_failed": graded.f2p_failed,
-        "p2p_failed": graded.p2p_failed,
-        "missing": graded.missing,
-        "runs": len(runs),
-        "sandbox_verdict": last.verdict,
-        "exit_code": last.exit_code,
-        "test_seconds": [round(run.result.duration_s, 3) for run in runs],
-        "command": runs[0].command,
-        "log_tail": last.output[-2000:],
-    }
-    if flaky:
-        evidence["flaky"] = flaky
-    return {key: value for key, value in evidence.items() if value not in ([], None)}
 
 
 def _static_and_reference(worktree: Path, patch: str, reference_patch: str) -> dict:

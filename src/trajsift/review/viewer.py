@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trajsift.harness.logs import clean_lines
+from trajsift.harness.grading.logs import clean_lines
 
 MAX_PATCH_LINES = 5000
 INLINE_VALUE = 160

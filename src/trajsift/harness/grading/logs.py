@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from trajsift.harness.junit import combine, parse_junit, pytest_args_for_report
-from trajsift.harness.statuses import ERROR, FAILED, PASSED, SKIPPED, record
+from trajsift.harness.grading.junit import combine, parse_junit, pytest_args_for_report
+from trajsift.harness.grading.statuses import ERROR, FAILED, PASSED, SKIPPED, record
 
 __all__ = [
     "ERROR",

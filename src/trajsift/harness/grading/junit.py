@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ElementTree
 
-from trajsift.harness.statuses import ERROR, FAILED, PASSED, SKIPPED, record
+from trajsift.harness.grading.statuses import ERROR, FAILED, PASSED, SKIPPED, record
 
 _FORBIDDEN_MARKUP = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _CHILD_STATUS = {"failure": FAILED, "error": ERROR, "skipped": SKIPPED}

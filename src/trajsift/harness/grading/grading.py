@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from trajsift.harness.statuses import PASSED, SKIPPED
+from trajsift.harness.grading.statuses import PASSED, SKIPPED
 
 FULL = "full"
 PARTIAL = "partial"

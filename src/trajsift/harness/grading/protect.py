@@ -17,8 +17,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from trajsift.harness.patching import patch_paths, read_tree_file
-from trajsift.harness.worktree import WorktreeError, run_git
+from trajsift.harness.patch.git import WorktreeError, run_git
+from trajsift.harness.patch.patching import patch_paths, read_tree_file
 
 ROOT_CONFIGS = ("pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml")
 RUNNER_CONFIG_NAMES = frozenset({"conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py"})

@@ -15,75 +15,17 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from trajsift.errors import UnavailableError
-from trajsift.harness.bwrap import bwrap_argv, read_status, wait_gone
-from trajsift.harness.cgroups import RunCgroups, cgroups_available, sweep_stale_groups
-from trajsift.harness.supervise import Run, drain_evidence, supervise
-from trajsift.harness.watchers import DiskWatch, OutputCapture
+from trajsift.harness.sandbox.base import BASE_ENV, MB, Limits, Sandbox, SandboxResult, SandboxUnavailable, feed_stdin
+from trajsift.harness.sandbox.bwrap import bwrap_argv, read_status, wait_gone
+from trajsift.harness.sandbox.cgroups import RunCgroups, cgroups_available, sweep_stale_groups
+from trajsift.harness.sandbox.supervise import Run, drain_evidence, supervise
+from trajsift.harness.sandbox.watchers import DiskWatch, OutputCapture
 
-VERDICTS = (
-    "ok",
-    "nonzero_exit",
-    "timeout",
-    "memory_exceeded",
-    "pids_exceeded",
-    "disk_exceeded",
-    "output_exceeded",
-    "sandbox_error",
-)
-BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8"}
 FLOOD_FACTOR = 8  # output beyond FLOOD_FACTOR * output_bytes (at least 8 MiB) is a flood: kill
 MIN_FLOOD_BYTES = 8 << 20
 NOBODY = 65534
-MB = 1 << 20
-
-
-class SandboxUnavailable(UnavailableError):
-    """No sandbox backend works on this host."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Limits:
-    wall_s: float = 900
-    memory_mb: int = 4096
-    pids: int = 1024
-    disk_mb: int = 4096  # growth allowed in the work dir (bytes; inodes: one per 4 KiB, at least 10k)
-    output_bytes: int = 4_000_000
-    network: bool = False
-
-
-@dataclass(frozen=True)
-class SandboxResult:
-    exit_code: int | None
-    output: str
-    truncated: bool
-    duration_s: float
-    verdict: str
-    evidence: bytes = b""
-    """What the command wrote to the evidence pipe (`run(..., evidence=True)`), read by the host as it came."""
-
-
-class Sandbox(Protocol):
-    name: str
-
-    def run(
-        self,
-        command: str,
-        workdir: Path,
-        limits: Limits,
-        env: dict[str, str] | None = None,
-        ro_paths: Sequence[Path] = (),
-        evidence: bool = False,
-        stdin: bytes = b"",
-    ) -> SandboxResult: ...
 
 
 class BubblewrapSandbox:
@@ -153,7 +95,7 @@ class BubblewrapSandbox:
         try:
             groups = RunCgroups(limits.memory_mb * MB, limits.pids) if self.use_cgroups else None
             run = self._start(command, workdir, limits, env, ro_paths, groups, evidence)
-            _feed(run.proc, stdin)
+            feed_stdin(run.proc, stdin)
             try:
                 supervise(run)
             finally:
@@ -245,16 +187,6 @@ class BubblewrapSandbox:
         if "exit-code" not in run.status:  # bwrap reports the command's exit; it never got that far
             return "sandbox_error"
         return "ok" if exit_code == 0 else "nonzero_exit"
-
-
-def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
-    """Write `data` to the command's stdin and close it (a command that is already gone just misses it)."""
-    try:
-        if data:
-            proc.stdin.write(data)
-        proc.stdin.close()
-    except OSError:
-        pass
 
 
 def _close(fd: int) -> None:

@@ -24,8 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from trajsift.harness.patching import read_tree_file
-from trajsift.harness.worktree import git_argv, git_env, run_git
+from trajsift.harness.patch.git import git_argv, git_env, run_git
+from trajsift.harness.patch.patching import read_tree_file
 from trajsift.patches import parse_patch
 
 RUFF_SELECT = "E9,F"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from trajsift.harness.logs import clean_lines
+from trajsift.harness.grading.logs import clean_lines
 
 OFFLINE_ERRORS = re.compile(
     r"Temporary failure in name resolution|Name or service not known|No address associated with hostname"

@@ -8,8 +8,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from trajsift.harness.cgroups import RunCgroups
-from trajsift.harness.watchers import DiskWatch, OutputCapture
+from trajsift.harness.sandbox.cgroups import RunCgroups
+from trajsift.harness.sandbox.watchers import DiskWatch, OutputCapture
 
 MAX_EVIDENCE_BYTES = 64 << 20  # beyond this the evidence is cut (the grader then distrusts it)
 

@@ -25,23 +25,20 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import msgspec
-
 from trajsift.harness.environments import Environment, EnvSpec
-from trajsift.harness.integrity import RunEvidence, judge_evidence, split_evidence
-from trajsift.harness.logs import combine, parse_junit, parse_log
-from trajsift.harness.protect import ProtectedFiles
-from trajsift.harness.pytest_command import BOOT, is_pytest, runner_command, runner_config, split_pytest
-from trajsift.harness.sandbox import BASE_ENV, Limits, Sandbox, SandboxResult
-from trajsift.harness.swebench_specs import directives_for, project_name
+from trajsift.harness.grading.integrity import RunEvidence, judge_evidence, split_evidence
+from trajsift.harness.grading.logs import combine, parse_junit, parse_log
+from trajsift.harness.grading.protect import ProtectedFiles
+from trajsift.harness.grading.pytest_command import BOOT, is_pytest, runner_command, runner_config, split_pytest
+from trajsift.harness.sandbox.base import BASE_ENV, Limits, Sandbox, SandboxResult
+from trajsift.harness.swebench_specs import directives_for
+from trajsift.harness.task_env import EDITABLE_INSTALL
 from trajsift.patches import parse_patch
 from trajsift.tasks import Task
 
 OVERLAY = ".trajsift-venv"
 HASH_SEED = "0"
-EDITABLE_INSTALL = re.compile(r"^\s*(?:python3?\s+-m\s+)?pip\s+install\s+(?:-e|--editable)\s+\.\s*$")
 OFFLINE_EDITABLE = "python -m pip install --no-build-isolation --no-index --disable-pip-version-check -q -e ."
-BUILD_TOOLS = {"setuptools": "setuptools<70", "wheel": "wheel", "setuptools-scm": "setuptools_scm<8"}
 REGISTRY_ENV = (
     "PIP_INDEX_URL",
     "PIP_CERT",
@@ -53,15 +50,6 @@ REGISTRY_ENV = (
     "HTTPS_PROXY",
 )
 SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-
-
-def with_build_tools(spec: EnvSpec) -> EnvSpec:
-    """The spec, plus the build tools an offline editable install needs when its install step is one."""
-    if not EDITABLE_INSTALL.match(spec.install or ""):
-        return spec
-    named = {project_name(p) for p in spec.packages}
-    extra = [pin for name, pin in BUILD_TOOLS.items() if name not in named]
-    return msgspec.structs.replace(spec, packages=[*spec.packages, *extra]) if extra else spec
 
 
 def install_steps(spec: EnvSpec) -> list[tuple[str, bool]]:

@@ -1,16 +1,8 @@
-"""Fresh checkouts of a task's repository at its base commit.
-
-A task's `repo` is a local git repository (a relative path resolves against the task file's folder), a git URL
-(cloned once into a bare mirror under `cache_dir/mirrors`), a tarball (`.tar`, `.tar.gz`, ... extracted once,
-safely, under `cache_dir/mirrors`; one without `.git` is snapshotted into a single commit) or `owner/name`
-(a SWE-bench repository: a local clone given in `local_repos`, else GitHub, which needs the network).
-
-Each `prepare_worktree` call makes a new repository in a new temp dir under `cache_dir/worktrees` that holds the
-base commit alone (a depth-1 fetch of that commit: no later commits, tags, branches, remote or reflog), and
-checks it out detached: a replayed patch or a test cannot read the fix from the repository's future. Its `.git`
-is a real directory inside the work tree, so git works in the sandbox, and `remove_worktree` is a plain delete.
-Every git call runs without system/global config, with hooks, fsmonitor and external helpers disabled.
-"""
+"""Where a task's repository comes from: a local git repository (a relative path resolves against the task
+file's folder), a git URL (cloned once into a bare mirror under `cache_dir/mirrors`), a tarball (`.tar`,
+`.tar.gz`, ... extracted once, safely, under `cache_dir/mirrors`; one without `.git` is snapshotted into a single
+commit) or `owner/name` (a SWE-bench repository: a local clone given in `local_repos`, else GitHub, which needs
+the network)."""
 
 from __future__ import annotations
 
@@ -20,7 +12,6 @@ import os
 import posixpath
 import re
 import shutil
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -28,98 +19,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from trajsift.errors import TrajsiftError
-from trajsift.tasks import Task
+from trajsift.harness.patch.git import CLONE_TIMEOUT_S, WorktreeError, git_checked, run_git
 
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "trajsift",
-    "GIT_AUTHOR_EMAIL": "trajsift@localhost",
-    "GIT_COMMITTER_NAME": "trajsift",
-    "GIT_COMMITTER_EMAIL": "trajsift@localhost",
-    "GIT_AUTHOR_DATE": "2000-01-01T00:00:00+0000",
-    "GIT_COMMITTER_DATE": "2000-01-01T00:00:00+0000",
-}
-# Command-line `-c` settings override anything a repository's own config says.
-SAFE_GIT_CONFIG = (
-    "core.hooksPath=/dev/null",
-    "core.fsmonitor=false",
-    "core.symlinks=true",
-    "core.autocrlf=false",
-    "core.pager=cat",
-    "core.editor=true",
-    "safe.directory=*",
-    "protocol.ext.allow=never",
-    "advice.detachedHead=false",
-    "gc.auto=0",
-    "maintenance.auto=false",
-)
-PASSED_ENV = ("PATH", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
 URL_PATTERN = re.compile(r"^(?:(?:https?|git|ssh|file)://|[\w.-]+@[\w.-]+:)")
 OWNER_NAME = re.compile(r"^[\w.-]+/[\w.-]+$")
 TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 MAX_TAR_MEMBERS = 500_000
 MAX_TAR_BYTES = 8 * 1024**3
-CLONE_TIMEOUT_S = 1800.0
-GIT_TIMEOUT_S = 600.0
-
-
-class WorktreeError(TrajsiftError):
-    """The task's repository cannot be checked out (missing, unreachable, unsafe archive, unknown commit)."""
 
 
 @dataclass(frozen=True)
 class RepoSource:
     kind: str  # "local" | "url" | "tarball"
     location: str
-
-
-def git_env() -> dict[str, str]:
-    """A clean environment for git: no system/global config, no prompts, fixed identity and locale."""
-    env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
-    env.update(GIT_IDENTITY)
-    env.update(
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_TERMINAL_PROMPT="0",
-        GIT_SSH_COMMAND="ssh -o BatchMode=yes",
-        HOME=os.devnull,
-        LC_ALL="C",
-    )
-    return env
-
-
-def git_argv(args: list[str]) -> list[str]:
-    """`git` with the safe `-c` settings, then `args`."""
-    return ["git", *(item for setting in SAFE_GIT_CONFIG for item in ("-c", setting)), *args]
-
-
-def run_git(
-    args: list[str], cwd: Path | None = None, timeout: float = GIT_TIMEOUT_S, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run git with the safe config and env; never raises for a non-zero exit (callers check `returncode`)."""
-    try:
-        return subprocess.run(
-            git_argv(args),
-            cwd=cwd,
-            env=git_env(),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise WorktreeError(f"git {args[0]} timed out after {timeout:.0f}s") from exc
-
-
-def _git_checked(args: list[str], cwd: Path | None = None, timeout: float = GIT_TIMEOUT_S) -> str:
-    done = run_git(args, cwd=cwd, timeout=timeout)
-    if done.returncode != 0:
-        raise WorktreeError(f"git {' '.join(args[:2])} failed: {done.stderr.strip()[-500:]}")
-    return done.stdout
-
-
-# --- where the repository comes from ------------------------------------------------------
 
 
 def resolve_source(
@@ -167,7 +79,7 @@ def mirror_url(url: str, cache_dir: Path, commit: str = "") -> Path:
     with _locked(mirror.with_suffix(".lock")):
         if mirror.is_dir():
             if not _has_commit(mirror, commit):
-                _git_checked(["fetch", "-q", "--prune", "origin"], cwd=mirror, timeout=CLONE_TIMEOUT_S)
+                git_checked(["fetch", "-q", "--prune", "origin"], cwd=mirror, timeout=CLONE_TIMEOUT_S)
             return mirror
         staging = Path(tempfile.mkdtemp(prefix="clone-", dir=mirror.parent))
         try:
@@ -229,14 +141,14 @@ def _sanitize_git_config(git_dir: Path) -> None:
     config.unlink(missing_ok=True)
     config.write_text("[core]\n\trepositoryformatversion = 1\n\tbare = false\n")
     for key, value in kept:
-        _git_checked(["config", "-f", str(config), key, value])
+        git_checked(["config", "-f", str(config), key, value])
 
 
 def _snapshot(root: Path) -> None:
     """Turn a plain directory tree into a one-commit repository (fixed identity and date)."""
-    _git_checked(["init", "-q", "--template=", str(root)])
-    _git_checked(["add", "-A", "--", "."], cwd=root)
-    _git_checked(["commit", "-q", "--allow-empty", "--no-verify", "-m", "snapshot"], cwd=root)
+    git_checked(["init", "-q", "--template=", str(root)])
+    git_checked(["add", "-A", "--", "."], cwd=root)
+    git_checked(["commit", "-q", "--allow-empty", "--no-verify", "-m", "snapshot"], cwd=root)
 
 
 def unpack_tarball(archive: Path, cache_dir: Path) -> Path:
@@ -273,9 +185,6 @@ def _archive_root(staging: Path) -> Path:
     return staging
 
 
-# --- work trees ---------------------------------------------------------------------------
-
-
 def source_repository(source: RepoSource, cache_dir: Path, commit: str) -> Path:
     """A local repository holding the source's history (the local repo itself, or a cached mirror)."""
     if source.kind == "url":
@@ -286,63 +195,3 @@ def source_repository(source: RepoSource, cache_dir: Path, commit: str) -> Path:
     if not path.is_dir():
         raise WorktreeError(f"repository not found: {path}")
     return path
-
-
-def prepare_worktree(
-    task: Task, cache_dir: Path, task_file_dir: Path | None = None, local_repos: Mapping[str, Path] | None = None
-) -> Path:
-    """A fresh checkout of `task.repo` at `task.base_commit` (HEAD when empty) in a new dir under `cache_dir`."""
-    cache_dir = Path(cache_dir).resolve()
-    source = resolve_source(task.repo, task_file_dir, local_repos)
-    repository = source_repository(source, cache_dir, task.base_commit)
-    parent = cache_dir / "worktrees"
-    parent.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^\w.-]+", "_", task.task_id)[:60] or "task"
-    workdir = Path(tempfile.mkdtemp(prefix=f"{slug}-", dir=parent))
-    try:
-        _clone_at(repository, workdir, task.base_commit)
-    except BaseException:
-        remove_worktree(workdir)
-        raise
-    return workdir
-
-
-def _clone_at(repository: Path, workdir: Path, commit: str) -> None:
-    """A new repository in `workdir` holding the base commit alone: a depth-1 fetch of that one commit (no
-    tags, branches, remote, reflog or later objects), so nothing run there can read the fix from the future."""
-    resolved = run_git(["rev-parse", "--verify", "-q", f"{commit or 'HEAD'}^{{commit}}"], cwd=repository)
-    sha = resolved.stdout.strip()
-    if resolved.returncode != 0 or not sha:
-        raise WorktreeError(f"commit {commit or 'HEAD'!r} not found in {repository}")
-    _git_checked(["init", "-q", "--template=", str(workdir)])
-    upload = "git -c uploadpack.allowAnySHA1InWant=true upload-pack"
-    source = Path(repository).resolve().as_uri()
-    fetch = ["fetch", "-q", "--depth=1", "--no-tags", "--no-write-fetch-head", f"--upload-pack={upload}", source, sha]
-    _git_checked(fetch, cwd=workdir, timeout=CLONE_TIMEOUT_S)
-    _git_checked(["-c", "core.logAllRefUpdates=false", "checkout", "-q", "--detach", sha], cwd=workdir)
-    settings = (
-        ("core.hooksPath", os.devnull),
-        ("core.logAllRefUpdates", "false"),
-        ("user.name", "trajsift"),
-        ("user.email", "trajsift@localhost"),
-    )
-    for key, value in settings:
-        _git_checked(["config", key, value], cwd=workdir)
-    shutil.rmtree(workdir / ".git" / "logs", ignore_errors=True)
-
-
-def remove_worktree(path: Path) -> None:
-    """Delete a work tree made by `prepare_worktree` (symlinks inside are removed, never followed)."""
-    path = Path(path)
-    if path.is_symlink():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path, onerror=_make_writable_and_retry)
-
-
-def _make_writable_and_retry(function, failed_path, _exc_info) -> None:  # type: ignore[no-untyped-def]
-    """Tests may leave read-only directories behind: open them up (without following links) and retry."""
-    os.chmod(os.path.dirname(failed_path), 0o700)
-    if not os.path.islink(failed_path) and os.path.isdir(failed_path):
-        os.chmod(failed_path, 0o700)
-    function(failed_path)

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path, PurePosixPath
 
 from trajsift import reasons
-from trajsift.harness.patchscan import (
+from trajsift.harness.patch.git import run_git
+from trajsift.harness.patch.patchscan import (
     ACCEPTED,
     PatchCheck,
     PatchLimits,
@@ -28,7 +29,6 @@ from trajsift.harness.patchscan import (
     inspect_patch,
     scan_patch,
 )
-from trajsift.harness.worktree import run_git
 from trajsift.patches import FileDiff, parse_patch
 
 __all__ = [

@@ -28,8 +28,8 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from trajsift.harness.sandbox import BASE_ENV, Limits, SandboxResult, SandboxUnavailable, _feed, default_sandbox
-from trajsift.harness.watchers import OutputCapture
+from trajsift.harness.sandbox.base import BASE_ENV, Limits, SandboxResult, SandboxUnavailable, feed_stdin
+from trajsift.harness.sandbox.watchers import OutputCapture
 
 EVIDENCE_DIR = "/trajsift-evidence"
 EVIDENCE_FD = 9
@@ -135,7 +135,7 @@ class DockerSandbox:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         reader = threading.Thread(target=_pump, args=(proc, capture), daemon=True)
         reader.start()
-        _feed(proc, stdin)
+        feed_stdin(proc, stdin)
         try:
             code = proc.wait(timeout=limits.wall_s)
         except subprocess.TimeoutExpired:
@@ -162,16 +162,6 @@ class DockerSandbox:
         subprocess.run([self.binary, "rm", "-f", name], capture_output=True, timeout=60, check=False)
         with _LIVE_LOCK:
             _LIVE.discard((self.binary, name))
-
-
-def select_sandbox(name: str = ""):
-    """The backend called `name`: `bubblewrap` (default), `docker` or `podman`; SandboxUnavailable otherwise."""
-    name = (name or "bubblewrap").strip().lower()
-    if name in ("bubblewrap", "bwrap"):
-        return default_sandbox()
-    if name in ("docker", "podman"):
-        return DockerSandbox(name)
-    raise SandboxUnavailable(f"unknown sandbox backend {name!r}: bubblewrap, docker or podman")
 
 
 def _pump(proc: subprocess.Popen, capture: OutputCapture) -> None:

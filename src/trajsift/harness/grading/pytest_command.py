@@ -13,7 +13,7 @@ import re
 import shlex
 from pathlib import Path
 
-from trajsift.harness import runner_boot
+from trajsift.harness.grading import runner_boot
 
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 PYTHON = re.compile(r"^(?:\S*/)?python[0-9.]*$")

@@ -17,8 +17,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from trajsift.harness.junit import junit_key, parse_junit
-from trajsift.harness.statuses import ERROR, FAILED, PASSED, SKIPPED, record
+from trajsift.harness.grading.junit import junit_key, parse_junit
+from trajsift.harness.grading.statuses import ERROR, FAILED, PASSED, SKIPPED, record
 
 RECORD = b"\x1e"
 _RECORD_LINE = re.compile(rb"\x1e([^\n]*)(?:\n|$)")

@@ -167,7 +167,8 @@ def _distribution_row(name: str, counts: dict[str, Any]) -> tuple[str, list[tupl
 
 
 def scores_fragment(view: RunView) -> str:
-    scores = as_dict(as_dict(view.stats).get("scores"))
+    stored = as_dict(as_dict(view.stats).get("scores"))
+    scores = {col.current_name(name): summary for name, summary in stored.items()}  # runs from before a rename
     names = [n for n in FEATURED_SCORES if n in scores] or sorted(scores)[:6]
     cards = []
     for name in names:

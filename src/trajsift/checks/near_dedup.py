@@ -180,7 +180,7 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
 
     def _labels(self, matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """Cluster label of every row: near-duplicate pairs plus the extra edges `left[i]-right[i]`."""
-        p: NearDuplicateParams = self.params  # type: ignore[assignment]
+        p = self.params
         n = matrix.shape[0]
         if n < p.spill_rows:
             near_left, near_right = self._near_pairs(matrix, present)

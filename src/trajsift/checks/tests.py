@@ -96,7 +96,7 @@ class TestsCheck(Check[TestsParams]):
     def preflight(self) -> str:
         """Why no test can run here (the sandbox backend does not work), else empty."""
         try:
-            select_sandbox(self.params.sandbox)  # type: ignore[attr-defined]
+            select_sandbox(self.params.sandbox)
         except SandboxUnavailable as exc:
             return f"sandbox unavailable: {exc.reason}"
         return ""

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from trajsift import reasons
 from trajsift.harness.cache import ResultCache
 from trajsift.harness.grading.verdict import correct, incorrect, unknown
-from trajsift.harness.validate import FLAKY, INVALID, UNAVAILABLE, VALID, classify, validate_task, validate_tasks
+from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox
+from trajsift.harness.validate import (
+    FLAKY,
+    INVALID,
+    PASSES_BEFORE,
+    UNAVAILABLE,
+    VALID,
+    classify,
+    validate_task,
+    validate_tasks,
+)
 from trajsift.harness.verify import Verifier, VerifyOptions
 from trajsift.tasks import Environment
 
+from . import hostile_corpus as corpus
+from .sandbox_helpers import needs_bwrap
 from .verify_helpers import GOLD, Outcome, ScriptedSandbox, all_tests, make_repo, make_task
 
 
@@ -81,3 +94,18 @@ def test_validate_tasks_reports_each(tmp_path, env_cache):
     tasks = [make_task(commit), make_task(commit, task_id="calc-2")]
     results = validate_tasks(verifier, tasks, runs=1, on_result=seen.append)
     assert [r.task_id for r in results] == ["calc-1", "calc-2"] == [r.task_id for r in seen]
+
+
+@needs_bwrap
+def test_fail_to_pass_passing_without_the_fix_is_invalid(tmp_path):
+    _, commit = corpus.make_repo(tmp_path)
+    options = VerifyOptions(cache_dir=tmp_path / "cache", task_dir=tmp_path, use_cache=False)
+    verifier = Verifier(options, BubblewrapSandbox(), ResultCache(tmp_path / "results"))
+    task = corpus.make_task(commit)
+    assert validate_task(verifier, task, runs=1, before=True).status == VALID
+    stale = msgspec.structs.replace(
+        task, task_id="calc-stale", fail_to_pass=[*task.fail_to_pass, *task.pass_to_pass], pass_to_pass=[]
+    )
+    result = validate_task(verifier, stale, runs=1, before=True)
+    assert (result.status, result.detail) == (INVALID, f"{PASSES_BEFORE}: tests/test_calc.py::test_double")
+    assert validate_task(verifier, stale, runs=1).status == VALID  # the check is asked for

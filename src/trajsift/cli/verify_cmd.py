@@ -107,8 +107,12 @@ def validate(
     repos: list[str] = typer.Option(None, "--repos", help="Local clone of a repository: owner/name=PATH."),
     only: list[str] = typer.Option(None, "--task", help="Validate only these task ids."),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Harness cache (default: the user cache)."),
+    before: bool = typer.Option(
+        True, "--before/--no-before", help="Also run the tests without the fix: FAIL_TO_PASS passing there is invalid."
+    ),
 ) -> None:
-    """Run each task's reference patch k times; mark tasks whose reference does not always pass."""
+    """Run each task's reference patch k times; mark tasks whose reference does not always pass, or whose
+    FAIL_TO_PASS tests already pass without it."""
     from trajsift.harness.cache import default_cache_dir
     from trajsift.harness.validate import validate_tasks
     from trajsift.harness.verify import Verifier, VerifyOptions
@@ -125,7 +129,7 @@ def validate(
         )
         verifier = Verifier(options)
         verifier.sandbox()  # no sandbox here: stop now (exit 2), not one `unavailable` line per task
-        results = validate_tasks(verifier, selected, runs, on_result=lambda r: print_validation(console, r))
+        results = validate_tasks(verifier, selected, runs, lambda r: print_validation(console, r), before)
         counts = Counter(r.status for r in results)
         console.print(", ".join(f"{status} {count}" for status, count in sorted(counts.items())))
 

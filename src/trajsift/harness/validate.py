@@ -7,6 +7,9 @@ Status per task:
 - `invalid`: never correct while the harness could judge it (tests that need the network, a broken test patch,
   a reference that does not fix the listed tests, timeouts);
 - `unavailable`: no run could be judged (no environment, no sandbox): nothing is recorded against the task.
+With `before`, a task whose reference always passes is also run once without it (base tree and test patch
+alone): a FAIL_TO_PASS test that passes there teaches nothing, and the task is `invalid`
+(`fail_to_pass_passes_before_fix`, naming the tests).
 A task rejected at load (`tasks.task_problems`: empty test patch or FAIL_TO_PASS) is `invalid` without a run,
 its detail naming the field.
 Results are stored in the harness cache; verifications on `flaky` or `invalid` tasks are `unknown(task_invalid)`.
@@ -25,6 +28,7 @@ from trajsift.tasks import Task, task_problems
 
 VALID, FLAKY, INVALID, UNAVAILABLE = "valid", "flaky", "invalid", "unavailable"
 DEFAULT_RUNS = 3
+PASSES_BEFORE = "fail_to_pass_passes_before_fix"
 
 
 @dataclass
@@ -54,8 +58,20 @@ def classify(verdicts: list[Verdict]) -> tuple[str, str]:
     return (FLAKY if correct else INVALID), detail
 
 
-def validate_task(verifier: Verifier, task: Task, runs: int = DEFAULT_RUNS) -> TaskValidation:
-    """Run the reference patch `runs` times; store and return the task's status."""
+def passes_before(verifier: Verifier, task: Task) -> str:
+    """Why the task's tests do not need its fix (FAIL_TO_PASS tests passing on the base tree with the test patch
+    alone), or "" when every one of them fails there or the bare run could not be judged."""
+    bare = verifier.run(task, "", retry=False, bare=True)
+    if bare.kind == UNKNOWN:
+        return ""
+    failed = {*bare.evidence.get("f2p_failed", []), *bare.evidence.get("missing", [])}
+    passing = [name for name in task.fail_to_pass if name not in failed]
+    return f"{PASSES_BEFORE}: {', '.join(passing[:5])}" if passing else ""
+
+
+def validate_task(verifier: Verifier, task: Task, runs: int = DEFAULT_RUNS, before: bool = False) -> TaskValidation:
+    """Run the reference patch `runs` times (and, with `before`, the tests once without it); store and return
+    the task's status."""
     problems = task_problems(task)
     if problems:
         return TaskValidation(task.task_id, INVALID, detail="; ".join(problems))
@@ -64,6 +80,8 @@ def validate_task(verifier: Verifier, task: Task, runs: int = DEFAULT_RUNS) -> T
     started = time.monotonic()
     verdicts = [verifier.run(task, task.reference_patch, retry=False) for _ in range(max(1, runs))]
     status, detail = classify(verdicts)
+    if before and status == VALID and (problem := passes_before(verifier, task)):
+        status, detail = INVALID, problem
     seconds = round(time.monotonic() - started, 3)
     result = TaskValidation(task.task_id, status, [f"{v.kind}:{v.reason}" for v in verdicts], detail, seconds)
     if status != UNAVAILABLE:
@@ -77,10 +95,11 @@ def validate_tasks(
     tasks: Iterable[Task],
     runs: int = DEFAULT_RUNS,
     on_result: Callable[[TaskValidation], None] | None = None,
+    before: bool = False,
 ) -> list[TaskValidation]:
     results = []
     for task in tasks:
-        result = validate_task(verifier, task, runs)
+        result = validate_task(verifier, task, runs, before)
         if on_result:
             on_result(result)
         results.append(result)

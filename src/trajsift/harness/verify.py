@@ -134,10 +134,11 @@ class Verifier:
             self.cache.put(task_fp, digest, verdict)
         return verdict
 
-    def run(self, task: Task, patch: str, retry: bool = True) -> Verdict:
-        """One uncached verification; infrastructure problems become unknown verdicts."""
+    def run(self, task: Task, patch: str, retry: bool = True, bare: bool = False) -> Verdict:
+        """One uncached verification; infrastructure problems become unknown verdicts. `bare` with an empty
+        `patch`: the tests on the base tree with the test patch alone (what `tasks validate` expects to fail)."""
         check = inspect_patch(patch)
-        if not check.ok:
+        if not check.ok and not (bare and check.reason == reasons.PATCH_EMPTY):
             if check.reason == reasons.PATCH_EMPTY:
                 return unknown(reasons.NO_PATCH, check.detail)
             return incorrect(check.reason, {"detail": check.detail}, confidence=1.0)
@@ -190,8 +191,8 @@ class Verifier:
             evidence = {"command": command, "sandbox_verdict": result.verdict, "log_tail": result.output[-2000:]}
             return unknown(reasons.INSTALL_FAILED, evidence=evidence)
         helpers = set(ProtectedFiles.capture(worktree, task.test_patch).contents) - set(ROOT_CONFIGS)
-        applied = apply_patch(worktree, patch)
-        if not applied.ok:
+        applied = apply_patch(worktree, patch) if patch.strip() else None  # empty: a bare run (see `run`)
+        if applied is not None and not applied.ok:
             return incorrect(applied.reason, {"detail": applied.detail}, confidence=1.0)
         extras = _static_and_reference(worktree, patch, task.reference_patch)
         test_files = patch_paths(task.test_patch)

@@ -22,8 +22,9 @@ import msgspec
 from trajsift.harness.grading.verdict import Verdict
 from trajsift.tasks import Task
 
-HARNESS_VERSION = "1"
-"""Bumped when the verification logic changes in a way that changes verdicts: old entries are then ignored."""
+HARNESS_VERSION = "2"
+"""Bumped when the verification logic changes in a way that changes verdicts: old entries are then ignored.
+2: the task's own pytest plugins no longer count as test tampering; validation also runs without the fix."""
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS results (task_fp TEXT NOT NULL, patch_hash TEXT NOT NULL, verdict TEXT NOT NULL,"
     " created REAL NOT NULL, PRIMARY KEY (task_fp, patch_hash))",

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
 from trajsift.writer import OUTPUTS
 
 OUTPUT_FILES = ("kept", "review", "rejected")
@@ -31,6 +32,15 @@ class RowMetric:
     column: str
     equals: str | None = None
     """None: the column's mean; else the rate of rows whose value (as text) equals this."""
+
+
+TREND_METRICS = {
+    "keep_rate": RowMetric("decision", "keep"),
+    QUALITY_SCORE: RowMetric(QUALITY_SCORE),
+    "correct_rate": RowMetric(TESTS_VERDICT, "correct"),
+    "resolved_rate": RowMetric("resolved_label", "true"),
+}
+"""The per-row metrics followed over a run (dashboard trend, live shard trend): name -> metric."""
 
 
 def row_metric_column(metric: str) -> RowMetric:

@@ -19,19 +19,12 @@ import numpy as np
 import pyarrow as pa
 
 from trajsift.alerts.evaluate import load_alerts
-from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
 from trajsift.files import read_json
 from trajsift.live.progress import DONE, RUNNING, read_live, read_progress
 from trajsift.reviewdb import run_keys
-from trajsift.series import RowMetric, metric_array, ordered_table
+from trajsift.series import TREND_METRICS, metric_array, ordered_table
 
 TREND_BATCHES = 20
-TREND_METRICS = {
-    "keep_rate": RowMetric("decision", "keep"),
-    "quality_score": RowMetric(QUALITY_SCORE),
-    "correct_rate": RowMetric(TESTS_VERDICT, "correct"),
-    "resolved_rate": RowMetric("resolved_label", "true"),
-}
 WATCHED = (
     "stats.json",
     "progress.json",

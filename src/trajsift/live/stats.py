@@ -14,19 +14,12 @@ from typing import Any
 import pyarrow as pa
 
 from trajsift import annotations as ann
-from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
 from trajsift.files import read_table
 from trajsift.progress import ShardDone
-from trajsift.series import RowMetric, metric_array
+from trajsift.series import TREND_METRICS, metric_array
 from trajsift.stats import StatsBuilder
 
 LIVE_FILE = "live.json"
-SHARD_TREND = {
-    "keep_rate": RowMetric("decision", "keep"),
-    "quality_score": RowMetric(QUALITY_SCORE),
-    "correct_rate": RowMetric(TESTS_VERDICT, "correct"),
-    "resolved_rate": RowMetric("resolved_label", "true"),
-}
 _NOT_SCORES = set(ann.META_COLUMNS) | set(ann.DECISION_COLUMNS)
 
 
@@ -37,7 +30,7 @@ def score_types(table: pa.Table) -> dict[str, pa.DataType]:
 def shard_trend(table: pa.Table) -> dict[str, Any]:
     """One trend point: rows and the mean of each trend metric the shard has."""
     point: dict[str, Any] = {"rows": table.num_rows}
-    for name, metric in SHARD_TREND.items():
+    for name, metric in TREND_METRICS.items():
         values = metric_array(table, metric)
         present = [v for v in (values.to_pylist() if values is not None else []) if v is not None]
         point[name] = round(sum(present) / len(present), 4) if present else None
@@ -82,7 +75,7 @@ class LiveStats:
         stats = self.builder.build({}, runs)
         shards = sorted(self.trend)
         trend = {"labels": [f"shard {s + 1}" for s in shards], "unit": "shard (input order)"}
-        for name in ("rows", *SHARD_TREND):
+        for name in ("rows", *TREND_METRICS):
             trend[name] = [self.trend[s].get(name) for s in shards]
         return {
             "stage": self.stage,

@@ -10,9 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from trajsift.rundir import Decision
 from trajsift.schema import Trajectory
-
-KEEP, DROP, REVIEW = "keep", "drop", "review"
 
 META_COLUMNS: dict[str, pa.DataType] = {
     "trajectory_id": pa.string(),
@@ -42,7 +41,7 @@ class Annotation:
     scores: dict[str, Any] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    decision: str = KEEP
+    decision: str = Decision.KEEP.value
     reasons: list[str] = field(default_factory=list)
     decided_by: str = ""
 

@@ -23,6 +23,7 @@ from trajsift.readers.labels import label_path, load_labels
 from trajsift.readers.read import ReadOptions
 from trajsift.readers.sources.inputs import inputs_digest
 from trajsift.readers.sources.records import ReadLimits
+from trajsift.rundir import RunDir
 from trajsift.tasks import load_tasks
 from trajsift.version import __version__
 
@@ -66,7 +67,7 @@ def run_pipeline(
     pipeline.preflight(required=recipe.correctness == "required")
     plan = RunPlan(inputs=inputs, out_dir=out, recipe=recipe, read_options=options, tasks=tasks)
     phases, written = drive(executor, plan, pipeline, progress or NullProgress(), input_fp)
-    write_json(out / "run.json", _run_info(recipe, inputs, digests, pipeline) | {"input_fingerprint": input_fp})
+    write_json(RunDir(out).info, _run_info(recipe, inputs, digests, pipeline) | {"input_fingerprint": input_fp})
     prune_work(out, phases.folders())
     return RunResult(out_dir=out, stats=written.stats, counts=written.counts)
 

@@ -12,11 +12,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from trajsift.annotations import DROP, KEEP, REVIEW, Annotation
+from trajsift.annotations import Annotation
 from trajsift.checks.base import Check, CheckContext, CheckOutput
 from trajsift.checks.global_check import GlobalCheck
 from trajsift.rules.base import Row, Rule, RuleResult
 from trajsift.rules.leaves import TopFractionRule, group_key, reduce_top_fraction
+from trajsift.rundir import Decision
 from trajsift.schema import Trajectory
 
 STAGE_ERROR = "check_error"
@@ -60,7 +61,7 @@ class Stage:
         return types
 
     def live(self, row: Annotation) -> bool:
-        return not (self.skip_dropped and row.decision == DROP)
+        return not (self.skip_dropped and row.decision == Decision.DROP)
 
     def annotate(self, trajs: list[Trajectory], rows: list[Annotation], ctx: CheckContext) -> list[dict[str, Any]]:
         """Run the checks on live rows; return each row's global signatures ({} if none)."""
@@ -110,7 +111,7 @@ def _apply(row: Annotation, stage: Stage, state: dict[str, Any]) -> None:
     view = Row(id=row.id, columns=row.columns(), findings=findings)
     keep = stage.keep.evaluate(view, state) if stage.keep else RuleResult(True)
     if keep.passed is False:
-        row.decision, row.reasons, row.decided_by = DROP, list(keep.reasons), stage.name
+        row.decision, row.reasons, row.decided_by = Decision.DROP.value, list(keep.reasons), stage.name
         return
     if keep.passed is None:
         _to_review(row, stage.name, keep.reasons)
@@ -121,8 +122,8 @@ def _apply(row: Annotation, stage: Stage, state: dict[str, Any]) -> None:
 
 
 def _to_review(row: Annotation, stage: str, reasons: tuple[str, ...]) -> None:
-    if row.decision == KEEP:
-        row.decision, row.decided_by = REVIEW, stage
+    if row.decision == Decision.KEEP:
+        row.decision, row.decided_by = Decision.REVIEW.value, stage
     row.reasons = list(dict.fromkeys([*row.reasons, *reasons]))
 
 

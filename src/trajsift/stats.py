@@ -25,6 +25,7 @@ from trajsift.columns import (
 )
 from trajsift.dedup.clustering import CoverageTally
 from trajsift.reasons import INTEGRITY_REASONS, UNKNOWN_INFRASTRUCTURE
+from trajsift.rundir import Decision
 
 GROUPINGS = ("category", "difficulty", "model", "scaffold", "format", "repo")
 HISTOGRAM_BINS = 20
@@ -82,7 +83,7 @@ class StatsBuilder:
         self.total += 1
         self.decisions[row.decision] += 1
         self.decided[(row.decided_by, row.decision)] += 1
-        if row.decision == ann.DROP:
+        if row.decision == Decision.DROP:
             self.reasons.update(row.reasons)
             self.reasons_by_stage[row.decided_by].update(row.reasons)
         self.findings.update(row.findings)
@@ -106,7 +107,7 @@ class StatsBuilder:
         return {
             "input": read,
             "total": self.total,
-            "decisions": {k: self.decisions.get(k, 0) for k in (ann.KEEP, ann.DROP, ann.REVIEW)},
+            "decisions": {d.value: self.decisions.get(d, 0) for d in Decision},
             "funnel": self._funnel(stage_runs),
             "reasons": dict(self.reasons.most_common()),
             "findings": dict(self.findings.most_common()),
@@ -126,8 +127,8 @@ class StatsBuilder:
         funnel = []
         for run in stage_runs:
             name = run["name"]
-            dropped = self.decided[(name, ann.DROP)]
-            review = self.decided[(name, ann.REVIEW)]
+            dropped = self.decided[(name, Decision.DROP)]
+            review = self.decided[(name, Decision.REVIEW)]
             entry = {**run, "in": alive, "dropped": dropped, "review": review, "passed": alive - dropped}
             entry["pass_rate"] = round((alive - dropped) / alive, 4) if alive else None
             entry["top_reasons"] = dict(self.reasons_by_stage[name].most_common(10))
@@ -141,19 +142,19 @@ class StatsBuilder:
         """Decisions against outcome labels; every rate is over labelled rows only."""
         if not self.resolved and not self.labels_given:
             return None
-        resolved = {d: self.resolved[("True", d)] for d in (ann.KEEP, ann.DROP, ann.REVIEW)}
-        unresolved = {d: self.resolved[("False", d)] for d in (ann.KEEP, ann.DROP, ann.REVIEW)}
-        kept = resolved[ann.KEEP] + unresolved[ann.KEEP]
+        resolved = {d.value: self.resolved[("True", d)] for d in Decision}
+        unresolved = {d.value: self.resolved[("False", d)] for d in Decision}
+        kept = resolved[Decision.KEEP] + unresolved[Decision.KEEP]
         labelled = sum(resolved.values()) + sum(unresolved.values())
         return {
             "labelled": labelled,
             "unlabelled": sum(self.unlabelled.values()),
             "resolved": resolved,
             "unresolved": unresolved,
-            "unlabelled_by_decision": {d: self.unlabelled.get(d, 0) for d in (ann.KEEP, ann.DROP, ann.REVIEW)},
+            "unlabelled_by_decision": {d.value: self.unlabelled.get(d, 0) for d in Decision},
             "resolved_rate_input": _ratio(sum(resolved.values()), labelled),
-            "resolved_rate_kept": _ratio(resolved[ann.KEEP], kept),
-            "resolved_rejected_share": _ratio(resolved[ann.DROP], sum(resolved.values())),
+            "resolved_rate_kept": _ratio(resolved[Decision.KEEP], kept),
+            "resolved_rejected_share": _ratio(resolved[Decision.DROP], sum(resolved.values())),
         }
 
     def _generation_rate(self) -> float | None:
@@ -186,7 +187,7 @@ class IntegrityTally:
         return {
             "rows_flagged": self.rows,
             "findings": dict(sorted(self.codes.items(), key=lambda item: (-item[1], item[0]))),
-            "decisions": {d: self.decisions.get(d, 0) for d in (ann.KEEP, ann.DROP, ann.REVIEW)},
+            "decisions": {d.value: self.decisions.get(d, 0) for d in Decision},
             "labelled_resolved": self.resolved,
         }
 
@@ -279,8 +280,8 @@ def _distribution(counter: dict[str, Counter[str]]) -> dict[str, dict[str, Any]]
     result = {}
     for key, counts in sorted(counter.items()):
         total = sum(counts.values())
-        result[key] = {"total": total, **{d: counts.get(d, 0) for d in (ann.KEEP, ann.DROP, ann.REVIEW)}}
-        result[key]["keep_rate"] = _ratio(counts.get(ann.KEEP, 0), total)
+        result[key] = {"total": total, **{d.value: counts.get(d, 0) for d in Decision}}
+        result[key]["keep_rate"] = _ratio(counts.get(Decision.KEEP, 0), total)
     return result
 
 

@@ -20,9 +20,9 @@ from trajsift import annotations as ann
 from trajsift.arrow import SCHEMA_KEY, TRAJECTORY, to_row
 from trajsift.columns import QUALITY_SCORE
 from trajsift.files import atomic_write, checkpoint
+from trajsift.rundir import Decision, RunDir, partial_path
 from trajsift.schema import SCHEMA_VERSION, Trajectory
 
-OUTPUTS = {ann.KEEP: "kept", ann.DROP: "rejected", ann.REVIEW: "review"}
 
 
 def output_schema(score_types: dict[str, pa.DataType]) -> pa.Schema:
@@ -44,33 +44,33 @@ def write_outputs(
     out_dir: Path, shards: Iterable[tuple[list[ann.Annotation], list[Trajectory]]], score_types: dict, jsonl: bool
 ) -> dict[str, int]:
     """Stream shards into the three outputs; every file appears atomically at the end."""
+    run = RunDir(out_dir)
     schema = output_schema(score_types)
-    tmp = {name: out_dir / f".{name}.parquet.partial" for name in OUTPUTS.values()}
-    writers = {name: pq.ParquetWriter(path, schema, compression="zstd") for name, path in tmp.items()}
-    json_handles = {name: open(out_dir / f".{name}.jsonl.partial", "wb") for name in OUTPUTS.values()} if jsonl else {}
-    counts = dict.fromkeys(OUTPUTS.values(), 0)
+    targets = {d: [run.output(d)] + ([run.output_jsonl(d)] if jsonl else []) for d in Decision}
+    writers = {d: pq.ParquetWriter(partial_path(run.output(d)), schema, compression="zstd") for d in Decision}
+    json_handles = {d: open(partial_path(run.output_jsonl(d)), "wb") for d in Decision} if jsonl else {}
+    counts = {d.part: 0 for d in Decision}
     try:
         for rows, trajs in shards:
             table = output_table(rows, trajs, score_types)
-            for decision, name in OUTPUTS.items():
-                part = table.filter(pa.compute.equal(table["decision"], decision))
-                counts[name] += part.num_rows
-                writers[name].write_table(part)
-                if name in json_handles:
-                    json_handles[name].writelines(orjson.dumps(r) + b"\n" for r in part.to_pylist())
+            for decision in Decision:
+                part = table.filter(pa.compute.equal(table["decision"], decision.value))
+                counts[decision.part] += part.num_rows
+                writers[decision].write_table(part)
+                if decision in json_handles:
+                    json_handles[decision].writelines(orjson.dumps(r) + b"\n" for r in part.to_pylist())
     finally:
         for writer in writers.values():
             writer.close()
         for handle in json_handles.values():
             handle.close()
     checkpoint()
-    for name, path in tmp.items():
-        os.replace(path, out_dir / f"{name}.parquet")
-        if jsonl:
-            os.replace(out_dir / f".{name}.jsonl.partial", out_dir / f"{name}.jsonl")
+    for paths in targets.values():
+        for path in paths:
+            os.replace(partial_path(path), path)
     checkpoint()
     return counts
 
 
 def write_quarantine(out_dir: Path, source: Path) -> None:
-    atomic_write(out_dir / "quarantine.jsonl", lambda tmp: shutil.copyfile(source, tmp))
+    atomic_write(RunDir(out_dir).quarantine, lambda tmp: shutil.copyfile(source, tmp))

@@ -7,6 +7,7 @@ from trajsift.checks.base import CheckContext
 from trajsift.checks.exact_dedup import ExactDuplicates, normalise_patch
 from trajsift.checks.review_sample import ReviewSample, allocate
 from trajsift.rules.tree import compile_rule
+from trajsift.rundir import Decision
 from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRef, Trajectory
 from trajsift.stages import Stage
 
@@ -39,11 +40,11 @@ def test_exact_duplicates_keep_the_best_by_quality():
     stage = Stage("diversity", checks=[ExactDuplicates()], keep=compile_rule({"no_findings": {}}))
     rows = run_stage(stage, trajs, [{"quality_score": 0.2}, {"quality_score": 0.9}, {}, {}])
     by_id = {r.id: r for r in rows}
-    assert by_id["id001"].decision == ann.DROP and by_id["id001"].reasons == ["exact_duplicate"]
+    assert by_id["id001"].decision == Decision.DROP and by_id["id001"].reasons == ["exact_duplicate"]
     assert by_id["id001"].scores["diversity.exact.duplicate_of"] == "id002"
-    assert by_id["id002"].decision == ann.KEEP and by_id["id002"].scores["diversity.exact.group_size"] == 2
-    assert by_id["id003"].decision == ann.KEEP  # different actions
-    assert by_id["id004"].decision == ann.KEEP  # same actions on another task is not a duplicate
+    assert by_id["id002"].decision == Decision.KEEP and by_id["id002"].scores["diversity.exact.group_size"] == 2
+    assert by_id["id003"].decision == Decision.KEEP  # different actions
+    assert by_id["id004"].decision == Decision.KEEP  # same actions on another task is not a duplicate
     assert by_id["id004"].scores["diversity.exact.patch_group_size"] == 4  # same patch, four runs
 
 
@@ -66,10 +67,10 @@ def test_review_sample_selects_a_stratified_share_deterministically():
         "review", checks=[ReviewSample({"fraction": 0.1, "edge_fraction": 0})], review=compile_rule({"no_findings": {}})
     )
     rows = run_stage(stage, trajs)
-    picked = [r.id for r in rows if r.decision == ann.REVIEW]
+    picked = [r.id for r in rows if r.decision == Decision.REVIEW]
     assert len(picked) == 20
-    assert all(r.reasons == ["sampled_for_review"] for r in rows if r.decision == ann.REVIEW)
-    again = [r.id for r in run_stage(stage, trajs) if r.decision == ann.REVIEW]
+    assert all(r.reasons == ["sampled_for_review"] for r in rows if r.decision == Decision.REVIEW)
+    again = [r.id for r in run_stage(stage, trajs) if r.decision == Decision.REVIEW]
     assert picked == again
 
 
@@ -91,4 +92,4 @@ def test_review_edge_cases_near_threshold_and_disagreement():
     assert edges["id030"] == "edge_checks_disagree"
     assert edges["id025"] == "edge_checks_disagree"  # the LLM judge and the heuristics disagree
     assert edges["id020"] == "edge_duplicate_margin" and "id021" not in edges
-    assert rows[30].decision == ann.REVIEW and "edge_checks_disagree" in rows[30].reasons
+    assert rows[30].decision == Decision.REVIEW and "edge_checks_disagree" in rows[30].reasons

@@ -10,8 +10,8 @@ from trajsift.actions.classify import classify_command
 from trajsift.config import load_recipe
 from trajsift.report import write_report
 from trajsift.review.queue import QueueConfig, queue_items
-from trajsift.review.rundata import load_runs
 from trajsift.run import run_pipeline
+from trajsift.rundata import load_runs
 from trajsift.schema import FinalState, Source, Step, TaskRef, Trajectory
 
 RECIPE = """

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from trajsift import annotations as ann
 from trajsift.files import write_json
+from trajsift.rundir import Decision
 from trajsift.stats import StatsBuilder
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -44,11 +45,11 @@ def make_run(out: Path, rows: int, hostile: bool = False, seed: int = 7, drift_a
         row = ann.Annotation(meta=meta, scores={"quality_score": round(rng.random(), 4)})
         row.scores["correctness.tests.verdict"] = verdict
         if rng.random() < 0.1:
-            row.decision, row.decided_by, row.reasons = ann.DROP, stages[0], [prefix + "no_patch"]
+            row.decision, row.decided_by, row.reasons = Decision.DROP, stages[0], [prefix + "no_patch"]
         elif verdict == "incorrect":
-            row.decision, row.decided_by, row.reasons = ann.DROP, stages[1], ["tests_fail"]
+            row.decision, row.decided_by, row.reasons = Decision.DROP, stages[1], ["tests_fail"]
         elif rng.random() < 0.05:
-            row.decision, row.decided_by = ann.REVIEW, stages[2]
+            row.decision, row.decided_by = Decision.REVIEW, stages[2]
         annotations.append(row)
         stamps.append((start + timedelta(minutes=i)).isoformat())
     _write_outputs(out, annotations, stamps)
@@ -66,6 +67,6 @@ def _write_outputs(out: Path, rows: list[ann.Annotation], stamps: list[str]) -> 
     table = ann.to_table(rows, types)
     usage = pa.StructArray.from_arrays([pa.array(stamps, pa.string())], names=["started_at"])
     table = table.append_column("trajectory", pa.StructArray.from_arrays([usage], names=["usage"]))
-    for decision, name in ((ann.KEEP, "kept"), (ann.DROP, "rejected"), (ann.REVIEW, "review")):
+    for decision, name in ((Decision.KEEP, "kept"), (Decision.DROP, "rejected"), (Decision.REVIEW, "review")):
         part = table.filter(pa.compute.equal(table["decision"], decision))
         pq.write_table(part, out / f"{name}.parquet")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import statistics
 
 from trajsift.dashboard.model import DashboardData, generation_trend
-from trajsift.review.rundata import load_runs
+from trajsift.rundata import load_runs
 
 
 def test_trend_cuts_the_run_into_batches_and_shows_the_drift(drifting_run):

@@ -10,8 +10,9 @@ from tests.executors.conftest import RECIPE, make_dataset
 
 from trajsift.config import load_recipe
 from trajsift.errors import PipelineError
-from trajsift.executors.outdir import IDENTITY_FILE, held_run
+from trajsift.executors.outdir import held_run
 from trajsift.run import run_pipeline
+from trajsift.rundir import RunDir
 
 
 def work_entries(out):
@@ -52,7 +53,7 @@ def test_the_same_run_resumes_and_reruns_without_overwrite(tmp_path, recipe_file
     assert run_files(out) == expected
     held = held_run(out)
     assert held == orjson.loads((out / "run.json").read_bytes())["input_fingerprint"]
-    assert held == orjson.loads((out / "_work" / IDENTITY_FILE).read_bytes())["input_fingerprint"]
+    assert held == orjson.loads(RunDir(out).identity.read_bytes())["input_fingerprint"]
 
 
 def test_a_folder_with_run_files_of_unknown_origin_is_refused(tmp_path, recipe_file):

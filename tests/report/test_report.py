@@ -12,11 +12,12 @@ from typer.testing import CliRunner
 from trajsift.cli.main import app
 from trajsift.config import load_recipe
 from trajsift.errors import InputError
-from trajsift.report import load_run, render_report, write_report
+from trajsift.report import render_report, write_report
 from trajsift.report.charts import histogram
 from trajsift.report.html import CSP
-from trajsift.report.load import EXAMPLE_COLUMNS, MAX_EXAMPLES
 from trajsift.run import run_pipeline
+from trajsift.run_samples import EXAMPLE_COLUMNS, MAX_EXAMPLES
+from trajsift.rundata import load_run
 from trajsift.schema import Action, ActionType, FinalState, Outcome, Source, Step, TaskRef, Trajectory
 
 SCRIPT = "<script>alert(1)</script>"

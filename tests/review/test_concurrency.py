@@ -23,7 +23,7 @@ STALE_EVERY = 25
 
 def prepare(hostile_run, tmp_path, names):
     from trajsift.review.queue import QueueConfig, queue_items, sync_items
-    from trajsift.review.rundata import load_runs
+    from trajsift.rundata import load_runs
 
     url = f"sqlite:///{tmp_path / 'review.db'}"
     sessions = make_sessionmaker(make_engine(url))

@@ -156,7 +156,7 @@ def test_double_review_goes_to_a_second_different_reviewer(db_url):
 
 
 def test_double_share_is_deterministic_and_close_to_configured(hostile_run):
-    from trajsift.review.rundata import load_runs
+    from trajsift.rundata import load_runs
 
     runs = load_runs([hostile_run])
     items = queue_items(runs, QueueConfig(double_share=0.5, kept_share=1.0))

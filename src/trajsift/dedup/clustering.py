@@ -16,10 +16,10 @@ import numpy as np
 
 from trajsift.columns import APPROACH_CLUSTER
 from trajsift.dedup.unionfind import UnionFind
+from trajsift.rundir import Decision
 
 MAX_AGGLOMERATIVE = 300
 TASK_SPACE = ("category", "difficulty", "repo")
-KEPT = "keep"
 
 
 def best_first(quality: float | None, traj_id: str) -> tuple[float, str]:
@@ -93,7 +93,7 @@ class CoverageTally:
     def add(self, columns: Mapping[str, Any], decision: str) -> None:
         cell = tuple(str(columns.get(key) or "unknown") for key in TASK_SPACE)
         self.cells.add(cell)
-        kept = decision == KEPT
+        kept = decision == Decision.KEEP
         if kept:
             self.covered.add(cell)
         cluster = columns.get(APPROACH_CLUSTER)

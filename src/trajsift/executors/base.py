@@ -19,6 +19,7 @@ from trajsift.executors.reading import ReadResult
 from trajsift.executors.shard_work import StageJob, WorkerState
 from trajsift.pipeline import Pipeline
 from trajsift.readers.read import ReadOptions
+from trajsift.rundir import RunDir
 from trajsift.stages import Stage
 from trajsift.tasks import Task
 
@@ -49,12 +50,12 @@ class RunPlan:
 
     @property
     def work(self) -> Path:
-        return self.out_dir / "_work"
+        return RunDir(self.out_dir).work
 
     @property
     def cache_dir(self) -> Path:
         """Content-addressed caches of expensive checks (embeddings, test runs), shared across reruns."""
-        return self.work / "cache"
+        return RunDir(self.out_dir).cache
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,19 +16,7 @@ from pathlib import Path
 
 from trajsift.errors import PipelineError
 from trajsift.files import read_json, write_json
-
-IDENTITY_FILE = "RUN.json"
-CACHE_DIR = "cache"
-RUN_OUTPUTS = (
-    *(f"{name}.{ext}" for name in ("kept", "rejected", "review") for ext in ("parquet", "jsonl")),
-    "quarantine.jsonl",
-    "order.parquet",
-    "stats.json",
-    "run.json",
-    "alerts.json",
-    "report.html",
-)
-"""Files a run writes into `--out` (besides `_work/` and the live `progress.json`)."""
+from trajsift.rundir import RunDir
 
 
 def claim_out_dir(out: Path, fingerprint: str, inputs: list[str], overwrite: bool = False) -> None:
@@ -43,32 +31,33 @@ def claim_out_dir(out: Path, fingerprint: str, inputs: list[str], overwrite: boo
                 "or pass --overwrite to replace it"
             )
         clear_run(out)
-    write_json(out / "_work" / IDENTITY_FILE, {"input_fingerprint": fingerprint, "inputs": inputs})
+    write_json(RunDir(out).identity, {"input_fingerprint": fingerprint, "inputs": inputs})
 
 
 def held_run(out: Path) -> str | None:
     """The input fingerprint of the run in `out`; `unknown` for run files without one; None if no run."""
-    for path in (out / "_work" / IDENTITY_FILE, out / "run.json"):
+    run = RunDir(out)
+    for path in (run.identity, run.info):
         try:
             value = read_json(path).get("input_fingerprint")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(value, str) and value:
             return value
-    has_run = _has_work(out / "_work") or any((out / name).exists() for name in RUN_OUTPUTS)
+    has_run = _has_work(run) or any(path.exists() for path in run.run_outputs())
     return "unknown" if has_run else None
 
 
-def _has_work(work: Path) -> bool:
+def _has_work(run: RunDir) -> bool:
     """Work files besides the caches and the leftovers of a write killed before it completed."""
-    if not work.is_dir():
+    if not run.work.is_dir():
         return False
-    return any(entry.name != CACHE_DIR and not entry.name.endswith(".tmp") for entry in work.iterdir())
+    return any(entry != run.cache and not entry.name.endswith(".tmp") for entry in run.work.iterdir())
 
 
 def _describe(out: Path, held: str) -> str:
     try:
-        inputs = read_json(out / "_work" / IDENTITY_FILE).get("inputs")
+        inputs = read_json(RunDir(out).identity).get("inputs")
     except (OSError, ValueError, AttributeError):
         inputs = None
     if held == "unknown":
@@ -78,12 +67,12 @@ def _describe(out: Path, held: str) -> str:
 
 def clear_run(out: Path) -> None:
     """Remove a run's outputs and work files from `out`, keeping the check caches."""
-    for name in RUN_OUTPUTS:
-        (out / name).unlink(missing_ok=True)
-    work = out / "_work"
-    if work.is_dir():
-        for entry in work.iterdir():
-            if entry.name == CACHE_DIR:
+    run = RunDir(out)
+    for path in run.run_outputs():
+        path.unlink(missing_ok=True)
+    if run.work.is_dir():
+        for entry in run.work.iterdir():
+            if entry == run.cache:
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
@@ -95,7 +84,7 @@ def prune_work(out: Path, keep: Iterable[Path]) -> None:
     """Remove the read and stage folders of this run's earlier settings, so `_work/` does not grow with
     every re-tune; `keep` holds the folders of the settings just run."""
     kept = {Path(path).name for path in keep}
-    for entry in (out / "_work").iterdir():
+    for entry in RunDir(out).work.iterdir():
         stale = entry.name.startswith(("read-", "stage")) and entry.name not in kept
         if stale and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)

@@ -16,6 +16,7 @@ from trajsift.executors import shard_work
 from trajsift.executors.base import Phases, RunPlan
 from trajsift.files import read_table, write_json, write_table
 from trajsift.pipeline import Pipeline
+from trajsift.rundir import RunDir
 from trajsift.schema import Trajectory
 from trajsift.series import ORDER_FILE
 from trajsift.stats import StatsBuilder
@@ -50,7 +51,7 @@ def write_phase(plan: RunPlan, pipeline: Pipeline, phases: Phases) -> Written:
         {"name": r.name, "status": "skipped" if r.skipped else "ran", "skip_reason": r.skipped} for r in phases.stages
     ]
     stats = builder.build(phases.read.to_json(), runs)
-    write_json(plan.out_dir / "stats.json", stats)
+    write_json(RunDir(plan.out_dir).stats, stats)
     return Written(stats, counts)
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from trajsift.report.charts import bar_list
 from trajsift.report.html import badge, chips, esc, fmt_int, section, table, tag
-from trajsift.report.load import RowSample
 from trajsift.report.sections import as_dict, as_list
+from trajsift.run_samples import RowSample
 
 MAX_DETAIL = 300
 

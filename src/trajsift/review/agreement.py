@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from trajsift.review.store import Store
 from trajsift.reviewdb import DECISIONS, ReviewItem, Sessions
+from trajsift.rundir import Decision
 
-PIPELINE_DECISIONS = ("keep", "drop", "review")
+PIPELINE_DECISIONS = tuple(d.value for d in Decision)
 
 
 def cohen_kappa(pairs: list[tuple[str, str]], categories: tuple[str, ...] = DECISIONS) -> float | None:

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from trajsift.review.rundata import RunData
+from trajsift.rundata import RunData
 from trajsift.review.viewer import trajectory_view
 from trajsift.reviewdb import ReviewItem
 from trajsift.web.accounts import CurrentUser

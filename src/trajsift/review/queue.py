@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
 from trajsift.reasons import INTEGRITY_REASONS
-from trajsift.review.rundata import RunData
+from trajsift.rundata import RunData
 from trajsift.reviewdb import ReviewItem, Sessions
 
 BALANCE_COLUMNS = ("category", "difficulty", "model", "scaffold")

@@ -15,14 +15,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from trajsift.review.queue import QueueConfig, queue_items, sync_items
-from trajsift.review.rundata import RunData, load_run, run_signature
+from trajsift.rundata import RunData, load_run, run_signature
 from trajsift.reviewdb import Sessions, run_key
-
-RUN_MARKERS = ("stats.json", "review.parquet", "progress.json", "run.json", "kept.parquet")
+from trajsift.rundir import RunDir
 
 
 def is_run_dir(path: Path) -> bool:
-    return any((path / marker).is_file() for marker in RUN_MARKERS)
+    return RunDir(path).is_run()
 
 
 def find_run_dirs(roots: Iterable[Path]) -> list[Path]:
@@ -84,7 +83,7 @@ class RunRegistry:
         for key, path in list(self.paths.items()):
             run = self.runs.get(key)
             if run is None or run.signature != run_signature(path):
-                self.runs[key] = load_run(path, key)
+                self.runs[key] = load_run(path, key, partial=True)
                 self.reloads += 1
                 changed.append(key)
         if changed:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trajsift.review.rundata import OUTPUT_FILES, TRAJECTORY, RunData
+from trajsift.rundata import SERVED_PARTS, TRAJECTORY, RunData
 
 STEP_FIELDS = (("thought",), ("action", "command"), ("observation", "text"))
 TOP_FIELDS = (("task", "instruction"), ("final", "patch"))
@@ -37,8 +37,8 @@ def _run_hits(run: RunData, needle: str) -> frozenset[str]:
             _cache.move_to_end(cache_key)
             return _cache[cache_key]
     hits: set[str] = set()
-    for name in OUTPUT_FILES.values():
-        path = run.path / name
+    for part in SERVED_PARTS:
+        path = run.files.output(part)
         if path.is_file():
             hits.update(_file_hits(pq.ParquetFile(path), needle))
     result = frozenset(hits)

@@ -1,5 +1,8 @@
-"""Read-only access to run directories: annotation rows in memory, full trajectories on demand.
+"""A run directory read back: one `RunData` for the report, the review app and the dashboard.
 
+`load_run` names files only through `RunDir`. The JSON summaries (`stats`, `info`) and the report's row
+samples (`rejected`, `review`, `quarantine`, see `run_samples`) are read when first asked for; the
+annotation rows of the outputs are read into memory (`tables=True`), full trajectories on demand.
 Rows are looked up by trajectory id in the data (an index built from the Parquet files), never by
 building a file path from an id. A trajectory is read from its Parquet row group when viewed, its id
 checked against the one asked for (a rerun may rewrite the files under a served run), and kept in a
@@ -12,19 +15,24 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from trajsift.errors import InputError
 from trajsift.files import read_json
 from trajsift.reviewdb import run_keys
+from trajsift.run_samples import RowSample, sample_quarantine, sample_rows
+from trajsift.rundir import RunDir
 
-OUTPUT_FILES = {"review": "review.parquet", "kept": "kept.parquet", "rejected": "rejected.parquet"}
+SERVED_PARTS = ("review", "kept", "rejected")
+"""Output parts in the order the review app indexes them (an id found twice belongs to the first)."""
 TRAJECTORY = "trajectory"
 CACHE_SIZE = 8
-RUN_INFO = "run.json"
 
 
 @dataclass
@@ -41,13 +49,40 @@ class RunData:
     path: Path
     signature: str = ""
     fingerprint: str = ""
-    """Recipe fingerprint + input digests of the run that wrote the files (from run.json), hashed."""
+    """Recipe fingerprint + input digests of the run that wrote the files (from `run.json`), hashed."""
     unreadable: bool = False
     """An output file could not be read (being rewritten): the queue is not reconciled against it."""
     tables: dict[str, pa.Table] = field(default_factory=dict)
     index: dict[str, RowRef] = field(default_factory=dict)
     _cache: OrderedDict = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def files(self) -> RunDir:
+        return RunDir(self.path)
+
+    @cached_property
+    def stats(self) -> dict[str, Any]:
+        """`stats.json`; `InputError` when it is missing or unreadable."""
+        return read_object(self.files.stats, required=True)
+
+    @cached_property
+    def info(self) -> dict[str, Any]:
+        """`run.json` (provenance); empty when missing, `InputError` when unreadable."""
+        return read_object(self.files.info, required=False)
+
+    @cached_property
+    def rejected(self) -> RowSample:
+        """A sample of the rejected rows spread over stages and reasons (only the columns the report shows)."""
+        return sample_rows(self.files.output("rejected"))
+
+    @cached_property
+    def review(self) -> RowSample:
+        return sample_rows(self.files.output("review"))
+
+    @cached_property
+    def quarantine(self) -> RowSample:
+        return sample_quarantine(self.files.quarantine)
 
     def rows(self, part: str, columns: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         table = self.tables.get(part)
@@ -84,7 +119,7 @@ class RunData:
                 self._cache.move_to_end(trajectory_id)
                 return self._cache[trajectory_id]
         try:
-            source = pq.ParquetFile(self.path / OUTPUT_FILES[ref.part])
+            source = pq.ParquetFile(self.files.output(ref.part))
             group = source.read_row_group(ref.row_group, columns=[TRAJECTORY])
             value = group.column(0).slice(ref.offset, 1).to_pylist()[0]
         except (OSError, IndexError, pa.ArrowException):
@@ -99,21 +134,22 @@ class RunData:
 
 
 def run_signature(path: str | Path) -> str:
-    """Changes whenever an output file or run.json of the run is written (mtime, size, inode)."""
+    """Changes whenever an output file or `run.json` of the run is written (mtime, size, inode)."""
     parts = []
-    for name in (*OUTPUT_FILES.values(), RUN_INFO):
+    run = RunDir(path)
+    for file in (*(run.output(part) for part in SERVED_PARTS), run.info):
         try:
-            stat = (Path(path) / name).stat()
-            parts.append(f"{name}:{stat.st_mtime_ns}:{stat.st_size}:{stat.st_ino}")
+            stat = file.stat()
+            parts.append(f"{file.name}:{stat.st_mtime_ns}:{stat.st_size}:{stat.st_ino}")
         except OSError:
-            parts.append(f"{name}:-")
+            parts.append(f"{file.name}:-")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def run_fingerprint(path: str | Path) -> str:
-    """Hash of run.json's recipe fingerprint and input digests; "" while the run has not finished once."""
+    """Hash of `run.json`'s recipe fingerprint and input digests; "" while the run has not finished once."""
     try:
-        info = read_json(Path(path) / RUN_INFO)
+        info = read_json(RunDir(path).info)
     except (OSError, ValueError):
         return ""
     if not isinstance(info, dict):
@@ -122,11 +158,19 @@ def run_fingerprint(path: str | Path) -> str:
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
-def load_run(path: str | Path, key: str) -> RunData:
+def load_run(path: str | Path, key: str | None = None, *, tables: bool = True, partial: bool = False) -> RunData:
+    """The run in `path` (keyed by `key`, default its folder name). `tables` reads the annotation rows of the
+    outputs; unless `partial` (a run going on, or not finished once), the folder must hold a readable
+    `stats.json`, else `InputError`."""
     root = Path(path)
+    if not partial and not root.is_dir():
+        raise InputError(f"run directory {root} does not exist or is not a directory")
+    key = key if key is not None else root.resolve().name or "run"
     run = RunData(key=key, path=root, signature=run_signature(root), fingerprint=run_fingerprint(root))
-    for part, name in OUTPUT_FILES.items():
-        file = root / name
+    if not partial:
+        run.stats  # noqa: B018 - read now: a folder without stats is not a run
+    for part in SERVED_PARTS if tables else ():
+        file = run.files.output(part)
         if not file.is_file():
             continue
         try:
@@ -148,5 +192,20 @@ def _index_part(run: RunData, part: str, source: pq.ParquetFile) -> None:
 
 
 def load_runs(run_dirs: list[str | Path]) -> dict[str, RunData]:
-    """Runs keyed by `run_keys`."""
-    return {key: load_run(path, key) for key, path in run_keys(run_dirs).items()}
+    """Runs keyed by `run_keys`, finished or going on."""
+    return {key: load_run(path, key, partial=True) for key, path in run_keys(run_dirs).items()}
+
+
+def read_object(path: Path, required: bool) -> dict[str, Any]:
+    """A JSON object file; {} when missing and not `required`; `InputError` when unreadable."""
+    if not path.is_file():
+        if required:
+            raise InputError(f"{path} not found: is this a trajsift run directory?")
+        return {}
+    try:
+        value = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InputError(f"{path} cannot be read: {exc}") from exc
+    if not isinstance(value, dict):
+        raise InputError(f"{path} does not hold a JSON object")
+    return value

@@ -1,4 +1,4 @@
-"""Read what the report needs from a run directory: the JSON summaries and small samples of rows."""
+"""Small samples of a run's rows for the report: examples spread over stages and reasons, quarantined rows."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 
 import orjson
 import pyarrow.parquet as pq
-
-from trajsift.errors import InputError
 
 EXAMPLE_COLUMNS = ("trajectory_id", "task_id", "model", "decided_by", "reasons")
 MAX_EXAMPLES = 50
@@ -26,47 +24,6 @@ class RowSample:
     rows: list[dict[str, Any]] = field(default_factory=list)
     total: int | None = None
     problem: str = ""
-
-
-@dataclass
-class RunData:
-    directory: Path
-    stats: dict[str, Any]
-    run: dict[str, Any]
-    rejected: RowSample
-    review: RowSample
-    quarantine: RowSample
-
-
-def load_run(directory: str | Path) -> RunData:
-    """Load a run directory written by `run_pipeline`; `stats.json` is required, the rest is optional."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise InputError(f"run directory {root} does not exist or is not a directory")
-    stats = _read_json(root / "stats.json", required=True)
-    run = _read_json(root / "run.json", required=False)
-    return RunData(
-        directory=root,
-        stats=stats,
-        run=run,
-        rejected=sample_rows(root / "rejected.parquet"),
-        review=sample_rows(root / "review.parquet"),
-        quarantine=sample_quarantine(root / "quarantine.jsonl"),
-    )
-
-
-def _read_json(path: Path, required: bool) -> dict[str, Any]:
-    if not path.is_file():
-        if required:
-            raise InputError(f"{path} not found: is this a trajsift run directory?")
-        return {}
-    try:
-        value = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise InputError(f"{path} cannot be read: {exc}") from exc
-    if not isinstance(value, dict):
-        raise InputError(f"{path} does not hold a JSON object")
-    return value
 
 
 def sample_rows(path: Path, limit: int = MAX_EXAMPLES) -> RowSample:

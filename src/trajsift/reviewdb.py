@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from trajsift.rundir import RunDir
+
 IMMEDIATE = "trajsift_immediate"
 TRAJECTORY_LEVEL = -1
 """`Label.step_index` of a label about the whole trajectory."""
@@ -167,7 +169,7 @@ def run_keys(run_dirs: list[str | Path]) -> dict[str, Path]:
 
 
 def default_db_url(run_dir: str | Path) -> str:
-    return f"sqlite:///{Path(run_dir).resolve() / 'review.db'}"
+    return f"sqlite:///{RunDir(Path(run_dir).resolve()).review_db}"
 
 
 def normalise_url(url: str) -> str:

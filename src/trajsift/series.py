@@ -17,12 +17,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
-from trajsift.writer import OUTPUTS
+from trajsift.rundir import Decision, RunDir
 
-OUTPUT_FILES = ("kept", "review", "rejected")
-DECISIONS = {name: decision for decision, name in OUTPUTS.items()}
+OUTPUT_ORDER = ("kept", "review", "rejected")
+"""Output parts in the order their rows are concatenated (the order of rows without a position)."""
+DECISIONS = {decision.part: decision.value for decision in Decision}
 """The decision of every row of each output."""
-ORDER_FILE = "order.parquet"
 STARTED_AT = "trajectory.usage.started_at"
 _EQUALS = re.compile(r"^\s*(?P<column>[^=!\s][^=]*?)\s*==\s*(?P<value>.*?)\s*$")
 
@@ -35,7 +35,7 @@ class RowMetric:
 
 
 TREND_METRICS = {
-    "keep_rate": RowMetric("decision", "keep"),
+    "keep_rate": RowMetric("decision", Decision.KEEP.value),
     QUALITY_SCORE: RowMetric(QUALITY_SCORE),
     "correct_rate": RowMetric(TESTS_VERDICT, "correct"),
     "resolved_rate": RowMetric("resolved_label", "true"),
@@ -53,10 +53,10 @@ def row_metric_column(metric: str) -> RowMetric:
 
 def ordered_table(run_dir: str | Path, columns: list[str]) -> pa.Table:
     """The three outputs' `columns` (those present) plus `trajectory_id` and `started_at`, in generation order."""
-    run = Path(run_dir)
+    run = RunDir(run_dir)
     parts = {}
-    for name in OUTPUT_FILES:
-        path = run / f"{name}.parquet"
+    for name in OUTPUT_ORDER:
+        path = run.output(name)
         if path.exists():
             parts[name] = _read_part(path, columns)
     if not parts:
@@ -87,13 +87,13 @@ def _leaf(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column
 
 
-def _input_positions(run: Path, parts: list[tuple[str, int]]) -> pa.Array:
+def _input_positions(run: RunDir, parts: list[tuple[str, int]]) -> pa.Array:
     """Each row's index in input order, the rows being the `parts` (output name, rows) concatenated;
     their index in that concatenation when the run has no (or an inconsistent) order file."""
     total = sum(rows for _, rows in parts)
     fallback = pa.array(np.arange(total, dtype=np.int64))
     try:
-        order = pq.read_table(run / ORDER_FILE, columns=["decision"])["decision"].cast(pa.string())
+        order = pq.read_table(run.order, columns=["decision"])["decision"].cast(pa.string())
     except (OSError, pa.ArrowException, KeyError):
         return fallback
     decisions = np.asarray(order.to_numpy(zero_copy_only=False), dtype=object)

@@ -20,8 +20,8 @@ from trajsift.config import load_recipe
 from trajsift.demo import write_demo
 from trajsift.errors import UnavailableError
 from trajsift.report import render_report
-from trajsift.report.load import load_run
 from trajsift.run import run_pipeline
+from trajsift.rundata import load_run
 from trajsift.stats import StatsBuilder
 
 BROKEN_BWRAP = "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n"

@@ -20,9 +20,9 @@ from typing import Any
 from trajsift.alerts.webhook import Delivery, post_webhook, slack_payload
 from trajsift.config import AlertSpec
 from trajsift.files import read_json, write_json
+from trajsift.rundir import RunDir
 from trajsift.series import load_series, row_metric_column
 
-ALERTS_FILE = "alerts.json"
 FIRED, OK, NO_DATA = "fired", "ok", "no_data"
 
 
@@ -199,19 +199,20 @@ def builtin_alerts(run: Path, specs: Sequence[AlertSpec]) -> list[AlertSpec]:
 def check_run(run_dir: str | Path, specs: Sequence[AlertSpec], send: bool = True, timeout: float = 5.0) -> AlertReport:
     """Evaluate `specs` on a finished run, write `alerts.json`, POST fired alerts to their webhooks."""
     run = Path(run_dir)
+    alerts_file = RunDir(run).alerts
     report = AlertReport()
     specs = [*specs, *builtin_alerts(run, specs)]
     if not specs:
-        write_json(run / ALERTS_FILE, report.to_json())  # replaces a stale file from an earlier recipe
+        write_json(alerts_file, report.to_json())  # replaces a stale file from an earlier recipe
         return report
-    stats = read_json(run / "stats.json")
+    stats = read_json(RunDir(run).stats)
     row_metrics = [s.metric for s in specs if s.kind == "drift" or stats_metric(stats, s.metric) is None]
     series = load_series(run, {metric: row_metric_column(metric) for metric in row_metrics})
     report.results = evaluate(specs, stats, series)
     _carry_live(run, report)
     if send:
         _send(run, specs, report, timeout)
-    write_json(run / ALERTS_FILE, report.to_json())
+    write_json(alerts_file, report.to_json())
     return report
 
 
@@ -245,7 +246,7 @@ def _send(run: Path, specs: Sequence[AlertSpec], report: AlertReport, timeout: f
 
 def load_alerts(run_dir: str | Path) -> dict[str, Any] | None:
     """`alerts.json` of a run, or None when there is none (or it cannot be read)."""
-    path = Path(run_dir) / ALERTS_FILE
+    path = RunDir(run_dir).alerts
     try:
         data = read_json(path)
     except (OSError, ValueError):

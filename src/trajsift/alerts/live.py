@@ -20,10 +20,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from trajsift.alerts.evaluate import ALERTS_FILE, AlertResult, evaluate, webhook_url
+from trajsift.alerts.evaluate import AlertResult, evaluate, webhook_url
 from trajsift.alerts.webhook import post_webhook, slack_payload
 from trajsift.config import AlertSpec
 from trajsift.files import write_json
+from trajsift.rundir import RunDir
 from trajsift.series import metric_values, row_metric_column
 
 
@@ -101,7 +102,7 @@ class LiveAlerts:
                 "alerts": alerts,
             }
             try:
-                write_json(self.run_dir / ALERTS_FILE, body, checkpointed=False)
+                write_json(RunDir(self.run_dir).alerts, body, checkpointed=False)
             except OSError:
                 return  # live alerts are advisory: the final check still runs
 

@@ -18,6 +18,7 @@ from trajsift.cli.run_cmd import OVERRIDE
 from trajsift.config import Recipe, apply_override, load_recipe
 from trajsift.errors import ConfigError
 from trajsift.rewards.export import RewardSummary, is_run_dir, iter_inputs, iter_run_dir, score_all, write_rewards
+from trajsift.rundir import RunDir
 from trajsift.tasks import load_tasks
 
 
@@ -54,16 +55,17 @@ def reward(
 
 
 def resolve_recipe(recipe: Path | None, run_dir: str | None, overrides: list[str]) -> Recipe:
-    """The given recipe; else the recipe recorded in the run's run.json; else the default recipe."""
-    if recipe is not None or run_dir is None or not (Path(run_dir) / "run.json").exists():
+    """The given recipe; else the recipe recorded in the run's `run.json`; else the default recipe."""
+    info = RunDir(run_dir).info if run_dir is not None else None
+    if recipe is not None or info is None or not info.exists():
         return load_recipe(str(recipe) if recipe else None, overrides)
     try:
-        data: dict[str, Any] = orjson.loads((Path(run_dir) / "run.json").read_bytes())["recipe"]
+        data: dict[str, Any] = orjson.loads(info.read_bytes())["recipe"]
         for override in overrides:
             apply_override(data, override)
         return Recipe.model_validate(data)
     except (OSError, KeyError, orjson.JSONDecodeError, ValidationError) as exc:
-        raise ConfigError(f"cannot use the recipe recorded in {run_dir}/run.json: {exc}") from exc
+        raise ConfigError(f"cannot use the recipe recorded in {info}: {exc}") from exc
 
 
 def _judge_client(recipe: Recipe, console: Console) -> Any:

@@ -19,6 +19,7 @@ from trajsift.config import load_recipe
 from trajsift.executors import EXECUTORS
 from trajsift.live.progress import FAILED, ComposedProgress, LiveProgress
 from trajsift.run import claim_out, run_pipeline
+from trajsift.rundir import PARTS, RunDir
 
 OVERRIDE = re.compile(r"^[A-Za-z_][\w.-]*=")
 EXECUTOR_HELP = f"Where the work runs: {' or '.join(EXECUTORS)} (ray: pip install 'trajsift[ray]')."
@@ -97,7 +98,7 @@ def exit_if_nothing_read(stats: dict[str, Any], out: Path) -> None:
         return
     fail(
         f"no readable trajectory in the inputs ({read['quarantined']} quarantined, "
-        f"{read.get('not_read', 0)} of them files not read); see {out}/quarantine.jsonl",
+        f"{read.get('not_read', 0)} of them files not read); see {RunDir(out).quarantine}",
         ExitCode.NOTHING_READ,
     )
 
@@ -134,9 +135,11 @@ def print_summary(console: Console, stats: dict[str, Any], counts: dict[str, int
         elif stage.get("unknown", {}).get("count"):
             style = "bold yellow" if stage["unknown"]["infrastructure"] else "yellow"
             console.print(f"[{style}]Warning: {escape(unknown_line(stage))}[/]")
+    run = RunDir(out)
+    names = ", ".join(path.name for path in (*(run.output(part) for part in PARTS), run.stats))
     console.print(
         f"[bold green]kept {counts['kept']}[/], [bold red]rejected {counts['rejected']}[/], "
-        f"[bold blue]review {counts['review']}[/] -> {out}/kept.parquet, rejected.parquet, review.parquet, stats.json"
+        f"[bold blue]review {counts['review']}[/] -> {out}/{names}"
     )
 
 

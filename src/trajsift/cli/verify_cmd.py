@@ -17,6 +17,7 @@ from trajsift.columns import TESTS
 from trajsift.config import Recipe, load_recipe
 from trajsift.errors import ConfigError
 from trajsift.run import run_pipeline
+from trajsift.rundir import Decision, RunDir
 
 STAGE = "correctness"
 CHECK = TESTS
@@ -69,8 +70,8 @@ def read_rows(out: Path) -> list[dict[str, Any]]:
 
     wanted = ["trajectory_id", "task_id", *(f"{CHECK}.{c}" for c in COLUMNS)]
     rows: list[dict[str, Any]] = []
-    for name in ("kept", "review", "rejected"):
-        path = out / f"{name}.parquet"
+    for decision in (Decision.KEEP, Decision.REVIEW, Decision.DROP):
+        path = RunDir(out).output(decision)
         if path.exists():
             present = set(pq.read_schema(path).names)
             rows += pq.read_table(path, columns=[c for c in wanted if c in present]).to_pylist()

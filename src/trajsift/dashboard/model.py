@@ -22,18 +22,10 @@ from trajsift.alerts.evaluate import load_alerts
 from trajsift.files import read_json
 from trajsift.live.progress import DONE, RUNNING, read_live, read_progress
 from trajsift.reviewdb import run_keys
+from trajsift.rundir import PARTS, RunDir
 from trajsift.series import TREND_METRICS, metric_array, ordered_table
 
 TREND_BATCHES = 20
-WATCHED = (
-    "stats.json",
-    "progress.json",
-    "live.json",
-    "alerts.json",
-    "kept.parquet",
-    "rejected.parquet",
-    "review.parquet",
-)
 
 
 @dataclass
@@ -52,14 +44,20 @@ class RunView:
     trend: dict[str, Any] | None = None
 
 
+def watched(path: Path) -> list[Path]:
+    """The files whose change rebuilds a run's view."""
+    run = RunDir(path)
+    return [run.stats, run.progress, run.live, run.alerts, *(run.output(part) for part in PARTS)]
+
+
 def _signature(path: Path) -> str:
     parts = []
-    for name in WATCHED:
+    for file in watched(path):
         try:
-            stat = (path / name).stat()
-            parts.append(f"{name}:{stat.st_mtime_ns}:{stat.st_size}")
+            stat = file.stat()
+            parts.append(f"{file.name}:{stat.st_mtime_ns}:{stat.st_size}")
         except OSError:
-            parts.append(f"{name}:-")
+            parts.append(f"{file.name}:-")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -101,7 +99,7 @@ class DashboardData:
 
 def build_view(key: str, path: Path, version: str) -> RunView:
     progress = read_progress(path)
-    stats = _read_dict(path / "stats.json")
+    stats = _read_dict(RunDir(path).stats)
     status = str(progress.get("status")) if progress else (DONE if stats else "empty")
     view = RunView(key, path, status, version, stats=stats, progress=progress, alerts=load_alerts(path))
     if status == RUNNING or stats is None:

@@ -18,7 +18,6 @@ from trajsift.files import read_table, write_json, write_table
 from trajsift.pipeline import Pipeline
 from trajsift.rundir import RunDir
 from trajsift.schema import Trajectory
-from trajsift.series import ORDER_FILE
 from trajsift.stats import StatsBuilder
 from trajsift.writer import write_outputs, write_quarantine
 
@@ -45,7 +44,7 @@ def write_phase(plan: RunPlan, pipeline: Pipeline, phases: Phases) -> Written:
 
     counts = write_outputs(plan.out_dir, shards(), types, plan.recipe.output.jsonl)
     order = pa.chunked_array(decisions, pa.string()).combine_chunks()
-    write_table(plan.out_dir / ORDER_FILE, pa.table({"decision": order.dictionary_encode()}))
+    write_table(RunDir(plan.out_dir).order, pa.table({"decision": order.dictionary_encode()}))
     write_quarantine(plan.out_dir, phases.read.directory / "quarantine.jsonl")
     runs = [
         {"name": r.name, "status": "skipped" if r.skipped else "ran", "skip_reason": r.skipped} for r in phases.stages

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from trajsift import reasons as r
 from trajsift.arrow import TRAJECTORY_COLUMN, from_row
 from trajsift.errors import ConfigError
+from trajsift.rundir import Decision, RunDir
 from trajsift.schema import Trajectory
 from trajsift.steplabels import HumanLabels, StepLabel, apply_human, label_steps
 
@@ -84,17 +85,17 @@ def iter_labelled(run_dir: str | Path, rows: RowSet, human: HumanLabels, counts:
 
 
 def _parts(root: Path, rows: RowSet) -> list[tuple[Path, SubsetOf]]:
-    kept = root / "kept.parquet"
+    run = RunDir(root)
+    kept, rejected = run.output(Decision.KEEP), run.output(Decision.DROP)
     if rows is RowSet.kept_approved:
-        final = root / "final.parquet"
-        if not final.is_file():
-            raise ConfigError(f"{root} has no final.parquet: run `trajsift finalize {root}` first")
-        return [(final, lambda d: "kept" if d[0] == "keep" else "approved")]
+        if not run.final.is_file():
+            raise ConfigError(f"{root} has no {run.final.name}: run `trajsift finalize {root}` first")
+        return [(run.final, lambda d: "kept" if d[0] == Decision.KEEP else "approved")]
     if not kept.is_file():
-        raise ConfigError(f"{root} is not a run directory (no kept.parquet)")
+        raise ConfigError(f"{root} is not a run directory (no {kept.name})")
     parts: list[tuple[Path, SubsetOf]] = [(kept, lambda _d: "kept")]
-    if rows is RowSet.failed_masked and (root / "rejected.parquet").is_file():
-        parts.append((root / "rejected.parquet", _failed_subset))
+    if rows is RowSet.failed_masked and rejected.is_file():
+        parts.append((rejected, _failed_subset))
     return parts
 
 
@@ -112,7 +113,7 @@ def _read(path: Path, counts: RowCounts) -> Iterator[tuple[Trajectory, tuple[str
     for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=columns):
         for row in batch.to_pylist():
             decision = (row.get("decision") or "", list(row.get("reasons") or []))
-            if path.name == "rejected.parquet" and _failed_subset(decision) is None:
+            if path == RunDir(path.parent).output(Decision.DROP) and _failed_subset(decision) is None:
                 counts.add(counts.skipped, f"excluded:{min(NOT_FROM_THE_AGENT.intersection(decision[1]))}")
                 continue
             try:

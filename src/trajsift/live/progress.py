@@ -17,14 +17,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from trajsift.alerts.evaluate import ALERTS_FILE
 from trajsift.alerts.live import LiveAlerts
 from trajsift.config import AlertSpec
 from trajsift.files import read_json, write_json
-from trajsift.live.stats import LIVE_FILE, LiveStats
+from trajsift.live.stats import LiveStats
 from trajsift.progress import ShardDone, report_shard
+from trajsift.rundir import RunDir
 
-PROGRESS_FILE = "progress.json"
 RUNNING, DONE, FAILED = "running", "done", "failed"
 
 
@@ -40,7 +39,8 @@ class LiveProgress:
         self, run_dir: str | Path, min_interval: float = 0.5, alerts: Sequence[AlertSpec] = (), send: bool = True
     ) -> None:
         self.run_dir = Path(run_dir)
-        self.path = self.run_dir / PROGRESS_FILE
+        self.files = RunDir(run_dir)
+        self.path = self.files.progress
         self.min_interval = min_interval
         self.state: dict[str, Any] = {
             "status": RUNNING,
@@ -51,8 +51,8 @@ class LiveProgress:
             "phases": [],
             "rows": None,
         }
-        for stale in (LIVE_FILE, ALERTS_FILE):  # a previous run's partial stats and alerts are not this run's
-            (self.run_dir / stale).unlink(missing_ok=True)
+        for stale in (self.files.live, self.files.alerts):  # a previous run's partial stats and alerts
+            stale.unlink(missing_ok=True)
         self.stats = LiveStats()
         self.alerts = LiveAlerts(self.run_dir, alerts, send=send)
         self._last_write = self._last_live = 0.0
@@ -106,7 +106,7 @@ class LiveProgress:
 
     def _write_live(self, snapshot: dict[str, Any]) -> None:
         try:
-            write_json(self.run_dir / LIVE_FILE, {**snapshot, "updated_at": _now()}, checkpointed=False)
+            write_json(self.files.live, {**snapshot, "updated_at": _now()}, checkpointed=False)
         except OSError:
             return
         self._last_live = time.monotonic()
@@ -140,12 +140,12 @@ class ComposedProgress:
 
 
 def read_progress(run_dir: str | Path) -> dict[str, Any] | None:
-    return _read_dict(Path(run_dir) / PROGRESS_FILE)
+    return _read_dict(RunDir(run_dir).progress)
 
 
 def read_live(run_dir: str | Path) -> dict[str, Any] | None:
     """`live.json` of a run: the partial stats written while it ran (None when there is none)."""
-    return _read_dict(Path(run_dir) / LIVE_FILE)
+    return _read_dict(RunDir(run_dir).live)
 
 
 def _read_dict(path: Path) -> dict[str, Any] | None:

@@ -19,7 +19,6 @@ from trajsift.progress import ShardDone
 from trajsift.series import TREND_METRICS, metric_array
 from trajsift.stats import StatsBuilder
 
-LIVE_FILE = "live.json"
 _NOT_SCORES = set(ann.META_COLUMNS) | set(ann.DECISION_COLUMNS)
 
 

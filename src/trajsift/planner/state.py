@@ -13,8 +13,10 @@ import pyarrow.parquet as pq
 
 from trajsift.errors import InputError
 from trajsift.planner.spec import cell_key
+from trajsift.rundir import Decision, RunDir
 
-OUTCOMES = {"kept.parquet": True, "review.parquet": False, "rejected.parquet": False}
+OUTCOMES = {Decision.KEEP: True, Decision.REVIEW: False, Decision.DROP: False}
+"""Whether each decision's rows count as kept, in the order the output files are read."""
 COLUMNS = ("task_id", "category", "difficulty", "model", "basic.limits.cost")
 
 
@@ -57,12 +59,12 @@ class DatasetState:
 
 
 def load_state(run_dir: str | Path) -> DatasetState:
-    run = Path(run_dir)
-    if not (run / "stats.json").is_file():
-        raise InputError(f"{run} is not a trajsift run directory (no stats.json)")
+    run = RunDir(run_dir)
+    if not run.stats.is_file():
+        raise InputError(f"{run.root} is not a trajsift run directory (no {run.stats.name})")
     state = DatasetState()
-    for name, kept in OUTCOMES.items():
-        path = run / name
+    for decision, kept in OUTCOMES.items():
+        path = run.output(decision)
         if not path.is_file():
             continue
         present = [c for c in COLUMNS if c in pq.read_schema(path).names]

@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from trajsift.rundata import RunData
 from trajsift.review.viewer import trajectory_view
 from trajsift.reviewdb import ReviewItem
+from trajsift.rundata import RunData
 from trajsift.web.accounts import CurrentUser
 from trajsift.web.auth import require_user
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from trajsift.files import atomic_write
 from trajsift.reviewdb import TRAJECTORY_LEVEL, Label, ReviewItem, default_db_url, make_engine, make_sessionmaker
+from trajsift.rundir import Decision, RunDir
 
 REVIEW_DECISION = "review_decision"
 
@@ -59,15 +60,16 @@ def review_decisions(db_url: str, run_key: str) -> dict[str, str]:
 
 def finalize_run(run_dir: str | Path, db_url: str | None = None, out: str | Path | None = None) -> FinalizeResult:
     root = Path(run_dir)
+    run = RunDir(root)
     decisions = review_decisions(db_url or default_db_url(root), root.resolve().name)
-    target = Path(out) if out else root / "final.parquet"
+    target = Path(out) if out else run.final
     counts = {"rows": 0, "accepted": 0, "flagged": 0, "removed": 0}
 
     def write(tmp: str) -> None:
         writer = None
         try:
-            for part in ("kept", "review"):
-                source = root / f"{part}.parquet"
+            for part in (Decision.KEEP.part, Decision.REVIEW.part):
+                source = run.output(part)
                 if not source.is_file():
                     continue
                 parquet = pq.ParquetFile(source)
@@ -82,7 +84,8 @@ def finalize_run(run_dir: str | Path, db_url: str | None = None, out: str | Path
             if writer is not None:
                 writer.close()
         if writer is None:
-            raise FileNotFoundError(f"{root} has no kept.parquet or review.parquet")
+            names = " or ".join(run.output(part).name for part in (Decision.KEEP, Decision.REVIEW))
+            raise FileNotFoundError(f"{root} has no {names}")
 
     atomic_write(target, write)
     return FinalizeResult(path=target, **counts)

@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from trajsift.columns import QUALITY_SCORE, TESTS_VERDICT
 from trajsift.reasons import INTEGRITY_REASONS
-from trajsift.rundata import RunData
 from trajsift.reviewdb import ReviewItem, Sessions
+from trajsift.rundata import RunData
+from trajsift.rundir import Decision
 
 BALANCE_COLUMNS = ("category", "difficulty", "model", "scaffold")
 SCORE_COLUMN, VERDICT_COLUMN = QUALITY_SCORE, TESTS_VERDICT
@@ -68,27 +69,27 @@ def stratified_sample(rows: list[dict[str, Any]], share: float, seed: str, run_k
 def queue_items(runs: dict[str, RunData], config: QueueConfig) -> list[dict[str, Any]]:
     items = []
     for key, run in runs.items():
-        for row in run.rows("review", REVIEW_COLUMNS):
+        for row in run.rows(Decision.REVIEW.part, REVIEW_COLUMNS):
             items.append(_item(run, row, "review", _pipeline_decision(row), config))
         hacks = integrity_rows(run)  # an integrity finding is reviewed even when a later stage dropped the row
-        items.extend(_item(run, row, "integrity", "drop", config) for row in hacks)
+        items.extend(_item(run, row, "integrity", Decision.DROP.value, config) for row in hacks)
         seen = {str(row["trajectory_id"]) for row in hacks}
-        for part, share, decision in (("kept", config.kept_share, "keep"), ("rejected", config.rejected_share, "drop")):
-            rows = [row for row in run.rows(part, SAMPLE_COLUMNS) if str(row["trajectory_id"]) not in seen]
+        for decision, share in ((Decision.KEEP, config.kept_share), (Decision.DROP, config.rejected_share)):
+            rows = [row for row in run.rows(decision.part, SAMPLE_COLUMNS) if str(row["trajectory_id"]) not in seen]
             for row in stratified_sample(rows, share, config.seed, key):
-                items.append(_item(run, row, f"{part}_sample", decision, config))
+                items.append(_item(run, row, f"{decision.part}_sample", decision.value, config))
     return items
 
 
 def integrity_rows(run: RunData) -> list[dict[str, Any]]:
     """Rejected rows carrying an integrity (reward hacking) finding."""
-    rows = run.rows("rejected", (*SAMPLE_COLUMNS, "findings"))
+    rows = run.rows(Decision.DROP.part, (*SAMPLE_COLUMNS, "findings"))
     return [row for row in rows if any(f.rsplit(":", 1)[-1] in INTEGRITY_REASONS for f in row.get("findings") or [])]
 
 
 def _pipeline_decision(row: dict[str, Any]) -> str:
     """Stage-5 review rows survived every earlier stage: the pipeline would have kept them."""
-    return "keep" if row.get("decided_by") == "review" else "review"
+    return Decision.KEEP.value if row.get("decided_by") == "review" else Decision.REVIEW.value
 
 
 def _item(run: RunData, row: dict[str, Any], origin: str, decision: str, config: QueueConfig) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from trajsift.review.queue import QueueConfig, queue_items, sync_items
-from trajsift.rundata import RunData, load_run, run_signature
 from trajsift.reviewdb import Sessions, run_key
+from trajsift.rundata import RunData, load_run, run_signature
 from trajsift.rundir import RunDir
 
 

@@ -31,10 +31,12 @@ from trajsift.checks.base import CheckContext
 from trajsift.config import Recipe
 from trajsift.rewards.steps import StepReward, step_rewards
 from trajsift.rewards.trajectory import COMPONENTS, TrajectoryReward, trajectory_reward
+from trajsift.rundir import RunDir
 from trajsift.schema import Trajectory
 from trajsift.steplabels import StepLabel, label_steps
 
 RUN_OUTPUTS = ("kept", "review", "rejected")
+"""The run output parts rewards are computed for, in this order."""
 BATCH_ROWS = 64
 FLUSH_ROWS = 4096
 STEP_FIELDS = [f.name for f in dataclasses.fields(StepReward)]
@@ -58,13 +60,13 @@ class RewardSummary:
 
 def is_run_dir(path: str | Path) -> bool:
     path = Path(path)
-    return path.is_dir() and any((path / f"{name}.parquet").exists() for name in RUN_OUTPUTS)
+    return path.is_dir() and any(RunDir(path).output(name).exists() for name in RUN_OUTPUTS)
 
 
 def iter_run_dir(run_dir: str | Path) -> Iterator[tuple[Trajectory, dict[str, Any]]]:
     """(trajectory, annotation columns) for every row of a run's kept / review / rejected outputs."""
     for name in RUN_OUTPUTS:
-        path = Path(run_dir) / f"{name}.parquet"
+        path = RunDir(run_dir).output(name)
         if not path.exists():
             continue
         for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from trajsift.rundir import RunDir
 from trajsift.steplabels.rules import LABELS, MISTAKE, RECOVERY, UNNECESSARY, USEFUL, StepLabel
 
 CAUTION = (MISTAKE, UNNECESSARY, RECOVERY, USEFUL)
@@ -32,7 +33,7 @@ def human_label(decision: str, tags: list[str]) -> str | None:
 def load_human_labels(run_dir: str | Path, db_url: str | None = None) -> HumanLabels:
     """Reviewers' step labels of one run; empty when the run has no review database."""
     root = Path(run_dir)
-    if db_url is None and not (root / "review.db").is_file():
+    if db_url is None and not RunDir(root).review_db.is_file():
         return {}
     import json
 

@@ -190,7 +190,7 @@ def builtin_alerts(run: Path, specs: Sequence[AlertSpec]) -> list[AlertSpec]:
     if any(spec.metric == UNTESTED.metric for spec in specs):
         return []
     try:
-        stats = read_json(run / "stats.json")
+        stats = read_json(RunDir(run).stats)
     except (OSError, ValueError):
         return []
     return [UNTESTED] if isinstance(stats, dict) and _evaluate_one(UNTESTED, stats, {}).fired else []

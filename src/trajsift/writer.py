@@ -24,7 +24,6 @@ from trajsift.rundir import Decision, RunDir, partial_path
 from trajsift.schema import SCHEMA_VERSION, Trajectory
 
 
-
 def output_schema(score_types: dict[str, pa.DataType]) -> pa.Schema:
     types = dict(score_types)
     types.setdefault(QUALITY_SCORE, pa.float64())

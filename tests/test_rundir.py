@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -106,3 +108,10 @@ def test_the_kill_point_is_called_around_each_write_only_while_installed(tmp_pat
     assert len(calls) == 2  # before and after the rename of the one write made while installed
     assert "b.bin" not in calls[0] and "b.bin" in calls[1]
     assert files.set_kill_point(None) is None
+
+
+def test_reading_a_run_needs_no_serve_extra():
+    """`trajsift report` reads runs through `rundata`: nothing of the `serve` extra (SQLAlchemy, FastAPI)."""
+    code = "import sys, trajsift.report, trajsift.rundata; print(sorted({'sqlalchemy', 'fastapi'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"

@@ -2,7 +2,7 @@
 
 Accounts and login sessions (used by `trajsift.web`), review items and labels (used by `trajsift.review`,
 read by `trajsift.steplabels.human`). A core module: SQLAlchemy only, no web framework; review items are
-stored under the run key of `run_keys`.
+stored under the run key of `rundata.run_keys`.
 
 Times are epoch seconds (floats) so both back ends store them the same way. Labels carry a
 `version` for optimistic concurrency; every acknowledged write is also appended to `label_events`.
@@ -10,7 +10,6 @@ Times are epoch seconds (floats) so both back ends store them the same way. Labe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import (
@@ -147,25 +146,6 @@ class LabelEvent(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     reviewer_id: Mapped[int] = mapped_column(Integer)
     at: Mapped[float] = mapped_column(Float)
-
-
-def run_key(path: str | Path, taken: Iterable[str]) -> str:
-    """The key review items of the run in `path` are stored under: its folder name, `-2`, `-3` when taken."""
-    taken = set(taken)
-    base = Path(path).resolve().name or "run"
-    key, n = base, 1
-    while key in taken:
-        n += 1
-        key = f"{base}-{n}"
-    return key
-
-
-def run_keys(run_dirs: list[str | Path]) -> dict[str, Path]:
-    """Run key -> directory, keys given in order by `run_key` (review app and dashboard)."""
-    keys: dict[str, Path] = {}
-    for path in run_dirs:
-        keys[run_key(path, keys)] = Path(path)
-    return keys
 
 
 def default_db_url(run_dir: str | Path) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +26,6 @@ import pyarrow.parquet as pq
 
 from trajsift.errors import InputError
 from trajsift.files import read_json
-from trajsift.reviewdb import run_keys
 from trajsift.run_samples import RowSample, sample_quarantine, sample_rows
 from trajsift.rundir import RunDir
 
@@ -189,6 +189,25 @@ def _index_part(run: RunData, part: str, source: pq.ParquetFile) -> None:
         for offset in range(source.metadata.row_group(group).num_rows):
             run.index.setdefault(str(next(ids)), RowRef(part, row, group, offset))
             row += 1
+
+
+def run_key(path: str | Path, taken: Iterable[str]) -> str:
+    """The key review items of the run in `path` are stored under: its folder name, `-2`, `-3` when taken."""
+    taken = set(taken)
+    base = Path(path).resolve().name or "run"
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}-{n}"
+    return key
+
+
+def run_keys(run_dirs: list[str | Path]) -> dict[str, Path]:
+    """Run key -> directory, keys given in order by `run_key` (review app and dashboard)."""
+    keys: dict[str, Path] = {}
+    for path in run_dirs:
+        keys[run_key(path, keys)] = Path(path)
+    return keys
 
 
 def load_runs(run_dirs: list[str | Path]) -> dict[str, RunData]:

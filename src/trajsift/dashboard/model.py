@@ -21,7 +21,7 @@ import pyarrow as pa
 from trajsift.alerts.evaluate import load_alerts
 from trajsift.files import read_json
 from trajsift.live.progress import DONE, RUNNING, read_live, read_progress
-from trajsift.reviewdb import run_keys
+from trajsift.rundata import run_keys
 from trajsift.rundir import PARTS, RunDir
 from trajsift.series import TREND_METRICS, metric_array, ordered_table
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from trajsift.review.queue import QueueConfig, queue_items, sync_items
-from trajsift.reviewdb import Sessions, run_key
-from trajsift.rundata import RunData, load_run, run_signature
+from trajsift.reviewdb import Sessions
+from trajsift.rundata import RunData, load_run, run_key, run_signature
 from trajsift.rundir import RunDir
 
 
@@ -69,7 +69,7 @@ class RunRegistry:
             self._lock.release()
 
     def _key_of(self, path: Path) -> str:
-        """A stable key per folder (`reviewdb.run_key`: its name, `-2`, `-3` when names repeat)."""
+        """A stable key per folder (`rundata.run_key`: its name, `-2`, `-3` when names repeat)."""
         resolved = path.resolve()
         for key, known in self.paths.items():
             if known.resolve() == resolved:

@@ -39,7 +39,8 @@ def load_human_labels(run_dir: str | Path, db_url: str | None = None) -> HumanLa
 
     from sqlalchemy import select
 
-    from trajsift.reviewdb import Label, ReviewItem, default_db_url, make_engine, make_sessionmaker, run_keys
+    from trajsift.reviewdb import Label, ReviewItem, default_db_url, make_engine, make_sessionmaker
+    from trajsift.rundata import run_keys
 
     run_key = next(iter(run_keys([root])))
     engine = make_engine(db_url or default_db_url(root))

@@ -9,6 +9,7 @@ from trajsift.report.charts import bar_list
 from trajsift.report.html import badge, chips, esc, fmt_int, section, table, tag
 from trajsift.report.sections import as_dict, as_list
 from trajsift.run_samples import RowSample
+from trajsift.rundir import RunDir
 
 MAX_DETAIL = 300
 
@@ -108,5 +109,5 @@ def provenance(run: dict[str, Any], directory: str) -> str:
         + tag("details", tag("summary", "Resolved recipe") + tag("pre", esc(recipe)))
     )
     if not run:
-        body = tag("p", "run.json not found: provenance unknown.", cls="note warn-text") + body
+        body = tag("p", f"{RunDir(directory).info.name} not found: provenance unknown.", cls="note warn-text") + body
     return section("provenance", "Run provenance", body)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trajsift.demo import scenarios
+import trajsift.demo.scenarios as scenarios
 from trajsift.demo.play import play
 from trajsift.demo.repos import REPOS
 from trajsift.demo.runs import Run

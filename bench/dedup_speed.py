@@ -8,7 +8,7 @@ compare rows of one run, not runs.
 
 1. Tool vs tool: each tool from the same raw texts (synthetic trajectories, bench/dedup_synth.py) to
    128-slot signatures over the same shingles (whitespace tokens, word 2-grams), each on its fastest
-   documented path (bench/dedup_peers.py); trajsift: `MinHasher.sign_texts` (one-permutation hashing).
+   documented path (bench/dedup_peers.py); trajsift: `batchsign.sign_texts` (one-permutation hashing).
 2. Apples to apples: the same pre-hashed uint64 shingles (made once, untimed) sketched by the same
    algorithm (affine permutations, minimum: trajsift `classic` vs datasketch `affine64`), and each
    tool's fastest sketch of those hashes (trajsift `oph` vs rensa R-MinHash).
@@ -42,7 +42,7 @@ from dedup_synth import synth_chunk, texts_of  # noqa: E402
 from trajsift.checks.base import CheckContext  # noqa: E402
 from trajsift.checks.near_dedup import NearDuplicates  # noqa: E402
 from trajsift.dedup import lsh  # noqa: E402
-from trajsift.dedup.batchsign import sign_shingles, text_shingles  # noqa: E402
+from trajsift.dedup.batchsign import sign_shingles, sign_texts, text_shingles  # noqa: E402
 from trajsift.dedup.minhash import MinHasher  # noqa: E402
 from trajsift.dedup.unionfind import components  # noqa: E402
 
@@ -99,8 +99,8 @@ def verdict(rows: dict[str, tuple[float, float]], ours: str, peers_: dict[str, l
 def tool_vs_tool(texts: list[str]) -> dict[str, object]:
     hasher = MinHasher(peers.NUM_PERM, peers.SEED)
     runs = {
-        "trajsift sign_texts (oph)": timed(hasher.sign_texts, texts, "spaces", 2, "oph"),
-        "trajsift sign_texts (classic)": timed(hasher.sign_texts, texts, "spaces", 2, "classic"),
+        "trajsift sign_texts (oph)": timed(sign_texts, hasher, texts, "spaces", 2, "oph"),
+        "trajsift sign_texts (classic)": timed(sign_texts, hasher, texts, "spaces", 2, "classic"),
         "rensa token strings": timed(peers.rensa_strings, texts),
         "rensa pre-hashed tokens": timed(peers.rensa_prehashed, texts),
         "datasketch bulk + xxh32": timed(peers.datasketch_text, texts),

@@ -47,7 +47,7 @@ def test_sign_texts_equals_from_text_row_by_row(scheme, ngram, monkeypatch):
     texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.randrange(0, 90))) for _ in range(60)]
     texts += ["", "   ", "one", "two words", "\u00e9\u00e9 \ud800 tail"]  # empty, blank, short, lone surrogate
     hasher = MinHasher(64, seed=2)
-    matrix, present = hasher.sign_texts(texts, "words", ngram, scheme)
+    matrix, present = batchsign.sign_texts(hasher, texts, "words", ngram, scheme)
     assert matrix.shape == (len(texts), 64) and present.dtype == bool
     for row, text in enumerate(texts):
         one = hasher.from_text(text, "words", ngram, scheme)

@@ -9,8 +9,8 @@ the minimum per permutation is kept (`classic`), or one permutation fills `num_p
 
 Signatures are b-bit MinHash (the low 16 bits of each minimum, `uint16`): a quarter of the memory of
 64-bit values, and two different minima collide with probability 2**-16, a negligible bias on the
-estimated Jaccard similarity (fraction of equal positions). `sign_texts` signs many texts per numpy
-call (`trajsift.dedup.batchsign`), with the same result as `from_text` one by one.
+estimated Jaccard similarity (fraction of equal positions). `trajsift.dedup.batchsign.sign_texts(hasher, ...)`
+signs many texts per numpy call, with the same result as `from_text` one by one.
 """
 
 from __future__ import annotations
@@ -159,15 +159,6 @@ class MinHasher:
     ) -> np.ndarray | None:
         data = encode(text)
         return self.sign(shingle_hashes(hash_spans(data, *spans(data, tokenizer)), ngram), scheme)
-
-    def sign_texts(
-        self, texts: list[str], tokenizer: str = "words", ngram: int = 3, scheme: str = "classic"
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Signatures of many texts (`len(texts) x num_perm`, `uint16`) and which are non-empty (`bool`):
-        row `i` equals `from_text(texts[i], ...)` (zeros where that is None), computed a block at a time."""
-        from trajsift.dedup.batchsign import sign_texts
-
-        return sign_texts(self, texts, tokenizer, ngram, scheme)
 
 
 def jaccard_estimate(left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ recipe's LLM section as the `llm` keyword of its constructor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar, cast, get_args
 
@@ -45,6 +45,9 @@ class CheckContext:
     cache_dir: str = ""
     task_dir: str = ""
     """Folder of the task file: task repositories given as relative paths resolve against it."""
+    fan_out: Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]] | None = None
+    """Set by an executor that spreads independent work items (Ray: one task each): `fan_out(fn, items)` is
+    `[fn(item) for item in items]` run elsewhere, `fn` picklable by reference; None: the check's own threads."""
 
 
 P = TypeVar("P", bound=Params)
@@ -65,7 +68,8 @@ class Check(Generic[P]):
     """Capabilities needed: `tasks` (a task file joined by id), or an importable module name."""
     resources: ClassVar[dict[str, float]] = {}
     """Per worker on Ray: `num_cpus`, `memory` (bytes), `concurrency` (most workers at once, e.g. for
-    sandboxed test runs). Ignored by the local executor."""
+    sandboxed test runs), `fan_out` (1: the check spreads its work through `CheckContext.fan_out`, whose
+    tasks take the CPUs, so its workers hold none). Ignored by the local executor."""
 
     params: P
 

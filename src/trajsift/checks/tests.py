@@ -41,6 +41,7 @@ from trajsift.harness.verify import TEST_LIMITS, Verifier, VerifyOptions
 from trajsift.readers.replay import GitTree, replay_patch
 from trajsift.reasons import NO_TASK
 from trajsift.schema import PATCH_REPLAYED, PATCH_UNKNOWN, Trajectory
+from trajsift.tasks import Task
 
 
 class TestsParams(Params):
@@ -67,7 +68,7 @@ class TestsCheck(Check[TestsParams]):
     id = "correctness.tests"
     description = "Run the task's tests on the final patch in a sandbox; static analysis; reference comparison."
     requires = ("tasks",)
-    resources = {"num_cpus": 1, "concurrency": 4}  # sandboxed test runs: bound the parallel sandboxes
+    resources = {"num_cpus": 1, "concurrency": 4, "fan_out": 1}  # one sandboxed test run per task (`fan_out`)
     columns = {
         "verdict": pa.string(),
         "reason": pa.string(),
@@ -153,6 +154,9 @@ class TestsCheck(Check[TestsParams]):
 
     def _verify_all(self, jobs: list[tuple[str, str]], ctx: CheckContext) -> dict[tuple[str, str], Verdict]:
         verifier = self.verifier(ctx)
+        if ctx.fan_out is not None:  # one remote task per (task, patch) pair (Ray)
+            pairs = [(verifier.options, ctx.tasks[task_id], patch) for task_id, patch in jobs]
+            return dict(zip(jobs, ctx.fan_out(verify_pair, pairs), strict=True))
         workers = self.params.parallel or os.cpu_count() or 1
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
             results = pool.map(lambda job: verifier.verify(ctx.tasks[job[0]], job[1]), jobs)
@@ -182,3 +186,15 @@ class TestsCheck(Check[TestsParams]):
             patch_source=patch_source,
             replay_reason=replay_reason,
         )
+
+
+_process_verifiers: dict[str, Verifier] = {}
+
+
+def verify_pair(pair: tuple[VerifyOptions, Task, str]) -> Verdict:
+    """One (task, patch) verification in whatever process runs it (a Ray task), with a verifier per options."""
+    options, task, patch = pair
+    key = repr(options)
+    if key not in _process_verifiers:
+        _process_verifiers[key] = Verifier(options)
+    return _process_verifiers[key].verify(task, patch)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from trajsift.cli.errors import fail_on_error
 from trajsift.cli.progress import RichProgress
+from trajsift.cli.run_cmd import ADDRESS_HELP, EXECUTOR_HELP
 from trajsift.columns import TESTS
 from trajsift.config import Recipe, load_recipe
 from trajsift.errors import ConfigError
@@ -54,14 +55,17 @@ def verify(
     timeout: float = typer.Option(1800, "--timeout", help="Seconds allowed for one test run."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore cached verdicts."),
     sandbox: str = typer.Option("bubblewrap", "--sandbox", help="Sandbox backend: bubblewrap, docker or podman."),
+    executor: str = typer.Option("local", "--executor", help=EXECUTOR_HELP),
+    address: str | None = typer.Option(None, "--address", help=ADDRESS_HELP),
 ) -> None:
-    """Run each trajectory's final patch against its task's tests in the sandbox; print the verdicts."""
+    """Run each trajectory's final patch against its task's tests in the sandbox; print the verdicts.
+    With `--executor ray` every (task, patch) pair is verified in its own Ray task."""
     console = Console(stderr=True)
     with fail_on_error():
         params = {"repos": parse_repos(repos), "timeout_s": timeout, "cache": not no_cache, "sandbox": sandbox}
         recipe = correctness_recipe(tasks, params)
         with RichProgress(console) as progress:
-            run_pipeline(trajectories, out, recipe, workers=workers, progress=progress)
+            run_pipeline(trajectories, out, recipe, executor, workers=workers, address=address, progress=progress)
         print_verdicts(Console(), read_rows(out))
 
 

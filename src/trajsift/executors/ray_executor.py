@@ -7,6 +7,8 @@ pipeline once (like the local pool's worker initialiser), sized by the stage's c
 in `DISTRIBUTED_REDUCES` (check id -> a reduce that never gathers the signatures, e.g. `diversity.near`:
 LSH and action runs as Ray tasks with hash shuffles); the other checks and rules reduce here, from the
 collected signatures (small per row). Checks know nothing of Ray: this map is the only link.
+A check that spreads its own work (`correctness.tests`: one verification per (task, patch) pair) gets
+`fan_out` in its context: one Ray task per item; its stage's actors then hold no CPU while they wait.
 
 `out_dir` must be visible to every node (one machine, NFS, a mounted bucket).
 """
@@ -49,6 +51,7 @@ class ShardWorker:
 
     def __init__(self, recipe_data: dict[str, Any], tasks_path: str | None, cache_dir: str, fail_at: str) -> None:
         self.state = shard_work.build_state(recipe_data, tasks_path, cache_dir)
+        self.state.ctx = dataclasses.replace(self.state.ctx, fan_out=fan_out)
         self.fail_at = fail_at
 
     def __call__(self, batch: dict[str, np.ndarray], step: ShardStep, job: StageJob) -> dict[str, np.ndarray]:
@@ -102,7 +105,7 @@ class RayExecutor:
             batch_size=1,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=actors),
-            num_cpus=resources.get("num_cpus", 1),
+            num_cpus=0 if resources.get("fan_out") else resources.get("num_cpus", 1),
             memory=resources.get("memory"),
         )
         for batch in done.iter_batches(batch_size=1, batch_format="numpy"):
@@ -139,6 +142,18 @@ def partitions() -> int:
     import ray
 
     return max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+
+
+def fan_out(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """`fn(item)` for every item, one Ray task each (one CPU: a sandboxed test run), results in item order."""
+    import ray
+
+    remote = ray.remote(num_cpus=1)(_call)
+    return ray.get([remote.remote(fn, item) for item in items])
+
+
+def _call(fn: Callable[[Any], Any], item: Any) -> Any:
+    return fn(item)
 
 
 def connect(address: str | None) -> None:

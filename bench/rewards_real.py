@@ -3,9 +3,10 @@
 Usage: python bench/rewards_real.py [DATA_DIR] [--out DIR]
 DATA_DIR defaults to ../shared/data relative to the project root (or $TRAJSIFT_DATA_DIR).
 
-Reads and scores the data through `run_pipeline` with the default recipe's stages 1 (basic filter) and 3
-(quality), the SWE-bench Lite task file (for reference patches; no tests are run, no labels are given to
-the pipeline), then computes rewards from the run directory exactly as `trajsift reward` does. Prints per
+Reads and scores the data through `run_pipeline` with the default recipe's basic filter, signals and quality
+stages (the calibrated probability that correctness falls back to without tests), the SWE-bench Lite task
+file (for reference patches; no tests are run, no labels are given to the pipeline), then computes rewards
+from the run directory exactly as `trajsift reward` does. Prints per
 source and per half of a split by task id (stable hash: even = tune, odd = held-out): the AUC of the
 reward and of each component against `resolved`; then per-step behaviour on resolved versus unresolved
 runs: mean cumulative progress (toward the run's own final patch and toward the reference patch) at
@@ -47,11 +48,12 @@ def source_of(path: str) -> str:
 
 def run(data_dir: str, out: str) -> list[dict]:
     recipe = load_recipe(None, [f"tasks={os.path.join(data_dir, TASKS)}"])
-    recipe = recipe.model_copy(update={"stages": [s for s in recipe.stages if s.name in ("basic_filter", "quality")]})
+    wanted = ("basic_filter", "signals", "quality")
+    recipe = recipe.model_copy(update={"stages": [s for s in recipe.stages if s.name in wanted]})
     inputs = [os.path.join(data_dir, part) for part in INPUTS.values()]
     start = time.perf_counter()
     run_pipeline(inputs, out, recipe, workers=4)
-    print(f"pipeline (stages 1 + 3): {time.perf_counter() - start:.1f}s")
+    print(f"pipeline (basic filter, signals, quality): {time.perf_counter() - start:.1f}s")
     labels = load_labels(data_dir)
     ctx = CheckContext(tasks=load_tasks(recipe.tasks))
     start = time.perf_counter()

@@ -1,8 +1,10 @@
 """Throughput of `trajsift run` (read + stage 1 basic filter + stage 3 quality scoring) on real data.
 
-Usage: python bench/throughput.py [DATA_DIR] [--scale 10]
+Usage: python bench/throughput.py [DATA_DIR] [--scale 10] [--repeat 3]
 
-Prints trajectories/s with 1 and 2 workers, the ratio to bare reading (read_trajectories alone),
+Prints trajectories/s with 1 and 2 workers (`--repeat` pairs, each run in a fresh process; wall time of
+`run_pipeline`, i.e. read + stages 1, 3 + writing the outputs, imports excluded) and the 2-vs-1 speedup of
+each pair, the ratio to bare reading (read_trajectories alone),
 and peak RSS of each run (each in its own process); then peak RSS for the dev set written as
 trajsift JSONL at 1x and at `--scale`x (ids renamed) to show memory stays flat as input grows.
 """
@@ -83,10 +85,25 @@ def write_scaled(inputs: list[str], path: Path, scale: int) -> int:
     return written
 
 
+def workers_speedup(recipe: Path, inputs: list[str], tmp: Path, bare_s: float) -> float:
+    """One 1-worker run and one 2-worker run (each a fresh process); the ratio of their traj/s."""
+    tmp.mkdir()
+    rates = {}
+    for workers in (1, 2):
+        n, secs, rss = child(CHILD_RUN, [str(recipe), str(tmp / f"out{workers}"), str(workers), *inputs], tmp)
+        rates[workers] = n / secs
+        print(
+            f"run (read + stages 1, 3), {workers} worker(s): {n / secs:.0f} traj/s ({secs:.2f}s), "
+            f"ratio to bare read {secs / bare_s:.2f}x, peak RSS {rss:.0f} MB"
+        )
+    return round(rates[2] / rates[1], 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("data", nargs="?", default=str(Path(__file__).resolve().parents[1] / "../shared/data"))
-    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--scale", type=int, default=10, help="memory check at this scale; 1 skips it")
+    parser.add_argument("--repeat", type=int, default=3, help="1-vs-2-worker pairs to run (the machine is shared)")
     args = parser.parse_args()
     inputs = [str(Path(args.data) / s) for s in SOURCES if (Path(args.data) / s).exists()]
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -95,12 +112,10 @@ def main() -> None:
         recipe.write_text(stages_1_and_3_recipe())
         n, bare_s, bare_rss = child(CHILD_READ, inputs, tmp)
         print(f"bare read: {n} trajectories in {bare_s:.2f}s = {n / bare_s:.0f}/s, peak RSS {bare_rss:.0f} MB")
-        for workers in (1, 2):
-            n, secs, rss = child(CHILD_RUN, [str(recipe), str(tmp / f"out{workers}"), str(workers), *inputs], tmp)
-            print(
-                f"run (read + stages 1, 3), {workers} worker(s): {n / secs:.0f} traj/s ({secs:.2f}s), "
-                f"ratio to bare read {secs / bare_s:.2f}x, peak RSS {rss:.0f} MB"
-            )
+        speedups = [workers_speedup(recipe, inputs, tmp / f"run{r}", bare_s) for r in range(args.repeat)]
+        print(f"speedup --workers 2 / --workers 1 (traj/s): {speedups}, median {sorted(speedups)[len(speedups) // 2]}")
+        if args.scale <= 1:
+            return
         report = {}
         for scale in (1, args.scale):
             data = tmp / f"scaled{scale}.jsonl.gz"

@@ -96,7 +96,10 @@ class StatsBuilder:
         for name in self.numeric:
             value = row.scores.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                self.values.setdefault(name, ScoreSummary(name)).add(float(value))
+                summary = self.values.get(name)
+                if summary is None:  # one summary (and one seeded sampler) per column, not per value
+                    summary = self.values[name] = ScoreSummary(name)
+                summary.add(float(value))
         label = row.meta.get("resolved_label")
         if label is not None:
             self.resolved[(str(bool(label)), row.decision)] += 1

@@ -32,3 +32,26 @@ def test_large_columns_keep_a_bounded_deterministic_sample(monkeypatch):
     assert sum(result["histogram"]["counts"]) == 1000 == result["histogram"]["sampled"]
     assert abs(result["p50"] - sorted(values)[10_000]) < 0.3  # a uniform sample's median
     assert summarise(values) == result  # same rows, same figures
+
+
+def test_stats_builder_makes_one_summary_per_column_not_per_value(monkeypatch):
+    from trajsift.annotations import Annotation
+
+    made = []
+
+    class Counted(ScoreSummary):
+        def __init__(self, name):
+            made.append(name)
+            super().__init__(name)
+
+    monkeypatch.setattr(stats, "ScoreSummary", Counted)
+    builder = stats.StatsBuilder(["basic_filter"], {"quality.score": "double", "quality.steps": "int64"})
+    rows = [
+        Annotation(meta={"trajectory_id": f"t{i}"}, scores={"quality.score": i / 10, "quality.steps": i})
+        for i in range(50)
+    ]
+    builder.add(rows, [])
+    assert sorted(made) == ["quality.score", "quality.steps"]
+    assert builder.values["quality.steps"].count == 50 and builder.values["quality.score"].total == sum(
+        i / 10 for i in range(50)
+    )

@@ -182,6 +182,8 @@ TESTS_FAIL = "tests_fail"
 TEST_TAMPERING = "test_tampering"
 RESOURCE_EXCEEDED = "resource_exceeded"
 INSTALL_BROKEN_BY_PATCH = "install_broken_by_patch"
+RESOLVED_BUT_SUSPECT = "resolved_but_suspect"
+"""A correct verdict whose patch breaks tests of the touched modules that the official lists leave out."""
 # unknown verdicts: the patch could not be judged (infrastructure or task problems), never a quality rejection
 NO_TASK = "no_task"
 TASK_INVALID = "task_invalid"

@@ -107,3 +107,19 @@ def test_verifier_options_from_context(tmp_path: Path, monkeypatch):
     assert instance.verifier(CheckContext(tasks=TASKS, task_dir=str(tmp_path))) is verifier
     explicit = TestsCheck({"cache_dir": str(tmp_path / "c")}).verifier(CheckContext(tasks=TASKS))
     assert explicit.options.cache_dir == tmp_path / "c" and explicit.options.task_dir is None
+
+
+def test_a_suspect_correct_verdict_is_a_finding_the_default_recipe_sends_to_review():
+    from trajsift.config import load_recipe
+    from trajsift.rules.base import Row
+    from trajsift.rules.tree import compile_rule
+
+    suspect = correct(0.9, f2p_passed=2).with_(reason="resolved_but_suspect")
+    output = TestsCheck().to_output(suspect)
+    assert output.findings == ["resolved_but_suspect"]
+    stage = next(s for s in load_recipe().stages if s.name == "correctness")
+    review = compile_rule(stage.review)
+    flagged = review.evaluate(Row(id="a", columns=output.scores, findings=output.findings), {})
+    assert flagged.passed is False and flagged.reasons == ("resolved_but_suspect",)
+    plain = TestsCheck().to_output(correct(0.9, f2p_passed=2))
+    assert plain.findings == [] and review.evaluate(Row(id="b", columns=plain.scores, findings=[]), {}).passed is True

@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import Field
 
+from trajsift import reasons
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Scores
 from trajsift.harness.cache import default_cache_dir
 from trajsift.harness.grading.verdict import INCORRECT, Verdict, unknown
@@ -58,6 +59,9 @@ class TestsParams(Params):
     cache: bool = True
     """Reuse cached verdicts (by task fingerprint and patch hash)."""
     sandbox: str = ""
+    touched_tests: bool = True
+    """After a correct verdict, run the whole test files of the modules the patch touches: a regression there
+    makes the reason `resolved_but_suspect` (a finding: the default recipe sends the row to review)."""
     """Sandbox backend: `bubblewrap` (default), `docker` or `podman` (the task's own image when it names one)."""
     cache_dir: str = ""
     """Harness cache folder; empty means `$XDG_CACHE_HOME/trajsift/harness` (else `~/.cache/trajsift/harness`)."""
@@ -116,6 +120,7 @@ class TestsCheck(Check[TestsParams]):
                 retry=params.retry,
                 use_cache=params.cache,
                 sandbox=params.sandbox,
+                touched_tests=params.touched_tests,
             )
             self._verifiers[key] = Verifier(options)
         return self._verifiers[key]
@@ -164,7 +169,8 @@ class TestsCheck(Check[TestsParams]):
 
     def to_output(self, verdict: Verdict, patch_source: str = "", replay_reason: str = "") -> CheckOutput:
         static, reference = verdict.static, verdict.reference
-        findings = [verdict.reason] if verdict.kind == INCORRECT and verdict.reason else []
+        suspect = verdict.reason == reasons.RESOLVED_BUT_SUSPECT
+        findings = [verdict.reason] if (verdict.kind == INCORRECT or suspect) and verdict.reason else []
         return self.output(
             findings=findings,
             verdict=verdict.kind,

@@ -41,6 +41,7 @@ from trajsift.harness.grading.network import offline_failures
 from trajsift.harness.grading.outcome import best_of, graded_verdict, run_evidence
 from trajsift.harness.grading.protect import ROOT_CONFIGS, ProtectedFiles, revert_to_base
 from trajsift.harness.grading.testrun import TaskRunner
+from trajsift.harness.grading.touched import check_generalization
 from trajsift.harness.grading.verdict import (
     CORRECT,
     Verdict,
@@ -78,6 +79,8 @@ class VerifyOptions:
     env_timeout_s: float = 1800
     sandbox: str = ""
     """Backend: `bubblewrap` (default), `docker` or `podman` (`sandbox.backends.select_sandbox`)."""
+    touched_tests: bool = True
+    """After a correct verdict, run the touched modules' whole test files (`grading.touched`)."""
 
 
 class Verifier:
@@ -241,7 +244,10 @@ class Verifier:
         offline = offline_failures(last.output, [*graded.f2p_failed, *graded.p2p_failed])
         if offline and len(offline) == len(graded.f2p_failed) + len(graded.p2p_failed):
             return unknown(reasons.NETWORK_REQUIRED, evidence={**evidence, "network_tests": offline}, **extras)
-        return graded_verdict(graded, evidence, extras)
+        verdict = graded_verdict(graded, evidence, extras)
+        if verdict.kind == CORRECT and self.options.touched_tests and patch != task.reference_patch:
+            verdict = check_generalization(verdict, task, patch, runner, worktree, parser, protected)
+        return verdict
 
     def _blame(self, task: Task, patch: str, infra: str, caused: str, evidence: dict, extras: dict) -> Verdict:
         """Incorrect when the reference patch runs fine here (the agent's patch caused it), else unknown."""

@@ -89,6 +89,27 @@ def read_json(path: Path) -> Any:
     return orjson.loads(path.read_bytes())
 
 
+def read_json_dict(path: Path) -> dict[str, Any] | None:
+    """A JSON object from `path`; None when the file is missing, unreadable, not JSON or not an object."""
+    try:
+        data = read_json(path)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def files_signature(paths: Iterator[Path] | list[Path], inode: bool = False) -> str:
+    """A short hash that changes when any of `paths` is written (mtime, size, optionally inode) or appears."""
+    parts = []
+    for file in paths:
+        try:
+            stat = file.stat()
+            parts.append(f"{file.name}:{stat.st_mtime_ns}:{stat.st_size}" + (f":{stat.st_ino}" if inode else ""))
+        except OSError:
+            parts.append(f"{file.name}:-")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
 def write_table(path: Path, table: pa.Table) -> None:
     import pyarrow.parquet as pq
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trajsift.errors import InputError
-from trajsift.files import read_json
+from trajsift.files import files_signature, read_json
 from trajsift.run_samples import RowSample, sample_quarantine, sample_rows
 from trajsift.rundir import RunDir
 
@@ -135,15 +135,8 @@ class RunData:
 
 def run_signature(path: str | Path) -> str:
     """Changes whenever an output file or `run.json` of the run is written (mtime, size, inode)."""
-    parts = []
     run = RunDir(path)
-    for file in (*(run.output(part) for part in SERVED_PARTS), run.info):
-        try:
-            stat = file.stat()
-            parts.append(f"{file.name}:{stat.st_mtime_ns}:{stat.st_size}:{stat.st_ino}")
-        except OSError:
-            parts.append(f"{file.name}:-")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return files_signature([*(run.output(part) for part in SERVED_PARTS), run.info], inode=True)
 
 
 def run_fingerprint(path: str | Path) -> str:

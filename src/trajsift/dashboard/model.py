@@ -8,7 +8,6 @@ review app (folder name, `-2`, `-3` when names repeat); runs are looked up by ke
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from trajsift.alerts.evaluate import load_alerts
-from trajsift.files import read_json
+from trajsift.files import files_signature, read_json_dict
 from trajsift.live.progress import DONE, RUNNING, read_live, read_progress
 from trajsift.rundata import run_keys
 from trajsift.rundir import PARTS, RunDir
@@ -51,14 +50,7 @@ def watched(path: Path) -> list[Path]:
 
 
 def _signature(path: Path) -> str:
-    parts = []
-    for file in watched(path):
-        try:
-            stat = file.stat()
-            parts.append(f"{file.name}:{stat.st_mtime_ns}:{stat.st_size}")
-        except OSError:
-            parts.append(f"{file.name}:-")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return files_signature(watched(path))
 
 
 class DashboardData:
@@ -99,7 +91,7 @@ class DashboardData:
 
 def build_view(key: str, path: Path, version: str) -> RunView:
     progress = read_progress(path)
-    stats = _read_dict(RunDir(path).stats)
+    stats = read_json_dict(RunDir(path).stats)
     status = str(progress.get("status")) if progress else (DONE if stats else "empty")
     view = RunView(key, path, status, version, stats=stats, progress=progress, alerts=load_alerts(path))
     if status == RUNNING or stats is None:
@@ -112,14 +104,6 @@ def build_view(key: str, path: Path, version: str) -> RunView:
     elif stats is not None:
         view.trend = generation_trend(path)
     return view
-
-
-def _read_dict(path: Path) -> dict[str, Any] | None:
-    try:
-        data = read_json(path)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def generation_trend(path: Path, batches: int = TREND_BATCHES) -> dict[str, Any] | None:

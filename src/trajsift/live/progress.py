@@ -19,7 +19,7 @@ from typing import Any
 
 from trajsift.alerts.live import LiveAlerts
 from trajsift.config import AlertSpec
-from trajsift.files import read_json, write_json
+from trajsift.files import read_json_dict, write_json
 from trajsift.live.stats import LiveStats
 from trajsift.progress import ShardDone, report_shard
 from trajsift.rundir import RunDir
@@ -140,17 +140,9 @@ class ComposedProgress:
 
 
 def read_progress(run_dir: str | Path) -> dict[str, Any] | None:
-    return _read_dict(RunDir(run_dir).progress)
+    return read_json_dict(RunDir(run_dir).progress)
 
 
 def read_live(run_dir: str | Path) -> dict[str, Any] | None:
     """`live.json` of a run: the partial stats written while it ran (None when there is none)."""
-    return _read_dict(RunDir(run_dir).live)
-
-
-def _read_dict(path: Path) -> dict[str, Any] | None:
-    try:
-        data = read_json(path)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return read_json_dict(RunDir(run_dir).live)

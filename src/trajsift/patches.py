@@ -189,6 +189,17 @@ def _strip_prefix(path: str) -> str:
 # --- what a change amounts to ------------------------------------------------------------
 
 
+TEST_DIRS = frozenset({"tests", "test", "testing", "unittests"})
+TEST_NAME = re.compile(r"^(?:test_[\w.-]*\.py|[\w.-]*_tests?\.py|tests?\.py|conftest\.py)$")
+
+
+def is_test_file(path: str) -> bool:
+    """A test module, conftest, or anything in (or being) a `tests/` folder (by path alone)."""
+    parts = PurePosixPath(path).parts
+    folder = parts[-1] in TEST_DIRS if parts and "." not in parts[-1] else False
+    return bool(parts) and (folder or bool(TEST_NAME.match(parts[-1])) or any(p in TEST_DIRS for p in parts[:-1]))
+
+
 def is_scratch_file(diff: FileDiff) -> bool:
     """A new top-level scratch script (`reproduce.py`, `test_fix.py`), a leftover or a binary/db file."""
     path = PurePosixPath(diff.path)

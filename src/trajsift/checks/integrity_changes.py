@@ -19,12 +19,10 @@ from trajsift.actions.shell import _words_and_writes as segment_words
 from trajsift.actions.tables import strip_prefixes
 from trajsift.facts.edits import step_edit
 from trajsift.facts.steps import CHANGES, file_key, is_scratch, patch_files, same_file
-from trajsift.patches import FileDiff, is_scratch_file
+from trajsift.patches import FileDiff, is_scratch_file, is_test_file
 from trajsift.schema import ActionType, Step, Trajectory
 
 _T = ActionType
-TEST_DIRS = frozenset({"tests", "test", "testing", "unittests"})
-TEST_NAME = re.compile(r"^(?:test_[\w.-]*\.py|[\w.-]*_tests?\.py|tests?\.py|conftest\.py)$")
 TEST_CONFIG = frozenset({"pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"})
 SWE_EDIT = re.compile(r"^\s*edit\s+\d+:\d+[ \t]*\n(.*?)(?:\n\s*end_of_edit\s*)?$", re.S)
 DELETERS = frozenset({"rm", "unlink"})
@@ -54,9 +52,7 @@ class FileChange:
 
 def is_test_path(path: str) -> bool:
     """A test module, conftest, or anything in (or being) a `tests/` folder."""
-    parts = PurePosixPath(file_key(path)).parts
-    folder = parts[-1] in TEST_DIRS if parts and "." not in parts[-1] else False
-    return bool(parts) and (folder or bool(TEST_NAME.match(parts[-1])) or any(p in TEST_DIRS for p in parts[:-1]))
+    return is_test_file(file_key(path))
 
 
 def is_test_config(path: str) -> bool:

@@ -24,6 +24,7 @@ from trajsift.harness.grading.testrun import TaskRunner, TestRun
 from trajsift.harness.grading.verdict import Verdict
 from trajsift.harness.patch.git import run_git
 from trajsift.harness.patch.patching import patch_paths
+from trajsift.patches import is_test_file
 from trajsift.tasks import Task
 
 MAX_FILES = 5
@@ -32,7 +33,7 @@ FAILING = frozenset({"FAILED", "ERROR"})
 
 def touched_test_files(worktree: Path, patch: str) -> list[str]:
     """The tree's test files for the source modules the patch changes, nearest to each module first."""
-    sources = [p for p in sorted(patch_paths(patch)) if p.endswith(".py") and not _is_test(p)]
+    sources = [p for p in sorted(patch_paths(patch)) if p.endswith(".py") and not is_test_file(p)]
     if not sources:
         return []
     listing = run_git(["ls-files", "-z"], cwd=worktree).stdout.split("\0")
@@ -44,11 +45,6 @@ def touched_test_files(worktree: Path, patch: str) -> list[str]:
         matches.sort(key=lambda path: (-len(posixpath.commonprefix([path, source])), path))
         found += [path for path in matches if path not in found]
     return found[:MAX_FILES]
-
-
-def _is_test(path: str) -> bool:
-    name = posixpath.basename(path)
-    return name.startswith("test_") or name.endswith("_test.py") or "/tests/" in f"/{path}"
 
 
 def check_generalization(
@@ -66,7 +62,7 @@ def check_generalization(
         return _note(verdict, {"skipped": "the touched tests did not run", "files": files})
     if not after:
         return _note(verdict, {"files": files, "failing": []})
-    revert_to_base(worktree, sorted(p for p in patch_paths(patch) if not _is_test(p)))
+    revert_to_base(worktree, sorted(p for p in patch_paths(patch) if not is_test_file(p)))
     before = _failing(runner, worktree, probe, parser, ProtectedFiles(worktree), tries=1)
     regressions = sorted(after - (before or set()))
     evidence = {"files": files, "failing": sorted(after)[:20], "regressions": regressions[:20]}

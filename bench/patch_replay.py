@@ -5,7 +5,7 @@ Usage: python bench/patch_replay.py [DATA_DIR] [--mirrors DIR] [--source NAME ..
 For every trajectory of the named sources (default: the Verified OpenHands runs, whose logs end without a
 patch) whose patch is not recorded, and whose repository is available as a git directory under `--mirrors`
 (`owner+name/repo`, e.g. what the search tool's `fetch` writes to /work/.mirror), the edits are replayed
-onto the task's base commit (`trajsift.readers.replay`). Printed per source: runs, replayed, refused by
+onto the task's base commit (`trajsift.harness.patch.replay`). Printed per source: runs, replayed, refused by
 reason, replayed patches `git apply --check` accepts on the base commit (a temporary index, nothing checked
 out), and for replayed patches of resolved vs unresolved runs the share touching every file of the reference
 patch (a sanity check that the recovered patch is the agent's fix, not noise), with the machine's load.
@@ -23,15 +23,15 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sources import DEFAULT_DATA_DIR, SOURCES, load_tasks, read_source  # noqa: E402
+from trajsift.harness.patch.replay import GitTree, replay_patch  # noqa: E402
 from trajsift.patches import parse_patch  # noqa: E402
-from trajsift.readers.replay import GitTree, replay_patch  # noqa: E402
 
 
 def applies(tree: GitTree, patch: str) -> bool:
     """`git apply --check --cached` against the base commit in a throwaway index."""
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "GIT_INDEX_FILE": os.path.join(folder, "index")}
-        git = ["git", "--git-dir", tree.git_dir()]
+        git = ["git", "--git-dir", tree.git_dir]
         subprocess.run([*git, "read-tree", tree.commit], env=env, check=True, capture_output=True)
         done = subprocess.run(
             [*git, "apply", "--check", "--cached", "-"], input=patch.encode(), env=env, capture_output=True

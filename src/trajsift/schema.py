@@ -101,7 +101,7 @@ class FinalState(msgspec.Struct, kw_only=True, omit_defaults=True):
     AutoCodeRover patch files, OpenHands `git_patch`); `observed_diff` recovered from the last `git diff`
     output the agent saw with no edit after it (`trajsift.readers.recover`); `none` the format records
     patches and this run has none; `unknown` the log cannot tell (e.g. OpenHands completion logs);
-    `replayed` rebuilt by replaying the run's edits onto the task's base commit (`trajsift.readers.replay`,
+    `replayed` rebuilt by replaying the run's edits onto the task's base commit (`trajsift.harness.patch.replay`,
     done by the correctness stage when the repository is at hand; readers never set it)."""
 
 

@@ -7,7 +7,7 @@ thread pool (the work happens in subprocesses).
 
 A log that holds no patch (`patch_source` `unknown`, e.g. OpenHands completion logs) is not left unknown when
 the task's repository is at hand: the run's edits are replayed onto the base commit
-(`trajsift.readers.replay`) and the rebuilt patch is verified; `patch_source` says `replayed`, and
+(`trajsift.harness.patch.replay`) and the rebuilt patch is verified; `patch_source` says `replayed`, and
 `replay_reason` why a replay was refused.
 
 The harness cache (verdicts, task validations, task environments, repository mirrors, scratch work trees) lives
@@ -39,7 +39,7 @@ from trajsift.harness.patch.sources import resolve_source, source_repository
 from trajsift.harness.sandbox.backends import select_sandbox
 from trajsift.harness.sandbox.base import SandboxUnavailable
 from trajsift.harness.verify import TEST_LIMITS, Verifier, VerifyOptions
-from trajsift.readers.replay import GitTree, replay_patch
+from trajsift.harness.patch.replay import GitTree, replay_patch
 from trajsift.reasons import NO_TASK
 from trajsift.schema import PATCH_REPLAYED, PATCH_UNKNOWN, Trajectory
 from trajsift.tasks import Task

@@ -15,18 +15,17 @@ files in the workspace) are not part of the patch, as in the scaffold's own `git
 from __future__ import annotations
 
 import difflib
-import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from trajsift.actions.classify import EDITOR_TOOLS
+from trajsift.harness.patch.git import GIT_TIMEOUT_S, git_argv, git_env
+from trajsift.harness.patch.replay_shell import ShellReplay, UnreplayableError, root_candidates
 from trajsift.readers.recover import shell_text, writes_files
-from trajsift.readers.replay_shell import ShellReplay, UnreplayableError, root_candidates
 from trajsift.schema import Step
 
 MAX_BLOB = 8 << 20
-GIT = ("git", "-c", "core.quotePath=false", "-c", "core.fsmonitor=false")
 EDITOR_FAILURES = ("error", "invalid", "no replacement was performed")
 
 
@@ -39,44 +38,47 @@ class Replayed:
 
 
 class GitTree:
-    """The files of one commit of a git repository, read from its object store (bare or not)."""
+    """The files of one commit of a git repository, read from its object store (bare or not), with the
+    harness's safe git settings; each blob is read at most once."""
 
     def __init__(self, repo: str, commit: str) -> None:
         self.repo, self.commit = repo, commit
-        listing = self._git("ls-tree", "-r", "-z", "--full-tree", commit)
+        located = subprocess.run(
+            git_argv(["-C", repo, "rev-parse", "--absolute-git-dir"]),
+            capture_output=True,
+            text=True,
+            check=True,
+            env=git_env(),
+            timeout=GIT_TIMEOUT_S,
+        )
+        self.git_dir = located.stdout.strip()
         self.modes: dict[str, str] = {}
-        for entry in listing.split(b"\0"):
+        self.sizes: dict[str, int] = {}
+        for entry in self._git("ls-tree", "-r", "-z", "-l", "--full-tree", commit).split(b"\0"):
             if entry:
                 meta, path = entry.split(b"\t", 1)
-                self.modes[path.decode("utf-8", "surrogateescape")] = meta.split()[0].decode()
+                mode, _, _, size = meta.split()
+                name = path.decode("utf-8", "surrogateescape")
+                self.modes[name] = mode.decode()
+                self.sizes[name] = int(size) if size.isdigit() else 0
+        self._texts: dict[str, str] = {}
 
     def _git(self, *args: str) -> bytes:
-        command = [*GIT, "--git-dir", self.git_dir(), *args]
-        return subprocess.run(command, capture_output=True, check=True, timeout=120, env=_git_env()).stdout
-
-    def git_dir(self) -> str:
-        command = [*GIT, "-C", self.repo, "rev-parse", "--git-dir"]
-        probe = subprocess.run(command, capture_output=True, text=True, check=True, env=_git_env())
-        path = probe.stdout.strip()
-        return path if path.startswith("/") else f"{self.repo}/{path}"
+        command = git_argv(["--git-dir", self.git_dir, *args])
+        return subprocess.run(command, capture_output=True, check=True, timeout=GIT_TIMEOUT_S, env=git_env()).stdout
 
     def read(self, path: str) -> str | None:
         """The file's text at the commit; None for a path that is not a regular file there."""
         if self.modes.get(path) not in ("100644", "100755"):
             return None
-        size = int(self._git("cat-file", "-s", f"{self.commit}:{path}"))
-        if size > MAX_BLOB:
-            raise UnreplayableError("file_too_large")
-        data = self._git("cat-file", "blob", f"{self.commit}:{path}")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise UnreplayableError("binary_file") from error
-
-
-def _git_env() -> dict[str, str]:
-    """No user or system git configuration: the repository's own config is the only one read."""
-    return {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
+        if path not in self._texts:
+            if self.sizes[path] > MAX_BLOB:
+                raise UnreplayableError("file_too_large")
+            try:
+                self._texts[path] = self._git("cat-file", "blob", f"{self.commit}:{path}").decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise UnreplayableError("binary_file") from error
+        return self._texts[path]
 
 
 def replay_patch(steps: Sequence[Step], tree: GitTree) -> Replayed:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trajsift.readers.replay import GitTree, replay_patch
+from trajsift.harness.patch.replay import GitTree, replay_patch
 from trajsift.schema import Action, ActionType, Observation, Step
 
 ROOT = "/workspace/calc__calc__1.0"

@@ -35,11 +35,11 @@ from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Score
 from trajsift.harness.cache import default_cache_dir
 from trajsift.harness.grading.verdict import INCORRECT, Verdict, unknown
 from trajsift.harness.patch.git import WorktreeError
+from trajsift.harness.patch.replay import GitTree, replay_patch
 from trajsift.harness.patch.sources import resolve_source, source_repository
 from trajsift.harness.sandbox.backends import select_sandbox
 from trajsift.harness.sandbox.base import SandboxUnavailable
 from trajsift.harness.verify import TEST_LIMITS, Verifier, VerifyOptions
-from trajsift.harness.patch.replay import GitTree, replay_patch
 from trajsift.reasons import NO_TASK
 from trajsift.schema import PATCH_REPLAYED, PATCH_UNKNOWN, Trajectory
 from trajsift.tasks import Task

@@ -38,7 +38,6 @@ import zstandard
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dedup_planting import TRANSFORMS, mixed  # noqa: E402
 from sources import DEFAULT_DATA_DIR, SOURCES, read_source  # noqa: E402
-
 from trajsift.schema import Trajectory  # noqa: E402
 
 KINDS = ("unique", "exact", "near")

@@ -1,116 +1,123 @@
-"""Throughput of the local and Ray executors (1 and 2 workers) and an extrapolation to 100 nodes / 10M trajectories.
+"""Local 1 / 2 workers, Ray 1 / 2 workers and a simulated Ray cluster on the same generated trajectories.
 
-Usage: python bench/scale.py /work/shared/data [--sandbox-seconds 90] [--nodes 100] [--cpus-per-node 32]
+Usage: python bench/scale.py [--n 5000] [--input DIR] [--data ../shared/data] [--recipe dedup|minhash|run]
+       [--configs local:1,local:2,ray:1,ray:2,sim:8] [--workdir DIR]
 
-Runs the default recipe minus the correctness stage (no task file for the real data) on the real runs;
-times every phase (read, each stage, writing). The extrapolation scales the measured CPU seconds per
-trajectory of each phase to 10M trajectories on `nodes x cpus-per-node` CPUs, for the phases that are
-spread (stages) and the ones that are not (the read and the writer run on the driver), and adds the
-sandboxed test runs at `--sandbox-seconds` CPU seconds per trajectory (a SWE-bench instance's test run).
+Generates `--n` trajectories from the dev runs (`bench/gen_trajectories.py`; or reuses `--input`, a directory
+it wrote), then runs the recipe once per config, each in a fresh process (`bench/scale_measure.py`), and
+prints per run: wall time, CPU time and peak PSS of the whole process tree (workers, Ray's raylet, GCS and
+actors included), the wall time of each phase (read, each stage, write), trajectories/s, the machine's load,
+the precision / recall of the dropped rows against the planted exact and near copies, and whether every
+output file (kept / rejected / review Parquet, stats.json) is byte-identical to the first config's.
+`sim:N` runs Ray on this machine with `num_cpus=N` and N actors per stage: more actors than cores, so it shows
+the schedule and the driver's share of the work, not a cluster's speed (labelled simulated).
+`--recipe`: `dedup` is what `trajsift dedup` runs; `minhash` drops diversity.novelty (its nearest-neighbour
+search is quadratic without faiss / usearch); `run` is the default recipe without the correctness stage.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
-SOURCES = ["swe-agent-gpt4-lite/results/swe-agent-results", "coder-gpt4-lite/trajs", "autocoderover-gpt4-lite.tar.gz"]
-SIGNATURE_BYTES = 2 * 128 * 2 + 32 * 2 * 40 + 400
-"""Per row shuffled by the near-dup reduce: 2 views x 128 b-bit values, 32 bands x 2 clauses' key rows, tokens."""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from scale_measure import RECIPES, planted_scores, run_child  # noqa: E402
+from sources import DEFAULT_DATA_DIR  # noqa: E402
+
+OUTPUTS = ("kept.parquet", "rejected.parquet", "review.parquet", "stats.json")
 
 
-class PhaseTimer:
-    """A `Progress` that records the wall time of each phase."""
-
-    def __init__(self) -> None:
-        self.times: dict[str, float] = {}
-        self._current: tuple[str, float] | None = None
-
-    def phase(self, name: str, total: int, done: int = 0) -> None:
-        self.close()
-        self._current = (name, time.perf_counter())
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        if self._current:
-            name, start = self._current
-            self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - start
-            self._current = None
+def parse_config(text: str) -> dict:
+    kind, _, workers = text.partition(":")
+    if kind not in ("local", "ray", "sim") or not workers.isdigit():
+        raise SystemExit(f"bad config {text!r}: use local:N, ray:N or sim:N")
+    config = {"label": text, "executor": "local" if kind == "local" else "ray", "workers": int(workers)}
+    config["ray_cpus"] = int(workers) if kind == "sim" else (os.cpu_count() if kind == "ray" else None)
+    return config
 
 
-def run_once(inputs: list[str], executor: str, workers: int) -> tuple[float, int, dict[str, float], dict]:
-    from trajsift.config import load_recipe
-    from trajsift.run import run_pipeline
-
-    recipe = load_recipe(None, ["stages.1.enabled=false"])
-    out = Path(tempfile.mkdtemp(prefix=f"scale-{executor}-"))
-    timer = PhaseTimer()
-    start = time.perf_counter()
-    result = run_pipeline(inputs, out, recipe, workers=workers, progress=timer, executor=executor)
-    timer.close()
-    total = time.perf_counter() - start
-    timer.times["write"] = total - sum(timer.times.values())
-    files = {n: (out / n).read_bytes() for n in ("kept.parquet", "rejected.parquet", "review.parquet", "stats.json")}
-    shutil.rmtree(out)
-    return total, result.stats["total"], timer.times, files
+def digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
 
 
-def extrapolate(times: dict[str, float], n: int, args: argparse.Namespace) -> list[str]:
-    cpus = args.nodes * args.cpus_per_node
-    target = 10_000_000
-    driver = {"read": times.get("read", 0.0), "write": times.get("write", 0.0)}
-    spread = {k: v for k, v in times.items() if k not in driver}
-    lines = [
-        f"Extrapolation to {target:,} trajectories on {args.nodes} nodes x {args.cpus_per_node} CPUs ({cpus} CPUs):"
-    ]
-    rows = []
-    for name, seconds in driver.items():
-        rows.append((f"{name} (driver, one process)", seconds / n * target, f"{n / seconds:,.0f}/s per process"))
-    for name, seconds in spread.items():
-        rows.append((f"stage {name} (spread)", seconds / n * target / cpus, f"{n / seconds:,.0f}/s per CPU"))
-    sandbox = args.sandbox_seconds * target / cpus
-    rows.append(("sandboxed test runs (spread)", sandbox, f"{args.sandbox_seconds:.0f} CPU s per trajectory"))
-    shuffle = SIGNATURE_BYTES * target / (args.nodes * 1e9)
-    rows.append(("near-dup LSH shuffle (network)", shuffle, f"{SIGNATURE_BYTES} B/row at 1 GB/s per node"))
-    for name, hours, basis in rows:
-        lines.append(f"  {name:38s} {hours / 3600:9.2f} h   ({basis})")
-    worst = max(rows, key=lambda row: row[1])
-    lines.append(f"Bottleneck: {worst[0]} ({worst[1] / 3600:.1f} h).")
-    without = max((r for r in rows if r is not worst), key=lambda row: row[1])
-    lines.append(f"Next: {without[0]} ({without[1] / 3600:.1f} h).")
-    return lines
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def ensure_input(args: argparse.Namespace, workdir: Path) -> Path:
+    if args.input:
+        return args.input
+    target = workdir / "input"
+    script = Path(__file__).with_name("gen_trajectories.py")
+    command = [sys.executable, str(script), str(target), "--n", str(args.n), "--data", args.data]
+    subprocess.run(command + ["--seed", str(args.seed)], check=True)
+    return target
+
+
+def measure(config: dict, args: argparse.Namespace, source: Path, workdir: Path) -> dict:
+    out = workdir / f"out-{config['label'].replace(':', '-')}"
+    before = load()
+    child = {**config, "inputs": [str(source / "shards")], "out": str(out), "recipe": args.recipe}
+    result = run_child(child)
+    result.update(load_before=before, load_after=load(), label=config["label"])
+    result["digests"] = {name: digest(out / name) for name in OUTPUTS}
+    result["planted"] = planted_scores(out, source / "truth.csv")
+    if not args.keep_outputs:
+        shutil.rmtree(out)
+    return result
+
+
+def report(result: dict, reference: dict | None) -> str:
+    simulated = " (simulated cluster: schedule only, not speed)" if result["label"].startswith("sim") else ""
+    phases = ", ".join(f"{name} {secs:.1f}s" for name, secs in result["phases"].items())
+    same = "reference" if reference is None else str(result["digests"] == reference["digests"])
+    planted = result["planted"]
+    return (
+        f"{result['label']:8s}{simulated}: {result['n']:,} traj, wall {result['wall']:.1f}s "
+        f"({result['n'] / result['wall']:.0f} traj/s; run_pipeline {result['run_s']:.1f}s), "
+        f"CPU {result['cpu']:.1f}s (tree), peak PSS {result['peak_pss'] / 2**30:.2f} GB (tree), "
+        f"load {result['load_before']} -> {result['load_after']}\n"
+        f"          phases (wall): {phases}\n"
+        f"          dropped {planted['dropped']:,} of {planted['planted']:,} planted copies: "
+        f"precision {planted['precision']:.4f}, recall {planted['recall']:.4f}; outputs identical: {same}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path)
-    parser.add_argument("--sandbox-seconds", type=float, default=90.0)
-    parser.add_argument("--nodes", type=int, default=100)
-    parser.add_argument("--cpus-per-node", type=int, default=32)
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--input", type=Path, help="a directory written by bench/gen_trajectories.py")
+    parser.add_argument("--data", default=DEFAULT_DATA_DIR)
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="dedup")
+    parser.add_argument("--configs", default="local:1,local:2,ray:1,ray:2,sim:8")
+    parser.add_argument("--workdir", type=Path, help="where inputs and outputs go (default: a temporary dir)")
+    parser.add_argument("--keep-outputs", action="store_true")
     args = parser.parse_args()
-    inputs = [str(args.data / s) for s in SOURCES if (args.data / s).exists()]
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    results = {}
-    for executor in ("local", "ray"):
-        for workers in (1, 2):
-            total, n, times, files = run_once(inputs, executor, workers)
-            results[(executor, workers)] = (total, n, times, files)
-            phases = ", ".join(f"{k} {v:.1f}s" for k, v in times.items())
-            print(
-                f"{executor:5s} workers={workers}: {n} trajectories in {total:6.1f}s = {n / total:6.1f}/s  [{phases}]"
-            )
-    reference = results[("local", 1)][3]
-    same = all(r[3] == reference for r in results.values())
-    print(f"identical kept/rejected/review/stats across all four runs: {same}")
-    total, n, times, _ = results[("local", 1)]
-    print("\n".join(extrapolate(times, n, args)))
+    configs = [parse_config(text) for text in args.configs.split(",")]
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="trajsift-scale-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        source = ensure_input(args, workdir)
+        print(f"recipe {args.recipe}: {RECIPES[args.recipe]}; input {source}; {os.cpu_count()} CPUs", flush=True)
+        reference = None
+        for config in configs:
+            result = measure(config, args, source, workdir)
+            print(report(result, reference), flush=True)
+            reference = reference or result
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

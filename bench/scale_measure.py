@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,29 +76,50 @@ def _cpu_and_pss(pid: int) -> tuple[float, int]:
     return cpu, pss * 1024
 
 
-def run_child(config: dict, interval: float = 0.5) -> dict:
+class TreeSampler:
+    """Samples a process tree from /proc in a thread: CPU per pid (last value seen) and the peak sum of PSS."""
+
+    def __init__(self, root: int, interval: float = 0.5) -> None:
+        self.root, self.interval = root, interval
+        self.cpu_by_pid: dict[int, float] = {}
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            total = 0
+            for pid in _tree(self.root):
+                cpu, pss = _cpu_and_pss(pid)
+                if cpu:
+                    self.cpu_by_pid[pid] = cpu
+                total += pss
+            self.peak = max(self.peak, total)
+            if self._stop.wait(self.interval):
+                return
+
+    def stop(self) -> tuple[float, int]:
+        """(CPU seconds of every process seen, peak PSS in bytes)."""
+        self._stop.set()
+        self._thread.join()
+        return sum(self.cpu_by_pid.values()), self.peak
+
+
+def run_child(config: dict) -> dict:
     """Run `child_main(config)` in a fresh process; its JSON result plus wall, tree CPU and peak tree PSS."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, json.dumps(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    cpu_by_pid: dict[int, float] = {}
-    peak = 0
-    while proc.poll() is None:
-        total = 0
-        for pid in _tree(proc.pid):
-            cpu, pss = _cpu_and_pss(pid)
-            if cpu:
-                cpu_by_pid[pid] = cpu
-            total += pss
-        peak = max(peak, total)
-        time.sleep(interval)
+    sampler = TreeSampler(proc.pid)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
+    cpu, peak = sampler.stop()
     if proc.returncode != 0:
         raise RuntimeError(f"run failed ({proc.returncode}): {err[-3000:]}")
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(wall=wall, cpu=sum(cpu_by_pid.values()), peak_pss=peak)
+    result.update(wall=wall, cpu=cpu, peak_pss=peak)
     return result
 
 

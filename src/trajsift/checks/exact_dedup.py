@@ -30,18 +30,20 @@ def normalise_patch(patch: str) -> str:
     return "\n".join(_SPACE.sub(" ", line).strip() for line in _INDEX_LINE.sub("", patch).strip().splitlines())
 
 
-def trajectory_hash(traj: Trajectory) -> str:
+def trajectory_hash(traj: Trajectory, normalised_patch: str | None = None) -> str:
+    """Digest of the task, the actions and the patch (`normalised_patch`: `normalise_patch` of it, if known)."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{traj.task.task_id}\x1e".encode())
     for step in traj.steps:
         action = step.action
         digest.update(f"{action.type.value}\x1f{_SPACE.sub(' ', action.command).strip()}\x1e".encode())
-    digest.update(normalise_patch(traj.final.patch).encode())
+    patch = normalise_patch(traj.final.patch) if normalised_patch is None else normalised_patch
+    digest.update(patch.encode())
     return digest.hexdigest()
 
 
-def patch_hash(patch: str) -> str:
-    text = normalise_patch(patch)
+def patch_hash(patch: str, normalised: bool = False) -> str:
+    text = patch if normalised else normalise_patch(patch)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest() if text else ""
 
 
@@ -62,7 +64,8 @@ class ExactDuplicates(GlobalCheck):
 
     def signature(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> dict[str, Any]:
         quality = scores.get(QUALITY_SCORE)
-        return {"content": trajectory_hash(traj), "patch": patch_hash(traj.final.patch), "quality": quality}
+        patch = normalise_patch(traj.final.patch)  # once for both digests
+        return {"content": trajectory_hash(traj, patch), "patch": patch_hash(patch, True), "quality": quality}
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
         data = signatures.to_pydict()

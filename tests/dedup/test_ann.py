@@ -56,3 +56,42 @@ def test_ann_backends_agree_with_exact_search(backend):
     _, want = brute_force(data, 1)
     _, idx = nearest(data, k=1, backend=backend, exact_limit=1000)
     assert (idx[:, 0] == want[:, 0]).mean() > 0.9
+
+
+def near_pairs(n, dims=64, noise=0.15, seed=2):
+    """Rows 2i and 2i+1 are close (cosine ~0.99), every pair far from the others."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n // 2, dims))
+    data = np.repeat(centres, 2, axis=0) + noise * rng.normal(size=(n // 2 * 2, dims))
+    return (data / np.linalg.norm(data, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_lsh_finds_close_neighbours_and_never_itself():
+    data = near_pairs(4000)
+    sims, idx = nearest(data, k=1, backend="lsh")
+    partner = np.arange(len(data)) ^ 1
+    assert (idx[:, 0] == partner).mean() > 0.99
+    assert not (idx == np.arange(len(data))[:, None]).any()
+    found = idx[:, 0] >= 0
+    exact = np.einsum("ij,ij->i", data[found], data[idx[found, 0]])
+    assert np.allclose(sims[found, 0], exact, atol=1e-5)  # reported similarities are the exact ones
+
+
+def test_lsh_top_k_has_no_repeats_and_is_deterministic():
+    data = near_pairs(3000, noise=0.6)
+    sims, idx = nearest(data, k=3, backend="lsh")
+    for row in idx:
+        found = row[row >= 0]
+        assert len(set(found.tolist())) == len(found)
+    assert (np.diff(sims, axis=1) <= 1e-6).all()  # best first
+    again = nearest(data, k=3, backend="lsh")
+    assert np.array_equal(idx, again[1]) and np.array_equal(sims, again[0])
+
+
+def test_auto_without_ann_packages_falls_back_to_lsh(monkeypatch):
+    import trajsift.dedup.ann as ann
+
+    monkeypatch.setattr(ann.importlib.util, "find_spec", lambda name: None)
+    assert ann._choose("auto", 10, 100) == "exact"
+    assert ann._choose("auto", 1000, 100) == "lsh"
+    assert ann._choose("lsh", 10, 100) == "lsh"

@@ -43,6 +43,7 @@ from trajsift.checks.global_check import GlobalCheck
 from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup import banded, lsh
 from trajsift.dedup.actionseq import shared_runs_flat
+from trajsift.dedup.arrowcols import fixed_rows, offsets_and_data
 from trajsift.dedup.minhash import SIG_DTYPE, MinHasher, encode, shingle_hashes, token_hashes
 from trajsift.dedup.unionfind import cluster_entries, components, join, keep_best
 from trajsift.dedup.views import VIEWS, action_tokens
@@ -158,7 +159,7 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
         if n == 0:
             return {"clusters": {}, "runs": {}}
         width = sum(self.perms.values())
-        matrix, ok = _fixed_rows(signatures.column(self.sig_col("minhash")), width * 2, n)
+        matrix, ok = fixed_rows(signatures.column(self.sig_col("minhash")), width * 2, n)
         matrix = matrix.view(SIG_DTYPE).reshape(n, width)
         present = signatures.column(self.sig_col("present")).fill_null(0).to_numpy().astype(np.int64)
         present = np.where(ok, present, 0)
@@ -255,31 +256,9 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
         )
 
 
-def _offsets_and_data(column: pa.ChunkedArray | pa.Array, n: int) -> tuple[np.ndarray, np.ndarray]:
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    array = array.cast(pa.large_binary())
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + n + 1]
-    data = array.buffers()[2]
-    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
-
-
-def _fixed_rows(column: pa.ChunkedArray, width: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """`n x width` bytes of a binary column; rows of another length (missing) are zeros and not ok."""
-    offsets, data = _offsets_and_data(column, n)
-    ok = np.diff(offsets) == width
-    if ok.all():  # the usual case: the rows are one contiguous block, use it in place
-        return data[offsets[0] : offsets[0] + n * width].reshape(n, width), ok
-    out = np.zeros((n, width), dtype=np.uint8)
-    rows = np.flatnonzero(ok)
-    for start in range(0, rows.size, 65536):
-        block = rows[start : start + 65536]
-        out[block] = data[offsets[block, None] + np.arange(width)[None, :]]
-    return out, ok
-
-
 def _flat_tokens(column: pa.ChunkedArray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """All rows' uint32 action tokens as one array plus `n + 1` token offsets."""
-    offsets, data = _offsets_and_data(column, n)
+    offsets, data = offsets_and_data(column, n)
     flat = data[offsets[0] : offsets[-1]]
     tokens = flat[: flat.size - flat.size % 4].view(np.uint32).astype(np.uint64)
     return tokens, (offsets - offsets[0]) // 4

@@ -40,6 +40,7 @@ from trajsift.checks.base import CheckContext, CheckOutput, Params, Scores
 from trajsift.checks.global_check import GlobalCheck
 from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup import ann, clustering
+from trajsift.dedup.arrowcols import fixed_rows, offsets_and_data
 from trajsift.dedup.embed import Embedder, EmbeddingCache, embed_cached, make_embedder, normalise
 from trajsift.dedup.summary import summary_sections
 from trajsift.schema import Trajectory
@@ -54,8 +55,9 @@ class NoveltyParams(Params):
     """Cosine similarity at or above which a same-task trajectory is an approach duplicate of a better one."""
     cluster_distance: float = Field(default=0.25, gt=0, lt=2)
     """Average-linkage cosine distance below which summaries of one task join the same approach cluster."""
-    ann_backend: Literal["auto", "exact", "faiss", "usearch"] = "auto"
-    """Nearest-neighbour search; `auto` is exact up to `exact_limit` vectors, then faiss or usearch if installed."""
+    ann_backend: Literal["auto", "exact", "faiss", "usearch", "lsh"] = "auto"
+    """Nearest-neighbour search; `auto` is exact up to `exact_limit` vectors, then faiss or usearch if installed,
+    else `lsh` (numpy random-hyperplane buckets)."""
     exact_limit: int = Field(default=20_000, ge=1)
     """Largest dataset searched exactly under `auto`."""
     weights: dict[Literal["patch", "actions", "reasoning"], float] = {"patch": 2.0, "actions": 1.0, "reasoning": 1.0}
@@ -149,21 +151,25 @@ class Novelty(GlobalCheck[NoveltyParams]):
         }
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
-        data = signatures.to_pydict()
+        vectors = self._matrix(signatures.column(self.sig_col("vector")), signatures.num_rows)
+        data = signatures.drop_columns([self.sig_col("vector")]).to_pydict()  # no Python object per vector
         ids = data["trajectory_id"]
-        vectors = self._matrix(data[self.sig_col("vector")])
         novelty = self._novelty(vectors)
         rows = {traj_id: [novelty[i], 0, None, 1] for i, traj_id in enumerate(ids)}
         self._cluster_tasks(data, vectors, rows)
         return {"rows": rows, "tools": self._dataset_tools(data[self.sig_col("tools")])}
 
-    def _matrix(self, blobs: list[bytes | None]) -> np.ndarray:
-        dims = max((len(blob) // 2 for blob in blobs if blob), default=1)
-        matrix = np.zeros((len(blobs), dims), np.float32)
-        for i, blob in enumerate(blobs):
-            if blob and len(blob) == 2 * dims:
-                matrix[i] = np.frombuffer(blob, dtype=np.float16)
-        return normalise(matrix)
+    @staticmethod
+    def _matrix(column: pa.ChunkedArray, n: int) -> np.ndarray:
+        """Unit float32 rows of the float16 vectors; rows of another length than the longest are zero."""
+        offsets, _ = offsets_and_data(column, n)
+        dims = max(int(np.diff(offsets).max(initial=0)) // 2, 1)
+        raw, _ok = fixed_rows(column, 2 * dims, n)
+        matrix = np.empty((n, dims), np.float32)
+        for start in range(0, n, 65536):  # bounded temporaries: no second n x dims copy
+            block = raw[start : start + 65536].view(np.float16).astype(np.float32)
+            matrix[start : start + len(block)] = normalise(block)
+        return matrix
 
     def _novelty(self, vectors: np.ndarray) -> list[float | None]:
         present = np.flatnonzero(np.any(vectors != 0, axis=1))

@@ -1,9 +1,10 @@
 """Nearest neighbours by inner product (cosine similarity for unit vectors), exact or approximate.
 
 Backends: `exact` (numpy, blocked matrix products; fine up to a few tens of thousands of vectors),
-`faiss` (extra `trajsift[ann]`: a flat index up to `exact_limit` vectors, IVF above) and `usearch`
-(HNSW). `auto` takes exact search up to `exact_limit` and the first installed ANN package above it,
-falling back to exact search (correct, quadratic) when neither is installed.
+`faiss` (extra `trajsift[ann]`: a flat index up to `exact_limit` vectors, IVF above), `usearch`
+(HNSW) and `lsh` (numpy random-hyperplane buckets, `trajsift.dedup.ann_lsh`). `auto` takes exact search up
+to `exact_limit` and the first installed ANN package above it, falling back to `lsh` when neither is
+installed (exact search over a million vectors would take hours).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import math
 
 import numpy as np
 
+from trajsift.dedup.ann_lsh import lsh_nearest
 from trajsift.errors import ConfigError
 
-BACKENDS = ("auto", "exact", "faiss", "usearch")
+BACKENDS = ("auto", "exact", "faiss", "usearch", "lsh")
 BLOCK_ROWS = 1024
 
 
@@ -27,11 +29,13 @@ def nearest(
     Missing neighbours (fewer than k+1 rows) are similarity -inf and index -1."""
     if backend not in BACKENDS:
         raise ConfigError(f"unknown ANN backend {backend!r}; known: {', '.join(BACKENDS)}")
-    data = np.ascontiguousarray(vectors, dtype=np.float32)
-    n = len(data)
+    n = len(vectors)
     if n == 0 or k < 1:
         return np.zeros((n, max(k, 0)), np.float32), np.zeros((n, max(k, 0)), np.int64)
     chosen = _choose(backend, n, exact_limit)
+    if chosen == "lsh":  # reads the vectors in their own dtype, never itself: no copy, no self to drop
+        return lsh_nearest(vectors, k)
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
     if chosen == "faiss":
         sims, idx = _faiss(data, k + 1, exact=n <= exact_limit)
     elif chosen == "usearch":
@@ -43,7 +47,7 @@ def nearest(
 
 def _choose(backend: str, n: int, exact_limit: int) -> str:
     if backend != "auto":
-        if backend != "exact" and importlib.util.find_spec(backend) is None:
+        if backend not in ("exact", "lsh") and importlib.util.find_spec(backend) is None:
             raise ConfigError(f"ANN backend {backend!r} is not installed: pip install 'trajsift[ann]'")
         return backend
     if n <= exact_limit:
@@ -51,7 +55,7 @@ def _choose(backend: str, n: int, exact_limit: int) -> str:
     for name in ("faiss", "usearch"):
         if importlib.util.find_spec(name) is not None:
             return name
-    return "exact"
+    return "lsh"
 
 
 def _exact(data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

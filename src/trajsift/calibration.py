@@ -124,6 +124,20 @@ _EVIDENCE_NAMES = (
     "tests_after_edit last_check_passed repro_fixed read_before_edit task_mentions_touched final_confidence "
     "failed_edit_share"
 )
+RELATIVE_INPUTS: dict[str, Feature] = {
+    **{name: Feature("quality.evidence." + name) for name in _EVIDENCE_NAMES.split()},
+    "difficulty_rank": Feature("quality.evidence.difficulty_rank", learn_missing=False),
+    **{name: Feature("quality.evidence." + name, "log1p") for name in ("errors_after_last_pass", "reverted_edits")},
+    "format_errors": Feature("basic.status.format_errors", "log1p"),
+    "exit_submitted": Feature("basic.status.exit_status", "equals:submitted"),
+    "limit_hit": Feature("basic.limits.limit_hit", "nonempty"),
+    "patch_present": Feature("basic.content.patch_status", "equals:present"),
+    **{name: Feature("quality.wording." + name) for name in ("hesitation", "statement_overlap")},
+}
+"""Per-row facts `quality.relative` reads against the run's cohort (value minus the cohort's mean): how often
+an agent tests, hedges or hits a limit depends on the scaffold and the model, so the deviation from its own
+habit is what compares across agents."""
+RELATIVE = "quality.relative."
 _REFERENCE = "quality.reference."
 BASE_FEATURES: tuple[Feature, ...] = (
     *_specs("quality.cohort.", _COHORT_NAMES),
@@ -136,9 +150,11 @@ BASE_FEATURES: tuple[Feature, ...] = (
     Feature("basic.content.patch_status", "equals:present"),
     *_specs("quality.completeness.", "gave_up submitted"),
     Feature("quality.efficiency.novel_observation_ratio"),
+    *(Feature(RELATIVE + name, learn_missing=spec.learn_missing) for name, spec in RELATIVE_INPUTS.items()),
 )
 """What the shipped model reads when the task has no reference patch: nothing measured in absolute steps,
-tokens or cost (those are cohort percentiles), nothing tied to one scaffold's vocabulary."""
+tokens or cost (those are cohort percentiles), nothing tied to one scaffold's vocabulary; the evidence both as
+it is and relative to the cohort's habit."""
 REFERENCE_FEATURES: tuple[Feature, ...] = (
     *BASE_FEATURES,
     *_specs(_REFERENCE, "file_recall file_precision removed_recall added_recall function_recall"),

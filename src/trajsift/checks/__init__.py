@@ -30,6 +30,8 @@ CHECKS: dict[str, str] = {
     "quality.evidence": "trajsift.checks.evidence:EvidenceCheck",
     "quality.reference": "trajsift.checks.reference:ReferenceCheck",
     "quality.cohort": "trajsift.checks.cohort:CohortCheck",
+    "quality.wording": "trajsift.checks.wording:WordingCheck",
+    "quality.relative": "trajsift.checks.relative:RelativeCheck",
     "quality.score": "trajsift.checks.composite:QualityScore",
     "quality.judge": "trajsift.checks.judge:JudgeCheck",
     # stage 4: diversity

@@ -50,8 +50,9 @@ MAX_LINES = 500
 
 
 def cohort_of(traj: Trajectory) -> str:
+    """Scaffold + model (a leading `@` on the model name, as some configs write it, is not a new model)."""
     source = traj.source
-    return f"{source.scaffold or source.format}|{source.model}"
+    return f"{source.scaffold or source.format}|{source.model.strip().lstrip('@')}"
 
 
 class CohortCheck(GlobalCheck):

@@ -12,6 +12,7 @@ from trajsift.errors import ConfigError
 from trajsift.executors import EXECUTORS, make_executor, shard_work
 from trajsift.executors.base import ExecutorSettings, RunPlan, ShardStep
 from trajsift.executors.local import LocalExecutor
+from trajsift.executors.read_parts import ReadJob, UnitStep
 from trajsift.executors.shard_work import StageJob
 from trajsift.pipeline import Pipeline
 from trajsift.progress import ShardDone
@@ -30,6 +31,12 @@ class Backwards:
     def start(self, plan: RunPlan, pipeline: Pipeline) -> None:
         ctx = shard_work.make_context(plan.tasks, plan.tasks_path, str(plan.cache_dir))
         self.state = shard_work.WorkerState(pipeline=pipeline, ctx=ctx)
+
+    def map_units(self, step: UnitStep, job: ReadJob, groups: Sequence[int]) -> Iterator[int]:
+        self.maps.append((step.__name__, len(groups)))
+        for group in sorted(groups, reverse=True):  # any order: the driver assembles the parts in input order
+            step(job, group)
+            yield group
 
     def map_shards(self, step: ShardStep, job: StageJob, shards: Sequence[int]) -> Iterator[int]:
         self.maps.append((step.__name__, len(shards)))
@@ -68,6 +75,7 @@ def test_a_new_executor_writes_the_local_files(dataset, recipe_file, tmp_path, r
     shards = result.stats["input"]["shards"]
     assert custom.closed and sum(result.counts.values()) == 60 and shards == 9  # 60 rows, shard_size 7
     assert ("annotate_shard", shards) in custom.maps and ("assign_shard", shards) in custom.maps
+    assert custom.maps[0][0] == "read_group"
     stages = ["gate", "rank", "diversity", "review"]
     assert progress.phases == ["read", *stages]
     decided = {(r.stage, r.shard) for r in progress.shards}

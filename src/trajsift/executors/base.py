@@ -1,6 +1,7 @@
 """The executor protocol: what an executor implements, and the plan and results the driver shares with it.
 
-An executor decides only *where* the per-shard work of a stage runs (`map_shards`) and *how* a global
+An executor decides only *where* the read's per-group work runs (`map_units`), *where* the per-shard work of a
+stage runs (`map_shards`) and *how* a global
 stage's state is computed (`reduce`). The phases, their order, the work files and the progress reports
 belong to the one driver (`executors.driver.drive`), the same for every executor, so every executor writes
 the same files and a run resumes from whatever any executor completed.
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from trajsift.config import Recipe
+from trajsift.executors.read_parts import ReadJob, UnitStep
 from trajsift.executors.reading import ReadResult
 from trajsift.executors.shard_work import StageJob, WorkerState
 from trajsift.pipeline import Pipeline
@@ -71,6 +73,11 @@ class Executor(Protocol):
 
     def start(self, plan: RunPlan, pipeline: Pipeline) -> None:
         """Before the first map: connect, remember the plan (pools may start lazily)."""
+
+    def map_units(self, step: UnitStep, job: ReadJob, groups: Sequence[int]) -> Iterator[int]:
+        """Run the read's `step` on every group of input units (in any order, anywhere, e.g. where the inputs
+        are); yield each group once its part file exists."""
+        ...
 
     def map_shards(self, step: ShardStep, job: StageJob, shards: Sequence[int]) -> Iterator[int]:
         """Run `step` on every shard of `shards` (in any order, anywhere); yield each shard once its files exist."""

@@ -1,11 +1,12 @@
 """The one driver of a run's phases, shared by every executor.
 
-A run: read the inputs into shards (on this machine) -> per stage, annotate every shard; for a global
-stage, reduce every shard's signatures into one state, then assign it per shard -> write the outputs.
+A run: read the inputs into shards (groups of input units read by the executor's workers, shards cut here)
+-> per stage, annotate every shard; for a global stage, reduce every shard's signatures into one state, then
+assign it per shard -> write the outputs.
 `drive` runs these phases for any `Executor` (`executors.base`). Each phase's files are keyed by a
 fingerprint of everything they depend on and exist only once complete, so a rerun (with any executor)
 reuses what is complete and redoes only what is missing. Results never depend on the executor or its
-worker count: shards come from the read, not from workers.
+worker count: shards are cut from the read's rows in input order, not from workers.
 """
 
 from __future__ import annotations
@@ -45,7 +46,13 @@ class _Driver:
         clean_temporaries(plan.out_dir)
         read_dir = plan.work / f"read-{input_fingerprint[:16]}"
         read = read_into_shards(
-            plan.inputs, plan.read_options, plan.tasks, plan.recipe.shard_size, read_dir, self.progress
+            plan.inputs,
+            plan.read_options,
+            plan.tasks,
+            plan.recipe.shard_size,
+            read_dir,
+            self.progress,
+            self.executor.map_units,
         )
         self.shards = read.shards
         stage_runs: list[StageRun] = []

@@ -1,6 +1,7 @@
-"""Local executor: per-shard work in this process (`--workers 1`) or in a process pool; reduces here.
+"""Local executor: the read's unit groups and per-shard work in this process (`--workers 1`) or in a process
+pool; reduces here.
 
-The pool is created on the first map with more than one shard and lives for the whole run, so workers
+The pool is created on the first map with more than one group or shard and lives for the whole run, so workers
 build the pipeline once, not once per stage. Workers die with the process that started them (`lifeline`).
 """
 
@@ -9,11 +10,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from trajsift.executors import shard_work
 from trajsift.executors.base import ExecutorSettings, RunPlan, ShardStep
+from trajsift.executors.read_parts import ReadJob, UnitStep
 from trajsift.executors.shard_work import StageJob
 from trajsift.pipeline import Pipeline
 from trajsift.stages import Stage
@@ -32,15 +34,31 @@ class LocalExecutor:
     def start(self, plan: RunPlan, pipeline: Pipeline) -> None:
         self._plan, self._pipeline = plan, pipeline
 
+    def map_units(self, step: UnitStep, job: ReadJob, groups: Sequence[int]) -> Iterator[int]:
+        """The read's groups in the pool (started here, reused by the stages); in this process for one worker."""
+        return self._map(groups, lambda group: step(job, group), lambda pool, group: pool.submit(step, job, group))
+
     def map_shards(self, step: ShardStep, job: StageJob, shards: Sequence[int]) -> Iterator[int]:
-        if self.workers <= 1 or len(shards) == 1:
-            state = self._worker_state()
-            for shard in shards:
-                step(state, job, shard)
-                yield shard
+        return self._map(
+            shards,
+            lambda shard: step(self._worker_state(), job, shard),
+            lambda pool, shard: pool.submit(shard_work.run_in_worker, step, job, shard),
+        )
+
+    def _map(
+        self,
+        items: Sequence[int],
+        here: Callable[[int], None],
+        there: Callable[[cf.ProcessPoolExecutor, int], cf.Future],
+    ) -> Iterator[int]:
+        """Each item `here` (one worker, or one item), else `there` in the pool; yield each item once done."""
+        if self.workers <= 1 or len(items) == 1:
+            for item in items:
+                here(item)
+                yield item
             return
         pool = self._worker_pool()
-        futures = {pool.submit(shard_work.run_in_worker, step, job, shard): shard for shard in shards}
+        futures = {there(pool, item): item for item in items}
         for future in cf.as_completed(futures):
             future.result()
             yield futures[future]

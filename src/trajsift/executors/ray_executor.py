@@ -1,6 +1,7 @@
 """Ray executor: the per-shard work of each stage spread over a Ray cluster, global reduces distributed.
 
-The driver (`executors.driver`) runs the phases and owns the files, as for the local executor. Each
+The driver (`executors.driver`) runs the phases and owns the files, as for the local executor. The read's
+`map_units` runs each group of input units as a Ray Data task, so the cluster's nodes read the inputs. Each
 `map_shards` is Ray Data `map_batches` over shard numbers, in a pool of stateful actors that build the
 pipeline once (like the local pool's worker initialiser), sized by the stage's checks' declared
 `resources` (`num_cpus`, `memory`, `concurrency`). A global stage reduces each check that has an entry
@@ -28,6 +29,7 @@ from trajsift.checks.global_check import GlobalCheck
 from trajsift.executors import shard_work
 from trajsift.executors.base import ExecutorSettings, RunPlan, ShardStep
 from trajsift.executors.ray_near import near_reduce
+from trajsift.executors.read_parts import ReadJob, UnitStep
 from trajsift.executors.shard_work import StageJob
 from trajsift.files import read_table
 from trajsift.pipeline import Pipeline
@@ -63,6 +65,13 @@ class ShardWorker:
         return {"shard": batch["shard"]}
 
 
+def _read_groups(batch: dict[str, np.ndarray], step: UnitStep, job: ReadJob) -> dict[str, np.ndarray]:
+    """A Ray Data task: read each group of the batch into its part file."""
+    for group in batch["group"].tolist():
+        step(job, group)
+    return {"group": batch["group"]}
+
+
 def stage_resources(stage: Stage) -> dict[str, float]:
     """The most any check of the stage asks for (`num_cpus`, `memory`); the least `concurrency`."""
     merged: dict[str, float] = {}
@@ -90,6 +99,25 @@ class RayExecutor:
 
     def close(self) -> None:
         """Nothing to stop: actor pools end with each map; the Ray instance outlives the run."""
+
+    def map_units(self, step: UnitStep, job: ReadJob, groups: Sequence[int]) -> Iterator[int]:
+        """The read's groups as Ray Data tasks on the cluster's workers (one CPU each, `workers` at a time):
+        the nodes read the inputs and write the part files; the driver only lists and assembles."""
+        import ray.data
+
+        if not groups:
+            return
+        items = ray.data.from_items([{"group": g} for g in groups], override_num_blocks=len(groups))
+        done = items.map_batches(
+            _read_groups,
+            fn_kwargs={"step": step, "job": job},
+            batch_size=1,
+            batch_format="numpy",
+            concurrency=max(1, min(len(groups), self.workers)),
+            num_cpus=1,
+        )
+        for batch in done.iter_batches(batch_size=1, batch_format="numpy"):
+            yield from (int(group) for group in batch["group"])
 
     def map_shards(self, step: ShardStep, job: StageJob, shards: Sequence[int]) -> Iterator[int]:
         import ray.data

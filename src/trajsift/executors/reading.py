@@ -1,7 +1,11 @@
 """Read phase of a run: inputs -> fixed-size shards of trajectories + a quarantine file.
 
-Shards are zstd-compressed JSON arrays of `Trajectory` (fast to decode back into records).
-The phase is all-or-nothing: `DONE.json` marks it complete; an interrupted read starts over.
+The parent lists the input units and cuts them into groups (`read_units`); the executor's workers read the
+groups into part files (`read_parts`, `Executor.map_units`); the parent then walks the parts in input order,
+quarantines repeated ids (first occurrence kept) and cuts shards of `shard_size` by joining the encoded
+trajectories, never decoding them. Shards are zstd-compressed JSON arrays of `Trajectory`, byte-identical
+whatever the executor, its worker count or the grouping. `DONE.json` marks the phase complete; a read killed
+before it reuses the listing and every complete part.
 """
 
 from __future__ import annotations
@@ -10,22 +14,31 @@ import dataclasses
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-import msgspec
-import orjson
 import zstandard
 
 from trajsift import reasons
+from trajsift.executors.read_parts import (
+    QUARANTINED,
+    TRAJECTORY,
+    ReadJob,
+    UnitStep,
+    iter_part,
+    part_path,
+    quarantine_line,
+    read_group,
+    save_setup,
+)
+from trajsift.executors.read_units import groups_path, list_groups
+from trajsift.executors.shard_work import shard_path
 from trajsift.files import read_json, write_bytes, write_json
 from trajsift.progress import Progress
 from trajsift.readers.read import ReadOptions, TrajectoryReader
-from trajsift.readers.sources.names import printable
 from trajsift.readers.sources.records import quarantine
-from trajsift.schema import Quarantined, Trajectory
 from trajsift.tasks import Task
 
 
@@ -53,6 +66,10 @@ class ReadResult:
         }
 
 
+MapUnits = Callable[[UnitStep, ReadJob, Sequence[int]], Iterator[int]]
+"""`Executor.map_units`: run a step on every group, anywhere; yield each group once its part file exists."""
+
+
 def read_into_shards(
     inputs: list[str],
     options: ReadOptions,
@@ -60,6 +77,7 @@ def read_into_shards(
     shard_size: int,
     read_dir: Path,
     progress: Progress,
+    map_units: MapUnits,
 ) -> ReadResult:
     """Read `inputs` into shards of `shard_size` trajectories under `read_dir` (or reuse a complete read)."""
     done = read_dir / "DONE.json"
@@ -67,80 +85,93 @@ def read_into_shards(
         saved = read_json(done)  # holds a note besides the counts: keep only the fields
         counts = {f.name: saved[f.name] for f in fields(ReadResult) if f.name in saved and f.name != "directory"}
         return ReadResult(directory=read_dir, **counts)
-    if read_dir.exists():
+    if read_dir.exists() and not groups_path(read_dir).exists():  # killed while listing: list again
         shutil.rmtree(read_dir)
-    read_dir.mkdir(parents=True)
-    result = ReadResult(directory=read_dir)
+    read_dir.mkdir(parents=True, exist_ok=True)
     progress.phase("read", 0)
-
-    def on_entry(_entry: Any) -> None:
-        result.units += 1
-        progress.advance(1)
-
-    items = TrajectoryReader(dataclasses.replace(options, on_entry=on_entry)).read(inputs)
-    partial = read_dir / ".quarantine.jsonl.partial"  # the phase is all-or-nothing: no atomic write needed
-    counts: Counter[str] = Counter()
-    with open(partial, "wb") as bad:
-        for shard in _shards(_unique(_join_tasks(items, tasks), bad, counts), shard_size):
-            write_bytes(read_dir / f"shard-{result.shards:05d}.json.zst", _encode(shard))
-            result.shards += 1
-            result.trajectories += len(shard)
-    os.replace(partial, read_dir / "quarantine.jsonl")
-    result.quarantined = sum(counts.values())
-    result.quarantine_reasons = dict(sorted(counts.items()))
-    result.not_read = sum(n for reason, n in counts.items() if reason in reasons.NOT_READ_REASONS)
+    if not groups_path(read_dir).exists():
+        save_setup(read_dir, options, tasks)
+    reader = TrajectoryReader(dataclasses.replace(options, on_entry=None))
+    groups = list_groups(inputs, reader, read_dir, os.cpu_count() or 1)
+    todo = sorted(
+        (g for g in range(len(groups)) if not part_path(read_dir, g).exists()), key=lambda g: -groups[g].weight
+    )
+    assembler = _Assembler(read_dir, shard_size, progress)
+    ready = set(range(len(groups))) - set(todo)
+    assembler.take(ready)
+    for group in map_units(read_group, ReadJob(str(read_dir)), todo):  # heaviest first: no straggler at the end
+        ready.add(group)
+        assembler.take(ready)
+    result = assembler.finish()
     write_json(done, result.to_json())
+    write_json(read_dir / "readers.json", sorted(assembler.readers))  # which processes read: not a run output
+    for group in range(len(groups)):  # the shards hold it all now
+        part_path(read_dir, group).unlink(missing_ok=True)
     return result
 
 
-def _encode(shard: list[Trajectory]) -> bytes:
-    return zstandard.ZstdCompressor(level=3).compress(msgspec.json.encode(shard))
+class _Assembler:
+    """Walks the part files in input order into shards and the quarantine file."""
 
+    def __init__(self, read_dir: Path, shard_size: int, progress: Progress) -> None:
+        self.read_dir, self.shard_size, self.progress = read_dir, shard_size, progress
+        self.result = ReadResult(directory=read_dir)
+        self.next_group = 0
+        self.seen: set[str] = set()
+        self.batch: list[bytes] = []
+        self.counts: Counter[str] = Counter()
+        self.readers: set[str] = set()
+        for stale in read_dir.glob("shard-*.json.zst"):  # of a read killed while assembling
+            stale.unlink()
+        self.partial = read_dir / ".quarantine.jsonl.partial"  # all-or-nothing: no atomic write needed
+        self.bad = open(self.partial, "wb")  # noqa: SIM115 - closed by `finish`
 
-def _join_tasks(items: Iterable[Trajectory | Quarantined], tasks: Mapping[str, Task]) -> Iterable[Any]:
-    """Fill category, difficulty, repo and base commit from the task file where the record lacks them."""
-    for item in items:
-        task = tasks.get(item.task.task_id) if isinstance(item, Trajectory) else None
-        if task is not None:
-            ref = item.task
-            ref.category = ref.category or task.category
-            ref.difficulty = ref.difficulty or task.difficulty
-            ref.repo = ref.repo or task.repo
-            ref.base_commit = ref.base_commit or task.base_commit
-            ref.instruction = ref.instruction or task.instruction
-        yield item
+    def take(self, ready: set[int]) -> None:
+        """Add every part from the next one on that is ready, in order."""
+        while self.next_group in ready:
+            self._add_part(part_path(self.read_dir, self.next_group))
+            self.next_group += 1
 
+    def _add_part(self, path: Path) -> None:
+        for row in iter_part(path):
+            if row[0] == TRAJECTORY:
+                self._add_trajectory(*row[1:])
+            elif row[0] == QUARANTINED:
+                self._quarantine(row[1], row[2])
+            else:
+                self.result.units += row[1]
+                self.readers.add(row[2])
+                self.progress.advance(row[1])
 
-def _unique(items: Iterable[Any], bad: BinaryIO, counts: Counter[str]) -> Iterable[Trajectory]:
-    """Trajectories with unseen ids; quarantined rows and repeated ids are written to `bad` and counted."""
-    seen: set[str] = set()
-    for item in items:
-        if isinstance(item, Trajectory) and item.id in seen:
-            detail = f"trajectory id {item.id!r} seen before"
-            item = quarantine(reasons.DUPLICATE_ID, item.source.path or item.id, detail)
-        if isinstance(item, Quarantined):
-            bad.write(_quarantine_line(item))
-            counts[item.reason] += 1
-        else:
-            seen.add(item.id)
-            yield item
+    def _add_trajectory(self, trajectory_id: str, origin: str, data: bytes) -> None:
+        if trajectory_id in self.seen:
+            row = quarantine(reasons.DUPLICATE_ID, origin, f"trajectory id {trajectory_id!r} seen before")
+            self._quarantine(row.reason, quarantine_line(row))
+            return
+        self.seen.add(trajectory_id)
+        self.batch.append(data)
+        if len(self.batch) >= self.shard_size:
+            self._write_shard()
 
+    def _quarantine(self, reason: str, line: bytes) -> None:
+        self.bad.write(line)
+        self.counts[reason] += 1
 
-def _quarantine_line(row: Quarantined) -> bytes:
-    """One JSON line; text that is not valid Unicode (names that are not UTF-8) is escaped, never fatal."""
-    data = row.to_dict()
-    try:
-        return orjson.dumps(data) + b"\n"
-    except TypeError:
-        return orjson.dumps({k: printable(v) if isinstance(v, str) else v for k, v in data.items()}) + b"\n"
+    def _write_shard(self) -> None:
+        """The shard as `msgspec.json.encode(list_of_trajectories)` writes it: the rows joined, never decoded."""
+        data = b"[" + b",".join(self.batch) + b"]"
+        write_bytes(shard_path(self.read_dir, self.result.shards), zstandard.ZstdCompressor(level=3).compress(data))
+        self.result.shards += 1
+        self.result.trajectories += len(self.batch)
+        self.batch = []
 
-
-def _shards(items: Iterable[Trajectory], size: int) -> Iterable[list[Trajectory]]:
-    batch: list[Trajectory] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    def finish(self) -> ReadResult:
+        if self.batch:
+            self._write_shard()
+        self.bad.close()
+        os.replace(self.partial, self.read_dir / "quarantine.jsonl")
+        result, counts = self.result, self.counts
+        result.quarantined = sum(counts.values())
+        result.quarantine_reasons = dict(sorted(counts.items()))
+        result.not_read = sum(n for reason, n in counts.items() if reason in reasons.NOT_READ_REASONS)
+        return result

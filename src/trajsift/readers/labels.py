@@ -29,6 +29,7 @@ less specific key ambiguous: it leaves `outcome.resolved` unset (None), as does 
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -44,7 +45,14 @@ __all__ = ["Labels", "label_path", "load_labels", "parse_resolved", "split_bindi
 
 LABEL_FILE_NAMES = ("report.json", "results.json", "final_report.json")
 LOCATOR = re.compile(r"(?::\d+|#\d+)$")
-AMBIGUOUS = object()
+
+
+class _Sentinel(enum.Enum):
+    AMBIGUOUS = "ambiguous"
+
+
+AMBIGUOUS = _Sentinel.AMBIGUOUS
+"""A key two labels disagree on; an enum member, so `is` holds in worker processes that unpickle `Labels`."""
 KINDS = ("path", "trajectory", "task_run", "task_model", "task_folder", "task")
 KEY_FIELDS = ("path", "trajectory_id", "task_id", "run", "model")
 

@@ -8,7 +8,7 @@ that does not exist raises `InputError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from trajsift.readers.base import FolderReader, Origin, Reader
 from trajsift.readers.registry import FOLDER_READERS, READERS
 from trajsift.readers.sources.inputs import iter_entries
 from trajsift.readers.sources.records import ReadLimits, iter_records, quarantine
-from trajsift.readers.sources.units import Entry, FileEntry, FolderEntry, RejectedEntry
+from trajsift.readers.sources.units import Entry, FileEntry, FolderEntry, RejectedEntry, Unit
 from trajsift.schema import Quarantined, Trajectory
 
 if TYPE_CHECKING:
@@ -68,12 +68,16 @@ class TrajectoryReader:
         return None
 
     def read(self, inputs: list[str]) -> Iterator[Item]:
+        return self.read_units(iter_entries(inputs, self.claims_folder, self.options.limits))
+
+    def read_units(self, units: Iterable[Unit]) -> Iterator[Item]:
+        """Read units listed by `iter_entries` (or a contiguous run of them: a worker's share of a read)."""
         labels = self.options.labels
-        for item in self._read_units(inputs):
+        for item in self._read_units(units):
             yield labels.apply(item) if labels is not None and isinstance(item, Trajectory) else item
 
-    def _read_units(self, inputs: list[str]) -> Iterator[Item]:
-        for unit in iter_entries(inputs, self.claims_folder, self.options.limits):
+    def _read_units(self, units: Iterable[Unit]) -> Iterator[Item]:
+        for unit in units:
             if isinstance(unit, RejectedEntry):
                 yield quarantine(unit.reason, unit.path, unit.detail)
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from trajsift.readers.sources.archives import walk_tar
 from trajsift.readers.sources.names import is_archive, is_record_file, not_read_reason, printable, strip_compression
 from trajsift.readers.sources.units import (
     MAX_FOLDER_DEPTH,
+    FileEntry,
     FolderClaim,
     FolderEntry,
     ReadLimits,
@@ -29,6 +30,9 @@ from trajsift.readers.sources.units import (
     artifact,
     disk_entry,
 )
+
+ArchiveWalk = Callable[[FileEntry, FolderClaim, ReadLimits], Iterator[Any]]
+"""What becomes of a tar archive met in the inputs: `walk_tar` (its units), or one unit standing for it."""
 
 
 def _expand_argument(arg: str) -> list[str]:
@@ -43,8 +47,10 @@ def _expand_argument(arg: str) -> list[str]:
     raise InputError(f"input not found: {printable(arg)}")
 
 
-def iter_entries(inputs: list[str], claims_folder: FolderClaim, limits: ReadLimits | None = None) -> Iterator[Unit]:
-    """Yield units for every input, in a deterministic order.
+def iter_entries(
+    inputs: list[str], claims_folder: FolderClaim, limits: ReadLimits | None = None, archives: ArchiveWalk = walk_tar
+) -> Iterator[Unit]:
+    """Yield units for every input, in a deterministic order; each tar archive met yields `archives(...)`.
 
     Raises `InputError` only for an explicit input that does not exist (or a glob matching nothing);
     anything found while walking is yielded, unreadable things as `RejectedEntry`.
@@ -52,10 +58,13 @@ def iter_entries(inputs: list[str], claims_folder: FolderClaim, limits: ReadLimi
     limits = limits or ReadLimits()
     for arg in inputs:
         for path in _expand_argument(arg):
-            yield from _path_units(path, os.path.basename(path.rstrip("/")) or path, claims_folder, limits)
+            name = os.path.basename(path.rstrip("/")) or path
+            yield from _path_units(path, name, claims_folder, limits, archives)
 
 
-def _path_units(path: str, name: str, claims_folder: FolderClaim, limits: ReadLimits, depth: int = 0) -> Iterator[Unit]:
+def _path_units(
+    path: str, name: str, claims_folder: FolderClaim, limits: ReadLimits, archives: ArchiveWalk, depth: int = 0
+) -> Iterator[Unit]:
     try:
         mode = os.lstat(path).st_mode
     except OSError as exc:
@@ -65,11 +74,11 @@ def _path_units(path: str, name: str, claims_folder: FolderClaim, limits: ReadLi
         detail = f"symlink to {printable(_link_target(path))!r} not followed; pass the resolved path to read it"
         yield RejectedEntry(printable(path), reasons.UNSAFE_PATH, detail)
     elif stat.S_ISDIR(mode):
-        yield from _walk_dir(path, claims_folder, limits, depth)
+        yield from _walk_dir(path, claims_folder, limits, archives, depth)
     elif not stat.S_ISREG(mode):
         yield RejectedEntry(printable(path), reasons.SPECIAL_FILE, f"not a regular file (mode {stat.filemode(mode)})")
     elif is_archive(name):
-        yield from walk_tar(disk_entry(path), claims_folder, limits)
+        yield from archives(disk_entry(path), claims_folder, limits)
     elif not_read_reason(name)[0] == reasons.UNSUPPORTED_COMPRESSION:
         yield RejectedEntry(printable(path), *not_read_reason(name))
     else:
@@ -83,7 +92,9 @@ def _link_target(path: str) -> str:
         return "?"
 
 
-def _walk_dir(root: str, claims_folder: FolderClaim, limits: ReadLimits, depth: int) -> Iterator[Unit]:
+def _walk_dir(
+    root: str, claims_folder: FolderClaim, limits: ReadLimits, archives: ArchiveWalk, depth: int
+) -> Iterator[Unit]:
     if depth > MAX_FOLDER_DEPTH:
         yield RejectedEntry(printable(root), reasons.NESTING_TOO_DEEP, f"folders nested over {MAX_FOLDER_DEPTH} deep")
         return
@@ -104,7 +115,7 @@ def _walk_dir(root: str, claims_folder: FolderClaim, limits: ReadLimits, depth: 
         if plain and (known := artifact(child.path, child.name)):
             yield known
         elif not plain or is_archive(child.name) or is_record_file(child.name):
-            yield from _path_units(child.path, child.name, claims_folder, limits, depth + 1)
+            yield from _path_units(child.path, child.name, claims_folder, limits, archives, depth + 1)
         else:
             yield RejectedEntry(printable(child.path), *not_read_reason(child.name))
 

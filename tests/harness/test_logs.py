@@ -176,6 +176,55 @@ def test_django_runner_quirks():
     assert status["test_later (admin_views.tests.AdminViewTests)"] == SKIPPED
 
 
+DJANGO_311_LOG = """\
+Testing against Django installed in '/tmp/w/django' with up to 1 processes
+Importing application model_fields
+Found 4 test(s).
+Operations to perform:
+  Apply all migrations: admin, sites
+Running migrations:
+  Applying admin.0001_initial... OK
+System check identified no issues (3 silenced).
+test_plain (model_fields.test_jsonfield.TestQuerying.test_plain) ... ok
+test_documented (model_fields.test_jsonfield.TestQuerying.test_documented)
+A docstring's first line. ... ERROR
+test_slow (model_fields.test_jsonfield.TestQuerying.test_slow) ... skipped "Database doesn't support feature(s)"
+test_sub (model_fields.test_jsonfield.TestQuerying.test_sub) ...
+  test_sub (model_fields.test_jsonfield.TestQuerying.test_sub) (value=2) ... FAIL
+
+======================================================================
+ERROR: test_documented (model_fields.test_jsonfield.TestQuerying.test_documented)
+A docstring's first line.
+----------------------------------------------------------------------
+Traceback (most recent call last):
+ValueError
+
+======================================================================
+FAIL: test_sub (model_fields.test_jsonfield.TestQuerying.test_sub) (value=2)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+AssertionError
+
+----------------------------------------------------------------------
+Ran 4 tests in 0.012s
+
+FAILED (failures=1, errors=1, skipped=1)
+Destroying test database for alias 'default'...
+"""
+
+
+def test_django_on_python_311_ids_docstrings_and_subtests():
+    """Django >= 4.2 on Python 3.11 prints `test_x (module.Class.test_x)`; the harness's lists use that form."""
+    status = parse_log(DJANGO_311_LOG, "django")
+    prefix = "model_fields.test_jsonfield.TestQuerying"
+    assert status[f"test_plain ({prefix}.test_plain)"] == PASSED
+    assert status[f"test_documented ({prefix}.test_documented)"] == ERROR
+    assert status["A docstring's first line."] == ERROR
+    assert status[f"test_slow ({prefix}.test_slow)"] == SKIPPED
+    assert status[f"test_sub ({prefix}.test_sub)"] == FAILED
+    assert not any(name.startswith(("Applying", "Ran ", "System check")) for name in status)
+
+
 SYMPY_LOG = """\
 ============================= test process starts ==============================
 executable:         /venv/bin/python  (3.9.18-final-0) [CPython]

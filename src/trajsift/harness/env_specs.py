@@ -90,11 +90,38 @@ _SPHINX_NEW = [p for p in _SPHINX_OLD if not p.startswith(("docutils", "alabaste
 _SPHINX_TEST = "pytest -rA --durations 25"
 
 _LEGACY = {"SETUPTOOLS_ENABLE_FEATURES": "legacy-editable"}
-_DJANGO = {"packages": [], "test_cmd": "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1"}
-_DJANGO_REQS = (  # the test requirements, less the ones that need C client libraries this host may not have
-    "grep -vE '^(pylibmc|pywatchman|mysqlclient|psycopg2|gdal)' tests/requirements/py3.txt"
-    " | python -m pip install --disable-pip-version-check -q -r /dev/stdin"
-)
+# Django: tests/requirements/py3.txt at each version's environment setup commit, installed into the shared env once
+# (as the harness's env image), less pylibmc / pywatchman (C client libraries) and colorama (Windows only)
+_DJANGO_TEST = "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1"
+_DJANGO_COMMON = ["bcrypt", "docutils", "geoip2", "numpy", "PyYAML", "tblib>=1.5.0"]
+_DJANGO_30 = [
+    *_DJANGO_COMMON, "asgiref~=3.2", "argon2-cffi>=16.1.0", "jinja2>=2.9.2", "Pillow!=5.4.0",
+    "python-memcached>=1.59", "pytz", "selenium", "sqlparse>=0.2.2",
+]  # fmt: skip
+_DJANGO_31 = [
+    *_DJANGO_COMMON, "asgiref>=3.2", "argon2-cffi>=16.1.0", "jinja2>=2.9.2", "Pillow>=6.2.0",
+    "python-memcached>=1.59", "pytz", "selenium", "sqlparse>=0.2.2",
+]  # fmt: skip
+_DJANGO_32 = [
+    *_DJANGO_COMMON, "asgiref>=3.3.2", "argon2-cffi>=16.1.0", "jinja2>=2.9.2", "Pillow>=6.2.0",
+    "python-memcached>=1.59", "pytz", "selenium", "sqlparse>=0.2.2", "backports.zoneinfo; python_version < '3.9'",
+    "pymemcache>=3.4.0", "tzdata",
+]  # fmt: skip
+_DJANGO_40 = [*_DJANGO_32, "redis>=3.0.0"]
+_DJANGO_41 = [
+    *_DJANGO_COMMON, "asgiref>=3.4.1", "argon2-cffi>=16.1.0", "jinja2>=2.9.2", "Pillow>=6.2.0", "pytz",
+    "selenium", "sqlparse>=0.2.2", "backports.zoneinfo; python_version < '3.9'", "pymemcache>=3.4.0", "tzdata",
+    "redis>=3.0.0", "aiosmtpd", "black",
+]  # fmt: skip
+_DJANGO_42 = [
+    *_DJANGO_COMMON, "asgiref>=3.6.0", "argon2-cffi>=19.2.0", "jinja2>=2.11.0", "Pillow>=6.2.1", "pytz",
+    "selenium", "sqlparse>=0.3.1", "backports.zoneinfo; python_version < '3.9'", "pymemcache>=3.4.0", "tzdata",
+    "redis>=3.4.0", "aiosmtpd", "black",
+]  # fmt: skip
+_DJANGO_50 = [
+    *_DJANGO_COMMON, "asgiref>=3.7.0", "argon2-cffi>=19.2.0", "jinja2>=2.11.0", "Pillow>=6.2.1",
+    "selenium>=4.8.0", "sqlparse>=0.3.1", "pymemcache>=3.4.0", "tzdata", "redis>=3.4.0", "aiosmtpd", "black",
+]  # fmt: skip
 
 _SKLEARN_OLD = ["numpy==1.19.2", "scipy==1.5.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest<7"]
 _SKLEARN_NEW = ["numpy==1.25.2", "scipy==1.11.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest"]
@@ -140,10 +167,13 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         (("*",), {"packages": _SPHINX_NEW}),
     ],
     "django/django": [
-        (("1.9", "1.10", "1.11", "2.0", "2.1", "2.2", "3.0", "3.1", "3.2"), {**_DJANGO, "python": "3.6"}),
-        (("4.0", "4.1"), {**_DJANGO, "python": "3.8"}),
-        (("4.2",), {**_DJANGO, "python": "3.9"}),
-        (("*",), {**_DJANGO, "python": "3.11"}),
+        (("1.9", "1.10", "1.11", "2.0", "2.1", "2.2", "3.0"), {"python": "3.6", "packages": _DJANGO_30}),
+        (("3.1",), {"python": "3.6", "packages": _DJANGO_31}),
+        (("3.2",), {"python": "3.6", "packages": _DJANGO_32}),
+        (("4.0",), {"python": "3.8", "packages": _DJANGO_40}),
+        (("4.1",), {"python": "3.9", "packages": _DJANGO_41}),
+        (("4.2",), {"python": "3.9", "packages": _DJANGO_42}),
+        (("*",), {"python": "3.11", "packages": _DJANGO_50}),
     ],
     "scikit-learn/scikit-learn": [
         (("0.20", "0.21", "0.22"), {"python": "3.6", "packages": _SKLEARN_OLD}),
@@ -163,7 +193,10 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
 }
 _DEFAULTS: dict[str, Any] = {"python": "3.9", "install": "python -m pip install -e .", "test_cmd": PYTEST}
 _REPO_DEFAULTS: dict[str, dict[str, Any]] = {
-    "django/django": {"pre_install": [_DJANGO_REQS], "env": {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}},
+    "django/django": {
+        "test_cmd": _DJANGO_TEST,
+        "env": {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf8"},
+    },
     "sphinx-doc/sphinx": {"resolve": True, "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"}},
     "astropy/astropy": {"resolve": True},
     # version labels lag the commit's dependencies (toml, iniconfig): resolved from its metadata. pytest is the code

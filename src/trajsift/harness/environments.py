@@ -29,6 +29,9 @@ from trajsift.errors import UnavailableError
 MARKER = ".trajsift-env-complete"
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
 _PYENV_ROOTS = ("/root/.pyenv",)
+_PIP_BOOTSTRAP = {"3.6": "pip==21.3.1"}
+"""A newer pip first where the venv's bundled one (3.6: pip 18.1) takes a package index's newest release even when
+its metadata says it needs a newer Python (an index without `data-requires-python`), instead of discarding it."""
 _PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.base_prefix)"
 
 
@@ -178,6 +181,9 @@ def build_environment(
             return environment
         shutil.rmtree(path, ignore_errors=True)  # a half-built env is never reused
         _run([str(python), "-m", "venv", str(path)], timeout_s, "venv creation")
+        bootstrap = _PIP_BOOTSTRAP.get(".".join(probe[0].split(".")[:2]))
+        if bootstrap:
+            _pip_install(environment.python, [bootstrap], timeout_s)
         if spec.packages:
             _pip_install(environment.python, spec.packages, timeout_s)
         _write_marker(path, spec, python)

@@ -93,7 +93,9 @@ _LEGACY = {"SETUPTOOLS_ENABLE_FEATURES": "legacy-editable"}
 # Django: tests/requirements/py3.txt at each version's environment setup commit, installed into the shared env once
 # (as the harness's env image), less pylibmc / pywatchman (C client libraries) and colorama (Windows only)
 _DJANGO_TEST = "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1"
-_DJANGO_COMMON = ["bcrypt", "docutils", "geoip2", "numpy", "PyYAML", "tblib>=1.5.0"]
+# (upper caps: the releases of the harness's time; geoip2's aiohttp chain capped, or pip backtracks for many minutes)
+_DJANGO_COMMON = ["bcrypt", "docutils<0.21", "geoip2<5", "aiohttp<3.10", "multidict<6.1", "yarl<1.10", "numpy<2"]
+_DJANGO_COMMON += ["PyYAML", "tblib>=1.5.0"]
 _DJANGO_30 = [
     *_DJANGO_COMMON, "asgiref~=3.2", "argon2-cffi>=16.1.0", "jinja2>=2.9.2", "Pillow!=5.4.0",
     "python-memcached>=1.59", "pytz", "selenium", "sqlparse>=0.2.2",
@@ -111,16 +113,16 @@ _DJANGO_40 = [*_DJANGO_32, "redis>=3.0.0"]
 _DJANGO_41 = [
     *_DJANGO_COMMON, "asgiref>=3.4.1", "argon2-cffi>=16.1.0", "jinja2>=2.9.2", "Pillow>=6.2.0", "pytz",
     "selenium", "sqlparse>=0.2.2", "backports.zoneinfo; python_version < '3.9'", "pymemcache>=3.4.0", "tzdata",
-    "redis>=3.0.0", "aiosmtpd", "black",
+    "redis>=3.0.0", "aiosmtpd", "black<24",
 ]  # fmt: skip
 _DJANGO_42 = [
     *_DJANGO_COMMON, "asgiref>=3.6.0", "argon2-cffi>=19.2.0", "jinja2>=2.11.0", "Pillow>=6.2.1", "pytz",
     "selenium", "sqlparse>=0.3.1", "backports.zoneinfo; python_version < '3.9'", "pymemcache>=3.4.0", "tzdata",
-    "redis>=3.4.0", "aiosmtpd", "black",
+    "redis>=3.4.0", "aiosmtpd", "black<24",
 ]  # fmt: skip
 _DJANGO_50 = [
     *_DJANGO_COMMON, "asgiref>=3.7.0", "argon2-cffi>=19.2.0", "jinja2>=2.11.0", "Pillow>=6.2.1",
-    "selenium>=4.8.0", "sqlparse>=0.3.1", "pymemcache>=3.4.0", "tzdata", "redis>=3.4.0", "aiosmtpd", "black",
+    "selenium>=4.8.0", "sqlparse>=0.3.1", "pymemcache>=3.4.0", "tzdata", "redis>=3.4.0", "aiosmtpd", "black<24",
 ]  # fmt: skip
 
 _SKLEARN_OLD = ["numpy==1.19.2", "scipy==1.5.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest<7"]

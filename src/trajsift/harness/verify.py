@@ -33,6 +33,7 @@ from pathlib import Path
 
 from trajsift import reasons
 from trajsift.harness import swebench_specs
+from trajsift.harness.build_cache import BuildCache, TreeBuild
 from trajsift.harness.cache import ResultCache, patch_hash, task_fingerprint
 from trajsift.harness.environments import EnvironmentUnavailable, build_environment
 from trajsift.harness.grading.grading import FULL, NO_FAIL_TO_PASS, grade
@@ -40,7 +41,7 @@ from trajsift.harness.grading.logs import parser_for_repo
 from trajsift.harness.grading.network import offline_failures
 from trajsift.harness.grading.outcome import best_of, graded_verdict, run_evidence
 from trajsift.harness.grading.protect import ROOT_CONFIGS, ProtectedFiles, revert_to_base
-from trajsift.harness.grading.testrun import TaskRunner
+from trajsift.harness.grading.testrun import OVERLAY, TaskRunner
 from trajsift.harness.grading.touched import check_generalization
 from trajsift.harness.grading.verdict import (
     CORRECT,
@@ -79,6 +80,8 @@ class VerifyOptions:
     env_timeout_s: float = 1800
     sandbox: str = ""
     """Backend: `bubblewrap` (default), `docker` or `podman` (`sandbox.backends.select_sandbox`)."""
+    build_cache: bool = True
+    """Compiled extensions built once per environment and build inputs, copied into each work tree (`build_cache`)."""
     touched_tests: bool = True
     """After a correct verdict, run the touched modules' whole test files (`grading.touched`)."""
 
@@ -185,7 +188,9 @@ class Verifier:
         except EnvironmentUnavailable as exc:
             self._env_failures[key] = exc.reason
             raise
-        return TaskRunner(sandbox, environment, spec, self.options.limits, self.options.install_limits)
+        builds = Path(self.options.cache_dir) / "builds"
+        build = TreeBuild(BuildCache(builds, key, skip=(f"{OVERLAY}/",))) if self.options.build_cache else None
+        return TaskRunner(sandbox, environment, spec, self.options.limits, self.options.install_limits, build)
 
     def _in_worktree(self, task: Task, patch: str, runner: TaskRunner, worktree: Path, retry: bool) -> Verdict:
         failed = runner.prepare_base(worktree)  # steps that need the network: before any patch code is present
@@ -210,6 +215,8 @@ class Verifier:
         failed = runner.prepare(worktree)  # as the SWE-bench harness: a failed install step does not stop the tests
         protected = ProtectedFiles.capture(worktree, task.test_patch, patch=patch)
         verdict = self._test(task, patch, runner, worktree, retry, extras, protected)
+        if runner.build is not None and runner.build.note:
+            verdict = verdict.with_(evidence={**verdict.evidence, "build_cache": runner.build.note})
         if failed is not None:
             note = {"command": failed[0], "sandbox_verdict": failed[1].verdict, "log_tail": failed[1].output[-1000:]}
             verdict = verdict.with_(evidence={**verdict.evidence, "install_failed": note})

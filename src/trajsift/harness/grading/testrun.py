@@ -25,6 +25,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trajsift.harness.build_cache import TreeBuild
 from trajsift.harness.environments import Environment, EnvSpec
 from trajsift.harness.grading.integrity import RunEvidence, judge_evidence, split_evidence
 from trajsift.harness.grading.logs import combine, parse_junit, parse_log
@@ -94,11 +95,19 @@ class TaskRunner:
     """Runs install steps and tests for one task environment."""
 
     def __init__(
-        self, sandbox: Sandbox, environment: Environment, spec: EnvSpec, limits: Limits, install_limits: Limits
+        self,
+        sandbox: Sandbox,
+        environment: Environment,
+        spec: EnvSpec,
+        limits: Limits,
+        install_limits: Limits,
+        build: TreeBuild | None = None,
     ) -> None:
         self.sandbox, self.environment, self.spec = sandbox, environment, spec
         self.limits, self.install_limits = limits, install_limits
         self.steps = install_steps(spec)
+        self.build = build
+        """Compiled extensions: reused from the build cache, or built on the base tree and stored there."""
 
     @property
     def uses_overlay(self) -> bool:
@@ -122,8 +131,12 @@ class TaskRunner:
         if not self.uses_overlay:
             return None
         self._make_overlay(worktree)
+        build = self.build is not None and self.build.start(worktree)
         last = max((index for index, (_, network) in enumerate(self.steps) if network), default=-1)
-        return self._run_steps(worktree, self.steps[: last + 1])
+        failed = self._run_steps(worktree, self.steps[: last + 1])
+        if build and failed is None:  # nothing cached: build the unpatched tree now and keep what it adds
+            self.build.finish_base(worktree, self._run_steps(worktree, self.steps[last + 1 :]) is None)
+        return failed
 
     def prepare(self, worktree: Path) -> tuple[str, SandboxResult] | None:
         """After the patch: the steps that need no network; (failing command, its result) or None."""
@@ -131,6 +144,8 @@ class TaskRunner:
             return None
         if not (worktree / OVERLAY).exists():
             self._make_overlay(worktree)
+        if self.build is not None:
+            self.build.check_patched(worktree)
         return self._run_steps(worktree, [step for step in self.steps if not step[1]])
 
     def _make_overlay(self, worktree: Path) -> None:

@@ -3,6 +3,7 @@
 Usage (local clones are bare git repositories; nothing is copied into the project):
   python bench/verify_swebench.py --repos sympy/sympy=/path/to/sympy.git --repos pytest-dev/pytest=/path/to/pytest.git \
       [--data ../shared/data] [--limit 4] [--agent-limit 12] [--overhead 2] [--parallel 2] [--cache-dir DIR] [--fresh]
+      [--no-build-cache]
 
 For the first `--limit` instances of each repository (instances with at least one resolved agent run first, then
 the others, each group in a stable pseudo-random order): verify the gold patch (it must resolve), then up to
@@ -54,6 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fresh", action="store_true", help="ignore cached verdicts")
     parser.add_argument("--seed", default="trajsift")
     parser.add_argument("--sandbox", default="bubblewrap", help="bubblewrap, docker or podman")
+    parser.add_argument("--no-build-cache", action="store_true", help="build compiled extensions in every work tree")
     return parser.parse_args()
 
 
@@ -105,7 +107,7 @@ def describe(verdict: Verdict) -> str:
     parts = [f"{verdict.kind}:{verdict.reason or '-'}"]
     parts.append(f"F2P {verdict.f2p_passed}/{verdict.f2p_passed + verdict.f2p_failed}")
     parts.append(f"P2P {verdict.p2p_passed}/{verdict.p2p_passed + verdict.p2p_failed}")
-    for key in ("f2p_failed", "p2p_failed", "tampered_files", "detail", "cause", "flaky"):
+    for key in ("f2p_failed", "p2p_failed", "tampered_files", "detail", "cause", "flaky", "build_cache"):
         if evidence.get(key):
             parts.append(f"{key}={evidence[key] if isinstance(evidence[key], str) else evidence[key][:3]}")
     return "  ".join(parts)
@@ -222,7 +224,9 @@ def main() -> None:
     data = Path(args.data)
     local = dict(item.split("=", 1) for item in args.repos)
     repos = {k: Path(v) for k, v in local.items()}
-    options = VerifyOptions(cache_dir=Path(args.cache_dir), local_repos=repos, sandbox=args.sandbox)
+    options = VerifyOptions(
+        cache_dir=Path(args.cache_dir), local_repos=repos, sandbox=args.sandbox, build_cache=not args.no_build_cache
+    )
     verifier = Verifier(options)
     tasks, labels = select_instances(data, list(local), args.limit, args.seed)
     print(f"instances: {len(tasks)} ({dict(Counter(t.repo for t in tasks.values()))}); labelled runs: {len(labels)}")

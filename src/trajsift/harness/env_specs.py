@@ -200,7 +200,8 @@ _REPO_DEFAULTS: dict[str, dict[str, Any]] = {
         "env": {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf8"},
     },
     "sphinx-doc/sphinx": {"resolve": True, "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"}},
-    "astropy/astropy": {"resolve": True},
+    # in-place (legacy) editable builds: the build cache's copied extensions are then found up to date
+    "astropy/astropy": {"resolve": True, "env": _LEGACY},
     # version labels lag the commit's dependencies (toml, iniconfig): resolved from its metadata. pytest is the code
     # under test, so it cannot come from the environment: `env` keeps the runner bootstrap out (JUnit evidence only)
     "pytest-dev/pytest": {"resolve": True, "test_cmd": "env python -m pytest -rA"},

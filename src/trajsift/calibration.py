@@ -121,9 +121,10 @@ _COHORT_NAMES = (
     "steps_task_pct agreement removed_line_agreement added_line_agreement same_patch_share"
 )
 _EVIDENCE_NAMES = (
-    "tests_after_edit last_check_passed repro_fixed read_before_edit task_mentions_touched final_confidence "
-    "failed_edit_share"
+    "tests_after_edit last_check_passed read_before_edit task_mentions_touched final_confidence failed_edit_share"
 )
+"""`repro_fixed` is a column, not a model input: its weight flipped sign between leave-one-source-out folds and
+leaving it out raised the worst held-out AUC (bench/transfer.py; lite/coder 0.680 -> 0.697 without a tasks file)."""
 RELATIVE_INPUTS: dict[str, Feature] = {
     **{name: Feature("quality.evidence." + name) for name in _EVIDENCE_NAMES.split()},
     "difficulty_rank": Feature("quality.evidence.difficulty_rank", learn_missing=False),

@@ -6,8 +6,9 @@ The five labelled sources (`bench/sources.py`) are written, labels stripped, int
 through the default recipe twice, with no test execution (correctness stage disabled): once with a tasks file
 holding the reference patches and once without. From the output columns, for each source: the calibrated
 model is fitted on the other four sources (`trajsift.calibration.fit_model`) and measured on the one left out:
-AUC, AUC over runs with a non-empty patch, kept-set share of resolved (quality stage's rule applied with the
-held-out scores) vs the base rate, resolved runs dropped per stage, expected calibration error (10 bins).
+AUC, AUC over runs with a non-empty patch, AUC with the task's difficulty label unknown (`AUC-d`), kept-set
+share of resolved (quality stage's rule applied with the held-out scores) vs the base rate, resolved runs
+dropped per stage, expected calibration error (10 bins).
 Pairwise: for two sources sharing instances, the model is fitted without either, and the share of
 (instance, one resolved, one not) pairs ranked right is printed. Worst source first.
 `--write-model` fits on all sources and writes the shipped model (`src/trajsift/checks/quality_model.json`).
@@ -43,6 +44,9 @@ from trajsift.calibration import (  # noqa: E402
 from trajsift.config import load_recipe  # noqa: E402
 from trajsift.run import run_pipeline  # noqa: E402
 
+DIFFICULTY = ("quality.evidence.difficulty_rank", "quality.relative.difficulty_rank")
+"""A human difficulty label comes with SWE-bench Verified's metadata, not with a user's runs: `AUC-d` scores the
+held-out rows with it unknown."""
 MODEL_PATH = os.path.join(PROJECT_ROOT, "src", "trajsift", "checks", "quality_model.json")
 OVERRIDES = ["stages.correctness.enabled=false"]
 KEEP_FRACTION = 0.8
@@ -123,6 +127,7 @@ def source_report(name, rows, truth, features, requires, strength) -> dict:
             if r["decided_by"] == "basic_filter":
                 dropped["basic_filter " + ",".join(r.get("reasons") or [])] += 1
     resolved = sum(truth[r["trajectory_id"]][1] for r in held_all)
+    unlabelled = [model.probability({**r, **dict.fromkeys(DIFFICULTY)}) for r in held]
     share, kept = kept_share(held, scores, truth)
     return {
         "source": name,
@@ -130,6 +135,7 @@ def source_report(name, rows, truth, features, requires, strength) -> dict:
         "auc_patch": auc(
             [scores[r["trajectory_id"]] for r in patched], [truth[r["trajectory_id"]][1] for r in patched]
         ),
+        "auc_no_difficulty": auc(unlabelled, y),
         "base": resolved / len(held_all),
         "kept_share": share,
         "kept": kept,
@@ -174,12 +180,13 @@ def print_mode(title, rows, truth, features, requires, strength) -> None:
     reports = [source_report(s.name, rows, truth, features, requires, strength) for s in SOURCES]
     reports.sort(key=lambda r: r["auc"] if r["auc"] is not None else 1.0)
     print(
-        f"{'held-out source':26s} {'n':>5s} {'AUC':>6s} {'AUCpat':>6s} {'base':>6s} {'kept%':>6s} {'ECE':>6s}  "
-        "resolved dropped before quality"
+        f"{'held-out source':26s} {'n':>5s} {'AUC':>6s} {'AUCpat':>6s} {'AUC-d':>6s} {'base':>6s} {'kept%':>6s} "
+        f"{'ECE':>6s}  resolved dropped before quality"
     )
     for r in reports:
         print(
-            f"{r['source']:26s} {r['n']:5d} {_fmt(r['auc'])} {_fmt(r['auc_patch'])} {r['base']:.3f} "
+            f"{r['source']:26s} {r['n']:5d} {_fmt(r['auc'])} {_fmt(r['auc_patch'])} {_fmt(r['auc_no_difficulty'])} "
+            f"{r['base']:.3f} "
             f"{r['kept_share']:.3f} {r['ece']:.3f}  {r['dropped'] or '0'}"
         )
     print(f"worst AUC: {reports[0]['source']} {_fmt(reports[0]['auc'])}")

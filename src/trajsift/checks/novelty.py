@@ -40,7 +40,7 @@ from trajsift.checks.base import CheckContext, CheckOutput, Params, Scores
 from trajsift.checks.global_check import GlobalCheck
 from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup import ann, clustering
-from trajsift.dedup.arrowcols import fixed_rows, offsets_and_data
+from trajsift.dedup.arrowcols import fixed_rows
 from trajsift.dedup.embed import Embedder, EmbeddingCache, embed_cached, make_embedder, normalise
 from trajsift.dedup.summary import summary_sections
 from trajsift.schema import Trajectory
@@ -162,9 +162,9 @@ class Novelty(GlobalCheck[NoveltyParams]):
     @staticmethod
     def _matrix(column: pa.ChunkedArray, n: int) -> np.ndarray:
         """Unit float32 rows of the float16 vectors; rows of another length than the longest are zero."""
-        offsets, _ = offsets_and_data(column, n)
-        dims = max(int(np.diff(offsets).max(initial=0)) // 2, 1)
-        raw, _ok = fixed_rows(column, 2 * dims, n)
+        raw, _ok = fixed_rows(column, None, n)  # the longest row's length: 2 bytes per dimension
+        dims = max(raw.shape[1] // 2, 1)
+        raw = raw[:, : 2 * dims] if raw.shape[1] >= 2 else np.zeros((n, 2), np.uint8)
         matrix = np.empty((n, dims), np.float32)
         for start in range(0, n, 65536):  # bounded temporaries: no second n x dims copy
             block = raw[start : start + 65536].view(np.float16).astype(np.float32)

@@ -30,6 +30,8 @@ def _fake_build(tree: Path) -> None:
     """What an in-place build leaves behind: an extension module, a generated file, temporary objects."""
     (tree / "pkg" / "_speed.so").write_bytes(b"\x7fELF built")
     (tree / "pkg" / "version.py").write_text("version = '1.0'\n")
+    (tree / "pkg" / "__pycache__").mkdir()
+    (tree / "pkg" / "__pycache__" / "setup_package.cpython-39.pyc").write_bytes(b"bytecode")
     (tree / "build" / "temp").mkdir(parents=True)
     (tree / "build" / "temp" / "_speed.o").write_bytes(b"object")
     (tree / OVERLAY).mkdir(exist_ok=True)
@@ -52,7 +54,7 @@ def test_base_build_is_stored_once_and_copied_into_the_next_tree(tmp_path):
     assert build.start(first) is True  # nothing cached yet: the caller builds the base tree
     _fake_build(first)
     build.finish_base(first, built=True)
-    assert build.outputs == ["pkg/_speed.so", "pkg/version.py"]  # not build/ temporaries, not the overlay
+    assert build.outputs == ["pkg/_speed.so", "pkg/version.py"]  # not build/ temporaries, bytecode or the overlay
     assert "2 files stored" in build.note
 
     second = _tree(tmp_path / "b", COMPILED)

@@ -8,7 +8,7 @@ work tree with the same key gets copies (never hard links: a test or a patch cou
 cache) with a fresh mtime, so the in-place build step that follows finds every extension up to date. When the
 patch or the test patch changes a build input, the key changes: the base tree's outputs are removed from the work
 tree and the install step rebuilds from scratch (the evidence says so).
-Only builds of the unpatched base tree are stored; the temporary `build/` folder is not kept.
+Only builds of the unpatched base tree are stored; the temporary `build/` folder and bytecode are not kept.
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ class BuildCache:
         return digest.hexdigest()[:24]
 
     def untracked(self, worktree: Path) -> set[str]:
-        """Files git does not track (ignored ones included), less `skip`: what a build adds."""
-        return {p for p in _listed(worktree, "--others") if not p.startswith(self.skip)}
+        """Files git does not track (ignored ones included), less `skip` and bytecode: what a build adds."""
+        listed = _listed(worktree, "--others")
+        return {p for p in listed if not p.startswith(self.skip) and "__pycache__/" not in p and not p.endswith(".pyc")}
 
     def restore(self, worktree: Path, key: str) -> list[str]:
         """Copy the stored outputs for `key` into the tree (fresh mtimes); the paths copied, [] on a miss."""

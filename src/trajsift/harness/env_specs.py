@@ -128,9 +128,10 @@ _DJANGO_50 = [
 _SKLEARN_OLD = ["numpy==1.19.2", "scipy==1.5.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest<7"]
 _SKLEARN_NEW = ["numpy==1.25.2", "scipy==1.11.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest"]
 
+# pytest-astropy's plugins one by one: the meta-package pulls in hypothesis, whose plugin patches pytest (see above)
 _ASTROPY = [
     "numpy==1.25.2", "pyerfa", "PyYAML", "packaging", "cython<3", "extension-helpers", "setuptools_scm<8",
-    "pytest==7.4.0", "pytest-astropy", "pytest-doctestplus", "pytest-remotedata", "pytest-astropy-header",
+    "pytest==7.4.0", "pytest-doctestplus", "pytest-remotedata", "pytest-astropy-header",
     "pytest-arraydiff", "pytest-openfiles", "pytest-filter-subpackage", "pytest-mock",
 ]  # fmt: skip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from trajsift.harness.cache import ResultCache
@@ -97,3 +98,16 @@ def test_conftest_plugins_maps_modules_to_files_the_patch_leaves_alone():
     candidates = {"pkg/fixtures.py", "src/lay/out/__init__.py", "not/a/conftest.py"}
     assert conftest_plugins(contents, candidates) == ["pkg/fixtures.py", "src/lay/out/__init__.py"]
     assert conftest_plugins(contents, candidates - {"pkg/fixtures.py"}) == ["src/lay/out/__init__.py"]
+
+
+@needs_bwrap
+def test_an_environment_plugin_that_patches_pytest_on_import_is_not_tampering(tmp_path):
+    """hypothesis's plugin (from the shared env, as astropy's conftest needs) wraps a pytest function on import."""
+    task = make_task(tmp_path)
+    with_hypothesis = Environment(python=PYTHON, packages=["pytest", "hypothesis"], install="pip install -e .")
+    task = msgspec.structs.replace(task, task_id="calc-hypothesis", environment=with_hypothesis)
+    options = VerifyOptions(cache_dir=tmp_path / "cache", task_dir=tmp_path, use_cache=False)
+    verdict = Verifier(options, BubblewrapSandbox(), ResultCache(tmp_path / "results")).verify(
+        task, task.reference_patch
+    )
+    assert verdict.kind == CORRECT, verdict.evidence

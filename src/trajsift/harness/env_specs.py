@@ -5,8 +5,8 @@ where the upstream recipe is a conda `environment.yml`, its packages translated 
 step, the test command and environment variables. `spec(repo, version)` returns a dict with the keys the spec
 adapter (`swebench_specs.env_spec`) reads: python, packages, pre_install, install, test_cmd, env.
 
-hypothesis is left out (tests needing it skip): its pytest plugin rewrites pytest internals, which the runner's
-integrity check reads as tampering. Conda-only packages are listed in `NO_PYPI` with what replaces them (a Debian
+hypothesis is left out where the tests can do without it (they skip); astropy's conftest imports it (through
+pytest-astropy), and the runner takes its plugin's import-time patch of pytest as the baseline. Conda-only packages are listed in `NO_PYPI` with what replaces them (a Debian
 package, or nothing: the tests that need them are skipped, which PASS_TO_PASS treats as neutral).
 `RESOLVE_DEPS` is a pre-install step run with the network on the base tree (before any patch code exists): it
 installs what the project's own metadata asks for that the table does not pin, into the work tree's overlay.
@@ -128,10 +128,9 @@ _DJANGO_50 = [
 _SKLEARN_OLD = ["numpy==1.19.2", "scipy==1.5.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest<7"]
 _SKLEARN_NEW = ["numpy==1.25.2", "scipy==1.11.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest"]
 
-# pytest-astropy's plugins one by one: the meta-package pulls in hypothesis, whose plugin patches pytest (see above)
 _ASTROPY = [
     "numpy==1.25.2", "pyerfa", "PyYAML", "packaging", "cython<3", "extension-helpers", "setuptools_scm<8",
-    "pytest==7.4.0", "pytest-doctestplus", "pytest-remotedata", "pytest-astropy-header",
+    "pytest==7.4.0", "pytest-astropy", "pytest-doctestplus", "pytest-remotedata", "pytest-astropy-header",
     "pytest-arraydiff", "pytest-openfiles", "pytest-filter-subpackage", "pytest-mock",
 ]  # fmt: skip
 

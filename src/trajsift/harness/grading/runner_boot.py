@@ -23,6 +23,9 @@ import sys
 PRELOAD = ("pytest", "_pytest", "pluggy", "unittest", "unittest.mock", "doctest", "atexit", "faulthandler")
 WATCHED_PREFIXES = ("_pytest", "pytest", "pluggy", "unittest", "py", "iniconfig", "json", "builtins", "os", "hmac")
 WATCHED_PREFIXES += ("hashlib", "__main__")
+IMPORT_TIME_PATCHERS = ("_hypothesis_pytestplugin",)
+"""Environment plugins that patch pytest when imported (hypothesis wraps `FixtureFunctionMarker.__call__`):
+imported from the shared environment before the fingerprint, so their own change is the baseline."""
 RECORD = b"\x1e"  # starts every recorder line; cannot occur in the XML written on the same pipe
 
 
@@ -127,6 +130,17 @@ def _env_plugins(sites):
     return names
 
 
+def _preload_env_patchers(sites):
+    """Import the known import-time patchers, only when they live in the shared environment's site dirs (the
+    overlay and the work tree are not on `sys.path` yet, so nothing from the patch can stand in for them)."""
+    for name in IMPORT_TIME_PATCHERS:
+        if any(os.path.exists(os.path.join(site, name + ".py")) for site in sites):
+            try:
+                __import__(name)
+            except Exception:  # noqa: BLE001 - pytest loads it again with `-p` and reports the failure there
+                pass
+
+
 def main():
     config = json.loads(os.environ.pop("TRAJSIFT_RUNNER"))
     emit = emitter(int(os.environ.pop("TRAJSIFT_EVIDENCE_FD")), read_key())
@@ -142,6 +156,7 @@ def main():
         __import__(name)
     import pytest
 
+    _preload_env_patchers(config["env_sites"])
     before = fingerprint()
     for path in config["overlay_sites"]:
         site.addsitedir(path)

@@ -6,8 +6,9 @@ step, the test command and environment variables. `spec(repo, version)` returns 
 adapter (`swebench_specs.env_spec`) reads: python, packages, pre_install, install, test_cmd, env.
 
 hypothesis is left out where the tests can do without it (they skip); astropy's conftest imports it (through
-pytest-astropy), and the runner takes its plugin's import-time patch of pytest as the baseline. Conda-only packages are listed in `NO_PYPI` with what replaces them (a Debian
-package, or nothing: the tests that need them are skipped, which PASS_TO_PASS treats as neutral).
+pytest-astropy), and the runner takes its plugin's import-time patch of pytest as the baseline. Conda-only
+packages are listed in `NO_PYPI` with what replaces them (a Debian package, or nothing: the tests that need them
+are skipped, which PASS_TO_PASS treats as neutral).
 `RESOLVE_DEPS` is a pre-install step run with the network on the base tree (before any patch code exists): it
 installs what the project's own metadata asks for that the table does not pin, into the work tree's overlay.
 

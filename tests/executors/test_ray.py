@@ -1,6 +1,7 @@
 """The Ray executor: the same files as the local executor (demo data, near duplicates), resume, no Ray import."""
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -17,6 +18,8 @@ from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRe
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'trajsift[ray]')")
 from trajsift.executors.ray_executor import DISTRIBUTED_REDUCES  # noqa: E402  (after the importorskip)
+
+from .test_read_parts import make_many_units, read_dir, read_files  # noqa: E402
 
 RECIPE = """
 shard_size: 9
@@ -119,6 +122,20 @@ def test_duplicates_same_files_and_resume(tmp_path, monkeypatch, run_files):
     run_pipeline([str(data)], tmp_path / "ray", recipe, workers=2, executor="ray")
     assert [f.stat().st_mtime_ns for f in quality_files] == stamps  # finished stages are not redone
     assert run_files(tmp_path / "local") == run_files(tmp_path / "ray")
+
+
+def test_ray_workers_read_the_inputs(tmp_path, recipe_file, run_files):
+    """The driver lists and assembles; Ray Data tasks in other processes read the unit groups."""
+    many = make_many_units(tmp_path / "many")
+    recipe = load_recipe(str(recipe_file))
+    run_pipeline([str(many)], tmp_path / "local", recipe, workers=1)
+    run_pipeline([str(many)], tmp_path / "ray", recipe, workers=2, executor="ray")
+    assert run_files(tmp_path / "local") == run_files(tmp_path / "ray")
+    assert read_files(tmp_path / "local") == read_files(tmp_path / "ray")
+    readers = json.loads((read_dir(tmp_path / "ray") / "readers.json").read_text())
+    assert readers and all(int(reader.rpartition(":")[2]) != os.getpid() for reader in readers)
+    local = json.loads((read_dir(tmp_path / "local") / "readers.json").read_text())
+    assert [int(reader.rpartition(":")[2]) for reader in local] == [os.getpid()]  # one worker: read in process
 
 
 def test_dedup_command_on_ray_same_files(tmp_path, run_files):

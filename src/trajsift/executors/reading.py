@@ -32,8 +32,9 @@ from trajsift.executors.read_parts import (
     quarantine_line,
     read_group,
     save_setup,
+    setup_path,
 )
-from trajsift.executors.read_units import groups_path, list_groups
+from trajsift.executors.read_units import groups_path, list_groups, units_path
 from trajsift.executors.shard_work import shard_path
 from trajsift.files import read_json, write_bytes, write_json
 from trajsift.progress import Progress
@@ -105,8 +106,9 @@ def read_into_shards(
     result = assembler.finish()
     write_json(done, result.to_json())
     write_json(read_dir / "readers.json", sorted(assembler.readers))  # which processes read: not a run output
-    for group in range(len(groups)):  # the shards hold it all now
-        part_path(read_dir, group).unlink(missing_ok=True)
+    done_with = [units_path(read_dir), setup_path(read_dir), *(part_path(read_dir, g) for g in range(len(groups)))]
+    for path in done_with:  # the shards hold it all now
+        path.unlink(missing_ok=True)
     return result
 
 

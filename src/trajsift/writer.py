@@ -39,10 +39,9 @@ def output_table(rows: list[ann.Annotation], trajs: list[Trajectory], score_type
     return table.append_column("trajectory", column).replace_schema_metadata({SCHEMA_KEY: SCHEMA_VERSION.encode()})
 
 
-def write_outputs(
-    out_dir: Path, shards: Iterable[tuple[list[ann.Annotation], list[Trajectory]]], score_types: dict, jsonl: bool
-) -> dict[str, int]:
-    """Stream shards into the three outputs; every file appears atomically at the end."""
+def write_outputs(out_dir: Path, tables: Iterable[pa.Table], score_types: dict, jsonl: bool) -> dict[str, int]:
+    """Stream each shard's output table (`output_table`) into the three outputs; every file appears atomically
+    at the end."""
     run = RunDir(out_dir)
     schema = output_schema(score_types)
     targets = {d: [run.output(d)] + ([run.output_jsonl(d)] if jsonl else []) for d in Decision}
@@ -50,8 +49,7 @@ def write_outputs(
     json_handles = {d: open(partial_path(run.output_jsonl(d)), "wb") for d in Decision} if jsonl else {}
     counts = {d.part: 0 for d in Decision}
     try:
-        for rows, trajs in shards:
-            table = output_table(rows, trajs, score_types)
+        for table in tables:
             for decision in Decision:
                 part = table.filter(pa.compute.equal(table["decision"], decision.value))
                 counts[decision.part] += part.num_rows

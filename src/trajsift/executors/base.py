@@ -100,11 +100,13 @@ class StageRun:
 
 @dataclass
 class Phases:
-    """What `drive` leaves for the write phase: the read shards and each stage's work folder."""
+    """What `drive` leaves for the write phase: the read shards, each stage's work folder, the output pieces."""
 
     read: ReadResult
     stages: list[StageRun]
+    pieces: Path
+    """Each shard's output table, built by the workers (`executors.output_pieces`)."""
 
     def folders(self) -> list[Path]:
         """The work folders of this run's settings (the rest of `_work/` is stale)."""
-        return [self.read.directory, *(run.directory for run in self.stages if run.directory)]
+        return [self.read.directory, *(run.directory for run in self.stages if run.directory), self.pieces]

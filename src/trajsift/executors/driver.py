@@ -2,7 +2,7 @@
 
 A run: read the inputs into shards (groups of input units read by the executor's workers, shards cut here)
 -> per stage, annotate every shard; for a global stage, reduce every shard's signatures into one state, then
-assign it per shard -> write the outputs.
+assign it per shard -> each shard's output table (workers) -> write the outputs (streamed, here).
 `drive` runs these phases for any `Executor` (`executors.base`). Each phase's files are keyed by a
 fingerprint of everything they depend on and exist only once complete, so a rerun (with any executor)
 reuses what is complete and redoes only what is missing. Results never depend on the executor or its
@@ -16,6 +16,7 @@ from pathlib import Path
 from trajsift.executors import shard_work
 from trajsift.executors.base import Executor, Phases, RunPlan, ShardStep, StageRun
 from trajsift.executors.output import Written, write_phase
+from trajsift.executors.output_pieces import piece_path, prepare_piece
 from trajsift.executors.reading import read_into_shards
 from trajsift.executors.shard_work import StageJob
 from trajsift.files import clean_temporaries, digest, write_json
@@ -68,7 +69,21 @@ class _Driver:
             self._stage(stage, job)
             stage_runs.append(StageRun(stage.name, directory))
             previous = directory
-        return Phases(read, stage_runs)
+        return Phases(read, stage_runs, self._pieces(read.directory, previous, chain))
+
+    def _pieces(self, read_dir: Path, last: Path | None, chain: str) -> Path:
+        """Each shard's output table, built where the shards are (`output_pieces`), for the write phase."""
+        stages = self.pipeline.stages
+        directory = self.plan.work / f"stage{len(stages)}-output-{chain[:12]}"
+        active = [index for index, stage in enumerate(stages) if not stage.skipped]
+        job = StageJob(
+            index=active[-1] if active else 0, read_dir=str(read_dir), previous=str(last or ""), out=str(directory)
+        )
+        todo = [shard for shard in range(self.shards) if not piece_path(directory, shard).exists()]
+        if todo:
+            for _ in self.executor.map_shards(prepare_piece, job, todo):
+                pass
+        return directory
 
     def _stage(self, stage: Stage, job: StageJob) -> None:
         shards = list(range(self.shards))

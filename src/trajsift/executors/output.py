@@ -1,5 +1,6 @@
-"""Write phase of a run: each shard's last decided annotations joined with its trajectories, streamed into
-the kept / rejected / review outputs, the quarantine file and `stats.json`; plus the input order
+"""Write phase of a run: each shard's output table (its last decided annotations joined with its
+trajectories, built by the workers: `output_pieces`), streamed into the kept / rejected / review outputs,
+the quarantine file and `stats.json`; plus the input order
 (`order.parquet`: every row's decision in input order, so a reader can put the three outputs back in input
 order without looking at the executor's work files)."""
 
@@ -12,12 +13,11 @@ from typing import Any
 import pyarrow as pa
 
 from trajsift import annotations as ann
-from trajsift.executors import shard_work
 from trajsift.executors.base import Phases, RunPlan
-from trajsift.files import read_table, write_json, write_table
+from trajsift.executors.output_pieces import load_piece, piece_path
+from trajsift.files import write_json, write_table
 from trajsift.pipeline import Pipeline
 from trajsift.rundir import RunDir
-from trajsift.schema import Trajectory
 from trajsift.stats import StatsBuilder
 from trajsift.writer import write_outputs, write_quarantine
 
@@ -36,13 +36,15 @@ def write_phase(plan: RunPlan, pipeline: Pipeline, phases: Phases) -> Written:
 
     decisions: list[pa.Array] = []
 
-    def shards() -> Iterator[tuple[list[ann.Annotation], list[Trajectory]]]:
-        for rows, trajs in _final_shards(pipeline, phases):
-            builder.add(rows, [(t.usage.started_at, t.usage.finished_at) for t in trajs])
+    def tables() -> Iterator[pa.Table]:
+        for shard in range(phases.read.shards):
+            table, times = load_piece(phases.pieces, shard)
+            rows = ann.from_table(table.drop_columns(["trajectory"]), types)
+            builder.add(rows, times)
             decisions.append(pa.array([row.decision for row in rows], pa.string()))
-            yield rows, trajs
+            yield table
 
-    counts = write_outputs(plan.out_dir, shards(), types, plan.recipe.output.jsonl)
+    counts = write_outputs(plan.out_dir, tables(), types, plan.recipe.output.jsonl)
     order = pa.chunked_array(decisions, pa.string()).combine_chunks()
     write_table(RunDir(plan.out_dir).order, pa.table({"decision": order.dictionary_encode()}))
     write_quarantine(plan.out_dir, phases.read.directory / "quarantine.jsonl")
@@ -51,20 +53,6 @@ def write_phase(plan: RunPlan, pipeline: Pipeline, phases: Phases) -> Written:
     ]
     stats = builder.build(phases.read.to_json(), runs)
     write_json(RunDir(plan.out_dir).stats, stats)
+    for shard in range(phases.read.shards):  # in the outputs now; a rerun builds them again
+        piece_path(phases.pieces, shard).unlink(missing_ok=True)
     return Written(stats, counts)
-
-
-def _final_shards(pipeline: Pipeline, phases: Phases) -> Iterator[tuple[list[ann.Annotation], list[Trajectory]]]:
-    active = [(run, stage) for run, stage in zip(phases.stages, pipeline.stages, strict=True) if not stage.skipped]
-    types = pipeline.column_types()
-    read = phases.read
-    for shard in range(read.shards):
-        trajs = shard_work.load_shard(read.directory, shard)
-        if active:
-            run, stage = active[-1]
-            assert run.directory is not None  # an active stage always has its folder
-            path = shard_work.final_annotations_path(run.directory, stage.is_global, shard)
-            rows = ann.from_table(read_table(path), types)
-        else:
-            rows = [ann.Annotation(meta=ann.meta_of(t)) for t in trajs]
-        yield rows, trajs

@@ -28,7 +28,7 @@ def test_outputs_equal_the_tables_the_driver_would_build(dataset, recipe_file, t
     recipe = load_recipe(str(recipe_file))
     out = tmp_path / "out"
     result = run_pipeline([str(dataset)], out, recipe, workers=2)
-    assert not list((out / "_work").glob("stage*-output-*/piece-*")), "pieces are removed once written"
+    assert not list((out / "_work").glob("output-*/piece-*")), "pieces are removed once written"
     types = build_pipeline(recipe, {}).column_types()
     (tmp_path / "direct").mkdir()
     counts = write_outputs(tmp_path / "direct", driver_built_tables(out, recipe), types, jsonl=False)

@@ -74,7 +74,7 @@ class _Driver:
     def _pieces(self, read_dir: Path, last: Path | None, chain: str) -> Path:
         """Each shard's output table, built where the shards are (`output_pieces`), for the write phase."""
         stages = self.pipeline.stages
-        directory = self.plan.work / f"stage{len(stages)}-output-{chain[:12]}"
+        directory = self.plan.work / f"output-{chain[:12]}"
         active = [index for index, stage in enumerate(stages) if not stage.skipped]
         job = StageJob(
             index=active[-1] if active else 0, read_dir=str(read_dir), previous=str(last or ""), out=str(directory)

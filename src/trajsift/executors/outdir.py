@@ -81,10 +81,10 @@ def clear_run(out: Path) -> None:
 
 
 def prune_work(out: Path, keep: Iterable[Path]) -> None:
-    """Remove the read and stage folders of this run's earlier settings, so `_work/` does not grow with
+    """Remove the read, stage and output-piece folders of this run's earlier settings, so `_work/` does not grow with
     every re-tune; `keep` holds the folders of the settings just run."""
     kept = {Path(path).name for path in keep}
     for entry in RunDir(out).work.iterdir():
-        stale = entry.name.startswith(("read-", "stage")) and entry.name not in kept
+        stale = entry.name.startswith(("read-", "stage", "output-")) and entry.name not in kept
         if stale and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)

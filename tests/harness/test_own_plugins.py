@@ -30,7 +30,7 @@ TESTS = "from calc import add\n\n\ndef test_pair(pair):\n    assert pair == (1, 
 NEW_TESTS = "\n\ndef test_add(pair):\n    assert add(*pair) == 3\n"
 
 
-def make_task(root: Path) -> Task:
+def make_task(root: Path, extra: dict[str, str] | None = None) -> Task:
     repo = root / "repos" / "calc"
     (repo / "tests").mkdir(parents=True)
     (repo / "calctesting").mkdir()
@@ -41,6 +41,7 @@ def make_task(root: Path) -> Task:
         "calctesting/fixtures.py": FIXTURES,
         "tests/conftest.py": CONFTEST,
         "tests/test_calc.py": TESTS,
+        **(extra or {}),
     }
     for name, text in files.items():
         (repo / name).write_text(text)
@@ -102,8 +103,9 @@ def test_conftest_plugins_maps_modules_to_files_the_patch_leaves_alone():
 
 @needs_bwrap
 def test_an_environment_plugin_that_patches_pytest_on_import_is_not_tampering(tmp_path):
-    """hypothesis's plugin (from the shared env, as astropy's conftest needs) wraps a pytest function on import."""
-    task = make_task(tmp_path)
+    """hypothesis's plugin (from the shared env, as astropy's conftest needs) wraps a pytest function on import;
+    loaded before pytest, it must not trip pytest's rewrite warning either (an error under astropy's settings)."""
+    task = make_task(tmp_path, {"setup.cfg": "[tool:pytest]\nfilterwarnings =\n    error\n"})
     with_hypothesis = Environment(python=PYTHON, packages=["pytest", "hypothesis"], install="pip install -e .")
     task = msgspec.structs.replace(task, task_id="calc-hypothesis", environment=with_hypothesis)
     options = VerifyOptions(cache_dir=tmp_path / "cache", task_dir=tmp_path, use_cache=False)

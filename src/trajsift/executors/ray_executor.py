@@ -113,7 +113,7 @@ class RayExecutor:
             fn_kwargs={"step": step, "job": job},
             batch_size=1,
             batch_format="numpy",
-            concurrency=max(1, min(len(groups), self.workers)),
+            compute=ray.data.TaskPoolStrategy(size=max(1, min(len(groups), self.workers))),
             num_cpus=1,
         )
         for batch in done.iter_batches(batch_size=1, batch_format="numpy"):

@@ -89,10 +89,14 @@ def make_duplicates(path, n=60):
 
 
 def test_demo_data_same_files(tmp_path, run_files):
+    """The local run verifies the demo's patches into a fresh harness cache, Ray reads them back: the outputs do
+    not depend on which run verified a patch (no cache-state or timing column differs)."""
     from trajsift.demo import write_demo
 
     demo = write_demo(tmp_path / "demo")
     recipe = load_recipe(None, [f"tasks={demo.tasks}"])
+    tests = next(check for stage in recipe.stages for check in stage.checks if check.id == "correctness.tests")
+    tests.params["cache_dir"] = str(tmp_path / "harness-cache")
     local = run_pipeline([str(demo.trajectories)], tmp_path / "local", recipe)
     on_ray = run_pipeline([str(demo.trajectories)], tmp_path / "ray", recipe, workers=2, executor="ray")
     assert run_files(tmp_path / "local") == run_files(tmp_path / "ray")

@@ -89,7 +89,6 @@ class TestsCheck(Check[TestsParams]):
         "ref_edit_size_ratio": pa.float64(),
         "evidence": pa.string(),
         "duration_s": pa.float64(),
-        "cached": pa.bool_(),
         "patch_source": pa.string(),
         "replay_reason": pa.string(),
     }
@@ -188,7 +187,6 @@ class TestsCheck(Check[TestsParams]):
             ref_edit_size_ratio=reference.get("edit_size_ratio"),
             evidence=json.dumps(verdict.evidence, sort_keys=True, default=str) if verdict.evidence else "",
             duration_s=verdict.duration_s,
-            cached=verdict.cached,
             patch_source=patch_source,
             replay_reason=replay_reason,
         )

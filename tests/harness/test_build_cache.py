@@ -54,16 +54,16 @@ def test_base_build_is_stored_once_and_copied_into_the_next_tree(tmp_path):
     assert build.start(first) is True  # nothing cached yet: the caller builds the base tree
     _fake_build(first)
     build.finish_base(first, built=True)
-    assert build.outputs == ["pkg/_speed.so", "pkg/version.py"]  # not build/ temporaries, bytecode or the overlay
-    assert "2 files stored" in build.note
+    assert build.outputs == ["build/temp/_speed.o", "pkg/_speed.so", "pkg/version.py"]  # no bytecode, no overlay
+    assert "3 files stored" in build.note
 
     second = _tree(tmp_path / "b", COMPILED)
     again = TreeBuild(_cache(tmp_path))
     assert again.start(second) is False  # cached: no build needed
     assert (second / "pkg" / "_speed.so").read_bytes() == b"\x7fELF built"
-    assert not (second / "build").exists()
+    assert (second / "build" / "temp" / "_speed.o").read_bytes() == b"object"  # where PEP 660 builds look
     assert os.stat(second / "pkg" / "_speed.so").st_mtime >= os.stat(second / "pkg" / "_speed.c").st_mtime
-    assert again.note.startswith("reused 2 built files")
+    assert again.note.startswith("reused 3 built files")
     # a copy, not a link: what runs in the tree cannot write into the cache
     (second / "pkg" / "_speed.so").write_bytes(b"tampered")
     third = _tree(tmp_path / "c", COMPILED)

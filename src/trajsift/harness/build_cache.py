@@ -8,7 +8,8 @@ work tree with the same key gets copies (never hard links: a test or a patch cou
 cache) with a fresh mtime, so the in-place build step that follows finds every extension up to date. When the
 patch or the test patch changes a build input, the key changes: the base tree's outputs are removed from the work
 tree and the install step rebuilds from scratch (the evidence says so).
-Only builds of the unpatched base tree are stored; the temporary `build/` folder and bytecode are not kept.
+Only builds of the unpatched base tree are stored; bytecode is not kept. `build/` is: a PEP 660 editable install
+builds there and copies into the tree, so its up-to-date checks look at `build/`, not at the tree's copies.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ BUILD_INPUT = re.compile(
     r"\.(c|h|cc|cpp|cxx|hpp|pyx|pxd|pxi|f|f90)$|(^|/)(setup\.py|setup\.cfg|pyproject\.toml|setup_package\.py)$"
 )
 COMPILED_SOURCE = re.compile(r"\.(c|cc|cpp|cxx|pyx)$")
-NOT_STORED = ("build/", ".eggs/", ".git/")
+NOT_STORED = (".eggs/", ".git/")
 MAX_STORED_BYTES = 2 * 1024**3
 
 

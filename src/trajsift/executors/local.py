@@ -20,6 +20,9 @@ from trajsift.executors.shard_work import StageJob
 from trajsift.pipeline import Pipeline
 from trajsift.stages import Stage
 
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+"""Inherited by the spawned workers, read when they load numpy."""
+
 
 class LocalExecutor:
     """`Executor` on this machine: `settings.workers` processes (the address is not used)."""
@@ -88,6 +91,11 @@ class LocalExecutor:
     def _worker_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
             plan, _ = self._started()
+            # one BLAS thread per worker process (the pool already fills the cores): OpenBLAS's default of one
+            # thread per core made the novelty reduce cost ~6x its CPU (bench/novelty_reduce.py); a user's
+            # own setting wins
+            for name in BLAS_THREAD_VARIABLES:
+                os.environ.setdefault(name, "1")
             self._pool = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),

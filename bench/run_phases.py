@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import SOURCES, stages_1_and_3_recipe  # noqa: E402
+from throughput import DEFAULT_DATA, dev_inputs, write_recipe  # noqa: E402
 
 CHILD = """
 import resource, sys, time
@@ -68,15 +68,14 @@ def load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("data", nargs="?", default=str(Path(__file__).resolve().parents[1] / "../shared/data"))
+    parser.add_argument("data", nargs="?", default=DEFAULT_DATA)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--executor", default="local")
     args = parser.parse_args()
-    inputs = [str(Path(args.data) / s) for s in SOURCES if (Path(args.data) / s).exists()]
+    inputs = dev_inputs(args.data)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        recipe = tmp / "recipe.yaml"
-        recipe.write_text(stages_1_and_3_recipe())
+        recipe = write_recipe(tmp)
         script = tmp / "child.py"
         script.write_text(CHILD)
         for workers in args.workers:

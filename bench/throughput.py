@@ -31,6 +31,21 @@ STAGES = ("basic_filter", "quality")
 """Stages 1 and 3 exactly as the default recipe defines them."""
 
 
+DEFAULT_DATA = str(Path(__file__).resolve().parents[1] / "../shared/data")
+
+
+def dev_inputs(data: str) -> list[str]:
+    """The dev sources present under `data`."""
+    return [str(Path(data) / source) for source in SOURCES if (Path(data) / source).exists()]
+
+
+def write_recipe(folder: Path) -> Path:
+    """The stages-1-and-3 recipe, written into `folder`."""
+    recipe = folder / "recipe.yaml"
+    recipe.write_text(stages_1_and_3_recipe())
+    return recipe
+
+
 def stages_1_and_3_recipe() -> str:
     from trajsift.config import load_recipe
 
@@ -101,15 +116,14 @@ def workers_speedup(recipe: Path, inputs: list[str], tmp: Path, bare_s: float) -
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("data", nargs="?", default=str(Path(__file__).resolve().parents[1] / "../shared/data"))
+    parser.add_argument("data", nargs="?", default=DEFAULT_DATA)
     parser.add_argument("--scale", type=int, default=10, help="memory check at this scale; 1 skips it")
     parser.add_argument("--repeat", type=int, default=3, help="1-vs-2-worker pairs to run (the machine is shared)")
     args = parser.parse_args()
-    inputs = [str(Path(args.data) / s) for s in SOURCES if (Path(args.data) / s).exists()]
+    inputs = dev_inputs(args.data)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        recipe = tmp / "recipe.yaml"
-        recipe.write_text(stages_1_and_3_recipe())
+        recipe = write_recipe(tmp)
         n, bare_s, bare_rss = child(CHILD_READ, inputs, tmp)
         print(f"bare read: {n} trajectories in {bare_s:.2f}s = {n / bare_s:.0f}/s, peak RSS {bare_rss:.0f} MB")
         speedups = [workers_speedup(recipe, inputs, tmp / f"run{r}", bare_s) for r in range(args.repeat)]

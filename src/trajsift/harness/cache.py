@@ -33,6 +33,9 @@ SCHEMA = (
     " detail TEXT NOT NULL, created REAL NOT NULL)",
 )
 
+INIT_ATTEMPTS = 40
+"""Tries to open a new cache file while other processes create it (about 40 s of back-off in all)."""
+
 
 def default_cache_dir() -> Path:
     """`$XDG_CACHE_HOME/trajsift` (else `~/.cache/trajsift`)."""
@@ -57,6 +60,18 @@ class ResultCache:
     def __init__(self, cache_dir: Path) -> None:
         self.path = Path(cache_dir) / "results.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(INIT_ATTEMPTS):
+            try:
+                self._create()
+                return
+            except sqlite3.OperationalError as exc:
+                # switching a new file to WAL takes the lock without waiting on the busy timeout: processes that
+                # open a new cache together retry instead of failing
+                if "locked" not in str(exc) or attempt == INIT_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _create(self) -> None:
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             for statement in SCHEMA:

@@ -93,3 +93,25 @@ def test_review_edge_cases_near_threshold_and_disagreement():
     assert edges["id025"] == "edge_checks_disagree"  # the LLM judge and the heuristics disagree
     assert edges["id020"] == "edge_duplicate_margin" and "id021" not in edges
     assert rows[30].decision == Decision.REVIEW and "edge_checks_disagree" in rows[30].reasons
+
+
+def test_trajectory_hash_is_the_step_by_step_digest():
+    import hashlib
+    import re
+
+    from trajsift.checks.exact_dedup import trajectory_hash
+
+    def reference(t):  # the digest as first defined: one update per part, regex whitespace
+        space = re.compile(r"\s+")
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(f"{t.task.task_id}\x1e".encode())
+        for step in t.steps:
+            digest.update(f"{step.action.type.value}\x1f{space.sub(' ', step.action.command).strip()}\x1e".encode())
+        lines = re.sub(r"^index [0-9a-f]+\.\.[0-9a-f]+.*$", "", t.final.patch, flags=re.MULTILINE).strip()
+        digest.update("\n".join(space.sub(" ", line).strip() for line in lines.splitlines()).encode())
+        return digest.hexdigest()
+
+    odd = ("  cat\ta.py \n", "x\x1cy\u3000z\xa0", "", "\u2028 ls  -la \x85")
+    patch = "diff --git a/x b/x\nindex 1a..2b 100644\n+ y \t= 1\x1d\n\u2029+z\r\n"
+    for t in (traj(1), traj(2, commands=odd, patch=patch), traj(3, commands=(), patch="")):
+        assert trajectory_hash(t) == reference(t)

@@ -148,3 +148,18 @@ def test_targets_are_normalised_across_containers_and_line_numbers():
     assert (
         normalise_patch_text("index 1a..2b 100644\n@@ -10,2 +10,3 @@ def f():\n+  x  =  1\n") == "@@ def f():\n+ x = 1"
     )
+
+
+def test_batch_signatures_equal_row_by_row_signatures():
+    views = {
+        "actions": {"tokenizer": "lines", "ngram": 1, "threshold": 0.6, "scheme": "classic"},
+        "thoughts": {"tokenizer": "words", "ngram": 2, "threshold": 0.42, "num_perm": 256},
+        "patch": {"tokenizer": "code", "ngram": 3, "scheme": "classic"},
+        "commands": {"tokenizer": "spaces", "ngram": 2},
+    }
+    trajs = [traj("a"), paraphrased("b"), traj("c", OTHER_THOUGHTS), traj("d", [""] * len(PLAN)), traj("e", plan=[])]
+    batched, single = NearDuplicates({"views": views}), NearDuplicates({"views": views})
+    batched.run(trajs, None, [{} for _ in trajs])
+    for t in trajs:  # `single` never ran: every view signed from its text alone
+        assert batched.signature(t, None, {}) == single.signature(t, None, {})
+    assert batched._signed == {}  # each row's batch signatures are released once read

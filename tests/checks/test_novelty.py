@@ -4,6 +4,7 @@ import pytest
 
 from trajsift.checks.base import CheckContext
 from trajsift.checks.novelty import Novelty, jensen_shannon, tool_counts
+from trajsift.dedup.embed import HashingEmbedder
 from trajsift.schema import Action, ActionType, FinalState, Step, TaskRef, Trajectory
 
 from .helpers import quality_scores, run_global
@@ -84,9 +85,26 @@ def test_empty_trajectory_gets_null_novelty_and_is_never_a_duplicate():
         assert scores["diversity.novelty.approach_novelty"] is None and scores["diversity.novelty.tool_novelty"] is None
 
 
+class CacheableHashing(HashingEmbedder):
+    """The hashing embedder marked worth caching, as a model embedder is."""
+
+    cacheable = True
+
+
 def test_embeddings_are_cached_in_the_cache_dir(tmp_path):
-    run_check(Novelty({"dims": 64}), dataset(), ctx=CheckContext(cache_dir=str(tmp_path)))
+    check = Novelty({"dims": 64})
+    check._embedder = CacheableHashing(64)
+    run_check(check, dataset(), ctx=CheckContext(cache_dir=str(tmp_path)))
     assert list(tmp_path.glob("embeddings-hashing-v1-64.sqlite"))
+
+
+def test_feature_hashing_is_not_cached_and_scores_the_same(tmp_path):
+    plain = run_check(Novelty({"dims": 64}), dataset())
+    with_dir = run_check(Novelty({"dims": 64}), dataset(), ctx=CheckContext(cache_dir=str(tmp_path)))
+    assert not list(tmp_path.glob("*.sqlite"))  # embedding again costs less than a lookup
+    assert {k: (v.scores, v.findings) for k, v in plain.items()} == {
+        k: (v.scores, v.findings) for k, v in with_dir.items()
+    }
 
 
 def test_columns_include_the_shared_metrics():

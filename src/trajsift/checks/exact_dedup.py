@@ -21,25 +21,26 @@ from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup.clustering import best_first
 from trajsift.schema import Trajectory
 
-_SPACE = re.compile(r"\s+")
 _INDEX_LINE = re.compile(r"^index [0-9a-f]+\.\.[0-9a-f]+.*$", re.MULTILINE)
+
+
+def _squeeze(text: str) -> str:
+    """Each whitespace run as one space, ends stripped (`str.split` and regex `\\s` agree on whitespace)."""
+    return " ".join(text.split())
 
 
 def normalise_patch(patch: str) -> str:
     """Drop `index` lines and whitespace differences that do not change what a patch does."""
-    return "\n".join(_SPACE.sub(" ", line).strip() for line in _INDEX_LINE.sub("", patch).strip().splitlines())
+    return "\n".join(map(_squeeze, _INDEX_LINE.sub("", patch).strip().splitlines()))
 
 
 def trajectory_hash(traj: Trajectory, normalised_patch: str | None = None) -> str:
-    """Digest of the task, the actions and the patch (`normalised_patch`: `normalise_patch` of it, if known)."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{traj.task.task_id}\x1e".encode())
-    for step in traj.steps:
-        action = step.action
-        digest.update(f"{action.type.value}\x1f{_SPACE.sub(' ', action.command).strip()}\x1e".encode())
-    patch = normalise_patch(traj.final.patch) if normalised_patch is None else normalised_patch
-    digest.update(patch.encode())
-    return digest.hexdigest()
+    """Digest of the task, the actions and the patch (`normalised_patch`: `normalise_patch` of it, if known):
+    task id and RS, then per step its type, US, squeezed command and RS, then the patch; hashed in one call."""
+    parts = [f"{traj.task.task_id}\x1e"]
+    parts += [f"{step.action.type.value}\x1f{_squeeze(step.action.command)}\x1e" for step in traj.steps]
+    parts.append(normalise_patch(traj.final.patch) if normalised_patch is None else normalised_patch)
+    return hashlib.blake2b("".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def patch_hash(patch: str, normalised: bool = False) -> str:

@@ -44,6 +44,7 @@ from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup import banded, lsh
 from trajsift.dedup.actionseq import shared_runs_flat
 from trajsift.dedup.arrowcols import fixed_rows, offsets_and_data
+from trajsift.dedup.batchsign import sign_texts
 from trajsift.dedup.minhash import SIG_DTYPE, MinHasher, encode, shingle_hashes, token_hashes
 from trajsift.dedup.unionfind import cluster_entries, components, join, keep_best
 from trajsift.dedup.views import VIEWS, action_tokens
@@ -131,17 +132,42 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
         if p.bands * p.rows > min(self.perms.values(), default=p.num_perm):
             raise ValueError(f"bands x rows ({p.bands} x {p.rows}) exceeds a view's num_perm")
         self._hashers = {perms: MinHasher(perms, p.seed) for perms in set(self.perms.values())}
+        self._signed: dict[int, tuple[Trajectory, dict[str, np.ndarray | None]]] = {}
+
+    def _text_view(self, name: str) -> bool:
+        return not (name == "actions" and self.params.views[name].tokenizer == "lines")
+
+    def run(self, batch: list[Trajectory], ctx: CheckContext, scores: list[Scores]) -> list[CheckOutput]:
+        """Sign every text view of the whole batch at once (`batchsign`: bit for bit `from_text` per row);
+        `signature` then reads them."""
+        self._signed = {id(traj): (traj, {}) for traj in batch}  # the batch stays referenced: ids stay unique
+        for name, spec in self.params.views.items():
+            if not self._text_view(name):
+                continue
+            texts = [VIEWS[name](traj) for traj in batch]
+            matrix, present = sign_texts(
+                self._hashers[self.perms[name]], texts, spec.tokenizer, spec.ngram, spec.scheme
+            )
+            for traj, sig, ok in zip(batch, matrix, present.tolist(), strict=True):
+                self._signed[id(traj)][1][name] = sig if ok else None
+        return [CheckOutput() for _ in batch]
+
+    def _view_signature(self, traj: Trajectory, name: str, signed: dict[str, np.ndarray | None]) -> np.ndarray | None:
+        if name in signed:
+            return signed[name]
+        spec = self.params.views[name]
+        return self._hashers[self.perms[name]].from_text(VIEWS[name](traj), spec.tokenizer, spec.ngram, spec.scheme)
 
     def signature(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> dict[str, Any]:
         p = self.params
         parts, present = [], 0
+        signed = self._signed.pop(id(traj), (traj, {}))[1]
         steps = token_hashes([encode(t) for t in action_tokens(traj)])
         for bit, (name, spec) in enumerate(p.views.items()):
-            if name == "actions" and spec.tokenizer == "lines":  # one token per step: reuse the step hashes
+            if not self._text_view(name):  # one token per step: reuse the step hashes
                 sig = self._hashers[self.perms[name]].sign(shingle_hashes(steps, spec.ngram), spec.scheme)
             else:
-                hasher = self._hashers[self.perms[name]]
-                sig = hasher.from_text(VIEWS[name](traj), spec.tokenizer, spec.ngram, spec.scheme)
+                sig = self._view_signature(traj, name, signed)
             if sig is not None:
                 present |= 1 << bit
             parts.append(sig if sig is not None else np.zeros(self.perms[name], dtype=SIG_DTYPE))

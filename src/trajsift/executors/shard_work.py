@@ -143,6 +143,22 @@ def reduce_stage(stage: Stage, job: StageJob, shards: list[int]) -> dict[str, An
     return stage.reduce(merged)
 
 
+_states: dict[str, tuple[tuple[int, int], Any]] = {}
+
+
+def stage_state(job: StageJob) -> Any:
+    """The stage's reduce (`state.json`, read only), parsed once per process while the file is unchanged: it
+    grows with the rows (~50 MB of JSON, ~2.5 CPU-s to parse, at 1M), so parsing it per shard costs O(N^2)."""
+    path = Path(job.out) / "state.json"
+    stat = path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    cached = _states.get(str(path))
+    if cached is None or cached[0] != version:
+        _states.clear()  # one stage's state at a time
+        _states[str(path)] = cached = (version, read_json(path))
+    return cached[1]
+
+
 def assign_shard(state: WorkerState, job: StageJob, shard: int) -> None:
     stage = state.pipeline.stages[job.index]
     types = state.pipeline.column_types()
@@ -150,5 +166,5 @@ def assign_shard(state: WorkerState, job: StageJob, shard: int) -> None:
     sig_rows = read_table(_file(job, "sig", shard)).to_pylist()
     by_id = {row["trajectory_id"]: row for row in sig_rows}
     signatures = [by_id.get(row.id, {}) for row in rows]
-    stage.assign(rows, signatures, read_json(Path(job.out) / "state.json"))
+    stage.assign(rows, signatures, stage_state(job))
     write_table(_file(job, "final", shard), ann.to_table(rows, types))

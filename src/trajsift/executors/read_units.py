@@ -1,7 +1,8 @@
 """The parent's share of a read: list the input units and cut them into groups for the workers.
 
-Listing is cheap: paths only, nothing decoded. A tar archive is one unit (its worker walks it); a folder a
-folder reader claims is one unit; a path that is not read is a unit too (its worker turns it into its
+Listing is cheap: paths only, nothing decoded. A tar archive is one unit (its worker walks it), or, when it
+weighs more than `SPLIT_WEIGHT`, several units, one per member range (`tar_ranges`), so that several workers
+read it; a folder a folder reader claims is one unit; a path that is not read is a unit too (its worker turns it into its
 quarantine row, so rows stay in input order). Units are written to `units.pkl` as picklable descriptors
 (disk paths, never open files), then cut into contiguous groups balanced by weight (bytes on disk, compressed
 files counted `COMPRESSED_WEIGHT` times): about `GROUPS_PER_WORKER` per worker, each at most `MAX_GROUP_BYTES`
@@ -21,19 +22,22 @@ from typing import Any
 
 from trajsift.files import atomic_write, read_json, write_json
 from trajsift.readers.read import TrajectoryReader
-from trajsift.readers.sources.archives import walk_tar
+from trajsift.readers.sources.archives import archive_codec, walk_tar
 from trajsift.readers.sources.inputs import iter_entries
 from trajsift.readers.sources.names import strip_compression
+from trajsift.readers.sources.tar_ranges import TarSpan, uncompressed_size
 from trajsift.readers.sources.units import FileEntry, FolderClaim, FolderEntry, ReadLimits, RejectedEntry, disk_entry
 
 MAX_GROUP_BYTES = 32 * 1024 * 1024
 MAX_GROUP_UNITS = 2000
 GROUPS_PER_WORKER = 4
 COMPRESSED_WEIGHT = 4
+SPLIT_WEIGHT = MAX_GROUP_BYTES
+"""An archive weighing more is read as member ranges by several workers (`archive_ranges`)."""
 """A compressed file (or archive) weighs this many times its size: it decodes into more bytes to parse."""
 
 Descriptor = tuple
-"""("file", disk path) | ("archive", disk path) | ("folder", shown path, {name: disk path})
+"""("file", disk path) | ("archive", disk path, TarSpan or None) | ("folder", shown path, {name: disk path})
 | ("rejected", shown path, reason, detail)."""
 
 
@@ -67,11 +71,10 @@ def list_groups(inputs: list[str], reader: TrajectoryReader, read_dir: Path, wor
     def write(tmp: str) -> None:
         with open(tmp, "wb") as out:
             for unit in iter_entries(inputs, reader.claims_folder, reader.options.limits, _as_one_unit):
-                offset = out.tell()
-                descriptor = _describe(unit)
-                pickle.dump(descriptor, out, protocol=pickle.HIGHEST_PROTOCOL)
-                offsets.append(offset)
-                weights.append(_weight(descriptor))
+                for descriptor, weight in _described(unit, workers):
+                    offsets.append(out.tell())
+                    weights.append(weight)
+                    pickle.dump(descriptor, out, protocol=pickle.HIGHEST_PROTOCOL)
 
     atomic_write(units_path(read_dir), write)
     groups = _cut(offsets, weights, workers)
@@ -87,9 +90,37 @@ def _as_one_unit(entry: FileEntry, _claims: FolderClaim, _limits: ReadLimits) ->
     yield _ListedArchive(entry)
 
 
+def _described(unit: Any, workers: int) -> Iterator[tuple[Descriptor, int]]:
+    """The unit's descriptor and weight; a big archive's member ranges (`archive_ranges`), each with its share."""
+    descriptor = _describe(unit)
+    weight = _weight(descriptor)
+    if descriptor[0] != "archive":
+        yield descriptor, weight
+        return
+    spans = archive_ranges(descriptor[1], weight, workers)
+    for span in spans:
+        yield ("archive", descriptor[1], span), weight // len(spans)
+
+
+def archive_ranges(path: str, weight: int, workers: int) -> list[TarSpan | None]:
+    """Member ranges of about `SPLIT_WEIGHT` each for the archive at `path` (one range, None, when small): at
+    most `workers` for a compressed archive (each range decodes everything before it), else at most a group
+    per range (each range reads the headers before it)."""
+    codec = archive_codec(os.path.basename(path))
+    pieces = min(-(-weight // SPLIT_WEIGHT), workers if codec else GROUPS_PER_WORKER * workers)
+    if pieces <= 1:
+        return [None]
+    try:
+        size = uncompressed_size(path, codec) or os.stat(path).st_size * COMPRESSED_WEIGHT
+    except OSError:
+        return [None]  # its worker reports it
+    cuts = [size * k // pieces for k in range(pieces)]
+    return [TarSpan(start, end) for start, end in zip(cuts, [*cuts[1:], None], strict=True)]
+
+
 def _describe(unit: Any) -> Descriptor:
     if isinstance(unit, _ListedArchive):
-        return ("archive", unit.entry.disk_path)
+        return ("archive", unit.entry.disk_path, None)
     if isinstance(unit, RejectedEntry):
         return ("rejected", unit.path, unit.reason, unit.detail)
     if isinstance(unit, FolderEntry):
@@ -139,7 +170,7 @@ def group_units(read_dir: Path, group: Group, claims: FolderClaim, limits: ReadL
     for descriptor in descriptors:
         kind = descriptor[0]
         if kind == "archive":
-            yield from walk_tar(disk_entry(descriptor[1]), claims, limits)
+            yield from walk_tar(disk_entry(descriptor[1]), claims, limits, span=descriptor[2])
         elif kind == "rejected":
             yield RejectedEntry(*descriptor[1:])
         elif kind == "folder":

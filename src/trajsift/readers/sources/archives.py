@@ -35,6 +35,7 @@ from trajsift.readers.sources.streams import (
     RangeReader,
     decompressing_stream,
 )
+from trajsift.readers.sources.tar_ranges import SpanGate, TarSpan, positioned
 from trajsift.readers.sources.units import (
     Entry,
     FileEntry,
@@ -63,23 +64,34 @@ def archive_codec(name: str) -> str:
     )
 
 
-def walk_tar(entry: FileEntry, claims: FolderClaim, limits: ReadLimits, depth: int = 1) -> Iterator[Unit]:
-    """Units of the archive `entry` (a file on disk or a member of an enclosing archive)."""
+def walk_tar(
+    entry: FileEntry, claims: FolderClaim, limits: ReadLimits, depth: int = 1, span: TarSpan | None = None
+) -> Iterator[Unit]:
+    """Units of the archive `entry` (a file on disk or a member of an enclosing archive); with `span`, only
+    those of that member range (`tar_ranges`)."""
+    codec = archive_codec(entry.name)
     try:
-        raw = entry.opener()
+        found = positioned(entry.opener, lambda raw: _decoded(raw, codec), span or TarSpan(0))
     except OSError as exc:
         yield RejectedEntry(entry.path, reasons.UNREADABLE_FILE, f"{type(exc).__name__}: {exc}")
         return
-    stream = io.BufferedReader(decompressing_stream(raw, archive_codec(entry.name)), 1024 * 1024)
-    walk = _TarWalk(entry.path, claims, limits, depth)
+    if found is None:
+        return  # the archive ends before the span: an earlier range reads it all
+    stream, base = found
+    walk = _TarWalk(entry.path, claims, limits, depth, SpanGate(span, base) if span else None)
     try:
         with tarfile.open(fileobj=stream, mode="r|") as archive:
             yield from walk.members(archive)
     except TAR_ERRORS as exc:
-        yield RejectedEntry(entry.path, reasons.BAD_ARCHIVE, f"{type(exc).__name__}: {exc}")
+        if walk.gate is None or walk.gate.started:  # before its range: the range before reports it
+            yield RejectedEntry(entry.path, reasons.BAD_ARCHIVE, f"{type(exc).__name__}: {exc}")
     finally:
         stream.close()
     yield from walk.flush_all()
+
+
+def _decoded(raw: BinaryIO, codec: str) -> BinaryIO:
+    return io.BufferedReader(decompressing_stream(raw, codec), 1024 * 1024)  # type: ignore[return-value]
 
 
 @dataclass
@@ -94,14 +106,18 @@ class _Folder:
 
 
 class _TarWalk:
-    def __init__(self, path: str, claims: FolderClaim, limits: ReadLimits, depth: int) -> None:
-        self.path, self.claims, self.limits, self.depth = path, claims, limits, depth
+    def __init__(self, path: str, claims: FolderClaim, limits: ReadLimits, depth: int, gate: SpanGate | None) -> None:
+        self.path, self.claims, self.limits, self.depth, self.gate = path, claims, limits, depth, gate
         self.pending: dict[str, _Folder] = {}
 
     def members(self, archive: tarfile.TarFile) -> Iterator[Unit]:
         while (member := archive.next()) is not None:
             archive.members = []  # a streamed archive would otherwise keep every header: memory grows per member
             folder_name, _, name = member.name.rpartition("/")
+            if self.gate is not None and not self.gate.admits(member.offset, folder_name):
+                if self.gate.done:
+                    return
+                continue
             for done in [f for f in self.pending if f != folder_name]:
                 yield from self._flush(done, self.pending.pop(done))
             yield from self._member(archive, member, folder_name, name)

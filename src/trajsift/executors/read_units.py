@@ -2,8 +2,8 @@
 
 Listing is cheap: paths only, nothing decoded. A tar archive is one unit (its worker walks it), or, when it
 weighs more than `SPLIT_WEIGHT`, several units, one per member range (`tar_ranges`), so that several workers
-read it; a folder a folder reader claims is one unit; a path that is not read is a unit too (its worker turns it into its
-quarantine row, so rows stay in input order). Units are written to `units.pkl` as picklable descriptors
+read it; a folder a folder reader claims is one unit; a path that is not read is a unit too (its worker turns
+it into its quarantine row, so rows stay in input order). Units are written to `units.pkl` as picklable descriptors
 (disk paths, never open files), then cut into contiguous groups balanced by weight (bytes on disk, compressed
 files counted `COMPRESSED_WEIGHT` times): about `GROUPS_PER_WORKER` per worker, each at most `MAX_GROUP_BYTES`
 and `MAX_GROUP_UNITS`, so a worker's memory stays flat whatever the input. `groups.json` (each group's byte

@@ -3,10 +3,14 @@
 Usage: python bench/run_phases.py [DATA_DIR] [--workers 1 2] [--executor local]
 
 Runs `trajsift run` (`run_pipeline`) over the dev sources once per worker count, each in a fresh process, and
-prints per phase (read, each stage, write) its wall time and the CPU time of the driver process in it, then
-the total CPU time of the worker processes (the pool is shut down before the write, so it is all counted).
-CPU time is distorted less than wall time by other work on a shared machine: the driver's CPU in the read
-and the write is the serial share that more workers cannot shorten. The machine's load is printed with
+prints per phase (read, each stage, write) its wall time, the CPU time of the driver process in it and of each
+local pool worker in it (busiest first, from /proc), then the total CPU time of the worker processes (the pool
+is shut down before the write, so it is all counted). CPU time is distorted less than wall time by other work
+on a shared machine: the driver's CPU in the read and the write is the serial share that more workers cannot
+shorten, and a phase's busiest worker is its straggler. `cpu path` adds per phase the driver's CPU and the
+busiest worker's: what the run's wall time would be on otherwise idle cores if the driver's work in a phase
+did not overlap the workers' (an upper bound; the driver assembles the read while workers read), so the
+ratio of two runs' `cpu path` estimates their speedup on a quiet machine. The machine's load is printed with
 each run. The recipe is read + stage 1 (basic filter) + stage 3 (quality), as `bench/throughput.py` runs.
 """
 
@@ -22,18 +26,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throughput import DEFAULT_DATA, dev_inputs, write_recipe  # noqa: E402
 
 CHILD = """
-import resource, sys, time
+import os, resource, sys, time
 from trajsift.config import load_recipe
-from trajsift.executors import driver
+from trajsift.executors import driver, local
 from trajsift.run import run_pipeline
+
+TICK = os.sysconf("SC_CLK_TCK")
+pools = []
+
+
+def worker_cpu():
+    \"\"\"{pid: CPU seconds} of the local pool's worker processes (empty before the pool starts).\"\"\"
+    found = {}
+    for pid in (pid for pool in pools for pid in (pool._processes or {})):
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return found
 
 
 class Timer:
     def __init__(self):
         self.marks = []
+        self.last_workers = {}
 
     def phase(self, name, total, done=0):
-        self.marks.append((name, time.perf_counter(), time.process_time()))
+        self.marks.append((name, time.perf_counter(), time.process_time(), self.workers()))
+
+    def workers(self):
+        self.last_workers = worker_cpu() or self.last_workers  # after the pool's shutdown: its last sample
+        return self.last_workers
 
     def advance(self, n):
         pass
@@ -42,23 +66,43 @@ class Timer:
         pass
 
 
+def shares(before, after):
+    return sorted((after[pid] - before.get(pid, 0.0) for pid in after), reverse=True)
+
+
 if __name__ == "__main__":
-    timer, write_phase = Timer(), driver.write_phase
+    timer, write_phase, make_pool = Timer(), driver.write_phase, local.LocalExecutor._worker_pool
 
     def timed_write(*args, **kwargs):
         timer.phase("write", 0)
         return write_phase(*args, **kwargs)
 
-    driver.write_phase = timed_write
+    def kept_pool(self):
+        pool = make_pool(self)
+        if pool not in pools:
+            pools.append(pool)
+        return pool
+
+    def sampled_close(self, close=local.LocalExecutor.close):
+        timer.workers()
+        close(self)
+
+    driver.write_phase, local.LocalExecutor._worker_pool = timed_write, kept_pool
+    local.LocalExecutor.close = sampled_close
     recipe, out, workers, executor, *inputs = sys.argv[1:]
-    start = ("start", time.perf_counter(), time.process_time())
+    start = ("start", time.perf_counter(), time.process_time(), {})
     result = run_pipeline(inputs, out, load_recipe(recipe), executor, workers=int(workers), progress=timer)
-    marks = [start, *timer.marks, ("end", time.perf_counter(), time.process_time())]
-    for (name, wall, cpu), (_, wall2, cpu2) in zip(marks, marks[1:]):
-        print(f"  {name:<14} wall {wall2 - wall:6.2f}s   driver cpu {cpu2 - cpu:6.2f}s")
+    marks = [start, *timer.marks, ("end", time.perf_counter(), time.process_time(), timer.last_workers)]
+    path = 0.0
+    for (name, wall, cpu, was), (_, wall2, cpu2, now) in zip(marks, marks[1:]):
+        each = shares(was, now)
+        path += cpu2 - cpu + (each[0] if each else 0.0)
+        per_worker = " ".join(f"{share:5.2f}" for share in each)
+        print(f"  {name:<14} wall {wall2 - wall:6.2f}s   driver cpu {cpu2 - cpu:6.2f}s   worker cpu {per_worker}")
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"  {'total':<14} wall {marks[-1][1] - start[1]:6.2f}s   driver cpu {marks[-1][2] - start[2]:6.2f}s   "
           f"worker cpu {kids.ru_utime + kids.ru_stime:.2f}s   ({result.stats['total']} trajectories)")
+    print(f"  {'cpu path':<14} {path:6.2f}s   (per phase: driver cpu + the busiest worker's cpu)")
 """
 
 

@@ -117,9 +117,11 @@ def write_table(path: Path, table: pa.Table) -> None:
 
 
 def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file, read directly: `pq.read_table` goes through `pyarrow.dataset`, whose import pulls in
+    pandas (~0.4 cpu-s in every process that reads a table: the driver and each pool worker)."""
     import pyarrow.parquet as pq
 
-    return pq.read_table(path, columns=columns)
+    return pq.ParquetFile(path).read(columns=columns)
 
 
 def clean_temporaries(root: Path) -> None:

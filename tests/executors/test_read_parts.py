@@ -11,6 +11,7 @@ import orjson
 import zstandard
 
 from trajsift.config import load_recipe
+from trajsift.executors.reading import SHARD_LEVEL
 from trajsift.readers.read import read_trajectories
 from trajsift.run import run_pipeline
 from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRef, Trajectory
@@ -74,7 +75,7 @@ def serial_read(inputs: list[str], shard_size: int) -> tuple[list[bytes], bytes]
         else:
             bad.append({"reason": item.reason, "origin": item.origin})
     chunks = [kept[i : i + shard_size] for i in range(0, len(kept), shard_size)]
-    shards = [zstandard.ZstdCompressor(level=3).compress(msgspec.json.encode(chunk)) for chunk in chunks]
+    shards = [zstandard.ZstdCompressor(SHARD_LEVEL).compress(msgspec.json.encode(chunk)) for chunk in chunks]
     return shards, orjson.dumps(bad)
 
 

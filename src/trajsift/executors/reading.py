@@ -42,6 +42,10 @@ from trajsift.readers.read import ReadOptions, TrajectoryReader
 from trajsift.readers.sources.records import quarantine
 from trajsift.tasks import Task
 
+SHARD_LEVEL = 1
+"""zstd level of the shards: the parent compresses every shard (serial work); level 3 cost it twice the CPU for
+files ~20 % smaller."""
+
 
 @dataclass
 class ReadResult:
@@ -162,7 +166,7 @@ class _Assembler:
     def _write_shard(self) -> None:
         """The shard as `msgspec.json.encode(list_of_trajectories)` writes it: the rows joined, never decoded."""
         data = b"[" + b",".join(self.batch) + b"]"
-        write_bytes(shard_path(self.read_dir, self.result.shards), zstandard.ZstdCompressor(level=3).compress(data))
+        write_bytes(shard_path(self.read_dir, self.result.shards), zstandard.ZstdCompressor(SHARD_LEVEL).compress(data))
         self.result.shards += 1
         self.result.trajectories += len(self.batch)
         self.batch = []

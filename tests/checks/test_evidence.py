@@ -76,6 +76,25 @@ def test_failing_run_after_the_edit_an_apology_and_late_errors():
     assert cols["failed_edit_share"] == 0.5
 
 
+def test_statement_error_gone_and_fix_aimed_at_the_last_traceback():
+    crash = (
+        'Traceback (most recent call last):\n  File "/testbed/repro.py", line 2, in <module>\n'
+        '  File "/testbed/pkg/core.py", line 9, in load\nZeroDivisionError: division by zero\n'
+    )
+    cols = evidence(
+        [
+            step(T.RUN_COMMAND, "python repro.py", "repro.py", crash, 1),
+            step(T.EDIT, "edit pkg/core.py", "pkg/core.py"),
+            step(T.RUN_COMMAND, "python repro.py", "repro.py", "0", 0),
+            step(T.SUBMIT, "submit"),
+        ],
+        instruction="load() crashes on empty input:\n    ZeroDivisionError: division by zero\n",
+        patch=PATCH,
+    )
+    assert cols["statement_error_gone"] == 1.0
+    assert cols["fix_aimed_at_error"] == 1.0
+
+
 def test_no_edit_leaves_edit_dependent_columns_null():
     cols = evidence([step(T.READ, "cat a.py", "a.py"), step(T.SUBMIT, "submit")])
     assert cols["tests_after_edit"] is None and cols["last_check_passed"] is None
@@ -171,6 +190,18 @@ def test_cohort_percentiles_are_relative_to_each_agent():
     # the other agent's run of the same task: its percentile is the task's difficulty as seen by others
     assert out["short-3"].scores["quality.cohort.task_steps_pct"] == pytest.approx(0.875)
     assert out["short-0"].scores["quality.cohort.task_runs"] == 1
+
+
+def test_retry_wording_is_ranked_within_each_cohort():
+    trajs = [run_traj(i, "k", 2, f"t{i}") for i in range(3)]
+    words = ("The fix works.", "Let me try another approach.", "Another approach failed; an alternative workaround.")
+    for traj, thought in zip(trajs, words, strict=True):
+        traj.steps[0].thought = thought
+    trajs.append(run_traj(9, "silent", 2, "t9"))
+    out = run_global(CohortCheck(), trajs, [{} for _ in trajs])
+    pct = {tid: o.scores["quality.cohort.retry_pct"] for tid, o in out.items()}
+    assert pct["k-0"] < pct["k-1"] < pct["k-2"]
+    assert pct["silent-9"] is None
 
 
 def test_agreement_between_runs_of_one_task():

@@ -17,6 +17,9 @@ Columns:
 - `reverted_edits`: edits that undo an earlier edit of the same file (edit-revert churn).
 - `failed_edit_share`: share of edit actions the tool rejected.
 - `difficulty_rank`: the task's difficulty label in [0, 1] (from the tasks file or the record), null without one.
+- `statement_error_gone` / `fix_aimed_at_error`: the error the statement reports was reproduced before the first
+  edit and is gone after the last; the last traceback seen before the last edit names a changed file
+  (`trajsift.facts.errors`).
 Edits are source edits: a created reproduction or scratch script is not "the last edit".
 """
 
@@ -30,6 +33,7 @@ from typing import ClassVar
 import pyarrow as pa
 
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
+from trajsift.facts import errors as er
 from trajsift.facts import steps as st
 from trajsift.facts.scoring import ratio
 from trajsift.facts.testruns import parse_test_counts, repo_of
@@ -65,7 +69,8 @@ MAX_EDIT_TEXT = 20_000
 class EvidenceCheck(Check):
     id = "quality.evidence"
     description = "Evidence in the steps: tests after the last edit and their result, reproduce-then-fix, "
-    "read-before-edit, task files touched, the final message's confidence, late errors, edit churn."
+    "read-before-edit, task files touched, the final message's confidence, late errors, edit churn, the statement's "
+    "error gone after the fix, the fix aimed at the last traceback."
     columns: ClassVar[dict[str, pa.DataType]] = {
         "tests_after_edit": pa.bool_(),
         "last_check_passed": pa.bool_(),
@@ -77,6 +82,8 @@ class EvidenceCheck(Check):
         "reverted_edits": pa.int32(),
         "failed_edit_share": pa.float64(),
         "difficulty_rank": pa.float64(),
+        "statement_error_gone": pa.float64(),
+        "fix_aimed_at_error": pa.float64(),
     }
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
@@ -89,17 +96,20 @@ class EvidenceCheck(Check):
         edit_steps = [steps[i] for i in edits]
         task = ctx.tasks.get(traj.task.task_id)
         task_text = (task.instruction if task is not None else "") or traj.task.instruction
+        files = changed_files(traj)
         return self.output(
             tests_after_edit=bool(after) if edits else None,
             last_check_passed=after[-1] if after else None,
             repro_fixed=repro_fixed(steps, edits, runs),
             read_before_edit=read_before_edit(steps, edits),
-            task_mentions_touched=mentions_touched(task_text, changed_files(traj)),
+            task_mentions_touched=mentions_touched(task_text, files),
             difficulty_rank=difficulty_rank((task.difficulty if task is not None else "") or traj.task.difficulty),
             final_confidence=final_confidence(traj),
             errors_after_last_pass=errors_after_last_pass(steps, edits, runs),
             reverted_edits=reverted_edits(edit_steps),
             failed_edit_share=ratio(sum(1 for s in edit_steps if st.flagged(s.observation)), len(edit_steps)),
+            statement_error_gone=er.statement_error_gone(steps, edits, runs, task_text),
+            fix_aimed_at_error=er.fix_aimed_at_error(steps, edits, runs, files),
         )
 
 

@@ -27,6 +27,7 @@ from trajsift.schema import Outcome, Trajectory
 C, H, E = "quality.completeness.score", "quality.coherence.score", "quality.efficiency.score"
 TRAJ = Trajectory(id="t")
 PASSED = "quality.evidence.last_check_passed"
+RELATIVE_PASSED = "quality.relative.last_check_passed"
 STEPS = "quality.cohort.steps_pct"
 
 
@@ -65,7 +66,9 @@ def test_shipped_model_reads_the_documented_columns_with_provenance():
 
 def test_the_shipped_score_is_a_probability_that_rises_with_passing_tests_after_the_fix():
     base = {STEPS: 0.5, "basic.content.patch_status": "present", "basic.status.exit_status": "submitted"}
-    passed, failed = score({**base, PASSED: True}), score({**base, PASSED: False})
+    # a pipeline row carries the evidence and its deviation from the cohort's habit (`quality.relative`) together
+    passed = score({**base, PASSED: True, RELATIVE_PASSED: 0.1})
+    failed = score({**base, PASSED: False, RELATIVE_PASSED: -0.9})
     assert 0.0 < failed < passed < 1.0
 
 

@@ -27,7 +27,8 @@ first green run (0.690, 0.737; sign flips), patch leftovers: scratch files (0.69
 in a traceback seen before editing (0.680, 0.733), agreement variants (file / removed / added / identifier
 Jaccard, mean, max, other agents only: 0.693-0.704, 0.729-0.740), cohort percentiles of the first edit's step,
 steps after the first / last edit, edits, executions, failed executions, files read before editing, thought
-length (0.694-0.705, 0.728-0.737), tentative and confident wording rates (0.697-0.699, 0.736-0.739).
+length (0.694-0.705, 0.728-0.737), tentative and confident wording rates (0.697-0.699, 0.736-0.739); on top of
+the kept inputs, the statement's quoted actual output (doctest / "output:" blocks) reproduced then gone (0.713, 0.740).
 """
 
 from __future__ import annotations

@@ -46,6 +46,9 @@ from trajsift.dedup.embed import Embedder, EmbeddingCache, embed_cached, make_em
 from trajsift.dedup.summary import summary_sections
 from trajsift.schema import Trajectory
 
+BLOCK = 8192
+"""Rows converted or scanned at a time in the reduce: a few float32 temporaries of 16 MB each (512 dims)."""
+
 
 class NoveltyParams(Params):
     embedder: Literal["hashing", "minilm"] = "hashing"
@@ -173,15 +176,15 @@ class Novelty(GlobalCheck[NoveltyParams]):
         row = 0
         for chunk in chunks:
             raw, _ok = fixed_rows(chunk, width, len(chunk))  # rows of another length: zeros
-            for start in range(0, len(chunk), 65536) if width >= 2 else ():  # bounded temporaries
-                block = raw[start : start + 65536, : 2 * dims].view(np.float16).astype(np.float32)
+            for start in range(0, len(chunk), BLOCK) if width >= 2 else ():  # bounded temporaries
+                block = raw[start : start + BLOCK, : 2 * dims].view(np.float16).astype(np.float32)
                 matrix[row + start : row + start + len(block)] = normalise(block)  # rows not ok: zeros
             row += len(chunk)
         return matrix
 
     def _novelty(self, vectors: np.ndarray) -> list[float | None]:
         nonzero = np.concatenate(
-            [np.any(vectors[s : s + 65536] != 0, axis=1) for s in range(0, len(vectors), 65536)] or [np.empty(0, bool)]
+            [np.any(vectors[s : s + BLOCK] != 0, axis=1) for s in range(0, len(vectors), BLOCK)] or [np.empty(0, bool)]
         )
         present = np.flatnonzero(nonzero)
         novelty: list[float | None] = [None] * len(vectors)

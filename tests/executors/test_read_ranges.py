@@ -10,10 +10,10 @@ from tests.executors.test_read_parts import _line, read_files
 
 from trajsift.config import load_recipe
 from trajsift.executors import read_units
-from trajsift.executors.read_units import archive_ranges
+from trajsift.executors.read_units import byte_spans
 from trajsift.readers.read import ReadOptions, TrajectoryReader
 from trajsift.readers.sources.archives import walk_tar
-from trajsift.readers.sources.tar_ranges import TarSpan
+from trajsift.readers.sources.spans import ByteSpan
 from trajsift.readers.sources.units import FolderEntry, disk_entry
 from trajsift.run import run_pipeline
 
@@ -47,7 +47,7 @@ def make_tar(path: Path, fmt: int = tarfile.PAX_FORMAT, global_headers: dict | N
     return path
 
 
-def units(path: Path, span: TarSpan | None) -> list[tuple]:
+def units(path: Path, span: ByteSpan | None) -> list[tuple]:
     reader = TrajectoryReader(ReadOptions())
     found = walk_tar(disk_entry(str(path)), reader.claims_folder, reader.options.limits, span=span)
     return [(type(u).__name__, u.path, sorted(u.files) if isinstance(u, FolderEntry) else _reason(u)) for u in found]
@@ -57,10 +57,10 @@ def _reason(unit: object) -> str | None:
     return getattr(unit, "reason", None)
 
 
-def spans(path: Path, pieces: int) -> list[TarSpan]:
+def spans(path: Path, pieces: int) -> list[ByteSpan]:
     size = len(gzip.decompress(path.read_bytes())) if path.suffix == ".gz" else path.stat().st_size
     cuts = [size * k // pieces for k in range(pieces)]
-    return [TarSpan(start, end) for start, end in zip(cuts, [*cuts[1:], None], strict=True)]
+    return [ByteSpan(start, end) for start, end in zip(cuts, [*cuts[1:], None], strict=True)]
 
 
 @pytest.mark.parametrize("name", ["runs.tar", "runs.tar.gz"])
@@ -106,10 +106,10 @@ def _header_offsets(data: bytes) -> list[int]:
 
 def test_compressed_archive_cut_into_at_most_workers_ranges(tmp_path):
     path = make_tar(tmp_path / "runs.tar.gz")
-    assert len(archive_ranges(str(path), weight=10**12, workers=3)) == 3
+    assert len(byte_spans(str(path), ".gz", weight=10**12, workers=3)) == 3
     plain = make_tar(tmp_path / "runs.tar")
-    assert len(archive_ranges(str(plain), weight=5 * read_units.SPLIT_WEIGHT, workers=2)) == 5
-    assert archive_ranges(str(plain), weight=read_units.SPLIT_WEIGHT, workers=2) == [None]
+    assert len(byte_spans(str(plain), "", weight=5 * read_units.SPLIT_WEIGHT, workers=2)) == 5
+    assert byte_spans(str(plain), "", weight=read_units.SPLIT_WEIGHT, workers=2) == [None]
 
 
 def test_split_archive_outputs_byte_identical_for_any_worker_count(tmp_path, recipe_file, run_files, monkeypatch):
@@ -117,7 +117,7 @@ def test_split_archive_outputs_byte_identical_for_any_worker_count(tmp_path, rec
     recipe = load_recipe(str(recipe_file))
     run_pipeline([str(path)], tmp_path / "whole", recipe, workers=1)
     monkeypatch.setattr(read_units, "SPLIT_WEIGHT", path.stat().st_size // 5)
-    assert len(archive_ranges(str(path), path.stat().st_size, workers=1)) == 4  # a group per range at most
+    assert len(byte_spans(str(path), "", path.stat().st_size, workers=1)) == 4  # a group per span at most
     outs = [tmp_path / f"split-{workers}" for workers in (1, 2, 3)]
     for workers, out in zip((1, 2, 3), outs, strict=True):
         run_pipeline([str(path)], out, recipe, workers=workers)

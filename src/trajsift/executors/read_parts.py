@@ -87,9 +87,9 @@ def read_group(job: ReadJob, group: int) -> None:
     setup = _setup(job.read_dir)
     units = 0
 
-    def count(_entry: Any) -> None:
+    def count(entry: Any) -> None:
         nonlocal units
-        units += 1
+        units += getattr(entry, "span", None) is None or entry.span.start == 0  # a file read as spans: once
 
     reader = TrajectoryReader(dataclasses.replace(setup.options, on_entry=count))
     limits = reader.options.limits

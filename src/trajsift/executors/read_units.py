@@ -1,13 +1,14 @@
 """The parent's share of a read: list the input units and cut them into groups for the workers.
 
 Listing is cheap: paths only, nothing decoded. A tar archive is one unit (its worker walks it), or, when it
-weighs more than `SPLIT_WEIGHT`, several units, one per member range (`tar_ranges`), so that several workers
-read it; a folder a folder reader claims is one unit; a path that is not read is a unit too (its worker turns
-it into its quarantine row, so rows stay in input order). Units are written to `units.pkl` as picklable descriptors
-(disk paths, never open files), then cut into contiguous groups balanced by weight (bytes on disk, compressed
-files counted `COMPRESSED_WEIGHT` times): about `GROUPS_PER_WORKER` per worker, each at most `MAX_GROUP_BYTES`
-and `MAX_GROUP_UNITS`, so a worker's memory stays flat whatever the input. `groups.json` (each group's byte
-offset in `units.pkl`, unit count and weight) exists only once the listing is complete.
+weighs more than `SPLIT_WEIGHT`, one unit per member range (`tar_ranges`), so that several workers read it; a
+JSONL file that big is one unit per span of lines (`spans`). A folder a folder reader claims is one unit; a path
+that is not read is a unit too (its worker turns it into its quarantine row, so rows stay in input order).
+Units are written to `units.pkl` as picklable descriptors (disk paths, never open files), then cut into
+contiguous groups balanced by weight (bytes on disk, compressed files counted `COMPRESSED_WEIGHT` times):
+about `GROUPS_PER_WORKER` per worker, each at most `MAX_GROUP_BYTES` and `MAX_GROUP_UNITS`, so a worker's
+memory stays flat whatever the input. `groups.json` (each group's byte offset in `units.pkl`, unit count and
+weight) exists only once the listing is complete.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from trajsift.files import atomic_write, read_json, write_json
 from trajsift.readers.read import TrajectoryReader
 from trajsift.readers.sources.archives import archive_codec, walk_tar
 from trajsift.readers.sources.inputs import iter_entries
-from trajsift.readers.sources.names import strip_compression
-from trajsift.readers.sources.tar_ranges import TarSpan, uncompressed_size
+from trajsift.readers.sources.names import record_kind, strip_compression
+from trajsift.readers.sources.spans import ByteSpan
+from trajsift.readers.sources.tar_ranges import uncompressed_size
 from trajsift.readers.sources.units import FileEntry, FolderClaim, FolderEntry, ReadLimits, RejectedEntry, disk_entry
 
 MAX_GROUP_BYTES = 32 * 1024 * 1024
@@ -33,11 +35,12 @@ MAX_GROUP_UNITS = 2000
 GROUPS_PER_WORKER = 4
 COMPRESSED_WEIGHT = 4
 SPLIT_WEIGHT = MAX_GROUP_BYTES
-"""An archive weighing more is read as member ranges by several workers (`archive_ranges`)."""
+"""An archive or a JSONL file weighing more is read as spans by several workers (`byte_spans`)."""
+SPLIT_KINDS = (".jsonl", ".ndjson")
 """A compressed file (or archive) weighs this many times its size: it decodes into more bytes to parse."""
 
 Descriptor = tuple
-"""("file", disk path) | ("archive", disk path, TarSpan or None) | ("folder", shown path, {name: disk path})
+"""("file" | "archive", disk path, ByteSpan or None) | ("folder", shown path, {name: disk path})
 | ("rejected", shown path, reason, detail)."""
 
 
@@ -91,22 +94,23 @@ def _as_one_unit(entry: FileEntry, _claims: FolderClaim, _limits: ReadLimits) ->
 
 
 def _described(unit: Any, workers: int) -> Iterator[tuple[Descriptor, int]]:
-    """The unit's descriptor and weight; a big archive's member ranges (`archive_ranges`), each with its share."""
+    """The unit's descriptor and weight; a big archive's or JSONL file's spans (`byte_spans`), each with its
+    share of the weight."""
     descriptor = _describe(unit)
     weight = _weight(descriptor)
-    if descriptor[0] != "archive":
+    kind, name = descriptor[0], os.path.basename(descriptor[1])
+    if kind == "archive" or (kind == "file" and record_kind(name) in SPLIT_KINDS):
+        codec = archive_codec(name) if kind == "archive" else strip_compression(name)[1]
+        spans = byte_spans(descriptor[1], codec, weight, workers)
+        yield from (((kind, descriptor[1], span), weight // len(spans)) for span in spans)
+    else:
         yield descriptor, weight
-        return
-    spans = archive_ranges(descriptor[1], weight, workers)
-    for span in spans:
-        yield ("archive", descriptor[1], span), weight // len(spans)
 
 
-def archive_ranges(path: str, weight: int, workers: int) -> list[TarSpan | None]:
-    """Member ranges of about `SPLIT_WEIGHT` each for the archive at `path` (one range, None, when small): at
-    most `workers` for a compressed archive (each range decodes everything before it), else at most a group
-    per range (each range reads the headers before it)."""
-    codec = archive_codec(os.path.basename(path))
+def byte_spans(path: str, codec: str, weight: int, workers: int) -> list[ByteSpan | None]:
+    """Spans of about `SPLIT_WEIGHT` each of the file at `path` (one span, None, when small): at most `workers`
+    for a compressed file (each span decodes everything before it), else at most a group per span (each span
+    reads the headers or line ends before it)."""
     pieces = min(-(-weight // SPLIT_WEIGHT), workers if codec else GROUPS_PER_WORKER * workers)
     if pieces <= 1:
         return [None]
@@ -115,7 +119,7 @@ def archive_ranges(path: str, weight: int, workers: int) -> list[TarSpan | None]
     except OSError:
         return [None]  # its worker reports it
     cuts = [size * k // pieces for k in range(pieces)]
-    return [TarSpan(start, end) for start, end in zip(cuts, [*cuts[1:], None], strict=True)]
+    return [ByteSpan(start, end) for start, end in zip(cuts, [*cuts[1:], None], strict=True)]
 
 
 def _describe(unit: Any) -> Descriptor:
@@ -125,7 +129,7 @@ def _describe(unit: Any) -> Descriptor:
         return ("rejected", unit.path, unit.reason, unit.detail)
     if isinstance(unit, FolderEntry):
         return ("folder", unit.path, {name: entry.disk_path for name, entry in unit.files.items()})
-    return ("file", unit.disk_path)
+    return ("file", unit.disk_path, None)
 
 
 def _weight(descriptor: Descriptor) -> int:
@@ -171,10 +175,12 @@ def group_units(read_dir: Path, group: Group, claims: FolderClaim, limits: ReadL
         kind = descriptor[0]
         if kind == "archive":
             yield from walk_tar(disk_entry(descriptor[1]), claims, limits, span=descriptor[2])
+        elif kind == "file":
+            entry = disk_entry(descriptor[1])
+            entry.span = descriptor[2]
+            yield entry
         elif kind == "rejected":
             yield RejectedEntry(*descriptor[1:])
         elif kind == "folder":
             files = {name: disk_entry(path) for name, path in descriptor[2].items()}
             yield FolderEntry(path=descriptor[1], files=files)
-        else:
-            yield disk_entry(descriptor[1])

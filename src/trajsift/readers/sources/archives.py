@@ -26,6 +26,7 @@ from trajsift.readers.sources.names import (
     printable,
     strip_compression,
 )
+from trajsift.readers.sources.spans import ByteSpan
 from trajsift.readers.sources.streams import (
     BZIP2,
     DECOMPRESSION_ERRORS,
@@ -35,7 +36,7 @@ from trajsift.readers.sources.streams import (
     RangeReader,
     decompressing_stream,
 )
-from trajsift.readers.sources.tar_ranges import SpanGate, TarSpan, positioned
+from trajsift.readers.sources.tar_ranges import SpanGate, positioned
 from trajsift.readers.sources.units import (
     Entry,
     FileEntry,
@@ -65,13 +66,13 @@ def archive_codec(name: str) -> str:
 
 
 def walk_tar(
-    entry: FileEntry, claims: FolderClaim, limits: ReadLimits, depth: int = 1, span: TarSpan | None = None
+    entry: FileEntry, claims: FolderClaim, limits: ReadLimits, depth: int = 1, span: ByteSpan | None = None
 ) -> Iterator[Unit]:
     """Units of the archive `entry` (a file on disk or a member of an enclosing archive); with `span`, only
     those of that member range (`tar_ranges`)."""
     codec = archive_codec(entry.name)
     try:
-        found = positioned(entry.opener, lambda raw: _decoded(raw, codec), span or TarSpan(0))
+        found = positioned(entry.opener, lambda raw: _decoded(raw, codec), span or ByteSpan(0))
     except OSError as exc:
         yield RejectedEntry(entry.path, reasons.UNREADABLE_FILE, f"{type(exc).__name__}: {exc}")
         return

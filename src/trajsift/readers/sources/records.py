@@ -9,9 +9,11 @@ writes (read as null).
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -21,6 +23,7 @@ from trajsift.readers.sources.columnar import iter_arrow, iter_parquet
 from trajsift.readers.sources.json_array import NotAnArray, TooLong, iter_array_elements
 from trajsift.readers.sources.names import record_kind
 from trajsift.readers.sources.quarantining import Decoded, quarantine
+from trajsift.readers.sources.spans import LineRange
 from trajsift.readers.sources.streams import DECOMPRESSION_ERRORS
 from trajsift.readers.sources.units import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -159,26 +162,41 @@ def is_event_list(record: Any) -> bool:
 
 
 def _iter_jsonl(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:
-    seen_content = False
-    with entry.open(limits.max_file_bytes) as stream:
-        for number, line in iter_lines(stream, limits.max_record_bytes):
+    with _jsonl_stream(entry, limits) as (stream, lines_before, content_before):
+        seen_content = content_before
+        for number, line in iter_lines(stream, limits.max_record_bytes, lines_before):
             seen_content = True
             origin = f"{entry.path}:{number}"
             if isinstance(line, TooLong):
                 yield origin, None, quarantine(reasons.ROW_TOO_LARGE, origin, "line exceeds limit", line.head)
             else:
                 yield decode_json(line, origin)
-    if not seen_content:
+    if not seen_content and (entry.span is None or entry.span.end is None):  # the file's last span says it
         yield entry.path, None, quarantine(reasons.EMPTY_INPUT, entry.path, "no JSON line in file")
+
+
+@contextmanager
+def _jsonl_stream(entry: FileEntry, limits: ReadLimits) -> Iterator[tuple[Any, int, bool]]:
+    """(the file's lines, or its span's, line ends before them, whether content comes before them)."""
+    with entry.open(limits.max_file_bytes) as stream:
+        if entry.span is None:
+            yield stream, 0, False
+            return
+        lines = LineRange(stream, entry.span)
+        if not lines.skip():
+            yield io.BytesIO(), 0, lines.failed or lines.content_before  # the file ends (or fails) before it
+            return
+        yield io.BufferedReader(lines, LINE_CHUNK), lines.lines_before, lines.content_before
 
 
 NON_BLANK = re.compile(rb"[^ \t\r\n\f\v]")
 LINE_CHUNK = 1024 * 1024
 
 
-def iter_lines(stream: Any, limit: int) -> Iterator[tuple[int, bytes | TooLong]]:
-    """(1-based line number, line) for every line holding more than whitespace."""
-    return _LineSplitter(stream, limit).lines()
+def iter_lines(stream: Any, limit: int, lines_before: int = 0) -> Iterator[tuple[int, bytes | TooLong]]:
+    """(1-based line number, line) for every line holding more than whitespace; `stream` starts after
+    `lines_before` line ends."""
+    return _LineSplitter(stream, limit, lines_before).lines()
 
 
 class _LineSplitter:
@@ -186,11 +204,11 @@ class _LineSplitter:
     Python step each, and no more than `limit` bytes of one line are ever held; a line past it is
     skipped by searching each chunk for its end, never appending it."""
 
-    def __init__(self, stream: Any, limit: int) -> None:
+    def __init__(self, stream: Any, limit: int, lines_before: int = 0) -> None:
         self._stream, self._limit = stream, limit
         self._chunk = bytearray(LINE_CHUNK)
         self._buf = bytearray()
-        self._number = 0  # line ends before buf[0]
+        self._number = lines_before  # line ends before buf[0]
         self._skipping = False  # inside a line already reported as too long
 
     def lines(self) -> Iterator[tuple[int, bytes | TooLong]]:

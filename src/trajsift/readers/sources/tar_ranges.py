@@ -1,6 +1,6 @@
 """Member ranges of one tar archive (plain or compressed), so that several workers read one big archive.
 
-A `TarSpan` names two offsets into the archive's uncompressed bytes. Its range holds the members from the
+A `ByteSpan` names two offsets into the archive's uncompressed bytes. Its range holds the members from the
 first *cut* member at or after `start` up to (not including) the first cut member at or after `end`; a cut
 member is the archive's first member or one whose folder differs from the folder of the member before it.
 A folder is never split across ranges, so spans [0, t1), [t1, t2), ..., [tn, end of archive) yield exactly
@@ -22,11 +22,11 @@ import os
 import struct
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import BinaryIO
 
 import zstandard
 
+from trajsift.readers.sources.spans import ByteSpan
 from trajsift.readers.sources.streams import DECOMPRESSION_ERRORS, GZIP, ZSTD
 
 BLOCK = 512
@@ -36,17 +36,10 @@ _SEEK_PAST = 1024 * 1024
 """Data at least this long is skipped by seeking when the stream can seek (a plain tar on disk)."""
 
 
-@dataclass(frozen=True)
-class TarSpan:
-    start: int
-    end: int | None = None
-    """None: to the archive's end."""
-
-
 class SpanGate:
     """Decides, member by member in archive order, which members belong to a span's range."""
 
-    def __init__(self, span: TarSpan, base: int = 0) -> None:
+    def __init__(self, span: ByteSpan, base: int = 0) -> None:
         self.span, self.base = span, base
         self.previous: str | None = None
         self.started = self.done = False
@@ -62,7 +55,7 @@ class SpanGate:
         return self.started
 
 
-def positioned(opener: Callable[[], BinaryIO], decoded: Callable[[BinaryIO], BinaryIO], span: TarSpan):
+def positioned(opener: Callable[[], BinaryIO], decoded: Callable[[BinaryIO], BinaryIO], span: ByteSpan):
     """(stream, offset of its first byte in the archive) for walking `span`, or None when the archive ends
     before the span's start. `decoded` wraps a raw stream into the archive's uncompressed bytes."""
     stream = decoded(opener())

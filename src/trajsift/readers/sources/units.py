@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from trajsift import reasons
 from trajsift.readers.sources.names import is_artifact, printable, strip_compression
+from trajsift.readers.sources.spans import ByteSpan
 from trajsift.readers.sources.streams import (
     DECOMPRESSION_ERRORS,
     GZIP,
@@ -61,6 +62,8 @@ class FileEntry:
     fault: str = ""
     """Set by `read_bytes` when trailing bytes after whole compressed members were not decodable."""
     sniffed: str | None = field(default=None, repr=False)
+    span: ByteSpan | None = None
+    """Set when the file is read as spans by several workers: this entry reads only the lines of this span."""
 
     @property
     def codec(self) -> str:

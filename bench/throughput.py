@@ -3,8 +3,9 @@
 Usage: python bench/throughput.py [DATA_DIR] [--scale 10] [--repeat 3]
 
 Prints trajectories/s with 1 and 2 workers (`--repeat` pairs, each run in a fresh process; wall time of
-`run_pipeline`, i.e. read + stages 1, 3 + writing the outputs, imports excluded) and the 2-vs-1 speedup of
-each pair, the ratio to bare reading (read_trajectories alone),
+`run_pipeline`, i.e. read + stages 1, 3 + writing the outputs, imports excluded), the CPU time of each run
+(its process and its pool workers, their start-up included) and the machine's load before it, and the 2-vs-1
+speedup of each pair, the ratio to bare reading (read_trajectories alone),
 and peak RSS of each run (each in its own process); then peak RSS for the dev set written as
 trajsift JSONL at 1x and at `--scale`x (ids renamed) to show memory stays flat as input grows.
 """
@@ -61,7 +62,8 @@ from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 start = time.perf_counter()
 n = sum(isinstance(item, Trajectory) for item in read_trajectories(sys.argv[1:]))
-print(n, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(n, time.perf_counter() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 """
 
 CHILD_RUN = """
@@ -72,17 +74,28 @@ if __name__ == "__main__":
     recipe, out, workers, *inputs = sys.argv[1:]
     start = time.perf_counter()
     result = run_pipeline(inputs, out, load_recipe(recipe), workers=int(workers))
-    rss = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    print(result.stats["total"], time.perf_counter() - start, rss)
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(u.ru_utime + u.ru_stime for u in usage)  # the pool is shut down by now: its CPU is counted
+    print(result.stats["total"], time.perf_counter() - start, max(u.ru_maxrss for u in usage), cpu)
 """
 
 
 def child(code: str, args: list[str], tmp: Path) -> tuple[int, float, float]:
+    count, seconds, rss_mb, _ = child_cpu(code, args, tmp)
+    return count, seconds, rss_mb
+
+
+def child_cpu(code: str, args: list[str], tmp: Path) -> tuple[int, float, float, float]:
+    """(count, wall seconds, peak RSS MB, CPU seconds of the process and its children) of `code` run fresh."""
     script = tmp / f"child_{abs(hash(code))}.py"
     script.write_text(code)
     out = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, check=True)
-    count, seconds, rss_kb = out.stdout.split()[-3:]
-    return int(count), float(seconds), int(rss_kb) / 1024
+    count, seconds, rss_kb, cpu = out.stdout.split()[-4:]
+    return int(count), float(seconds), int(rss_kb) / 1024, float(cpu)
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def write_scaled(inputs: list[str], path: Path, scale: int) -> int:
@@ -105,11 +118,13 @@ def workers_speedup(recipe: Path, inputs: list[str], tmp: Path, bare_s: float) -
     tmp.mkdir()
     rates = {}
     for workers in (1, 2):
-        n, secs, rss = child(CHILD_RUN, [str(recipe), str(tmp / f"out{workers}"), str(workers), *inputs], tmp)
+        before = load()
+        n, secs, rss, cpu = child_cpu(CHILD_RUN, [str(recipe), str(tmp / f"out{workers}"), str(workers), *inputs], tmp)
         rates[workers] = n / secs
         print(
-            f"run (read + stages 1, 3), {workers} worker(s): {n / secs:.0f} traj/s ({secs:.2f}s), "
-            f"ratio to bare read {secs / bare_s:.2f}x, peak RSS {rss:.0f} MB"
+            f"run (read + stages 1, 3), {workers} worker(s): {n / secs:.0f} traj/s ({secs:.2f}s wall, "
+            f"{cpu:.2f} cpu-s in all processes), ratio to bare read {secs / bare_s:.2f}x, peak RSS {rss:.0f} MB, "
+            f"load {before}"
         )
     return round(rates[2] / rates[1], 2)
 

@@ -117,7 +117,7 @@ def _specs(prefix: str, names: str, transform: str = "number") -> list[Feature]:
 
 
 _COHORT_NAMES = (
-    "steps_pct tokens_pct cost_pct observation_pct changed_lines_pct changed_files_pct retry_pct task_steps_pct "
+    "steps_pct tokens_pct cost_pct observation_pct changed_lines_pct changed_files_pct task_steps_pct "
     "steps_task_pct agreement removed_line_agreement added_line_agreement same_patch_share"
 )
 _EVIDENCE_NAMES = (
@@ -126,9 +126,10 @@ _EVIDENCE_NAMES = (
 """`repro_fixed` is a column, not a model input: its weight flipped sign between leave-one-source-out folds and
 leaving it out raised the worst held-out AUC (bench/transfer.py; lite/coder 0.680 -> 0.697 without a tasks file)."""
 _ERROR_NAMES = "statement_error_gone fix_aimed_at_error"
-"""Model inputs as they are, not relative to the cohort (`trajsift.facts.errors`): the fitted weight was
-positive in every leave-one-source-out fold (bench/transfer.py; worst held-out source lite/coder 0.697 -> 0.707
-without a tasks file)."""
+"""Model inputs as they are, with a null counted as no evidence either way (no learned missing weight: a run
+without executions, e.g. AutoCodeRover's, is always null, and a fitted weight on that learns the scaffold; it cost
+the SWE-agent vs AutoCodeRover pairs 0.783 -> 0.724). The weight was positive in every leave-one-source-out fold
+(bench/transfer.py)."""
 RELATIVE_INPUTS: dict[str, Feature] = {
     **{name: Feature("quality.evidence." + name) for name in _EVIDENCE_NAMES.split()},
     "difficulty_rank": Feature("quality.evidence.difficulty_rank", learn_missing=False),
@@ -148,7 +149,7 @@ BASE_FEATURES: tuple[Feature, ...] = (
     *_specs("quality.cohort.", _COHORT_NAMES),
     *_specs("quality.evidence.", _EVIDENCE_NAMES),
     Feature("quality.evidence.difficulty_rank", learn_missing=False),
-    *_specs("quality.evidence.", _ERROR_NAMES),
+    *(Feature("quality.evidence." + name, learn_missing=False) for name in _ERROR_NAMES.split()),
     *_specs("quality.evidence.", "errors_after_last_pass reverted_edits", "log1p"),
     Feature("basic.status.format_errors", "log1p"),
     Feature("basic.status.exit_status", "equals:submitted"),

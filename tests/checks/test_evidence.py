@@ -192,18 +192,6 @@ def test_cohort_percentiles_are_relative_to_each_agent():
     assert out["short-0"].scores["quality.cohort.task_runs"] == 1
 
 
-def test_retry_wording_is_ranked_within_each_cohort():
-    trajs = [run_traj(i, "k", 2, f"t{i}") for i in range(3)]
-    words = ("The fix works.", "Let me try another approach.", "Another approach failed; an alternative workaround.")
-    for traj, thought in zip(trajs, words, strict=True):
-        traj.steps[0].thought = thought
-    trajs.append(run_traj(9, "silent", 2, "t9"))
-    out = run_global(CohortCheck(), trajs, [{} for _ in trajs])
-    pct = {tid: o.scores["quality.cohort.retry_pct"] for tid, o in out.items()}
-    assert pct["k-0"] < pct["k-1"] < pct["k-2"]
-    assert pct["silent-9"] is None
-
-
 def test_agreement_between_runs_of_one_task():
     a = "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n"
     b = "diff --git a/y.py b/y.py\n--- a/y.py\n+++ b/y.py\n@@ -1 +1 @@\n-a\n+b\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trajsift.facts.wording import THOUGHT_LIMIT, code_names, hesitation_rate, names_overlap, retry_rate
+from trajsift.facts.wording import THOUGHT_LIMIT, code_names, hesitation_rate, names_overlap
 from trajsift.schema import Step
 
 
@@ -24,17 +24,6 @@ def test_hesitation_is_null_without_reasoning_and_reads_a_bounded_prefix():
     assert hesitation_rate([]) is None
     late = thoughts("ok " * THOUGHT_LIMIT + "wait wait wait")
     assert hesitation_rate(late) == 0.0
-
-
-def test_retry_rate_counts_changes_of_course_per_hundred_words():
-    steady = thoughts("I will open the parser module.", "The fix is in place and the test passes.")
-    wandering = thoughts(
-        "That attempt failed, so let me try a different approach.",
-        "An alternative: use a workaround and edit the file manually instead.",
-    )
-    assert retry_rate(steady) == 0.0
-    assert retry_rate(wandering) == pytest.approx(100 * 6 / 21)
-    assert retry_rate(thoughts("")) is None
 
 
 def test_code_names_keep_identifiers_and_skip_prose_and_urls():

@@ -3,9 +3,7 @@
 Steps, tokens, cost, observation volume and the size of the change (lines, files) depend on the scaffold
 and the model: an absolute threshold tuned on one agent inverts on another. Here each is a mid-rank
 percentile within the cohort (same scaffold + model), so 0.9 means "longer than 90 % of this agent's runs",
-whatever the agent. `retry_pct` ranks the same way how often the agent's reasoning changes course ("another
-approach", "an alternative", "a workaround" per 100 words; `trajsift.facts.wording.retry_rate`).
-Runs of one task (k rollouts, or several agents) also say something about each other:
+whatever the agent. Runs of one task (k rollouts, or several agents) also say something about each other:
 - `task_steps_pct`: the mean steps percentile of the *other* runs of the task (how hard the task looked to
   them; null when the run is alone).
 - `steps_task_pct`: the steps percentile among the same cohort's runs of the same task (null below 2 runs).
@@ -30,10 +28,9 @@ from trajsift.checks.exact_dedup import patch_hash
 from trajsift.checks.global_check import GlobalCheck
 from trajsift.facts import steps as st
 from trajsift.facts.scoring import mean_known
-from trajsift.facts.wording import retry_rate
 from trajsift.schema import Trajectory
 
-METRICS = ("steps", "tokens", "cost", "observation_chars", "changed_lines", "changed_files", "retry_rate")
+METRICS = ("steps", "tokens", "cost", "observation_chars", "changed_lines", "changed_files")
 OUTPUTS = (
     "steps_pct",
     "tokens_pct",
@@ -41,7 +38,6 @@ OUTPUTS = (
     "observation_pct",
     "changed_lines_pct",
     "changed_files_pct",
-    "retry_pct",
     "task_steps_pct",
     "steps_task_pct",
     "agreement",
@@ -91,7 +87,6 @@ class CohortCheck(GlobalCheck):
             "observation_chars": float(sum(len(step.observation.text) for step in traj.steps)),
             "changed_lines": float(len(change.removed) + len(change.added)),
             "changed_files": float(len(change.files)),
-            "retry_rate": retry_rate(traj.steps),
             "files": sorted({st.file_key(path) for path in change.files})[:200],
             "removed": line_hashes(change.removed),
             "added": line_hashes(change.added),

@@ -20,12 +20,6 @@ HESITATION = re.compile(
     re.I,
 )
 """Words of second thoughts and surprise in an agent's reasoning."""
-RETRY = re.compile(
-    r"\b(?:alternative\w*|another (?:approach|way|attempt)|differently|attempt\w*|workaround|instead|manually|"
-    r"try(?:ing)? (?:a |to )?(?:different|another))\b",
-    re.I,
-)
-"""Words of changing course: another approach, an attempt, a workaround."""
 _IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\b")
 _DEFINITION = re.compile(r"\b(?:def|class|func|function|fn)\s+(\w+)")
 _URL = re.compile(r"\w+://\S+|\bwww\.\S+")
@@ -33,23 +27,13 @@ _URL = re.compile(r"\w+://\S+|\bwww\.\S+")
 
 def hesitation_rate(steps: Iterable[Step]) -> float | None:
     """Hesitation words per 100 words of the agent's reasoning (its thoughts); None when it wrote none."""
-    return word_rate(steps, HESITATION)
-
-
-def retry_rate(steps: Iterable[Step]) -> float | None:
-    """Words of changing course (`RETRY`) per 100 words of the agent's reasoning; None when it wrote none."""
-    return word_rate(steps, RETRY)
-
-
-def word_rate(steps: Iterable[Step], pattern: re.Pattern[str]) -> float | None:
-    """Matches of `pattern` per 100 words of the steps' thoughts (each read up to `THOUGHT_LIMIT`)."""
-    words = hits = 0
+    words = hesitations = 0
     for step in steps:
         text = step.thought[:THOUGHT_LIMIT]
         if text:
             words += len(text.split())
-            hits += len(pattern.findall(text))
-    return 100.0 * hits / words if words else None
+            hesitations += len(HESITATION.findall(text))
+    return 100.0 * hesitations / words if words else None
 
 
 def _is_code_name(token: str) -> bool:

@@ -14,25 +14,27 @@ Pairwise: for two sources sharing instances, the model is fitted without either,
 `--write-model` fits on all sources and writes the shipped model (`src/trajsift/checks/quality_model.json`).
 
 Signal history (no tasks file, held-out AUC / AUC-d; worst source first). Before: coder 0.697, mini-swe-agent
-0.733/0.683, OpenHands 0.759/0.735, AutoCodeRover 0.780, SWE-agent 0.824; pairs mini/OpenHands 0.954, swe/ACR
-0.783, coder/ACR 0.631. Kept (weight of the same sign in every fold): `quality.evidence.statement_error_gone` and
-`fix_aimed_at_error` (figures in README). Tried, not kept (each added alone to the inputs; coder, mini):
-statement "expected"/"should" strings seen after the last edit (0.696, 0.731; weight sign flips), the statement's
-error still shown after the fix (0.697, 0.733), the last run after the fix naming the touched module (0.699,
-0.719) or being a test run (0.699, 0.702), share of passing runs after the fix (0.697, 0.730), edits after the
-first green run (0.690, 0.737; sign flips), patch leftovers: scratch files (0.697, 0.732), debug prints (0.698,
-0.726), test files only (0.695, 0.730), files neither looked at nor named (0.695, 0.733), the touched file named
-in a traceback seen before editing (0.680, 0.733), agreement variants (file / removed / added / identifier
-Jaccard, mean, max, other agents only: 0.693-0.704, 0.729-0.740), cohort percentiles of the first edit's step,
-steps after the first / last edit, edits, executions, failed executions, files read before editing, thought
-length (0.694-0.705, 0.728-0.737), tentative and confident wording rates (0.697-0.699, 0.736-0.739). On top of
-the two kept inputs: the statement's quoted actual output (doctest / "output:" blocks) reproduced then gone
-(with the retry percentile below also in: coder 0.714 -> 0.713, mini 0.742 -> 0.740); a cohort percentile of
-"changing course" words in the reasoning ("another approach", "a workaround", "instead": 0.709, 0.737; with words picked by scanning all five sources,
-"alternative", "attempt", "manually", 0.714, 0.742, but that list saw the held-out source, and it drops the
-swe/ACR pairs to 0.700); final-message verification / hedging words: a fixed list (0.712-0.720, 0.740-0.747), a
-list picked on the four training sources only (nested: 0.714-0.717, 0.730-0.738; the same words picked on all
-five sources gave coder 0.740, a selection leak, not a signal).
+0.733/0.683, OpenHands 0.759/0.735, AutoCodeRover 0.780, SWE-agent 0.824; pairs mini/OpenHands 0.954, swe/ACR 0.783,
+coder/ACR 0.631. Kept (weight of the same sign in every fold): `quality.evidence.statement_error_gone` and
+`fix_aimed_at_error`, a null counted as no evidence (coder 0.701, mini 0.736/0.685, OpenHands 0.759/0.737, ACR
+0.780, SWE-agent 0.824; swe/ACR pairs 0.779, coder/ACR 0.625; with a tasks file worst 0.791). With a learned weight
+for null instead: coder 0.707, but swe/ACR pairs 0.724. Tried, not kept (each added alone to the inputs; coder,
+mini): statement "expected"/"should" strings seen after the last edit (0.696, 0.731; weight sign flips), the
+statement's error still shown after the fix (0.697, 0.733), the last run after the fix naming the touched module
+(0.699, 0.719) or being a test run (0.699, 0.702), share of passing runs after the fix (0.697, 0.730), edits after
+the first green run (0.690, 0.737; sign flips), patch leftovers: scratch files (0.697, 0.732), debug prints (0.698,
+0.726), test files only (0.695, 0.730), files neither looked at nor named (0.695, 0.733), the touched file named in
+a traceback seen before editing (0.680, 0.733), agreement variants (file / removed / added / identifier Jaccard,
+mean, max, other agents only: 0.693-0.704, 0.729-0.740), cohort percentiles of the first edit's step, steps after
+the first / last edit, edits, executions, failed executions, files read before editing, thought length (0.694-0.705,
+0.728-0.737), tentative and confident wording rates (0.697-0.699, 0.736-0.739). On top of the two kept inputs (then
+with a learned null weight: coder 0.707, mini 0.733): the statement's quoted actual output (doctest / "output:"
+blocks) reproduced then gone (with the retry percentile below also in: coder 0.714 -> 0.713, mini 0.742 -> 0.740); a
+cohort percentile of "changing course" words in the reasoning ("another approach", "a workaround", "instead": 0.709,
+0.737; with words picked by scanning all five sources, "alternative", "attempt", "manually", 0.714, 0.742, but that
+list saw the held-out source, and it drops the swe/ACR pairs to 0.700); final-message verification / hedging words:
+a fixed list (0.712-0.720, 0.740-0.747), a list picked on the four training sources only (nested: 0.714-0.717,
+0.730-0.738; the same words picked on all five sources gave coder 0.740, a selection leak, not a signal).
 """
 
 from __future__ import annotations

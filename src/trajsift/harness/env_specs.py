@@ -135,13 +135,20 @@ _ASTROPY = [
     "pytest-arraydiff", "pytest-openfiles", "pytest-filter-subpackage", "pytest-mock",
 ]  # fmt: skip
 
-# matplotlib's environment.yml, translated to PyPI (see NO_PYPI); the C extensions are built in the work tree
-_MATPLOTLIB = [
-    "contourpy==1.1.0", "cycler==0.11.0", "fonttools==4.42.1", "kiwisolver==1.4.5", "numpy==1.25.2",
-    "packaging==23.1", "pillow==10.0.0", "pyparsing==3.0.9", "python-dateutil==2.8.2", "six==1.16.0",
-    "setuptools==68.1.2", "setuptools-scm==7.1.0", "typing-extensions==4.7.1", "pytest", "pytest-rerunfailures",
-    "pytest-timeout", "pytest-xdist", "certifi", "pybind11", "cython<3", "pikepdf",
+# matplotlib's environment.yml, translated to PyPI (see NO_PYPI). The C extensions are built in the work tree by the
+# network step on the base tree (`resolve`): matplotlib's setup downloads its pinned FreeType 2.6.1 and Qhull there
+# (the image tests need that FreeType, not the system's), and the build cache keeps them with the extensions
+_MPL_COMMON = [
+    "cycler==0.11.0", "kiwisolver==1.4.5", "packaging==23.1", "pillow==10.0.0", "pyparsing==3.0.9",
+    "python-dateutil==2.8.2", "six==1.16.0", "certifi", "setuptools_scm_git_archive", "pytest<8",
+    "pytest-rerunfailures", "pytest-timeout", "pytest-xdist",
 ]  # fmt: skip
+_MATPLOTLIB = [
+    *_MPL_COMMON, "contourpy==1.1.0", "fonttools==4.42.1", "numpy==1.25.2", "setuptools==68.1.2",
+    "setuptools-scm==7.1.0", "typing-extensions==4.7.1", "pybind11", "cython<3", "pikepdf",
+]  # fmt: skip
+# 3.3 / 3.4 (Python 3.8): numpy of their time (1.25 has no 3.8 wheel), setuptools_scm 6 (its 7 needs setuptools 60)
+_MATPLOTLIB_OLD = [*_MPL_COMMON, "numpy==1.21.6", "setuptools==59.8.0", "setuptools-scm==6.4.2"]
 
 _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
     "sympy/sympy": [(("*",), {**_SYMPY, "test_cmd": _SYMPY_TEST})],
@@ -190,7 +197,7 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         (("*",), {"packages": _ASTROPY}),
     ],
     "matplotlib/matplotlib": [
-        (("3.0", "3.1", "3.2", "3.3", "3.4"), {"python": "3.8", "packages": [*_MATPLOTLIB[:9], "pytest<7"]}),
+        (("3.0", "3.1", "3.2", "3.3", "3.4"), {"python": "3.8", "packages": _MATPLOTLIB_OLD}),
         (("*",), {"python": "3.11", "packages": _MATPLOTLIB}),
     ],
 }
@@ -203,6 +210,7 @@ _REPO_DEFAULTS: dict[str, dict[str, Any]] = {
     "sphinx-doc/sphinx": {"resolve": True, "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"}},
     # in-place (legacy) editable builds: the build cache's copied extensions are then found up to date
     "astropy/astropy": {"resolve": True, "env": _LEGACY},
+    "matplotlib/matplotlib": {"resolve": True, "env": _LEGACY},
     # version labels lag the commit's dependencies (toml, iniconfig): resolved from its metadata. pytest is the code
     # under test, so it cannot come from the environment: `env` keeps the runner bootstrap out (JUnit evidence only)
     "pytest-dev/pytest": {"resolve": True, "test_cmd": "env python -m pytest -rA"},

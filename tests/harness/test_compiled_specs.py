@@ -1,0 +1,70 @@
+"""The table rows of the compiled SWE-bench repositories (scikit-learn, matplotlib): pins that exist for the row's
+Python, and a build that fetches what it needs on the base tree (network) before the offline install."""
+
+from __future__ import annotations
+
+import pytest
+
+from trajsift.harness import swebench_specs
+from trajsift.harness.grading.testrun import install_steps
+from trajsift.harness.task_env import spec_for_task
+from trajsift.tasks import Task
+
+# numpy releases and the oldest Python minor their wheels need (numpy's own Requires-Python)
+NUMPY_MIN_PYTHON = {"1.19": (3, 6), "1.21": (3, 7), "1.24": (3, 8), "1.25": (3, 9), "1.26": (3, 9)}
+NUMPY_MAX_PYTHON = {"1.19": (3, 8), "1.21": (3, 10), "1.24": (3, 11), "1.25": (3, 11), "1.26": (3, 12)}
+
+
+def _spec(repo: str, version: str):
+    return spec_for_task(Task(task_id="t", repo=repo, version=version))
+
+
+def _pin(spec, name: str) -> str:
+    pins = [p for p in spec.packages if swebench_specs.project_name(p) == name]
+    assert len(pins) == 1, f"{name}: {pins}"
+    return pins[0]
+
+
+LITE_VERSIONS = [("scikit-learn/scikit-learn", v) for v in ("0.20", "0.21", "0.22", "1.3")] + [
+    ("matplotlib/matplotlib", v) for v in ("3.3", "3.5", "3.6", "3.7")
+]
+
+
+@pytest.mark.parametrize(("repo", "version"), LITE_VERSIONS)
+def test_numpy_pin_has_wheels_for_the_rows_python(repo, version):
+    spec = _spec(repo, version)
+    numpy = _pin(spec, "numpy")
+    assert "==" in numpy, "a compiled repository builds against one numpy"
+    minor = ".".join(numpy.split("==")[1].split(".")[:2])
+    python = tuple(int(part) for part in spec.python.split(".")[:2])
+    assert NUMPY_MIN_PYTHON[minor] <= python <= NUMPY_MAX_PYTHON[minor], (spec.python, numpy)
+
+
+@pytest.mark.parametrize("version", ["3.3", "3.5", "3.6", "3.7"])
+def test_matplotlib_builds_on_the_base_tree_with_the_network_then_installs_offline(version):
+    spec = _spec("matplotlib/matplotlib", version)
+    steps = install_steps(spec)
+    networked = [command for command, network in steps if network]
+    offline = [command for command, network in steps if not network]
+    # the base-tree build downloads matplotlib's pinned FreeType / Qhull; the patched tree's install has no network
+    assert len(networked) == 1 and "--no-build-isolation" in networked[0] and networked[0].endswith("-e .")
+    assert offline and "--no-index" in offline[-1]
+    assert steps.index((networked[0], True)) < steps.index((offline[-1], False))
+    assert spec.env["SETUPTOOLS_ENABLE_FEATURES"] == "legacy-editable"  # extensions in place: the cache's copies
+    assert spec.env["SETUPTOOLS_SCM_PRETEND_VERSION"] == f"{version}.0"
+    # setup.py's setup_requires must be met offline, or setuptools tries to fetch them
+    assert {"certifi", "setuptools-scm"} <= {swebench_specs.project_name(p) for p in spec.packages}
+
+
+def test_matplotlib_old_rows_keep_setuptools_scm_below_the_setuptools_it_needs():
+    old = _spec("matplotlib/matplotlib", "3.3")
+    assert old.python == "3.8"
+    assert _pin(old, "setuptools-scm").startswith("setuptools-scm==6")  # 7 wants setuptools>=60's features
+    assert "setuptools_scm_git_archive" in old.packages  # named by 3.3 / 3.5's setup_requires
+
+
+def test_scikit_learn_rows_follow_the_harness_pythons():
+    assert _spec("scikit-learn/scikit-learn", "0.20").python == "3.6"
+    assert _spec("scikit-learn/scikit-learn", "1.3").python == "3.9"
+    for version in ("0.22", "1.3"):
+        assert _pin(_spec("scikit-learn/scikit-learn", version), "cython").startswith("cython==0.29")

@@ -36,6 +36,8 @@ NO_PYPI = {
         "rasterio": "none by default (needs GDAL): tests skip",
     },
     "matplotlib/matplotlib": {
+        "freetype 2.6.1 / qhull (downloaded by setup.py)": "Debian `libfreetype-dev` (2.12 here: text-rendering image "
+        "tests differ from the 2.6.1 baselines) and `libqhull-dev` (the same Qhull 2020.2)",
         "ghostscript": "Debian `ghostscript` (apt-get install ghostscript), else those image tests skip",
         "inkscape": "Debian `inkscape`, else the SVG comparison tests skip",
         "graphviz": "Debian `graphviz`",
@@ -128,6 +130,9 @@ _DJANGO_50 = [
 
 _SKLEARN_OLD = ["numpy==1.19.2", "scipy==1.5.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest<7"]
 _SKLEARN_NEW = ["numpy==1.25.2", "scipy==1.11.2", "cython==0.29.36", "joblib", "threadpoolctl", "pytest"]
+# pandas (conda's recipe has it) where Lite tasks' tests import it (0.20's ColumnTransformer / check_array, 1.3's
+# set_output); elsewhere the tests that want it skip (neutral in PASS_TO_PASS)
+_SKLEARN_PANDAS = {"0.20": "pandas==1.1.5", "1.3": "pandas==1.5.3"}
 
 _ASTROPY = [
     "numpy==1.25.2", "pyerfa", "PyYAML", "packaging", "cython<3", "extension-helpers", "setuptools_scm<8",
@@ -135,9 +140,10 @@ _ASTROPY = [
     "pytest-arraydiff", "pytest-openfiles", "pytest-filter-subpackage", "pytest-mock",
 ]  # fmt: skip
 
-# matplotlib's environment.yml, translated to PyPI (see NO_PYPI). The C extensions are built in the work tree by the
-# network step on the base tree (`resolve`): matplotlib's setup downloads its pinned FreeType 2.6.1 and Qhull there
-# (the image tests need that FreeType, not the system's), and the build cache keeps them with the extensions
+# matplotlib's environment.yml, translated to PyPI (see NO_PYPI). Its setup downloads FreeType 2.6.1 and Qhull,
+# but only PyPI and Debian are reachable here: the build links the system's (Debian libfreetype-dev, libqhull-dev)
+# through an `mplsetup.cfg` written before the install; image tests that render text differ with another FreeType
+MPLSETUP = r"printf '[libs]\nsystem_freetype = true\nsystem_qhull = true\n' > mplsetup.cfg"
 _MPL_COMMON = [
     "cycler==0.11.0", "kiwisolver==1.4.5", "packaging==23.1", "pillow==10.0.0", "pyparsing==3.0.9",
     "python-dateutil==2.8.2", "six==1.16.0", "certifi", "setuptools_scm_git_archive", "pytest<8",
@@ -186,8 +192,9 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         (("*",), {"python": "3.11", "packages": _DJANGO_50}),
     ],
     "scikit-learn/scikit-learn": [
-        (("0.20", "0.21", "0.22"), {"python": "3.6", "packages": _SKLEARN_OLD}),
-        (("*",), {"packages": _SKLEARN_NEW}),
+        (("0.20",), {"python": "3.6", "packages": [*_SKLEARN_OLD, _SKLEARN_PANDAS["0.20"]]}),
+        (("0.21", "0.22"), {"python": "3.6", "packages": _SKLEARN_OLD}),
+        (("*",), {"packages": [*_SKLEARN_NEW, _SKLEARN_PANDAS["1.3"]]}),
     ],
     "astropy/astropy": [
         (
@@ -210,7 +217,7 @@ _REPO_DEFAULTS: dict[str, dict[str, Any]] = {
     "sphinx-doc/sphinx": {"resolve": True, "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"}},
     # in-place (legacy) editable builds: the build cache's copied extensions are then found up to date
     "astropy/astropy": {"resolve": True, "env": _LEGACY},
-    "matplotlib/matplotlib": {"resolve": True, "env": _LEGACY},
+    "matplotlib/matplotlib": {"pre_install": [MPLSETUP], "env": _LEGACY},
     # version labels lag the commit's dependencies (toml, iniconfig): resolved from its metadata. pytest is the code
     # under test, so it cannot come from the environment: `env` keeps the runner bootstrap out (JUnit evidence only)
     "pytest-dev/pytest": {"resolve": True, "test_cmd": "env python -m pytest -rA"},

@@ -64,7 +64,8 @@ from trajsift.harness.task_env import environment_key, spec_for_task, with_build
 from trajsift.tasks import Task, task_problems
 
 TEST_LIMITS = Limits(wall_s=1800, memory_mb=8192, pids=4096, disk_mb=4096)
-INSTALL_LIMITS = Limits(wall_s=900, memory_mb=8192, pids=4096, disk_mb=4096)
+# a compiled tree's first build must fit (scikit-learn 0.21: 16 min on 2 loaded cores); a timed-out one is not cached
+INSTALL_LIMITS = Limits(wall_s=2700, memory_mb=8192, pids=4096, disk_mb=4096)
 RESOURCE_VERDICTS = frozenset({"timeout", "memory_exceeded", "pids_exceeded", "disk_exceeded", "output_exceeded"})
 INVALID_STATUSES = frozenset({"invalid", "flaky"})
 

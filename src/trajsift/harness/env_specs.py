@@ -54,6 +54,9 @@ _PYTEST_OLD = ["atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0",
 _PYTEST_5 = ["atomicwrites==1.4.1", "attrs==23.1.0", "more-itertools==10.1.0", "packaging==23.1", "py==1.11.0"]
 _PYTEST_6 = ["attrs==23.1.0", "iniconfig==2.0.0", "packaging==23.1", "py==1.11.0", "toml==0.10.2"]
 
+# pylint: the astroid its `requirements_test_min.txt` pins at the environment setup commit, and `py` (its tests
+# import `py._path`, which pytest's own `py` shim lacks)
+_PYLINT = ["pytest==7.4.0", "pytest-timeout", "GitPython", "py==1.11.0"]
 _FLASK = [
     "Werkzeug==2.3.7",
     "itsdangerous==2.1.2",
@@ -176,7 +179,10 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
     "pydata/xarray": [(("*",), {"python": "3.10", "packages": _XARRAY})],
     # pylint finds its checkers through sys.path: a path-based (legacy) editable install, as the harness's
     "pylint-dev/pylint": [
-        (("*",), {"packages": ["pytest==7.4.0", "pytest-timeout", "GitPython"], "resolve": True, "env": _LEGACY})
+        (("2.13",), {"packages": [*_PYLINT, "astroid==2.11.3"], "resolve": True, "env": _LEGACY}),
+        (("2.14",), {"packages": [*_PYLINT, "astroid==2.11.6"], "resolve": True, "env": _LEGACY}),
+        (("2.15",), {"packages": [*_PYLINT, "astroid==2.12.13"], "resolve": True, "env": _LEGACY}),
+        (("*",), {"packages": _PYLINT, "resolve": True, "env": _LEGACY}),
     ],
     "sphinx-doc/sphinx": [
         (("3.0", "3.1", "3.2", "3.3", "3.4", "3.5"), {"packages": _SPHINX_OLD}),

@@ -56,14 +56,23 @@ def runner_command(command: str, python: Path, python_version: str) -> str:
     return " ".join(shlex.quote(word) for word in words) + " " + " ".join(JUNIT_TO_PIPE)
 
 
-def runner_config(command: str, env_sites: list[Path], overlay_sites: list[Path], conftests: list[Path]) -> str:
-    """The bootstrap's settings (JSON, passed in `TRAJSIFT_RUNNER`)."""
+def runner_config(
+    command: str,
+    env_sites: list[Path],
+    overlay_sites: list[Path],
+    conftests: list[Path],
+    executable: Path | None = None,
+) -> str:
+    """The bootstrap's settings (JSON, passed in `TRAJSIFT_RUNNER`). `executable`: what the tests see as
+    `sys.executable` (the overlay's interpreter, so `python -m <project>` in a subprocess finds the editable install
+    and the dependencies installed beside it)."""
     split = split_pytest(command)
     config = {
         "env_sites": [str(path) for path in env_sites],
         "overlay_sites": [str(path) for path in overlay_sites],
         "conftests": [str(path) for path in conftests],
         "cwd_on_path": bool(split and split[2]),
+        "executable": str(executable) if executable else "",
     }
     return json.dumps(config)
 

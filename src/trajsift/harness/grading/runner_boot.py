@@ -6,7 +6,8 @@ It never imports trajsift and keeps to old syntax: the task's Python may be as o
    be what runs. Entry-point plugins are off (`PYTEST_DISABLE_PLUGIN_AUTOLOAD`); the environment's own
    plugins are loaded by name (`-p`), so a plugin registered by the patch's install is never loaded.
 2. Every function and method of pytest, pluggy, unittest, `sys.exit`, `os._exit`, ... is fingerprinted.
-3. The overlay site dir (the editable install) and the work tree are put on `sys.path`; pytest runs with a
+3. The overlay site dir (the editable install) and the work tree are put on `sys.path`, `sys.executable` is the
+   overlay's interpreter (a test's `python -m project` subprocess sees the install); pytest runs with a
    recorder plugin that streams each test report to the evidence pipe (an fd the host opened; the host reads
    it, so nothing here is a file the tested code could rewrite later).
 4. After the session: fingerprints compared, plugins registered by anything but the task's conftest files
@@ -166,6 +167,8 @@ def main():
         site.addsitedir(path)
     if config["cwd_on_path"]:
         sys.path.insert(0, os.getcwd())
+    if config.get("executable"):  # subprocesses of the tests run the overlay's interpreter (editable install)
+        sys.executable = config["executable"]
     recorder = Recorder(emit, [os.path.realpath(p) for p in config["conftests"]], config["env_sites"])
     args = _env_plugins(config["env_sites"]) + sys.argv[1:]
     status, aborted = 3, ""

@@ -182,7 +182,9 @@ class TaskRunner:
         command = runner_command(original, self.environment.python, self.spec.python)
         own = [path for path in protected.contents if path.endswith("conftest.py")] + protected.plugins
         conftests = [worktree / path for path in own]  # the task's own pytest plugins: allowed to register
-        config = runner_config(original, self._sites(self.environment.path), self._overlay_sites(worktree), conftests)
+        executable = worktree / OVERLAY / "bin" / "python" if self.uses_overlay else None
+        sites = self._sites(self.environment.path)
+        config = runner_config(original, sites, self._overlay_sites(worktree), conftests, executable)
         plain = split_pytest(original) is not None
         key = secrets.token_hex(32).encode() if plain else b""  # the bootstrap signs its records with it
         result = self._sandbox_run(command, worktree, bound, {"TRAJSIFT_RUNNER": config}, key)

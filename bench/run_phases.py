@@ -8,7 +8,8 @@ local pool worker in it (busiest first, from /proc), then the total CPU time of 
 is shut down before the write, so it is all counted). CPU time is distorted less than wall time by other work
 on a shared machine: the driver's CPU in the read and the write is the serial share that more workers cannot
 shorten, and a phase's busiest worker is its straggler. `cpu path` adds per phase the driver's CPU and the
-busiest worker's: what the run's wall time would be on otherwise idle cores if the driver's work in a phase
+busiest worker's (and the fork server's, whose imports the workers wait for; Linux starts the local pool's
+workers from it): what the run's wall time would be on otherwise idle cores if the driver's work in a phase
 did not overlap the workers' (an upper bound; the driver assembles the read while workers read), so the
 ratio of two runs' `cpu path` estimates their speedup on a quiet machine. The machine's load is printed with
 each run. The recipe is read + stage 1 (basic filter) + stage 3 (quality), as `bench/throughput.py` runs.
@@ -47,13 +48,25 @@ def worker_cpu():
     return found
 
 
+def server_cpu():
+    \"\"\"(own, reaped children's) CPU seconds of the local pool's fork server (its workers fork from it).\"\"\"
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return 0.0, 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
+
+
 class Timer:
     def __init__(self):
         self.marks = []
         self.last_workers = {}
 
     def phase(self, name, total, done=0):
-        self.marks.append((name, time.perf_counter(), time.process_time(), self.workers()))
+        self.marks.append((name, time.perf_counter(), time.process_time(), self.workers(), server_cpu()[0]))
 
     def workers(self):
         self.last_workers = worker_cpu() or self.last_workers  # after the pool's shutdown: its last sample
@@ -90,19 +103,23 @@ if __name__ == "__main__":
     driver.write_phase, local.LocalExecutor._worker_pool = timed_write, kept_pool
     local.LocalExecutor.close = sampled_close
     recipe, out, workers, executor, *inputs = sys.argv[1:]
-    start = ("start", time.perf_counter(), time.process_time(), {})
+    start = ("start", time.perf_counter(), time.process_time(), {}, 0.0)
     result = run_pipeline(inputs, out, load_recipe(recipe), executor, workers=int(workers), progress=timer)
-    marks = [start, *timer.marks, ("end", time.perf_counter(), time.process_time(), timer.last_workers)]
+    server, forked = server_cpu()
+    marks = [start, *timer.marks, ("end", time.perf_counter(), time.process_time(), timer.last_workers, server)]
     path = 0.0
-    for (name, wall, cpu, was), (_, wall2, cpu2, now) in zip(marks, marks[1:]):
+    for (name, wall, cpu, was, srv), (_, wall2, cpu2, now, srv2) in zip(marks, marks[1:]):
         each = shares(was, now)
-        path += cpu2 - cpu + (each[0] if each else 0.0)
+        path += cpu2 - cpu + (each[0] if each else 0.0) + srv2 - srv
         per_worker = " ".join(f"{share:5.2f}" for share in each)
-        print(f"  {name:<14} wall {wall2 - wall:6.2f}s   driver cpu {cpu2 - cpu:6.2f}s   worker cpu {per_worker}")
+        server_part = f"   fork server cpu {srv2 - srv:5.2f}s" if srv2 > srv else ""
+        print(f"  {name:<14} wall {wall2 - wall:6.2f}s   driver cpu {cpu2 - cpu:6.2f}s{server_part}   "
+              f"worker cpu {per_worker}")
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"  {'total':<14} wall {marks[-1][1] - start[1]:6.2f}s   driver cpu {marks[-1][2] - start[2]:6.2f}s   "
-          f"worker cpu {kids.ru_utime + kids.ru_stime:.2f}s   ({result.stats['total']} trajectories)")
-    print(f"  {'cpu path':<14} {path:6.2f}s   (per phase: driver cpu + the busiest worker's cpu)")
+          f"worker cpu {kids.ru_utime + kids.ru_stime + server + forked:.2f}s (fork server {server:.2f}s)   "
+          f"({result.stats['total']} trajectories)")
+    print(f"  {'cpu path':<14} {path:6.2f}s   (per phase: driver + busiest worker + fork server cpu)")
 """
 
 

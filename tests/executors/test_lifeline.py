@@ -1,7 +1,8 @@
 """Killing the main process of a `--workers 2` run ends its pool workers and the resource tracker.
 
 The processes are found and watched through /proc (no psutil): children of the run's process whose
-command line is a multiprocessing spawn worker or the resource tracker.
+command line is a multiprocessing spawn worker, the fork server or the resource tracker, and the fork
+server's children (the workers forked from it).
 """
 
 import os
@@ -43,16 +44,25 @@ def _children(parent: int) -> dict[int, str]:
     return found
 
 
+def _pool_processes(run_pid: int) -> tuple[dict[int, str], list[int], list[int]]:
+    """(the processes to watch, the workers, the resource trackers) of the run."""
+    children = _children(run_pid)
+    servers = [pid for pid, cmd in children.items() if "multiprocessing.forkserver" in cmd]
+    forked = {pid: cmd for server in servers for pid, cmd in _children(server).items()}
+    workers = [pid for pid, cmd in children.items() if "multiprocessing.spawn" in cmd] + list(forked)
+    children.update(forked)
+    trackers = [pid for pid, cmd in children.items() if "resource_tracker" in cmd]
+    return {pid: children[pid] for pid in (*workers, *trackers, *servers)}, workers, trackers
+
+
 def _wait_for_pool(run: subprocess.Popen) -> dict[int, str]:
-    """The run's two pool workers and its resource tracker, once all three are up."""
+    """The run's two pool workers, its resource tracker and its fork server (if any), once all are up."""
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         assert run.poll() is None, "the run ended before its pool could be observed"
-        children = _children(run.pid)
-        workers = [pid for pid, cmd in children.items() if "multiprocessing.spawn" in cmd]
-        trackers = [pid for pid, cmd in children.items() if "resource_tracker" in cmd]
+        watched, workers, trackers = _pool_processes(run.pid)
         if len(workers) == 2 and trackers:
-            return {pid: children[pid] for pid in (*workers, *trackers)}
+            return watched
         time.sleep(0.02)
     raise AssertionError(f"no pool of 2 workers appeared: {_children(run.pid)}")
 

@@ -1,15 +1,13 @@
 """Local executor: the read's unit groups and per-shard work in this process (`--workers 1`) or in a process
 pool; reduces here.
 
-The pool is created on the first map with more than one group or shard and lives for the whole run, so workers
-build the pipeline once, not once per stage. Workers die with the process that started them (`lifeline`).
+The pool (`worker_pool`) is created on the first map with more than one group or shard and lives for the whole
+run, so workers build the pipeline once, not once per stage. Workers die with the run's process (`lifeline`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -17,11 +15,11 @@ from trajsift.executors import shard_work
 from trajsift.executors.base import ExecutorSettings, RunPlan, ShardStep
 from trajsift.executors.read_parts import ReadJob, UnitStep
 from trajsift.executors.shard_work import StageJob
+from trajsift.executors.worker_pool import BLAS_THREAD_VARIABLES, make_pool, warm_up
 from trajsift.pipeline import Pipeline
 from trajsift.stages import Stage
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
-"""Inherited by the spawned workers, read when they load numpy."""
+__all__ = ["BLAS_THREAD_VARIABLES", "LocalExecutor"]
 
 
 class LocalExecutor:
@@ -36,6 +34,8 @@ class LocalExecutor:
 
     def start(self, plan: RunPlan, pipeline: Pipeline) -> None:
         self._plan, self._pipeline = plan, pipeline
+        if self.workers > 1:
+            warm_up()  # the fork server's imports overlap the driver's work until the first map
 
     def map_units(self, step: UnitStep, job: ReadJob, groups: Sequence[int]) -> Iterator[int]:
         """The read's groups in the pool (started here, reused by the stages); in this process for one worker."""
@@ -91,15 +91,6 @@ class LocalExecutor:
     def _worker_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
             plan, _ = self._started()
-            # one BLAS thread per worker process (the pool already fills the cores): OpenBLAS's default of one
-            # thread per core made the novelty reduce cost ~6x its CPU (bench/novelty_reduce.py); a user's
-            # own setting wins
-            for name in BLAS_THREAD_VARIABLES:
-                os.environ.setdefault(name, "1")
-            self._pool = cf.ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=shard_work.init_worker,
-                initargs=(plan.recipe_data, plan.tasks_path, str(plan.cache_dir), os.getpid()),
-            )
+            initargs = (plan.recipe_data, plan.tasks_path, str(plan.cache_dir))
+            self._pool = make_pool(self.workers, initargs)
         return self._pool

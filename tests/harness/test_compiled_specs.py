@@ -1,5 +1,6 @@
 """The table rows of the compiled SWE-bench repositories (scikit-learn, matplotlib): pins that exist for the row's
-Python, and a matplotlib build that links the system's FreeType / Qhull instead of downloading them."""
+Python, and a matplotlib build that links the system's FreeType / Qhull (setup.py's downloads are unreachable) with
+the text-rendering extension from the release wheel (FreeType 2.6.1, as the image baselines)."""
 
 from __future__ import annotations
 
@@ -43,12 +44,17 @@ def test_numpy_pin_has_wheels_for_the_rows_python(repo, version):
     assert NUMPY_MIN_PYTHON[minor] <= python <= NUMPY_MAX_PYTHON[minor], (spec.python, numpy)
 
 
-@pytest.mark.parametrize("version", ["3.3", "3.5", "3.6", "3.7"])
-def test_matplotlib_links_system_libraries_and_installs_offline(version, tmp_path):
+@pytest.mark.parametrize(
+    ("version", "release"), [("3.3", "3.3.4"), ("3.5", "3.5.3"), ("3.6", "3.6.3"), ("3.7", "3.7.5")]
+)
+def test_matplotlib_links_system_libraries_and_takes_ft2font_from_the_release_wheel(version, release, tmp_path):
     spec = _spec("matplotlib/matplotlib", version)
     steps = install_steps(spec)
-    assert not any(network for _, network in steps)  # setup.py's downloads are replaced by the system's libraries
-    assert "--no-index" in steps[-1][0]
+    networked = [command for command, network in steps if network]
+    # FreeType 2.6.1 (the image baselines') only from the release wheel, fetched on the base tree before any patch
+    assert len(networked) == 1 and f"matplotlib=={release}" in networked[0] and "ft2font" in networked[0]
+    assert networked[0].startswith("[ -e lib/matplotlib/ft2font.")  # a tree restored from the build cache skips it
+    assert "--no-index" in steps[-1][0] and not steps[-1][1]  # the patched tree's install stays offline
     subprocess.run(["/bin/sh", "-c", steps[0][0]], cwd=tmp_path, check=True)  # the config the build reads
     config = configparser.ConfigParser()
     config.read(tmp_path / "mplsetup.cfg")
@@ -57,6 +63,20 @@ def test_matplotlib_links_system_libraries_and_installs_offline(version, tmp_pat
     assert spec.env["SETUPTOOLS_SCM_PRETEND_VERSION"] == f"{version}.0"
     # setup.py's setup_requires must be met offline, or setuptools tries to fetch them
     assert {"certifi", "setuptools-scm"} <= {swebench_specs.project_name(p) for p in spec.packages}
+
+
+def test_ft2font_step_skips_a_tree_that_has_it(tmp_path):
+    step = install_steps(_spec("matplotlib/matplotlib", "3.6"))[1][0]
+    (tmp_path / "lib" / "matplotlib").mkdir(parents=True)
+    (tmp_path / "lib" / "matplotlib" / "ft2font.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    # with the extension present (restored from the build cache) nothing runs, pip included: exit 0 offline
+    done = subprocess.run(["/bin/sh", "-c", step], cwd=tmp_path, env={"PATH": "/nonexistent"}, capture_output=True)
+    assert done.returncode == 0
+
+
+def test_matplotlib_3_5_runs_where_its_release_has_a_wheel():
+    assert _spec("matplotlib/matplotlib", "3.5").python == "3.10"  # 3.5.3 ships no 3.11 wheel
+    assert _spec("matplotlib/matplotlib", "3.8").pre_install  # a later version still builds (system FreeType)
 
 
 def test_matplotlib_old_rows_keep_setuptools_scm_below_the_setuptools_it_needs():

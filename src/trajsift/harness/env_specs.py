@@ -145,8 +145,17 @@ _ASTROPY = [
 
 # matplotlib's environment.yml, translated to PyPI (see NO_PYPI). Its setup downloads FreeType 2.6.1 and Qhull,
 # but only PyPI and Debian are reachable here: the build links the system's (Debian libfreetype-dev, libqhull-dev)
-# through an `mplsetup.cfg` written before the install; image tests that render text differ with another FreeType
+# through an `mplsetup.cfg` written before the install. The image tests' baselines are rendered with FreeType 2.6.1,
+# so `ft2font` (the one extension that renders text) comes from the release wheel of the same series, which links
+# 2.6.1 statically: fetched with the network on the base tree, and found up to date by the in-place build
 MPLSETUP = r"printf '[libs]\nsystem_freetype = true\nsystem_qhull = true\n' > mplsetup.cfg"
+FT2FONT_FROM_WHEEL = (
+    "[ -e lib/matplotlib/ft2font.*.so ] || (python -m pip install -q --disable-pip-version-check --no-deps"
+    ' --target "$VIRTUAL_ENV/wheel" matplotlib=={release}'
+    ' && cp "$VIRTUAL_ENV"/wheel/matplotlib/ft2font.*.so lib/matplotlib/)'
+)
+# the release whose wheel gives `ft2font` (3.5.3 has no Python 3.11 wheel: the 3.5 row runs on 3.10)
+MPL_RELEASES = {"3.3": "3.3.4", "3.4": "3.4.3", "3.5": "3.5.3", "3.6": "3.6.3", "3.7": "3.7.5"}
 _MPL_COMMON = [
     "cycler==0.11.0", "kiwisolver==1.4.5", "packaging==23.1", "pillow==10.0.0", "pyparsing==3.0.9",
     "python-dateutil==2.8.2", "six==1.16.0", "certifi", "setuptools_scm_git_archive", "pytest<8",
@@ -158,6 +167,11 @@ _MATPLOTLIB = [
 ]  # fmt: skip
 # 3.3 / 3.4 (Python 3.8): numpy of their time (1.25 has no 3.8 wheel), setuptools_scm 6 (its 7 needs setuptools 60)
 _MATPLOTLIB_OLD = [*_MPL_COMMON, "numpy==1.21.6", "setuptools==59.8.0", "setuptools-scm==6.4.2"]
+
+
+def _ft2font(version: str) -> str:
+    return FT2FONT_FROM_WHEEL.format(release=MPL_RELEASES[version])
+
 
 _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
     "sympy/sympy": [(("*",), {**_SYMPY, "test_cmd": _SYMPY_TEST})],
@@ -210,9 +224,16 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         (("*",), {"packages": _ASTROPY}),
     ],
     "matplotlib/matplotlib": [
-        (("3.0", "3.1", "3.2", "3.3", "3.4"), {"python": "3.8", "packages": _MATPLOTLIB_OLD}),
-        (("*",), {"python": "3.11", "packages": _MATPLOTLIB}),
-    ],
+        ((version,), {"python": python, "packages": packages, "pre_install": [MPLSETUP, _ft2font(version)]})
+        for version, python, packages in (
+            ("3.3", "3.8", _MATPLOTLIB_OLD),
+            ("3.4", "3.8", _MATPLOTLIB_OLD),
+            ("3.5", "3.10", _MATPLOTLIB),
+            ("3.6", "3.11", _MATPLOTLIB),
+            ("3.7", "3.11", _MATPLOTLIB),
+        )
+    ]
+    + [(("*",), {"python": "3.11", "packages": _MATPLOTLIB, "pre_install": [MPLSETUP]})],
 }
 _DEFAULTS: dict[str, Any] = {"python": "3.9", "install": "python -m pip install -e .", "test_cmd": PYTEST}
 _REPO_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -223,7 +244,7 @@ _REPO_DEFAULTS: dict[str, dict[str, Any]] = {
     "sphinx-doc/sphinx": {"resolve": True, "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"}},
     # in-place (legacy) editable builds: the build cache's copied extensions are then found up to date
     "astropy/astropy": {"resolve": True, "env": _LEGACY},
-    "matplotlib/matplotlib": {"pre_install": [MPLSETUP], "env": _LEGACY},
+    "matplotlib/matplotlib": {"env": _LEGACY},
     # version labels lag the commit's dependencies (toml, iniconfig): resolved from its metadata. pytest is the code
     # under test, so it cannot come from the environment: `env` keeps the runner bootstrap out (JUnit evidence only)
     "pytest-dev/pytest": {"resolve": True, "test_cmd": "env python -m pytest -rA"},

@@ -54,6 +54,7 @@ def test_matplotlib_links_system_libraries_and_takes_ft2font_from_the_release_wh
     # FreeType 2.6.1 (the image baselines') only from the release wheel, fetched on the base tree before any patch
     assert len(networked) == 1 and f"matplotlib=={release}" in networked[0] and "ft2font" in networked[0]
     assert networked[0].startswith("[ -e lib/matplotlib/ft2font.")  # a tree restored from the build cache skips it
+    assert "build_platlib" in networked[0]  # also where the in-place build looks, or it compiles its own over it
     assert "--no-index" in steps[-1][0] and not steps[-1][1]  # the patched tree's install stays offline
     subprocess.run(["/bin/sh", "-c", steps[0][0]], cwd=tmp_path, check=True)  # the config the build reads
     config = configparser.ConfigParser()

@@ -149,10 +149,13 @@ _ASTROPY = [
 # so `ft2font` (the one extension that renders text) comes from the release wheel of the same series, which links
 # 2.6.1 statically: fetched with the network on the base tree, and found up to date by the in-place build
 MPLSETUP = r"printf '[libs]\nsystem_freetype = true\nsystem_qhull = true\n' > mplsetup.cfg"
+# setuptools' in-place build compiles into its build dir and copies to the tree: the wheel's copy goes to both
+_BUILD_DIR = "from setuptools.dist import Distribution as D; c = D().get_command_obj('build'); c.finalize_options()"
 FT2FONT_FROM_WHEEL = (
     "[ -e lib/matplotlib/ft2font.*.so ] || (python -m pip install -q --disable-pip-version-check --no-deps"
     ' --target "$VIRTUAL_ENV/wheel" matplotlib=={release}'
-    ' && cp "$VIRTUAL_ENV"/wheel/matplotlib/ft2font.*.so lib/matplotlib/)'
+    f' && lib="$(python -c "{_BUILD_DIR}; print(c.build_platlib)")/matplotlib" && mkdir -p "$lib"'
+    ' && cp "$VIRTUAL_ENV"/wheel/matplotlib/ft2font.*.so lib/matplotlib/ && cp lib/matplotlib/ft2font.*.so "$lib/")'
 )
 # the release whose wheel gives `ft2font` (3.5.3 has no Python 3.11 wheel: the 3.5 row runs on 3.10)
 MPL_RELEASES = {"3.3": "3.3.4", "3.4": "3.4.3", "3.5": "3.5.3", "3.6": "3.6.3", "3.7": "3.7.5"}

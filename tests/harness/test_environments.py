@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from trajsift.harness import environments, swebench_specs
@@ -84,6 +85,8 @@ def test_swebench_spec_mapping():
     assert django.env == {"LANG": "en_US.UTF-8"}
     assert "tests/requirements/py3.txt" in django.pre_install[0]
     assert django.pre_install[1:] == ["sed -i 's/Jinja2>=2.3/Jinja2<3.0/' setup.py"]
+    assert django.skipped == DJANGO_LIKE["pre_install"][:3]  # host set-up steps: kept to be said, never run
+    assert django.fingerprint() == msgspec.structs.replace(django, skipped=[]).fingerprint()
     with pytest.raises(EnvironmentUnavailable, match="environment.yml"):
         swebench_specs.env_spec(
             Task(task_id="x", repo="pydata/xarray", version="0.12"), {"packages": "environment.yml"}

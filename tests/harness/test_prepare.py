@@ -7,8 +7,17 @@ import sys
 
 from typer.testing import CliRunner
 
-from trajsift.harness.environments import MARKER
-from trajsift.harness.prepare import FAILED, READY, REJECTED, plan_environments, prepare_environments, summarize
+from trajsift.harness.environments import MARKER, EnvSpec
+from trajsift.harness.prepare import (
+    FAILED,
+    READY,
+    REJECTED,
+    EnvPlan,
+    build_plan,
+    plan_environments,
+    prepare_environments,
+    summarize,
+)
 from trajsift.tasks import Environment, Task
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -38,6 +47,13 @@ def test_tasks_sharing_an_environment_build_it_once(tmp_path):
     )
     assert any("3.99" in reason for reason in summary.problems)
     assert any(reason.startswith("FAIL_TO_PASS") for reason in summary.problems)
+
+
+def test_host_steps_the_spec_asks_for_are_said_not_run(tmp_path):
+    spec = EnvSpec(python=PYTHON, skipped=["apt-get install -y locales", "locale-gen en_US.UTF-8"])
+    result = build_plan(EnvPlan("repos/calc", "1.0", spec), tmp_path, 300)
+    assert result.status == READY
+    assert result.detail == "host steps not run: apt-get install -y locales; locale-gen en_US.UTF-8"
 
 
 def test_prepare_command_prints_the_per_repository_summary(tmp_path, monkeypatch):

@@ -42,6 +42,8 @@ def prepare(
                     state = "[green]ready[/]" if result.status == READY else f"[red]{result.status}[/]"
                     where = f"{escape(result.plan.repo)} {escape(', '.join(result.plan.versions))}"
                     bars.console.print(f"{where}: {state} {escape(result.python)} ({result.seconds:.0f}s)")
+                    if result.status == READY and result.detail:
+                        bars.console.print(f"  {escape(result.detail[:600])}")
 
             results = prepare_environments(plans, cache, workers, timeout, on_result=done)
         print_summary(console, summarize(results))

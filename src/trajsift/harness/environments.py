@@ -51,6 +51,9 @@ class EnvSpec(msgspec.Struct, kw_only=True, frozen=True):
     pre_install: list[str] = []
     """Run by the runner in the work tree before `install`."""
     env: dict[str, str] = {}
+    skipped: list[str] = []
+    """Steps of the source spec that set up the host system (apt-get, locale-gen, downloads, /etc, /tmp): not
+    run here, and not part of the fingerprint; `tasks prepare` lists them beside the environment."""
 
     def fingerprint(self) -> str:
         canonical = msgspec.json.encode(

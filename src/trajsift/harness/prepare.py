@@ -92,7 +92,8 @@ def build_plan(plan: EnvPlan, cache_dir: Path, timeout_s: float) -> EnvResult:
     except EnvironmentUnavailable as exc:
         return EnvResult(plan, FAILED, exc.reason[-600:], seconds=time.monotonic() - started)
     python = environment.python_version + (f" ({environment.python_note})" if environment.python_note else "")
-    return EnvResult(plan, READY, python=python, seconds=time.monotonic() - started)
+    skipped = f"host steps not run: {'; '.join(plan.spec.skipped)}" if plan.spec.skipped else ""
+    return EnvResult(plan, READY, skipped, python=python, seconds=time.monotonic() - started)
 
 
 def prepare_environments(

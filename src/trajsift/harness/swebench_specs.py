@@ -68,8 +68,10 @@ def env_spec(task: Task, spec: dict[str, Any] | None = None) -> EnvSpec:
     """The EnvSpec for a SWE-bench task (from its swebench spec, or `spec` when given)."""
     spec = raw_spec(task) if spec is None else spec
     packages, requirements = _packages(task.repo, spec.get("packages", ""))
-    pre_install = [*requirements, *(c for c in spec.get("pre_install", []) if not _SYSTEM_COMMAND.search(c))]
+    steps = [str(c) for c in spec.get("pre_install", [])]
+    pre_install = [*requirements, *(c for c in steps if not _SYSTEM_COMMAND.search(c))]
     return EnvSpec(
+        skipped=[c for c in steps if _SYSTEM_COMMAND.search(c)],
         python=str(spec.get("python", "")),
         packages=_merge_pins(packages, list(spec.get("pip_packages", []))),
         install=spec.get("install", ""),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from trajsift.tasks import Environment, Task
 
-from .verify_helpers import diff, git
+from .verify_helpers import commit_repo, diff, git
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 SOURCE = "def prepare():\n    return None\n\n\ndef add(a, b):\n    return a - b\n\n\ndef double(x):\n    return 2 * x\n"
@@ -43,8 +43,6 @@ FORCE_PASS = (
 
 
 def make_repo(root: Path) -> tuple[Path, str]:
-    repo = root / "repos" / "calc"
-    (repo / "tests").mkdir(parents=True)
     files = {
         "calc.py": SOURCE,
         "setup.py": SETUP,
@@ -53,12 +51,7 @@ def make_repo(root: Path) -> tuple[Path, str]:
         "tests/helpers.py": HELPERS,
         "tests/conftest.py": CONFTEST,
     }
-    for name, text in files.items():
-        (repo / name).write_text(text)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
-    return repo, git(repo, "rev-parse", "HEAD")
+    return commit_repo(root, files)
 
 
 def make_task(commit: str) -> Task:

@@ -18,7 +18,7 @@ from trajsift.tasks import Environment, Task
 
 from .hostile_corpus import FORCE_PASS, PYTHON
 from .sandbox_helpers import needs_bwrap
-from .verify_helpers import diff, git
+from .verify_helpers import commit_repo, diff
 
 SOURCE = "def add(a, b):\n    return a - b\n"
 FIXTURES = "import pytest\n\n\n@pytest.fixture\ndef pair():\n    return (1, 2)\n"
@@ -31,9 +31,6 @@ NEW_TESTS = "\n\ndef test_add(pair):\n    assert add(*pair) == 3\n"
 
 
 def make_task(root: Path, extra: dict[str, str] | None = None) -> Task:
-    repo = root / "repos" / "calc"
-    (repo / "tests").mkdir(parents=True)
-    (repo / "calctesting").mkdir()
     files = {
         "calc.py": SOURCE,
         "setup.py": SETUP,
@@ -43,15 +40,11 @@ def make_task(root: Path, extra: dict[str, str] | None = None) -> Task:
         "tests/test_calc.py": TESTS,
         **(extra or {}),
     }
-    for name, text in files.items():
-        (repo / name).write_text(text)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
+    _, commit = commit_repo(root, files)
     return Task(
         task_id="calc-own-plugin",
         repo="repos/calc",
-        base_commit=git(repo, "rev-parse", "HEAD"),
+        base_commit=commit,
         environment=Environment(python=PYTHON, packages=["pytest"], install="pip install -e ."),
         test_command="python -m pytest -q {tests}",
         fail_to_pass=["tests/test_calc.py::test_add"],

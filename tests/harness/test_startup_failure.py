@@ -15,7 +15,7 @@ from trajsift.reasons import TESTS_FAIL, TESTS_NOT_RUN
 from trajsift.tasks import Environment, Task
 
 from .sandbox_helpers import needs_bwrap
-from .verify_helpers import PYTHON, all_tests, diff, evidence_bytes, git
+from .verify_helpers import PYTHON, all_tests, commit_repo, diff, evidence_bytes
 
 SOURCE = "def add(a, b):\n    return a - b\n"
 FIXED = SOURCE.replace("a - b", "a + b")
@@ -27,17 +27,11 @@ KEY = b"k" * 64
 
 
 def make_task(root: Path, conftest: str) -> Task:
-    repo = root / "repos" / "calc"
-    (repo / "tests").mkdir(parents=True)
-    for name, text in {"calc.py": SOURCE, "tests/conftest.py": conftest, "tests/test_calc.py": TESTS}.items():
-        (repo / name).write_text(text)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
+    _, commit = commit_repo(root, {"calc.py": SOURCE, "tests/conftest.py": conftest, "tests/test_calc.py": TESTS})
     return Task(
         task_id="calc-startup",
         repo="repos/calc",
-        base_commit=git(repo, "rev-parse", "HEAD"),
+        base_commit=commit,
         environment=Environment(python=PYTHON, packages=["pytest"]),
         test_command="python -m pytest -q {tests}",
         fail_to_pass=["tests/test_calc.py::test_add"],

@@ -54,15 +54,20 @@ WRONG = diff("calc.py", SOURCE, SOURCE.replace("a - b", "abs(a) + b"))
 TEST_PATCH = diff("tests/test_calc.py", TESTS, TESTS + NEW_TESTS)
 
 
-def make_repo(root: Path) -> tuple[Path, str]:
+def commit_repo(root: Path, files: dict[str, str]) -> tuple[Path, str]:
+    """`root/repos/calc` holding `files` (relative path -> text) as one commit: (the repo, its commit)."""
     repo = root / "repos" / "calc"
-    (repo / "tests").mkdir(parents=True)
-    (repo / "calc.py").write_text(SOURCE)
-    (repo / "tests" / "test_calc.py").write_text(TESTS)
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "base")
     return repo, git(repo, "rev-parse", "HEAD")
+
+
+def make_repo(root: Path) -> tuple[Path, str]:
+    return commit_repo(root, {"calc.py": SOURCE, "tests/test_calc.py": TESTS})
 
 
 def make_task(commit: str, **changes) -> Task:

@@ -16,17 +16,21 @@ from trajsift.harness.sandbox.backends import select_sandbox
 from trajsift.harness.sandbox.base import Limits, SandboxUnavailable
 from trajsift.harness.sandbox.docker import DockerSandbox, task_image
 
+from .container_image import contract_image
 from .sandbox_helpers import processes_with
 
 LIMITS = Limits(wall_s=60, memory_mb=256, pids=64, disk_mb=64, output_bytes=64_000)
 
 
 @pytest.fixture(scope="module", params=["bubblewrap", "docker", "podman"])
-def backend(request):
+def backend(request, tmp_path_factory):
     try:
-        return select_sandbox(request.param)
+        sandbox = select_sandbox(request.param)
     except SandboxUnavailable as exc:
         pytest.skip(f"{request.param} backend unavailable here: {exc.reason}")
+    if isinstance(sandbox, DockerSandbox):  # no registry here: a local image with /bin/sh
+        return DockerSandbox(request.param, contract_image(request.param, tmp_path_factory.mktemp("image")))
+    return sandbox
 
 
 def test_output_and_exit_codes(backend, tmp_path):

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trajsift.harness.sandbox.base import BASE_ENV, Limits, SandboxResult, SandboxUnavailable, feed_stdin
+from trajsift.harness.sandbox.engine_compat import EngineOptions, adapt
 from trajsift.harness.sandbox.watchers import OutputCapture
 
 EVIDENCE_DIR = "/trajsift-evidence"
@@ -36,6 +37,8 @@ EVIDENCE_FD = 9
 IMAGE_KEYS = ("docker_image", "image_name", "image")
 _LIVE: set[tuple[str, str]] = set()
 _LIVE_LOCK = threading.Lock()
+_OPTIONS: dict[str, EngineOptions] = {}
+MAX_ADAPTATIONS = 3
 
 
 def engine_problem(engine: str) -> str:
@@ -88,16 +91,33 @@ class DockerSandbox:
         workdir = Path(workdir).resolve()
         name = f"trajsift-{uuid.uuid4().hex[:16]}"
         with tempfile.TemporaryDirectory(prefix="trajsift-evidence-") as scratch:
-            argv = self.argv(name, command, workdir, limits, env or {}, ro_paths, Path(scratch) if evidence else None)
-            try:
-                exit_code, output, verdict = self._supervise(name, argv, limits, stdin)
-            except OSError as exc:
-                return SandboxResult(None, f"{self.engine} failed to start: {exc}", False, 0.0, "sandbox_error")
-            finally:
-                self.remove(name)
+            for _attempt in range(MAX_ADAPTATIONS + 1):
+                argv = self.argv(
+                    name, command, workdir, limits, env or {}, ro_paths, Path(scratch) if evidence else None
+                )
+                try:
+                    exit_code, output, verdict = self._supervise(name, argv, limits, stdin)
+                except OSError as exc:
+                    return SandboxResult(None, f"{self.engine} failed to start: {exc}", False, 0.0, "sandbox_error")
+                finally:
+                    self.remove(name)
+                if verdict != "sandbox_error" or not self._adapt(output.text()):
+                    break
             proof = _read_evidence(Path(scratch)) if evidence else b""
         duration = time.monotonic() - started
         return SandboxResult(exit_code, output.text(), output.truncated, duration, verdict, proof)
+
+    @property
+    def options(self) -> EngineOptions:
+        """The engine options this host needs (`engine_compat`), shared by every sandbox of the same binary."""
+        return _OPTIONS.get(self.binary, EngineOptions())
+
+    def _adapt(self, refusal: str) -> bool:
+        """Learn the options that avoid the engine's refusal; False when there is nothing new to try."""
+        adapted = adapt(self.engine, refusal, self.options)
+        if adapted is not None:
+            _OPTIONS[self.binary] = adapted
+        return adapted is not None
 
     def argv(
         self,
@@ -111,7 +131,9 @@ class DockerSandbox:
     ) -> list[str]:
         """The `docker run` command line for one sandboxed command."""
         memory = f"{limits.memory_mb}m"
-        argv = [self.binary, "run", "--name", name, "-i", "--init", "--cap-drop", "ALL"]
+        options = self.options
+        argv = [self.binary, *options.global_args, "run", *options.run_args, "--name", name, "-i", "--init"]
+        argv += ["--cap-drop", "ALL"]
         argv += ["--security-opt", "no-new-privileges", "--memory", memory, "--memory-swap", memory]
         argv += ["--pids-limit", str(limits.pids), "--tmpfs", f"/tmp:rw,size={limits.disk_mb}m"]
         argv += ["--network", "bridge" if limits.network else "none", "-w", str(workdir)]
@@ -147,21 +169,30 @@ class DockerSandbox:
         reader.join(timeout=10)
         if code == 137 and self._oom_killed(name):
             return None, capture, "memory_exceeded"
-        if code == 125:  # the engine itself failed (no such image, bad mount): not the command's doing
+        if _engine_refused(code, capture.text()):
             return None, capture, "sandbox_error"
         return code, capture, "ok" if code == 0 else "nonzero_exit"
 
     def _oom_killed(self, name: str) -> bool:
         probe = subprocess.run(
-            [self.binary, "inspect", "-f", "{{.State.OOMKilled}}", name], capture_output=True, text=True, check=False
+            [self.binary, *self.options.global_args, "inspect", "-f", "{{.State.OOMKilled}}", name],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return probe.stdout.strip() == "true"
 
     def remove(self, name: str) -> None:
         """Kill and remove the container (idempotent)."""
-        subprocess.run([self.binary, "rm", "-f", name], capture_output=True, timeout=60, check=False)
+        rm = [self.binary, *self.options.global_args, "rm", "-f", name]
+        subprocess.run(rm, capture_output=True, timeout=60, check=False)
         with _LIVE_LOCK:
             _LIVE.discard((self.binary, name))
+
+
+def _engine_refused(code: int, output: str) -> bool:
+    """The engine itself failed (no such image, bad mount, the OCI runtime refused): not the command's doing."""
+    return code == 125 or (code == 126 and "OCI " in output[:4000])
 
 
 def _pump(proc: subprocess.Popen, capture: OutputCapture) -> None:
@@ -180,4 +211,7 @@ def _remove_leftovers() -> None:
         live = list(_LIVE)
     for binary, name in live:
         if os.path.exists(binary) or shutil.which(binary):
-            subprocess.run([binary, "rm", "-f", name], capture_output=True, timeout=60, check=False)
+            options = _OPTIONS.get(binary, EngineOptions())
+            subprocess.run(
+                [binary, *options.global_args, "rm", "-f", name], capture_output=True, timeout=60, check=False
+            )

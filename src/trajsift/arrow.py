@@ -6,7 +6,9 @@ stable whatever a scaffold puts in them. The schema version is kept in the schem
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -155,6 +157,42 @@ def rows_from_batch(batch: pa.RecordBatch, native: bool) -> Iterator[dict[str, A
             yield {ROW_KEY: row}
         return
     yield from batch.to_pylist()
+
+
+class _NoPandas:
+    """A meta path finder that refuses `pandas` (installed only while pyarrow probes for it)."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas":
+            raise ImportError("pandas is not needed to build Arrow arrays of Python objects")
+
+
+def skip_pandas() -> bool:
+    """Settle pyarrow's pandas probes as "absent" unless pandas is already imported: pyarrow imports pandas
+    (~0.4 cpu-s) on its first array or scalar of Python objects only to ask whether they are pandas objects,
+    which ours never are. Explicit pandas use (`to_pandas`, `pa.array` of a Series) still imports it; only
+    `pd.NA` inside a Python list is no longer recognised in this process. True if the probes were settled."""
+    shim = getattr(pa.lib, "_pandas_api", None)
+    if shim is None or "pandas" in sys.modules:
+        return False
+    sys.meta_path.insert(0, _NoPandas)
+    try:
+        pa.array([0])  # pyarrow probes here (its Python shim and its C++ converter), and remembers
+    finally:
+        sys.meta_path.remove(_NoPandas)
+    return True
+
+
+@contextmanager
+def without_pandas() -> Iterator[None]:
+    """`skip_pandas` for the block; afterwards pyarrow probes again, so a caller's pandas objects convert as usual."""
+    settled = skip_pandas()
+    try:
+        yield
+    finally:
+        if settled:
+            pa.lib._pandas_api.__init__()  # back to "not probed yet"
 
 
 def _dumps(value: Any) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trajsift import annotations as ann
@@ -51,7 +52,7 @@ def write_outputs(out_dir: Path, tables: Iterable[pa.Table], score_types: dict, 
     try:
         for table in tables:
             for decision in Decision:
-                part = table.filter(pa.compute.equal(table["decision"], decision.value))
+                part = table.filter(pc.equal(table["decision"], decision.value))
                 counts[decision.part] += part.num_rows
                 writers[decision].write_table(part)
                 if decision in json_handles:

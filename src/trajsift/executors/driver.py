@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trajsift.arrow import without_pandas
 from trajsift.executors import shard_work
 from trajsift.executors.base import Executor, Phases, RunPlan, ShardStep, StageRun
 from trajsift.executors.output import Written, write_phase
@@ -28,13 +29,15 @@ from trajsift.stages import Stage
 def drive(
     executor: Executor, plan: RunPlan, pipeline: Pipeline, progress: Progress, input_fingerprint: str
 ) -> tuple[Phases, Written]:
-    """Read, run every stage through `executor`, write the outputs; resumes from the work files that exist."""
-    executor.start(plan, pipeline)
-    try:
-        phases = _Driver(executor, plan, pipeline, progress).run(input_fingerprint)
-    finally:
-        executor.close()
-    return phases, write_phase(plan, pipeline, phases)
+    """Read, run every stage through `executor`, write the outputs; resumes from the work files that exist.
+    pyarrow does not import pandas meanwhile (`arrow.without_pandas`): nothing here converts pandas objects."""
+    with without_pandas():
+        executor.start(plan, pipeline)
+        try:
+            phases = _Driver(executor, plan, pipeline, progress).run(input_fingerprint)
+        finally:
+            executor.close()
+        return phases, write_phase(plan, pipeline, phases)
 
 
 class _Driver:

@@ -27,6 +27,8 @@ class LocalExecutor:
 
     def __init__(self, settings: ExecutorSettings | None = None) -> None:
         self.workers = (settings or ExecutorSettings()).workers
+        if self.workers > 1:
+            warm_up()  # the fork server's imports overlap the caller's set-up and the read's listing
         self._plan: RunPlan | None = None
         self._pipeline: Pipeline | None = None
         self._pool: cf.ProcessPoolExecutor | None = None
@@ -35,7 +37,7 @@ class LocalExecutor:
     def start(self, plan: RunPlan, pipeline: Pipeline) -> None:
         self._plan, self._pipeline = plan, pipeline
         if self.workers > 1:
-            warm_up()  # the fork server's imports overlap the driver's work until the first map
+            warm_up()  # started by `__init__` unless stopped since (a no-op then)
 
     def map_units(self, step: UnitStep, job: ReadJob, groups: Sequence[int]) -> Iterator[int]:
         """The read's groups in the pool (started here, reused by the stages); in this process for one worker."""

@@ -16,6 +16,7 @@ import pyarrow as pa
 import zstandard
 
 from trajsift import annotations as ann
+from trajsift.arrow import skip_pandas
 from trajsift.checks.base import CheckContext
 from trajsift.config import Recipe
 from trajsift.executors.lifeline import die_with_parent
@@ -58,10 +59,12 @@ def make_context(tasks: Mapping[str, Task], tasks_path: str | None, cache_dir: s
 
 
 def init_worker(recipe_data: dict[str, Any], tasks_path: str | None, cache_dir: str = "", parent_pid: int = 0) -> None:
-    """A pool worker's initializer: dies with `parent_pid`, then builds its pipeline."""
+    """A pool worker's initializer: dies with `parent_pid`, then builds its pipeline (pyarrow told not to import
+    pandas: `arrow.skip_pandas`)."""
     global _worker
     if parent_pid:
         die_with_parent(parent_pid)
+    skip_pandas()
     _worker = build_state(recipe_data, tasks_path, cache_dir)
 
 

@@ -1,7 +1,7 @@
 """The local executor's process pool: workers forked from a preloaded fork server where there is one.
 
 A spawned worker is a fresh interpreter that pays its start-up and imports (trajsift's read and stage modules,
-pyarrow, and pandas, which pyarrow imports on its first array of Python objects) before its first task. On
+pyarrow; never pandas: `arrow.skip_pandas`) before its first task. On
 Linux the pool uses multiprocessing's fork server instead: one single-threaded process that imports those
 modules once (`PRELOAD`), from which each worker forks. `warm_up` starts it early so its imports overlap the
 driver's work. The fork server keeps the environment it started with, so it is started with the pool's BLAS
@@ -42,7 +42,6 @@ PRELOAD = (
     "trajsift.rules",
     "pyarrow",
     "pyarrow.parquet",
-    "pandas",
 )
 """What every worker imports: imported once in the fork server (a module that fails to import is skipped)."""
 

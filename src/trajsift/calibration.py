@@ -150,6 +150,9 @@ BASE_FEATURES: tuple[Feature, ...] = (
     *_specs("quality.evidence.", _EVIDENCE_NAMES),
     Feature("quality.evidence.difficulty_rank", learn_missing=False),
     *(Feature("quality.evidence." + name, learn_missing=False) for name in _ERROR_NAMES.split()),
+    # As it is, a null (no edit or no execution in the run) as no evidence; its weight was positive in
+    # every leave-one-source-out fold, its cohort-relative version's was not (bench/transfer.py).
+    Feature("quality.wording.claim_backed", learn_missing=False),
     *_specs("quality.evidence.", "errors_after_last_pass reverted_edits", "log1p"),
     Feature("basic.status.format_errors", "log1p"),
     Feature("basic.status.exit_status", "equals:submitted"),

@@ -48,7 +48,7 @@ def test_wording_reads_hesitation_and_the_statement_names_the_patch_touches():
 
 def test_wording_prefers_the_tasks_file_statement_and_is_null_without_words():
     traj = Trajectory(id="c", task=TaskRef(task_id="t"), steps=[step(T.READ, "ls")], final=FinalState(patch=PATCH))
-    assert wording(traj) == {"hesitation": None, "statement_overlap": None}
+    assert wording(traj) == {"hesitation": None, "statement_overlap": None, "claim_backed": None}
     ctx = CheckContext(tasks={"t": Task(task_id="t", instruction="standard_re misses negative hours")})
     assert wording(traj, ctx)["statement_overlap"] == 1.0
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from trajsift.facts.wording import THOUGHT_LIMIT, code_names, hesitation_rate, names_overlap
-from trajsift.schema import Step
+from trajsift.facts.wording import (
+    LAST_WORDS,
+    THOUGHT_LIMIT,
+    claims_verified,
+    code_names,
+    hesitation_rate,
+    last_words,
+    names_overlap,
+)
+from trajsift.schema import Action, ActionType, Step
 
 
 def thoughts(*texts: str) -> list[Step]:
@@ -42,3 +50,18 @@ def test_names_overlap_between_statement_and_change():
     assert names_overlap(statement, "return _coord_matrix(model, pos, noutp)") == 0.0
     assert names_overlap("the page is blank", "return _coord_matrix(model)") is None
     assert names_overlap(statement, "") is None
+
+
+def test_last_words_are_the_last_thought_or_the_closing_action_bounded():
+    submit = Step(action=Action(type=ActionType.SUBMIT, command="Done: all tests pass."))
+    assert last_words([*thoughts("I read the file.", "The fix is in."), Step(thought="  ")]) == "The fix is in."
+    assert last_words([*thoughts("I read the file."), submit]) == "Done: all tests pass."
+    assert last_words([Step(action=Action(type=ActionType.RUN_COMMAND, command="pytest -q"))]) == ""
+    assert last_words(thoughts("x" * 5000 + " verified")) == ("x" * 5000 + " verified")[-LAST_WORDS:]
+
+
+def test_claims_verified_reads_a_check_of_the_fix_not_any_mention_of_tests():
+    for text in ("All tests pass now.", "The tests are passing.", "I verified the output.", "This confirms the fix"):
+        assert claims_verified(text), text
+    for text in ("I could not run the tests.", "The fix is in place.", "Please review the unverified change."):
+        assert not claims_verified(text), text

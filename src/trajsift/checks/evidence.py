@@ -37,6 +37,7 @@ from trajsift.facts import errors as er
 from trajsift.facts import steps as st
 from trajsift.facts.scoring import ratio
 from trajsift.facts.testruns import parse_test_counts, repo_of
+from trajsift.facts.wording import last_words
 from trajsift.schema import ActionType, Step, Trajectory
 
 _T = ActionType
@@ -61,7 +62,6 @@ _DOUBTFUL = re.compile(
 )
 _MENTION = re.compile(r"[\w./-]+\.(?:py|pyx|js|ts|java|go|rs|rb|c|cc|cpp|h|php|cs|kt|scala)\b|\b\w+(?:\.\w+){1,5}\b")
 _SCRIPT = re.compile(r"\b(?:python[\d.]*|pytest|py\.test|tox|nox|mvn|gradlew?|npm|yarn|node|go|cargo|make|ruby|java)\b")
-FINAL_TAIL = 600
 STATEMENT_LIMIT = 20_000
 MAX_EDIT_TEXT = 20_000
 
@@ -262,12 +262,7 @@ def mentions_touched(statement: str, files: list[str]) -> float | None:
 
 def final_confidence(traj: Trajectory) -> float:
     """+1 when the last words claim success, -1 when they apologise or report a limit, 0 otherwise."""
-    text = ""
-    for step in reversed(traj.steps):
-        text = step.thought or (step.action.command if step.action.type in (_T.SUBMIT, _T.GIVE_UP) else "")
-        if text.strip():
-            break
-    tail = text[-FINAL_TAIL:]
+    tail = last_words(traj.steps)
     if _DOUBTFUL.search(tail) or (traj.steps and traj.steps[-1].action.type is _T.GIVE_UP):
         return -1.0
     return 1.0 if _CONFIDENT.search(tail) else 0.0

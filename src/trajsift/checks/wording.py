@@ -6,6 +6,11 @@
 - `statement_overlap`: 1.0 when the run's change (final patch with its hunk headers, else its editor calls)
   names a code identifier the task statement names (snake_case, dotted or CamelCase names, defined names),
   0.0 when both name some and none is shared; null when either names none.
+- `claim_backed`: the final message's claim that the fix was checked ("tests pass", "verified"), held against
+  the run's executions: +1 the claim is made and the last execution after the last source edit passed, -1 it
+  is made and nothing ran after that edit or the last run failed, 0 no such claim. Null when the run never
+  edited a source file or never executed anything (a scaffold without executions can neither back nor
+  contradict a claim).
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from typing import ClassVar
 import pyarrow as pa
 
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
-from trajsift.checks.evidence import changes
-from trajsift.facts.wording import hesitation_rate, names_overlap
+from trajsift.checks.evidence import changes, is_execution, is_source_edit, run_passed
+from trajsift.facts.testruns import repo_of
+from trajsift.facts.wording import claims_verified, hesitation_rate, last_words, names_overlap
 from trajsift.schema import Trajectory
 
 _HUNK_CONTEXT = re.compile(r"^@@[^@\n]*@@[ \t]?(.*)$", re.M)
@@ -26,8 +32,15 @@ MAX_LINES = 2_000
 
 class WordingCheck(Check):
     id = "quality.wording"
-    description = "The agent's hesitation in its reasoning; the change names identifiers of the task statement."
-    columns: ClassVar[dict[str, pa.DataType]] = {"hesitation": pa.float64(), "statement_overlap": pa.float64()}
+    description = (
+        "The agent's hesitation in its reasoning; the change names identifiers of the task statement; the final "
+        "claim that the fix was checked, backed or not by the last execution after the last edit."
+    )
+    columns: ClassVar[dict[str, pa.DataType]] = {
+        "hesitation": pa.float64(),
+        "statement_overlap": pa.float64(),
+        "claim_backed": pa.float64(),
+    }
 
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
         task = ctx.tasks.get(traj.task.task_id)
@@ -35,6 +48,7 @@ class WordingCheck(Check):
         return self.output(
             hesitation=hesitation_rate(traj.steps),
             statement_overlap=names_overlap(statement, change_text(traj)),
+            claim_backed=claim_backed(traj),
         )
 
 
@@ -43,3 +57,16 @@ def change_text(traj: Trajectory) -> str:
     change = changes(traj)
     headers = _HUNK_CONTEXT.findall(traj.final.patch) if change.from_patch else []
     return "\n".join([*headers, *change.added[:MAX_LINES], *change.removed[:MAX_LINES]])
+
+
+def claim_backed(traj: Trajectory) -> float | None:
+    """+1 / -1 / 0 / None as `claim_backed` in the module docstring."""
+    steps = traj.steps
+    edits = [i for i, step in enumerate(steps) if is_source_edit(step)]
+    if not edits or not any(is_execution(step) for step in steps):
+        return None
+    if not claims_verified(last_words(steps)):
+        return 0.0
+    after = [step for step in steps[edits[-1] + 1 :] if is_execution(step)]
+    backed = bool(after) and run_passed(after[-1], repo_of(traj.task.task_id, traj.task.repo))
+    return 1.0 if backed else -1.0

@@ -1,8 +1,8 @@
-"""Facts read from words: how much the agent hesitates in its own reasoning, and which code identifiers a text
-names (to compare a task statement with the change a run made).
+"""Facts read from words: how much the agent hesitates in its own reasoning, which code identifiers a text
+names (to compare a task statement with the change a run made), and the run's last words (what it claims).
 
-Both are bounded: at most `THOUGHT_LIMIT` characters of each thought and `TEXT_LIMIT` of a statement or a
-change are read.
+All are bounded: at most `THOUGHT_LIMIT` characters of each thought, `TEXT_LIMIT` of a statement or a change
+and the last `LAST_WORDS` characters of the final message are read.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from trajsift.schema import Step
+from trajsift.schema import ActionType, Step
 
 THOUGHT_LIMIT = 4_000
+LAST_WORDS = 600
 TEXT_LIMIT = 20_000
 MIN_NAME = 4
 HESITATION = re.compile(
@@ -20,6 +21,12 @@ HESITATION = re.compile(
     re.I,
 )
 """Words of second thoughts and surprise in an agent's reasoning."""
+_CLOSING = (ActionType.SUBMIT, ActionType.GIVE_UP)
+VERIFIED_CLAIM = re.compile(
+    r"\b(?:tests (?:now )?pass|tests? (?:are )?passing|passes all|verified|confirm(?:s|ed)? (?:that )?the fix)",
+    re.I,
+)
+"""The final message says the fix was checked: the tests pass, it was verified, the fix confirmed."""
 _IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\b")
 _DEFINITION = re.compile(r"\b(?:def|class|func|function|fn)\s+(\w+)")
 _URL = re.compile(r"\w+://\S+|\bwww\.\S+")
@@ -60,3 +67,18 @@ def names_overlap(statement: str, change: str) -> float | None:
     if not wanted or not found:
         return None
     return 1.0 if wanted & found else 0.0
+
+
+def last_words(steps: list[Step]) -> str:
+    """The tail (`LAST_WORDS` characters) of the run's last words: its last thought, or the text of its
+    submit / give-up action when it wrote no thought."""
+    for step in reversed(steps):
+        text = step.thought or (step.action.command if step.action.type in _CLOSING else "")
+        if text.strip():
+            return text[-LAST_WORDS:]
+    return ""
+
+
+def claims_verified(text: str) -> bool:
+    """The text claims the fix was checked (`VERIFIED_CLAIM`)."""
+    return bool(VERIFIED_CLAIM.search(text))

@@ -35,6 +35,27 @@ cohort percentile of "changing course" words in the reasoning ("another approach
 list saw the held-out source, and it drops the swe/ACR pairs to 0.700); final-message verification / hedging words:
 a fixed list (0.712-0.720, 0.740-0.747), a list picked on the four training sources only (nested: 0.714-0.717,
 0.730-0.738; the same words picked on all five sources gave coder 0.740, a selection leak, not a signal).
+Kept next: `quality.wording.claim_backed`, the final message's "tests pass / verified / confirms the fix" claim
+(a fixed list, written before looking at the data) against the last execution after the last edit, +1 / -1 / 0,
+null without executions (positive in every fold; coder 0.721, mini 0.746/0.697, OpenHands 0.757/0.732, ACR 0.782,
+SWE-agent 0.830; pairs swe/ACR 0.751, swe/coder 0.855, coder/ACR 0.625, mini/OpenHands 0.954; with a tasks file
+worst OpenHands 0.807, coder 0.808). Its variants: the claim words alone (0.712, 0.740/0.691; swe/ACR 0.742),
+claim and the last run passed as 0/1 (0.720, 0.746/0.697; swe/ACR 0.737), unsupported claim only (0.702-0.707,
+SWE-agent 0.808), the confident-ending words and the last run passed (0.704-0.706), cohort-relative versions (same
+AUC, the relative weight flips sign). Tried then, not kept (alone on the inputs before it; coder, mini/mini-d):
+regressions (the same test command or test ids before the first edit, or any time before the last, and after the
+last edit: comparable in 3 SWE-agent, 1 CodeR, 0 ACR, 52 mini, 27 OpenHands runs, a regression in 1 of 2,555:
+nothing to fit); the repository's own existing tests run after the last edit (not a created script): ran (0.702,
+0.705/0.651, sign flips), passed (0.707, 0.740/0.693, weight negative in every fold against `last_check_passed`),
+only scratch scripts after the edit (0.702, 0.706/0.652, flips); patch against exploration: share of edited
+functions never shown before the edit (0.701, 0.733/0.682, flips), hunks within 30 lines of a project frame of a
+failing traceback seen before editing (0.679-0.690, flips); patch size against the task's other runs (log ratio to
+their median, its absolute value, percentile, other agents only: 0.701-0.702, 0.732-0.736, flips or swe/coder
+pairs 0.759); interactions: agreement x log(k) (0.699, 0.717), `last_check_passed` x (k <= 2) (0.704, 0.738: +0.003).
+Model form, same inputs and folds: HistGradientBoosting depth 1 or 2, monotone (signs from the training folds'
+logistic weights) or not, nulls native or mean-imputed: worst 0.675-0.696 (mini), swe/ACR pairs 0.43-0.59,
+mini/OpenHands 0.60-0.73 (trees learn which source a row is from); a spline-additive logistic (hinges at quartiles,
+C 0.1-0.3): worst 0.700-0.704, SWE-agent 0.804-0.811, swe/ACR pairs 0.59-0.68. The logistic model stays.
 """
 
 from __future__ import annotations

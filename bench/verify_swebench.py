@@ -3,16 +3,18 @@
 Usage (local clones are bare git repositories; nothing is copied into the project):
   python bench/verify_swebench.py --repos sympy/sympy=/path/to/sympy.git --repos pytest-dev/pytest=/path/to/pytest.git \
       [--data ../shared/data] [--limit 4] [--agent-limit 12] [--overhead 2] [--parallel 2] [--cache-dir DIR] [--fresh]
-      [--no-build-cache]
+      [--no-build-cache] [--versions 0.20,1.3] [--instances ID,ID] [--per-version]
 
-For the first `--limit` instances of each repository (instances with at least one resolved agent run first, then
-the others, each group in a stable pseudo-random order): verify the gold patch (it must resolve), then up to
-`--agent-limit` distinct agent patches per repository (SWE-agent `.traj.gz`, CodeR, AutoCodeRover, read with
-trajsift's readers) and compare `verdict == correct` with the official `resolved` label in labels.csv.
-Prints agreement, every disagreement with its evidence, unknown verdicts, a per-repository table (gold patches that
-validate, agreement / judged, unknown, false `correct`, median seconds), seconds per verification, and the
-sandbox's overhead against running the same test command bare (same work tree, same environment variables, and a
-tmpfs for HOME/TMPDIR like the sandbox's /tmp, so that the comparison is not one of disks).
+For the first `--limit` instances of each repository, or of each repository and version with `--per-version`
+(instances with at least one resolved agent run first, then the others, each group in a stable pseudo-random order;
+only the versions / instances listed with `--versions` / `--instances`): verify the gold patch (it must resolve),
+then up to `--agent-limit` distinct agent patches per repository, or version (SWE-agent `.traj.gz`, CodeR,
+AutoCodeRover, read with trajsift's readers) and compare `verdict == correct` with the official `resolved` label
+in labels.csv. Prints agreement, every disagreement with its evidence, unknown verdicts, a per-repository table
+(gold patches that validate, agreement / judged, unknown, false `correct`, median seconds), seconds per
+verification, and the sandbox's overhead against running the same test command bare (same work tree, same
+environment variables, and a tmpfs for HOME/TMPDIR like the sandbox's /tmp, so that the comparison is not one of
+disks).
 """
 
 from __future__ import annotations
@@ -47,13 +49,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repos", action="append", required=True, help="owner/name=PATH of a local clone")
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     parser.add_argument("--limit", type=int, default=4, help="instances per repository")
-    parser.add_argument("--agent-limit", type=int, default=12, help="agent patches per repository")
+    parser.add_argument("--agent-limit", type=int, default=12, help="agent patches per repository (or version)")
     parser.add_argument("--overhead", type=int, default=2, help="gold instances per repository timed bare vs sandbox")
     parser.add_argument("--repeat", type=int, default=3, help="timings per overhead measurement and mode")
     parser.add_argument("--parallel", type=int, default=2, help="verifications at once")
     parser.add_argument("--cache-dir", default="/tmp/trajsift-bench-verify")
     parser.add_argument("--fresh", action="store_true", help="ignore cached verdicts")
     parser.add_argument("--seed", default="trajsift")
+    parser.add_argument("--versions", default="", help="comma-separated versions to keep (e.g. 0.20,1.3)")
+    parser.add_argument("--instances", default="", help="comma-separated instance ids to keep")
+    parser.add_argument("--per-version", action="store_true", help="--limit counts per (repository, version)")
     parser.add_argument("--sandbox", default="bubblewrap", help="bubblewrap, docker or podman")
     parser.add_argument("--no-build-cache", action="store_true", help="build compiled extensions in every work tree")
     return parser.parse_args()
@@ -63,22 +68,33 @@ def stable_order(ids: list[str], seed: str) -> list[str]:
     return sorted(ids, key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
 
 
-def select_instances(data: Path, repos: list[str], limit: int, seed: str) -> tuple[dict[str, Task], list[dict]]:
+def load_tasks(data: Path, repos: list[str], args: argparse.Namespace) -> dict[str, Task]:
+    """The Lite tasks of `repos`, less those the `--versions` / `--instances` filters leave out."""
+    versions = {v for v in args.versions.split(",") if v}
+    instances = {i for i in args.instances.split(",") if i}
     tasks = {}
     for line in open(data / "swebench-lite-metadata.jsonl"):
         record = json.loads(line)
-        if record["repo"] in repos:
+        if record["repo"] not in repos or (versions and record["version"] not in versions):
+            continue
+        if not instances or record["instance_id"] in instances:
             tasks[record["instance_id"]] = Task.from_swebench(record)
+    return tasks
+
+
+def select_instances(data: Path, repos: list[str], args: argparse.Namespace) -> tuple[dict[str, Task], list[dict]]:
+    tasks = load_tasks(data, repos, args)
     labels = [row for row in csv.DictReader(open(data / "labels.csv")) if row["instance_id"] in tasks]
     resolved = {row["instance_id"] for row in labels if row["resolved"] == "True"}
+    groups = sorted({(t.repo, t.version if args.per_version else "") for t in tasks.values()})
     chosen: dict[str, Task] = {}
-    for repo in repos:
-        ids = [i for i, task in tasks.items() if task.repo == repo]
-        with_resolved = stable_order([i for i in ids if i in resolved], seed)
-        others = stable_order([i for i in ids if i not in resolved], seed)
+    for repo, version in groups:
+        ids = [i for i, task in tasks.items() if task.repo == repo and version in ("", task.version)]
+        with_resolved = stable_order([i for i in ids if i in resolved], args.seed)
+        others = stable_order([i for i in ids if i not in resolved], args.seed)
         ordered = [i for pair in zip(with_resolved, others, strict=False) for i in pair]
         ordered += with_resolved[len(others) :] + others[len(with_resolved) :]
-        chosen.update({i: tasks[i] for i in ordered[:limit]})
+        chosen.update({i: tasks[i] for i in ordered[: args.limit]})
     return chosen, [row for row in labels if row["instance_id"] in chosen]
 
 
@@ -228,17 +244,18 @@ def main() -> None:
         cache_dir=Path(args.cache_dir), local_repos=repos, sandbox=args.sandbox, build_cache=not args.no_build_cache
     )
     verifier = Verifier(options)
-    tasks, labels = select_instances(data, list(local), args.limit, args.seed)
+    tasks, labels = select_instances(data, list(local), args)
     print(f"instances: {len(tasks)} ({dict(Counter(t.repo for t in tasks.values()))}); labelled runs: {len(labels)}")
     started = time.monotonic()
     gold = verify_all(verifier, [(t, t.reference_patch) for t in tasks.values()], args.parallel, args.fresh)
     report_gold(tasks, gold)
     pairs, seen, per_repo = [], set(), Counter()
     for row, patch in sorted(agent_patches(data, labels), key=lambda p: (p[0]["instance_id"], p[0]["path"])):
-        repo = tasks[row["instance_id"]].repo
-        if (row["instance_id"], patch) not in seen and per_repo[repo] < args.agent_limit:
+        task = tasks[row["instance_id"]]
+        group = (task.repo, task.version if args.per_version else "")
+        if (row["instance_id"], patch) not in seen and per_repo[group] < args.agent_limit:
             seen.add((row["instance_id"], patch))
-            per_repo[repo] += 1
+            per_repo[group] += 1
             pairs.append((row, patch))
     jobs = [(tasks[row["instance_id"]], patch) for row, patch in pairs]
     verdicts = verify_all(verifier, jobs, args.parallel, args.fresh)

@@ -93,6 +93,8 @@ _SPHINX_NEW = [p for p in _SPHINX_OLD if not p.startswith(("docutils", "alabaste
     "docutils<0.20",
     "alabaster<0.8",
 ]
+# Sphinx 6+ builds with flit (pyproject.toml): the offline, no-build-isolation installs need its backend in the env
+_SPHINX_FLIT = [*_SPHINX_NEW, "flit_core>=3.7,<4"]
 _SPHINX_TEST = "pytest -rA --durations 25"
 
 _LEGACY = {"SETUPTOOLS_ENABLE_FEATURES": "legacy-editable"}
@@ -203,7 +205,8 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
     ],
     "sphinx-doc/sphinx": [
         (("3.0", "3.1", "3.2", "3.3", "3.4", "3.5"), {"packages": _SPHINX_OLD}),
-        (("*",), {"packages": _SPHINX_NEW}),
+        (("4.0", "4.1", "4.2", "4.3", "4.4", "4.5", "5.0", "5.1", "5.2", "5.3"), {"packages": _SPHINX_NEW}),
+        (("*",), {"packages": _SPHINX_FLIT}),
     ],
     "django/django": [
         (("1.9", "1.10", "1.11", "2.0", "2.1", "2.2", "3.0"), {"python": "3.6", "packages": _DJANGO_30}),

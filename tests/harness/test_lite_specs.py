@@ -1,0 +1,27 @@
+"""Table rows found wrong by running SWE-bench Lite gold patches per repository and version (bench/verify_swebench.py
+with `--versions`): each test pins the detail a real gold run needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from trajsift.harness import swebench_specs
+from trajsift.harness.task_env import spec_for_task
+from trajsift.tasks import Task
+
+
+def _names(repo: str, version: str) -> set[str]:
+    spec = spec_for_task(Task(task_id="t", repo=repo, version=version))
+    return {swebench_specs.project_name(p) for p in spec.packages}
+
+
+@pytest.mark.parametrize("version", ["6.2", "7.1", "7.2"])
+def test_sphinx_from_6_has_its_flit_build_backend(version):
+    # sphinx 6+ declares flit_core in pyproject.toml; the installs run without build isolation (offline), so the
+    # backend must be in the shared env, or `pip install -e .` stops with "No module named 'flit_core'"
+    assert "flit-core" in _names("sphinx-doc/sphinx", version)
+
+
+@pytest.mark.parametrize("version", ["3.5", "4.0", "5.1"])
+def test_sphinx_setup_py_versions_do_not_take_flit(version):
+    assert "flit-core" not in _names("sphinx-doc/sphinx", version)

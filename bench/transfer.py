@@ -56,6 +56,16 @@ Model form, same inputs and folds: HistGradientBoosting depth 1 or 2, monotone (
 logistic weights) or not, nulls native or mean-imputed: worst 0.675-0.696 (mini), swe/ACR pairs 0.43-0.59,
 mini/OpenHands 0.60-0.73 (trees learn which source a row is from); a spline-additive logistic (hinges at quartiles,
 C 0.1-0.3): worst 0.700-0.704, SWE-agent 0.804-0.811, swe/ACR pairs 0.59-0.68. The logistic model stays.
+On top of `claim_backed` (coder, mini/mini-d; not kept): the repository's tests of the changed module (command names
+its file stem or folder) after the last edit, passed or ran (0.721, 0.728-0.731; flips); the last run after the last
+edit being the repository's tests (0.721-0.722, 0.733-0.740; flips); repository tests passed after the last edit
+with a null as the mean (0.727, 0.750/0.705, negative in every fold, but the gain comes from the mean-imputed null:
+as +1/-1/0 or 1/0 it is 0.721-0.723, 0.729-0.744 with a flipping sign); the same script's output changed between
+before the first edit and after the last (0.720, 0.742/0.695; flips); the reasoning's reaction to the last run
+("works", "passes" vs "still", "fails"; 0.710, 0.725/0.673; flips); task statement length, quoted error, code block,
+code names (0.718-0.728, 0.728-0.746; the code-block flag lifts coder to 0.728 but drops mini to 0.728/0.676).
+The final message naming a changed file or a code name of the change (0.720, 0.745/0.696; flips).
+Strength C 0.1 / 1.0 instead of 0.3: worst 0.721 / 0.719 (swe/coder pairs 0.916 / 0.771).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -38,7 +39,7 @@ from trajsift.harness.grading.verdict import CORRECT, UNKNOWN, Verdict
 from trajsift.harness.patch.patching import apply_patch
 from trajsift.harness.patch.worktree import prepare_worktree, remove_worktree
 from trajsift.harness.sandbox.base import BASE_ENV
-from trajsift.harness.verify import Verifier, VerifyOptions
+from trajsift.harness.verify import TEST_LIMITS, Verifier, VerifyOptions
 from trajsift.readers.read import read_trajectories
 from trajsift.schema import Trajectory
 from trajsift.tasks import Task
@@ -60,6 +61,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--instances", default="", help="comma-separated instance ids to keep")
     parser.add_argument("--per-version", action="store_true", help="--limit counts per (repository, version)")
     parser.add_argument("--sandbox", default="bubblewrap", help="bubblewrap, docker or podman")
+    parser.add_argument("--network", action="store_true", help="let the tests reach the network (off by default)")
     parser.add_argument("--no-build-cache", action="store_true", help="build compiled extensions in every work tree")
     return parser.parse_args()
 
@@ -241,7 +243,11 @@ def main() -> None:
     local = dict(item.split("=", 1) for item in args.repos)
     repos = {k: Path(v) for k, v in local.items()}
     options = VerifyOptions(
-        cache_dir=Path(args.cache_dir), local_repos=repos, sandbox=args.sandbox, build_cache=not args.no_build_cache
+        cache_dir=Path(args.cache_dir),
+        local_repos=repos,
+        sandbox=args.sandbox,
+        build_cache=not args.no_build_cache,
+        limits=dataclasses.replace(TEST_LIMITS, network=args.network),
     )
     verifier = Verifier(options)
     tasks, labels = select_instances(data, list(local), args)

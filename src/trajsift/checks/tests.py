@@ -63,6 +63,9 @@ class TestsParams(Params):
     """After a correct verdict, run the whole test files of the modules the patch touches: a regression there
     makes the reason `resolved_but_suspect` (a finding: the default recipe sends the row to review)."""
     """Sandbox backend: `bubblewrap` (default), `docker` or `podman` (the task's own image when it names one)."""
+    network: bool = False
+    """Let the tests reach the network (the sandbox shares the host's network; off by default): for tasks whose
+    tests call real internet hosts, which otherwise come back `unknown(network_required)`."""
     cache_dir: str = ""
     """Harness cache folder; empty means `$XDG_CACHE_HOME/trajsift/harness` (else `~/.cache/trajsift/harness`)."""
 
@@ -115,7 +118,9 @@ class TestsCheck(Check[TestsParams]):
                 cache_dir=Path(cache_dir),
                 task_dir=Path(task_dir) if task_dir else None,
                 local_repos={name: Path(path) for name, path in params.repos.items()},
-                limits=replace(TEST_LIMITS, wall_s=params.timeout_s, memory_mb=params.memory_mb),
+                limits=replace(
+                    TEST_LIMITS, wall_s=params.timeout_s, memory_mb=params.memory_mb, network=params.network
+                ),
                 retry=params.retry,
                 use_cache=params.cache,
                 sandbox=params.sandbox,

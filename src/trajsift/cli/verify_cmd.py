@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ STAGE = "correctness"
 CHECK = TESTS
 COLUMNS = ("verdict", "reason", "confidence", "f2p_passed", "f2p_failed", "p2p_passed", "p2p_failed", "duration_s")
 
+NETWORK_HELP = "Let the tests reach the network (the sandbox shares the host's network); off by default."
 tasks_app = typer.Typer(no_args_is_help=True, help="Task files: validation of reference patches.")
 
 
@@ -55,6 +57,7 @@ def verify(
     timeout: float = typer.Option(1800, "--timeout", help="Seconds allowed for one test run."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore cached verdicts."),
     sandbox: str = typer.Option("bubblewrap", "--sandbox", help="Sandbox backend: bubblewrap, docker or podman."),
+    network: bool = typer.Option(False, "--network", help=NETWORK_HELP),
     executor: str = typer.Option("local", "--executor", help=EXECUTOR_HELP),
     address: str | None = typer.Option(None, "--address", help=ADDRESS_HELP),
 ) -> None:
@@ -63,6 +66,7 @@ def verify(
     console = Console(stderr=True)
     with fail_on_error():
         params = {"repos": parse_repos(repos), "timeout_s": timeout, "cache": not no_cache, "sandbox": sandbox}
+        params["network"] = network
         recipe = correctness_recipe(tasks, params)
         with RichProgress(console) as progress:
             run_pipeline(trajectories, out, recipe, executor, workers=workers, address=address, progress=progress)
@@ -115,12 +119,13 @@ def validate(
     before: bool = typer.Option(
         True, "--before/--no-before", help="Also run the tests without the fix: FAIL_TO_PASS passing there is invalid."
     ),
+    network: bool = typer.Option(False, "--network", help=NETWORK_HELP),
 ) -> None:
     """Run each task's reference patch k times; mark tasks whose reference does not always pass, or whose
     FAIL_TO_PASS tests already pass without it."""
     from trajsift.harness.cache import default_cache_dir
     from trajsift.harness.validate import validate_tasks
-    from trajsift.harness.verify import Verifier, VerifyOptions
+    from trajsift.harness.verify import TEST_LIMITS, Verifier, VerifyOptions
     from trajsift.tasks import load_tasks
 
     console = Console()
@@ -131,6 +136,7 @@ def validate(
             cache_dir=cache_dir or default_cache_dir() / "harness",
             task_dir=Path(tasks).resolve().parent,
             local_repos={name: Path(path) for name, path in parse_repos(repos).items()},
+            limits=dataclasses.replace(TEST_LIMITS, network=network),
         )
         verifier = Verifier(options)
         verifier.sandbox()  # no sandbox here: stop now (exit 2), not one `unavailable` line per task

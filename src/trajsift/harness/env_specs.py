@@ -3,7 +3,8 @@
 For each `owner/name` and version: the Python the tests were graded with, the packages (PyPI names with pins;
 where the upstream recipe is a conda `environment.yml`, its packages translated to PyPI wheels), the install
 step, the test command and environment variables. `spec(repo, version)` returns a dict with the keys the spec
-adapter (`swebench_specs.env_spec`) reads: python, packages, pre_install, install, test_cmd, env.
+adapter (`swebench_specs.env_spec`) reads: python, packages, pre_install, install, test_cmd, env, services (local
+stand-ins for internet services the tests call: requests' httpbin).
 
 hypothesis is left out where the tests can do without it (they skip); astropy's conftest imports it (through
 pytest-astropy), and the runner takes its plugin's import-time patch of pytest as the baseline. Conda-only
@@ -57,6 +58,9 @@ _PYTEST_6 = ["attrs==23.1.0", "iniconfig==2.0.0", "packaging==23.1", "py==1.11.0
 # pylint: the astroid its `requirements_test_min.txt` pins at the environment setup commit, and `py` (its tests
 # import `py._path`, which pytest's own `py` shim lacks)
 _PYLINT = ["pytest==7.4.0", "pytest-timeout", "GitPython", "py==1.11.0"]
+# requests: its tests call httpbin.org (`HTTPBIN_URL`); a local httpbin answers them in the sandbox, its CA added to
+# the vendored bundle `Session.send` verifies against (`grading.services`)
+_REQUESTS = ["pytest==7.4.0", "pytest-httpbin<2", "pytest-mock", "trustme", "httpbin==0.10.4"]
 _FLASK = [
     "Werkzeug==2.3.7",
     "itsdangerous==2.1.2",
@@ -189,7 +193,7 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         (("7.0", "7.1", "7.2", "7.4"), {"packages": [*_PYTEST_6, "pluggy==0.13.1", "tomli==2.0.1"]}),
         (("8.0", "8.1", "8.2"), {"packages": ["iniconfig==2.0.0", "packaging==23.1", "pluggy==1.3.0", "tomli"]}),
     ],
-    "psf/requests": [(("*",), {"packages": ["pytest==7.4.0", "pytest-httpbin<2", "pytest-mock", "trustme"]})],
+    "psf/requests": [(("*",), {"packages": _REQUESTS, "services": {"httpbin": ["--trust", "requests/cacert.pem"]}})],
     "pallets/flask": [
         (("2.0", "2.1", "2.2"), {"packages": [*_FLASK, "Jinja2==3.0.1", "click==8.0.1"]}),
         (("*",), {"python": "3.11", "packages": [*_FLASK, "Jinja2==3.1.2", "click==8.1.3", "blinker==1.6.2"]}),

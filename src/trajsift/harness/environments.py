@@ -54,12 +54,15 @@ class EnvSpec(msgspec.Struct, kw_only=True, frozen=True):
     skipped: list[str] = []
     """Steps of the source spec that set up the host system (apt-get, locale-gen, downloads, /etc, /tmp): not
     run here, and not part of the fingerprint; `tasks prepare` lists them beside the environment."""
+    services: dict[str, list[str]] = {}
+    """Local stand-ins for internet services the tests call, started in the sandbox before them: name ->
+    arguments (`grading.services`, e.g. `httpbin` for requests' tests written against httpbin.org)."""
 
     def fingerprint(self) -> str:
-        canonical = msgspec.json.encode(
-            [self.python, sorted(self.packages), self.install, self.pre_install, sorted(self.env.items())]
-        )
-        return hashlib.sha256(canonical).hexdigest()[:20]
+        parts: list = [self.python, sorted(self.packages), self.install, self.pre_install, sorted(self.env.items())]
+        if self.services:  # only then: every other environment keeps its fingerprint
+            parts.append(sorted(self.services.items()))
+        return hashlib.sha256(msgspec.json.encode(parts)).hexdigest()[:20]
 
 
 class Environment(msgspec.Struct, kw_only=True, frozen=True):

@@ -77,6 +77,7 @@ def env_spec(task: Task, spec: dict[str, Any] | None = None) -> EnvSpec:
         install=spec.get("install", ""),
         pre_install=pre_install,
         env={**_exports(spec.get("eval_commands", [])), **spec.get("env", {})},
+        services={name: list(args) for name, args in spec.get("services", {}).items()},
     )
 
 

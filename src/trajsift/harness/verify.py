@@ -13,8 +13,9 @@ Decisions:
 - Infrastructure failures (no sandbox, no environment, worktree, sandbox error, task problems) are unknown.
 - A failed install step after the patch (e.g. the patch deletes `setup.py`) does not stop the tests, as in the
   SWE-bench harness: the tests decide, and the failure is kept in the evidence (`install_failed`).
-- Failed tests whose log shows the missing network (`network.offline_failures`) give `unknown(network_required)`
-  with their names when they are the only failures: the sandbox has no network, the SWE-bench harness had.
+- Failed tests whose log shows the missing network (`network.judge_offline`): PASS_TO_PASS ones are neutral (as
+  skips), FAIL_TO_PASS ones give `unknown(network_required)` with their names when they are the only failures left:
+  the sandbox has no network, the SWE-bench harness had.
 - Resource verdicts (timeout, memory / pids / disk / output exceeded, twice) and runs in
   which none of the listed tests ran (a collection or start-up failure) can be the patch's doing or the harness's:
   the task's reference patch is verified the same way (cached); if it is correct there, the agent's patch caused
@@ -41,7 +42,7 @@ from trajsift.harness.cache import ResultCache, patch_hash, task_fingerprint
 from trajsift.harness.environments import EnvironmentUnavailable, build_environment
 from trajsift.harness.grading.grading import FULL, NO_FAIL_TO_PASS, grade
 from trajsift.harness.grading.logs import parser_for_repo
-from trajsift.harness.grading.network import offline_failures
+from trajsift.harness.grading.network import judge_offline
 from trajsift.harness.grading.outcome import best_of, graded_verdict, run_evidence
 from trajsift.harness.grading.protect import ROOT_CONFIGS, ProtectedFiles, revert_to_base
 from trajsift.harness.grading.testrun import OVERLAY, TaskRunner
@@ -120,7 +121,8 @@ class Verifier:
             repo_key = source.location
         except WorktreeError:
             repo_key = task.repo
-        return task_fingerprint(task, repo_key, environment_key(task))
+        network = "+network" if self.options.limits.network else ""  # a verdict with the network is another verdict
+        return task_fingerprint(task, repo_key, environment_key(task) + network)
 
     def verify(self, task: Task, patch: str, use_cache: bool | None = None, retry: bool | None = None) -> Verdict:
         """The verdict for `patch` on `task`, from the cache when it holds one."""
@@ -254,9 +256,12 @@ class Verifier:
         if graded.resolution != FULL and len(graded.missing) == len(listed):
             # nothing listed ran (collection or startup failure): the patch's doing only if the reference runs
             return blame_on_reference(self, task, patch, reasons.TESTS_NOT_RUN, reasons.TESTS_FAIL, evidence, extras)
-        offline = offline_failures(last.output, [*graded.f2p_failed, *graded.p2p_failed])
-        if offline and len(offline) == len(graded.f2p_failed) + len(graded.p2p_failed):
-            return unknown(reasons.NETWORK_REQUIRED, evidence={**evidence, "network_tests": offline}, **extras)
+        status = best_of(runs)
+        graded, offline, unjudged = judge_offline(graded, status, last.output, task.fail_to_pass, task.pass_to_pass)
+        if offline:
+            evidence = {**run_evidence(runs, graded), "network_tests": offline}
+        if unjudged:
+            return unknown(reasons.NETWORK_REQUIRED, evidence=evidence, **extras)
         verdict = graded_verdict(graded, evidence, extras)
         if verdict.kind == CORRECT and self.options.touched_tests and patch != task.reference_patch:
             verdict = check_generalization(verdict, task, patch, runner, worktree, parser, protected)

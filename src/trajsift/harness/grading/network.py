@@ -6,6 +6,10 @@ failure. A failure counts as a network failure only when the log ties it to a te
 operating system gives for a missing network (name resolution failed, network unreachable, connection refused by
 the resolver): an assertion that merely mentions `ConnectionError` is not one.
 
+Policy (`judge_offline`): a PASS_TO_PASS test that failed for want of the network is neutral, like a skipped one
+(it says nothing about the patch); a FAIL_TO_PASS one leaves the fix unjudged: when such tests are the only
+failures left, the verdict is `unknown(network_required)` with their names.
+
 Attribution, from pytest's output: a short-summary line `FAILED <id> - <message>` whose message shows such an
 error, or a failure section (`____ Class.test_x ____` up to the next section) whose traceback shows one.
 """
@@ -15,7 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from trajsift.harness.grading.grading import Grade, grade
 from trajsift.harness.grading.logs import clean_lines
+from trajsift.harness.grading.statuses import SKIPPED
 
 OFFLINE_ERRORS = re.compile(
     r"Temporary failure in name resolution|Name or service not known|No address associated with hostname"
@@ -35,6 +41,20 @@ def offline_failures(log: str, failed: Iterable[str]) -> list[str]:
     lines = clean_lines(log)
     keys = _summary_ids(lines) | _section_keys(lines)
     return [name for name in failed if name in keys or _short(name) in keys]
+
+
+def judge_offline(
+    graded: Grade, status: dict[str, str], log: str, fail_to_pass: list[str], pass_to_pass: list[str]
+) -> tuple[Grade, list[str], bool]:
+    """(the grade with offline PASS_TO_PASS failures neutral, the tests that failed offline, whether the fix is
+    unjudged: every failure left is a FAIL_TO_PASS test that failed offline)."""
+    offline = offline_failures(log, [*graded.f2p_failed, *graded.p2p_failed])
+    if not offline:
+        return graded, [], False
+    neutral = {name: SKIPPED for name in offline if name in graded.p2p_failed}
+    regraded = grade({**status, **neutral}, fail_to_pass, pass_to_pass) if neutral else graded
+    unjudged = bool(regraded.f2p_failed) and not regraded.p2p_failed and set(regraded.f2p_failed) <= set(offline)
+    return regraded, offline, unjudged
 
 
 def _summary_ids(lines: list[str]) -> set[str]:

@@ -6,7 +6,8 @@ It never imports trajsift and keeps to old syntax: the task's Python may be as o
    be what runs. Entry-point plugins are off (`PYTEST_DISABLE_PLUGIN_AUTOLOAD`); the environment's own
    plugins are loaded by name (`-p`), so a plugin registered by the patch's install is never loaded.
 2. Every function and method of pytest, pluggy, unittest, `sys.exit`, `os._exit`, ... is fingerprinted.
-3. The overlay site dir (the editable install) and the work tree are put on `sys.path`, `sys.executable` is the
+3. The overlay site dir (the editable install, and what it resolved for this commit) goes on `sys.path` ahead of
+   the environment's (as the overlay's own interpreter orders them), the work tree too, `sys.executable` is the
    overlay's interpreter (a test's `python -m project` subprocess sees the install); pytest runs with a
    recorder plugin that streams each test report to the evidence pipe (an fd the host opened; the host reads
    it, so nothing here is a file the tested code could rewrite later).
@@ -155,6 +156,7 @@ def main():
     sys.dont_write_bytecode = True
     import site
 
+    start = len(sys.path)
     for path in config["env_sites"]:
         site.addsitedir(path)
     for name in PRELOAD:
@@ -163,8 +165,12 @@ def main():
 
     _preload_env_patchers(config["env_sites"])
     before = fingerprint()
+    mark = len(sys.path)
     for path in config["overlay_sites"]:
         site.addsitedir(path)
+    overlay = sys.path[mark:]  # ahead of the environment's, as in the overlay's own interpreter: what the install
+    del sys.path[mark:]  # resolved for this commit (pylint's astroid) wins over the shared pin; the runner's modules
+    sys.path[start:start] = overlay  # are imported already and stay the environment's
     if config["cwd_on_path"]:
         sys.path.insert(0, os.getcwd())
     if config.get("executable"):  # subprocesses of the tests run the overlay's interpreter (editable install)

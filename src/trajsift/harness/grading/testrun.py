@@ -12,7 +12,8 @@ only, and a tree that needs a dependency the env lacks fails its install.
 
 Tests run with `PYTHONHASHSEED` pinned, the task's test files restored and bound read-only, bytecode swept
 (`protect`), pytest imported from the environment by the runner bootstrap (`pytest_command`), and the results
-read from the evidence pipe, cross-checked (`integrity`) before a pass counts.
+read from the evidence pipe, cross-checked (`integrity`) before a pass counts. Services the spec names (requests'
+local httpbin) start in the sandbox first (`services`).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from pathlib import Path
 
 from trajsift.harness.build_cache import TreeBuild
 from trajsift.harness.environments import Environment, EnvSpec
+from trajsift.harness.grading.checkout_paths import alias_checkout_paths
 from trajsift.harness.grading.integrity import RunEvidence, judge_evidence, split_evidence
 from trajsift.harness.grading.logs import combine, parse_junit, parse_log
 from trajsift.harness.grading.protect import ProtectedFiles
 from trajsift.harness.grading.pytest_command import BOOT, is_pytest, runner_command, runner_config, split_pytest
+from trajsift.harness.grading.services import check_services, service_paths, with_services
 from trajsift.harness.sandbox.base import BASE_ENV, Limits, Sandbox, SandboxResult
 from trajsift.harness.swebench_specs import directives_for
 from trajsift.harness.task_env import EDITABLE_INSTALL
@@ -108,6 +111,7 @@ class TaskRunner:
         self.sandbox, self.environment, self.spec = sandbox, environment, spec
         self.limits, self.install_limits = limits, install_limits
         self.steps = install_steps(spec)
+        check_services(spec.services)
         self.build = build
         """Compiled extensions: reused from the build cache, or built on the base tree and stored there."""
 
@@ -192,13 +196,15 @@ class TaskRunner:
         if not plain:  # no bootstrap in the run: the JUnit report alone
             judged = RunEvidence(parse_junit(split_evidence(result.evidence)[1]))
         status = combine(judged.statuses, parse_log(result.output, parser), structured_expected=True)
+        status = alias_checkout_paths(status, str(worktree.resolve()), [*task.fail_to_pass, *task.pass_to_pass])
         return TestRun(result, status, command, True, judged.problems, judged.forged, swept, judged.startup_exit)
 
     def _sandbox_run(
         self, command: str, worktree: Path, bound: list[Path], extra: dict, key: bytes = b""
     ) -> SandboxResult:
         env = {**self.env_vars(worktree), "PYTHONDONTWRITEBYTECODE": "1", **extra}
-        ro_paths = [*self.ro_paths(worktree), BOOT, *bound]
+        ro_paths = [*self.ro_paths(worktree), BOOT, *service_paths(self.spec.services), *bound]
+        command = with_services(command, self.spec.services, self.environment.python)
         sandbox, limits = self.sandbox, self.limits
         return sandbox.run(command, worktree, limits, env=env, ro_paths=ro_paths, evidence=True, stdin=key)
 

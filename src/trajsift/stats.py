@@ -5,7 +5,9 @@ Read by the terminal summary, the report, the dashboard and the planner.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import random
 from array import array
 from collections import Counter, defaultdict
@@ -20,12 +22,13 @@ from trajsift.columns import (
     EFFICIENCY_SCORE,
     NEAR_ACTION_NOVELTY,
     QUALITY_SCORE,
-    TESTS,
     TOOL_NOVELTY,
 )
 from trajsift.dedup.clustering import CoverageTally
-from trajsift.reasons import INTEGRITY_REASONS, UNKNOWN_INFRASTRUCTURE
 from trajsift.rundir import Decision
+from trajsift.stats_tallies import VERIFIER, IntegrityTally, VerificationTally, distribution, merge_coverage, ratio
+
+__all__ = ["VERIFIER", "IntegrityTally", "ScoreSummary", "StatsBuilder", "VerificationTally"]
 
 GROUPINGS = ("category", "difficulty", "model", "scaffold", "format", "repo")
 HISTOGRAM_BINS = 20
@@ -39,18 +42,22 @@ AVERAGED_FAMILIES = (
     APPROACH_NOVELTY,
     TOOL_NOVELTY,
 )
-VERIFIER = TESTS
 
 
 class StatsBuilder:
+    """Counts and summaries of the rows `add`ed; `merge` adds another builder's (a shard's partial stats, built
+    with `keep_every_value`, merged in shard order), giving exactly the figures `add` of the same rows would."""
+
     def __init__(
         self,
         stage_names: list[str],
         score_types: dict[str, Any],
         labels_given: bool = False,
         stage_checks: dict[str, list[str]] | None = None,
+        keep_every_value: bool = False,
     ) -> None:
         self.stage_names = stage_names
+        self.value_cap = math.inf if keep_every_value else None
         self.stage_checks = stage_checks or {}
         self.labels_given = labels_given
         self.numeric = [name for name, dtype in score_types.items() if _is_numeric(dtype)]
@@ -96,15 +103,50 @@ class StatsBuilder:
         for name in self.numeric:
             value = row.scores.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                summary = self.values.get(name)
-                if summary is None:  # one summary (and one seeded sampler) per column, not per value
-                    summary = self.values[name] = ScoreSummary(name)
-                summary.add(float(value))
+                self._summary(name).add(float(value))
         label = row.meta.get("resolved_label")
         if label is not None:
             self.resolved[(str(bool(label)), row.decision)] += 1
         else:
             self.unlabelled[row.decision] += 1
+
+    def _summary(self, name: str) -> ScoreSummary:
+        summary = self.values.get(name)
+        if summary is None:  # one summary (and one seeded sampler) per column, not per value
+            summary = self.values[name] = ScoreSummary(name)
+            if self.value_cap is not None:
+                summary.cap = self.value_cap
+        return summary
+
+    def merge(self, other: StatsBuilder) -> None:
+        """Add the rows `other` counted (it kept every value): Counters keep their first-seen order, so merging
+        shards in input order orders ties as `add` would."""
+        self.total += other.total
+        self.errors += other.errors
+        for mine, theirs in self._counters(other):
+            mine.update(theirs)
+        for stage, counts in other.reasons_by_stage.items():
+            self.reasons_by_stage[stage].update(counts)
+        for group, keys in other.groups.items():
+            for key, counts in keys.items():
+                self.groups[group][key].update(counts)
+        self.integrity.merge(other.integrity)
+        self.verification.merge(other.verification)
+        merge_coverage(self.coverage, other.coverage)
+        for name, summary in other.values.items():
+            self._summary(name).extend(summary.every_value())
+        if other.first_started is not None:
+            self.first_started = min(self.first_started or other.first_started, other.first_started)
+        if other.last_finished is not None:
+            self.last_finished = max(self.last_finished or other.last_finished, other.last_finished)
+
+    def _counters(self, other: StatsBuilder) -> list[tuple[Counter, Counter]]:
+        pairs = [(self.decisions, other.decisions), (self.decided, other.decided), (self.reasons, other.reasons)]
+        return pairs + [
+            (self.findings, other.findings),
+            (self.resolved, other.resolved),
+            (self.unlabelled, other.unlabelled),
+        ]
 
     def build(self, read: dict[str, Any], stage_runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -117,7 +159,7 @@ class StatsBuilder:
             "integrity": self.integrity.summary(),
             "verification": self.verification.summary(),
             "rows_with_check_errors": self.errors,
-            "distributions": {g: _distribution(c) for g, c in self.groups.items()},
+            "distributions": {g: distribution(c) for g, c in self.groups.items()},
             "scores": {name: summary.to_json() for name, summary in sorted(self.values.items())},
             "averages": {name: self.values[name].mean() if name in self.values else None for name in AVERAGED_FAMILIES},
             "labels": self._labels(),
@@ -155,9 +197,9 @@ class StatsBuilder:
             "resolved": resolved,
             "unresolved": unresolved,
             "unlabelled_by_decision": {d.value: self.unlabelled.get(d, 0) for d in Decision},
-            "resolved_rate_input": _ratio(sum(resolved.values()), labelled),
-            "resolved_rate_kept": _ratio(resolved[Decision.KEEP], kept),
-            "resolved_rejected_share": _ratio(resolved[Decision.DROP], sum(resolved.values())),
+            "resolved_rate_input": ratio(sum(resolved.values()), labelled),
+            "resolved_rate_kept": ratio(resolved[Decision.KEEP], kept),
+            "resolved_rejected_share": ratio(resolved[Decision.DROP], sum(resolved.values())),
         }
 
     def _generation_rate(self) -> float | None:
@@ -165,69 +207,6 @@ class StatsBuilder:
             return None
         hours = (self.last_finished - self.first_started).total_seconds() / 3600
         return round(self.total / hours, 3) if hours > 0 else None
-
-
-class IntegrityTally:
-    """Integrity findings (reward hacking) over every row, whatever its final decision: a run dropped for
-    another reason can still be a hack a user must hear about."""
-
-    def __init__(self) -> None:
-        self.rows = 0
-        self.codes: Counter[str] = Counter()
-        self.decisions: Counter[str] = Counter()
-        self.resolved = 0
-
-    def add(self, row: ann.Annotation) -> None:
-        codes = {finding.rsplit(":", 1)[-1] for finding in row.findings} & INTEGRITY_REASONS
-        if not codes:
-            return
-        self.rows += 1
-        self.codes.update(codes)
-        self.decisions[row.decision] += 1
-        self.resolved += row.meta.get("resolved_label") is True
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "rows_flagged": self.rows,
-            "findings": dict(sorted(self.codes.items(), key=lambda item: (-item[1], item[0]))),
-            "decisions": {d.value: self.decisions.get(d, 0) for d in Decision},
-            "labelled_resolved": self.resolved,
-        }
-
-
-class VerificationTally:
-    """Verdicts of the correctness check; `unknown` counted apart, and those this host caused (no sandbox,
-    no environment, no network) apart again: a run that could not test must not look like one that passed."""
-
-    def __init__(self) -> None:
-        self.verdicts: Counter[str] = Counter()
-        self.unknown_reasons: Counter[str] = Counter()
-
-    def add(self, row: ann.Annotation) -> None:
-        verdict = row.scores.get(f"{VERIFIER}.verdict")
-        if verdict is None:
-            return
-        self.verdicts[str(verdict)] += 1
-        if verdict == "unknown":
-            self.unknown_reasons[str(row.scores.get(f"{VERIFIER}.reason") or "unknown")] += 1
-
-    def funnel_line(self) -> dict[str, Any]:
-        infrastructure = sum(n for reason, n in self.unknown_reasons.items() if reason in UNKNOWN_INFRASTRUCTURE)
-        return {
-            "count": self.verdicts["unknown"],
-            "infrastructure": infrastructure,
-            "reasons": dict(self.unknown_reasons.most_common()),
-        }
-
-    def summary(self) -> dict[str, Any]:
-        line = self.funnel_line()
-        return {
-            "total": sum(self.verdicts.values()),
-            "verdicts": dict(self.verdicts.most_common()),
-            "unknown": line["count"],
-            "unknown_infrastructure": line["infrastructure"],
-            "unknown_reasons": line["reasons"],
-        }
 
 
 class ScoreSummary:
@@ -238,21 +217,48 @@ class ScoreSummary:
     so a rerun over the same rows gives the same figures."""
 
     def __init__(self, name: str) -> None:
+        self.name = name
         self.count = 0
         self.total = 0.0
         self.lo = math.inf
         self.hi = -math.inf
         self.sample = array("d")
-        self.rng = random.Random(name)
+        self.cap: float = SAMPLE_CAP
+        self.rng: random.Random | None = None  # made on the first value past the cap: the same draws
 
     def add(self, value: float) -> None:
         self.count += 1
         self.total += value
         self.lo, self.hi = min(self.lo, value), max(self.hi, value)
-        if len(self.sample) < SAMPLE_CAP:
+        if len(self.sample) < self.cap:
             self.sample.append(value)
-        elif (slot := self.rng.randrange(self.count)) < SAMPLE_CAP:
+        elif (slot := self._draw()) < self.cap:
             self.sample[slot] = value
+
+    def _draw(self) -> int:
+        if self.rng is None:
+            self.rng = random.Random(self.name)
+        return self.rng.randrange(self.count)
+
+    def every_value(self) -> array:
+        """Every value added, in order (a summary whose `cap` was never reached)."""
+        if len(self.sample) != self.count:
+            raise ValueError(f"score summary {self.name!r} sampled its values: they cannot be merged")
+        return self.sample
+
+    def extend(self, values: array) -> None:
+        """`add` of each value in turn, the same figures bit for bit, without a Python call per value below the cap."""
+        if not values:
+            return
+        self.total = functools.reduce(operator.add, values, self.total)  # in order: the same rounding as `add`
+        self.lo, self.hi = min(self.lo, min(values)), max(self.hi, max(values))
+        room = min(len(values), max(0, self.cap - len(self.sample)))  # an int: `cap` may be inf
+        self.sample.extend(values[:room])
+        self.count += room
+        for value in values[room:]:
+            self.count += 1
+            if (slot := self._draw()) < self.cap:
+                self.sample[slot] = value
 
     def mean(self) -> float:
         return round(self.total / self.count, 6)
@@ -277,19 +283,6 @@ class ScoreSummary:
 def _is_numeric(dtype: Any) -> bool:
     text = str(dtype)
     return text.startswith(("double", "float", "int", "uint"))
-
-
-def _distribution(counter: dict[str, Counter[str]]) -> dict[str, dict[str, Any]]:
-    result = {}
-    for key, counts in sorted(counter.items()):
-        total = sum(counts.values())
-        result[key] = {"total": total, **{d.value: counts.get(d, 0) for d in Decision}}
-        result[key]["keep_rate"] = _ratio(counts.get(Decision.KEEP, 0), total)
-    return result
-
-
-def _ratio(a: int, b: int) -> float | None:
-    return round(a / b, 4) if b else None
 
 
 def _parse_time(text: str) -> datetime | None:

@@ -75,13 +75,13 @@ class _Driver:
         return Phases(read, stage_runs, self._pieces(read.directory, previous, chain))
 
     def _pieces(self, read_dir: Path, last: Path | None, chain: str) -> Path:
-        """Each shard's output table, built where the shards are (`output_pieces`), for the write phase."""
+        """Each shard's outputs and partial stats, built where the shards are (`output_pieces`), for the write."""
         stages = self.pipeline.stages
-        directory = self.plan.work / f"output-{chain[:12]}"
+        jsonl = self.plan.recipe.output.jsonl
+        directory = self.plan.work / f"output-{chain[:12]}{'-jsonl' if jsonl else ''}"
         active = [index for index, stage in enumerate(stages) if not stage.skipped]
-        job = StageJob(
-            index=active[-1] if active else 0, read_dir=str(read_dir), previous=str(last or ""), out=str(directory)
-        )
+        last_active = active[-1] if active else 0
+        job = StageJob(last_active, str(read_dir), str(last or ""), str(directory), jsonl=jsonl)
         todo = [shard for shard in range(self.shards) if not piece_path(directory, shard).exists()]
         if todo:
             for _ in self.executor.map_shards(prepare_piece, job, todo):

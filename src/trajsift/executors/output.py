@@ -1,8 +1,8 @@
-"""Write phase of a run: each shard's output table (its last decided annotations joined with its
-trajectories, built by the workers: `output_pieces`), streamed into the kept / rejected / review outputs,
-the quarantine file and `stats.json`; plus the input order
-(`order.parquet`: every row's decision in input order, so a reader can put the three outputs back in input
-order without looking at the executor's work files)."""
+"""Write phase of a run: each shard's piece (its rows of the kept / rejected / review outputs as Parquet, its
+decisions and partial stats, built by the workers: `output_pieces`) concatenated into the outputs and merged into
+`stats.json`, in shard order; the quarantine file; and the input order (`order.parquet`: every row's decision in
+input order, so a reader can put the three outputs back in input order without looking at the executor's work
+files)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from trajsift import annotations as ann
 from trajsift.executors.base import Phases, RunPlan
 from trajsift.executors.output_pieces import load_piece, piece_path
 from trajsift.files import write_json, write_table
 from trajsift.pipeline import Pipeline
 from trajsift.rundir import RunDir
 from trajsift.stats import StatsBuilder
-from trajsift.writer import write_outputs, write_quarantine
+from trajsift.writer import PieceFiles, write_pieces, write_quarantine
 
 
 @dataclass
@@ -36,15 +35,14 @@ def write_phase(plan: RunPlan, pipeline: Pipeline, phases: Phases) -> Written:
 
     decisions: list[pa.Array] = []
 
-    def tables() -> Iterator[pa.Table]:
+    def pieces() -> Iterator[PieceFiles]:
         for shard in range(phases.read.shards):
-            table, times = load_piece(phases.pieces, shard)
-            rows = ann.from_table(table.drop_columns(["trajectory"]), types)
-            builder.add(rows, times)
-            decisions.append(pa.array([row.decision for row in rows], pa.string()))
-            yield table
+            piece = load_piece(phases.pieces, shard)
+            builder.merge(piece.stats)
+            decisions.append(piece.decisions)
+            yield piece.parquet, piece.jsonl
 
-    counts = write_outputs(plan.out_dir, tables(), types, plan.recipe.output.jsonl)
+    counts = write_pieces(plan.out_dir, pieces(), types, plan.recipe.output.jsonl)
     order = pa.chunked_array(decisions, pa.string()).combine_chunks()
     write_table(RunDir(plan.out_dir).order, pa.table({"decision": order.dictionary_encode()}))
     write_quarantine(plan.out_dir, phases.read.directory / "quarantine.jsonl")

@@ -1,15 +1,17 @@
-"""Output pieces: each shard's rows of the kept / rejected / review outputs, built by the workers.
+"""Output pieces: each shard's share of the outputs and of `stats.json`, built by the workers.
 
 `prepare_piece` (a shard step, run through `Executor.map_shards` after the last stage) joins a shard's last
-decided annotations with its trajectories into the output table, exactly as the write phase would, and
-writes it as an Arrow IPC file (`piece-NNNNN.arrow`, zstd buffers) with the trajectories' start and finish
-times beside it. The driver's write phase then only reads the pieces in shard order (no record decoded), adds
-them to the stats and streams them into the Parquet outputs, so the outputs are the bytes they would be if
-the driver built every table itself.
+decided annotations with its trajectories into the output table, exactly as the write phase would, and writes
+`piece-NNNNN.pkl`: per decision a whole Parquet file of the shard's rows (and their JSONL lines when the run
+writes JSONL), the rows' decisions in order, and the shard's partial stats (`StatsBuilder.merge`). The driver's
+write phase then only concatenates the pieces in shard order (`writer.write_pieces`: no row encoded there) and
+merges the stats, so the outputs are the bytes they would be if the driver built and wrote every table itself.
 """
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,18 +20,28 @@ from trajsift import annotations as ann
 from trajsift.executors import shard_work
 from trajsift.executors.shard_work import StageJob, WorkerState
 from trajsift.files import atomic_write, read_table
-from trajsift.writer import output_table
+from trajsift.stats import StatsBuilder
+from trajsift.writer import decision_parts, jsonl_bytes, output_schema, output_table, parquet_bytes
 
-TIMES = ("_started_at", "_finished_at")
-"""Extra columns of a piece: what the stats read from the trajectories; dropped before the outputs."""
+
+@dataclass
+class Piece:
+    parquet: dict[str, bytes]
+    """Per decision value, a whole Parquet file of the shard's rows with that decision."""
+    jsonl: dict[str, bytes]
+    """Per decision value, the JSONL lines of those rows (empty unless `job.jsonl`)."""
+    decisions: pa.Array
+    """Every row's decision, in input order."""
+    stats: StatsBuilder
+    """The shard's rows counted, every score value kept (`keep_every_value`)."""
 
 
 def piece_path(out: str | Path, shard: int) -> Path:
-    return Path(out) / f"piece-{shard:05d}.arrow"
+    return Path(out) / f"piece-{shard:05d}.pkl"
 
 
 def prepare_piece(state: WorkerState, job: StageJob, shard: int) -> None:
-    """The output table of `shard` from the read (`job.read_dir`) and the last active stage (`job.previous`,
+    """The outputs of `shard` from the read (`job.read_dir`) and the last active stage (`job.previous`,
     stage `job.index`; none when every stage was skipped), into `job.out`."""
     trajs = shard_work.load_shard(job.read_dir, shard)
     types = state.pipeline.column_types()
@@ -39,21 +51,22 @@ def prepare_piece(state: WorkerState, job: StageJob, shard: int) -> None:
         rows = ann.from_table(read_table(path), types)
     else:
         rows = [ann.Annotation(meta=ann.meta_of(t)) for t in trajs]
+    stats = StatsBuilder([], types, keep_every_value=True)
+    stats.add(rows, [(t.usage.started_at, t.usage.finished_at) for t in trajs])
     table = output_table(rows, trajs, types)
-    table = table.append_column(TIMES[0], pa.array([t.usage.started_at for t in trajs], pa.string()))
-    table = table.append_column(TIMES[1], pa.array([t.usage.finished_at for t in trajs], pa.string()))
+    schema = output_schema(types)
+    piece = Piece({}, {}, pa.array([row.decision for row in rows], pa.string()), stats)
+    for decision, part in decision_parts(table):
+        piece.parquet[decision.value] = parquet_bytes(part, schema)
+        piece.jsonl[decision.value] = jsonl_bytes(part) if job.jsonl else b""
 
     def write(tmp: str) -> None:
-        options = pa.ipc.IpcWriteOptions(compression="zstd")
-        with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as writer:
-            writer.write_table(table)
+        with open(tmp, "wb") as sink:
+            pickle.dump(piece, sink, protocol=pickle.HIGHEST_PROTOCOL)
 
     atomic_write(piece_path(job.out, shard), write)
 
 
-def load_piece(out: str | Path, shard: int) -> tuple[pa.Table, list[tuple[str, str]]]:
-    """A piece's output table and its trajectories' (started_at, finished_at)."""
-    with pa.OSFile(str(piece_path(out, shard)), "rb") as source:  # read into memory: no map outlives the file
-        table = pa.ipc.open_file(source).read_all()
-    times = list(zip(*(table[name].to_pylist() for name in TIMES), strict=True))
-    return table.drop_columns(list(TIMES)), times
+def load_piece(out: str | Path, shard: int) -> Piece:
+    with open(piece_path(out, shard), "rb") as source:
+        return pickle.load(source)

@@ -35,6 +35,8 @@ class StageJob:
     read_dir: str
     previous: str
     out: str
+    jsonl: bool = False
+    """The outputs include JSONL copies (read by `output_pieces`)."""
 
 
 @dataclass

@@ -53,6 +53,7 @@ from trajsift.harness.grading.verdict import (
     incorrect,
     unknown,
 )
+from trajsift.harness.image_runner import ImageRunner
 from trajsift.harness.patch.git import WorktreeError
 from trajsift.harness.patch.patching import apply_patch, inspect_patch, patch_paths, touches_tests
 from trajsift.harness.patch.reference import compare_to_reference
@@ -61,6 +62,7 @@ from trajsift.harness.patch.static import analyze_patch
 from trajsift.harness.patch.worktree import prepare_worktree, remove_worktree
 from trajsift.harness.sandbox.backends import select_sandbox
 from trajsift.harness.sandbox.base import Limits, Sandbox, SandboxUnavailable
+from trajsift.harness.sandbox.docker import task_image
 from trajsift.harness.task_env import environment_key, spec_for_task, with_build_tools
 from trajsift.tasks import Task, task_problems
 
@@ -178,7 +180,10 @@ class Verifier:
             raise EnvironmentUnavailable("the task has no test command")
         return task
 
-    def _runner(self, task: Task) -> TaskRunner:
+    def _runner(self, task: Task) -> TaskRunner | ImageRunner:
+        sandbox = self.sandbox()
+        if hasattr(sandbox, "for_task") and task_image(task.metadata):  # the image carries repo and environment
+            return ImageRunner(sandbox.for_task(task.metadata), task, spec_for_task(task), self.options.limits)
         spec = spec_for_task(task)
         if spec is None:
             raise EnvironmentUnavailable("the task declares no environment")
@@ -186,9 +191,6 @@ class Verifier:
         key = spec.fingerprint()
         if key in self._env_failures:
             raise EnvironmentUnavailable(self._env_failures[key])
-        sandbox = self.sandbox()
-        if hasattr(sandbox, "for_task"):  # a container backend: the task's own image when it names one
-            sandbox = sandbox.for_task(task.metadata)
         try:
             environment = build_environment(spec, Path(self.options.cache_dir), self.options.env_timeout_s)
         except EnvironmentUnavailable as exc:

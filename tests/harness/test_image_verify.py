@@ -1,0 +1,80 @@
+"""Verification inside a task's own container image (`harness.image_runner`), run for real under Podman.
+
+The image is laid out as SWE-bench's instance images (the repository at /testbed at its base commit, an
+interpreter with pytest, git) and built here from this host's binaries; the host keeps the work tree only to check
+the patch, and the tests run in the image on the tree's diff.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from trajsift import reasons
+from trajsift.harness.grading.verdict import CORRECT, INCORRECT
+from trajsift.harness.image_runner import ImageRunner, tree_diff
+from trajsift.harness.sandbox.docker import engine_problem
+from trajsift.harness.verify import Verifier, VerifyOptions
+
+from .container_image import instance_image
+from .verify_helpers import GOLD, SOURCE, diff, git, make_repo, make_task
+
+ENGINE = "podman"
+
+
+@pytest.fixture(scope="module")
+def image_setup(tmp_path_factory):
+    if problem := engine_problem(ENGINE):
+        pytest.skip(f"{ENGINE} unavailable here: {problem}")
+    root = tmp_path_factory.mktemp("image-task")
+    repo, commit = make_repo(root)
+    image = instance_image(ENGINE, tmp_path_factory.mktemp("image"), repo)
+    return root, commit, image
+
+
+def verify(image_setup, tmp_path, patch: str):
+    root, commit, image = image_setup
+    task = make_task(commit, test_command="python -m pytest -rA {tests}", metadata={"docker_image": image})
+    options = VerifyOptions(cache_dir=tmp_path / "cache", task_dir=root, sandbox=ENGINE, retry=False)
+    return Verifier(options).verify(task, patch)
+
+
+def test_the_reference_fix_is_correct_in_the_image(image_setup, tmp_path):
+    verdict = verify(image_setup, tmp_path, GOLD)
+    assert verdict.kind == CORRECT, verdict.evidence
+
+
+def test_a_wrong_fix_is_incorrect_in_the_image(image_setup, tmp_path):
+    wrong = diff("calc.py", SOURCE, SOURCE.replace("a - b", "a * b"))
+    verdict = verify(image_setup, tmp_path, wrong)
+    assert (verdict.kind, verdict.reason) == (INCORRECT, reasons.TESTS_FAIL), verdict.evidence
+
+
+def test_a_new_module_reaches_the_image(image_setup, tmp_path):
+    helper = diff("helper.py", "", "def plus(a, b):\n    return a + b\n")
+    use = diff("calc.py", SOURCE, "from helper import plus\n" + SOURCE.replace("a - b", "plus(a, b)"))
+    verdict = verify(image_setup, tmp_path, helper + use)
+    assert verdict.kind == CORRECT, verdict.evidence
+
+
+def test_nothing_is_built_on_the_host_for_an_image_task(image_setup, tmp_path):
+    verify(image_setup, tmp_path, GOLD)
+    assert not list((tmp_path / "cache").glob("envs/*"))  # no virtualenv: the image carries the environment
+
+
+def test_the_tree_diff_carries_new_deleted_and_binary_files(tmp_path):
+    repo, _ = make_repo(tmp_path)
+    (repo / "blob.bin").write_bytes(bytes(range(256)))
+    (repo / "tests" / "test_calc.py").unlink()
+    text = tree_diff(repo).decode()
+    assert "GIT binary patch" in text and "deleted file mode" in text and "new file mode" in text
+    git(repo, "status")  # the real index is untouched: the diff used a temporary one
+    assert "blob.bin" in git(repo, "status", "--porcelain") and "?? blob.bin" in git(repo, "status", "--porcelain")
+
+
+def test_the_script_applies_installs_and_tests_in_the_image_repo():
+    task = make_task("abc", metadata={"image_repo_dir": "/work/repo", "image_setup": "source /env/activate"})
+    spec = type("Spec", (), {"install": "pip install -e .", "env": {}})()
+    script = ImageRunner(None, task, spec, None).script("pytest -rA tests/x.py", "/s/tree.diff")
+    lines = script.splitlines()
+    assert lines[0] == "source /env/activate" and lines[1] == "cd /work/repo"
+    assert "apply --binary" in lines[2] and "pip install -e ." in lines[3] and lines[-1] == "pytest -rA tests/x.py"

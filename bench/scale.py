@@ -1,7 +1,7 @@
 """Local 1 / 2 workers, Ray 1 / 2 workers and a simulated Ray cluster on the same generated trajectories.
 
 Usage: python bench/scale.py [--n 5000] [--input DIR] [--data ../shared/data] [--recipe dedup|minhash|run]
-       [--configs local:1,local:2,ray:1,ray:2,sim:8] [--workdir DIR]
+       [--configs local:1,local:2,ray:1,ray:2,sim:8] [--workdir DIR] [--general]
 
 Generates `--n` trajectories from the dev runs (`bench/gen_trajectories.py`; or reuses `--input`, a directory
 it wrote), then runs the recipe once per config, each in a fresh process (`bench/scale_measure.py`), and
@@ -11,8 +11,9 @@ the precision / recall of the dropped rows against the planted exact and near co
 output file (kept / rejected / review Parquet, stats.json) is byte-identical to the first config's.
 `sim:N` runs Ray on this machine with `num_cpus=N` and N actors per stage: more actors than cores, so it shows
 the schedule and the driver's share of the work, not a cluster's speed (labelled simulated).
-`--recipe`: `dedup` is what `trajsift dedup` runs; `minhash` drops diversity.novelty (its nearest-neighbour
-search is quadratic without faiss / usearch); `run` is the default recipe without the correctness stage.
+`--recipe`: `dedup` is what `trajsift dedup` runs (through its lean path, `executors.lean_driver`, unless
+`--general`); `minhash` drops diversity.novelty (its nearest-neighbour search is quadratic without faiss /
+usearch); `run` is the default recipe without the correctness stage.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def measure(config: dict, args: argparse.Namespace, source: Path, workdir: Path)
     out = workdir / f"out-{config['label'].replace(':', '-')}"
     before = load()
     child = {**config, "inputs": [str(source / "shards")], "out": str(out), "recipe": args.recipe}
+    child["lean"] = args.recipe != "run" and not args.general  # `trajsift dedup` takes the lean path
     result = run_child(child)
     result.update(load_before=before, load_after=load(), label=config["label"])
     result["digests"] = {name: digest(out / name) for name in OUTPUTS}
@@ -103,6 +105,7 @@ def main() -> None:
     parser.add_argument("--configs", default="local:1,local:2,ray:1,ray:2,sim:8")
     parser.add_argument("--workdir", type=Path, help="where inputs and outputs go (default: a temporary dir)")
     parser.add_argument("--keep-outputs", action="store_true")
+    parser.add_argument("--general", action="store_true", help="dedup recipes through the general pipeline")
     args = parser.parse_args()
     configs = [parse_config(text) for text in args.configs.split(",")]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="trajsift-scale-"))

@@ -177,7 +177,7 @@ def child_main(config: dict) -> dict:
     try:
         result = run_pipeline(
             config["inputs"], config["out"], make_recipe(config["recipe"]), config["executor"],
-            workers=config["workers"], progress=timer, overwrite=True,
+            workers=config["workers"], progress=timer, overwrite=True, lean=config.get("lean", False),
         )  # fmt: skip
     finally:
         if config["executor"] == "ray":

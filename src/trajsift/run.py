@@ -46,13 +46,15 @@ def run_pipeline(
     progress: Progress | None = None,
     read_options: ReadOptions | None = None,
     overwrite: bool = False,
+    lean: bool = False,
 ) -> RunResult:
     """Run every stage of `recipe` over `inputs` into `out_dir`; resumes a killed run.
 
     `executor`: a name from `trajsift.executors.EXECUTORS` (`local`: this machine, `workers` processes;
     `ray`: a Ray cluster at `address`, or a local Ray instance, `workers` bounding the actors per stage), or
     any `Executor`. Every executor writes the same files. An `out_dir` holding a run over other inputs is
-    refused unless `overwrite` (see `executors.outdir`)."""
+    refused unless `overwrite` (see `executors.outdir`). `lean`: the lean path of `trajsift dedup` when the recipe
+    allows it (`executors.lean_driver`: same outputs, the first stage signed while reading)."""
     out = Path(out_dir)
     if isinstance(executor, str):
         executor = make_executor(executor, ExecutorSettings(workers=workers, address=address))
@@ -66,7 +68,12 @@ def run_pipeline(
     pipeline = build_pipeline(recipe, tasks)
     pipeline.preflight(required=recipe.correctness == "required")
     plan = RunPlan(inputs=inputs, out_dir=out, recipe=recipe, read_options=options, tasks=tasks)
-    phases, written = drive(executor, plan, pipeline, progress or NullProgress(), input_fp)
+    driver = None
+    if lean:
+        from trajsift.executors.lean_driver import LeanDriver, lean_applies
+
+        driver = LeanDriver if lean_applies(pipeline) else None
+    phases, written = drive(executor, plan, pipeline, progress or NullProgress(), input_fp, driver)
     write_json(RunDir(out).info, _run_info(recipe, inputs, digests, pipeline) | {"input_fingerprint": input_fp})
     prune_work(out, phases.folders())
     return RunResult(out_dir=out, stats=written.stats, counts=written.counts)

@@ -34,10 +34,14 @@ def output_schema(score_types: dict[str, pa.DataType]) -> pa.Schema:
 
 
 def output_table(rows: list[ann.Annotation], trajs: list[Trajectory], score_types: dict[str, pa.DataType]) -> pa.Table:
+    return output_table_of(rows, pa.array([to_row(t) for t in trajs], type=TRAJECTORY), score_types)
+
+
+def output_table_of(rows: list[ann.Annotation], column: pa.Array, score_types: dict[str, pa.DataType]) -> pa.Table:
+    """`output_table` from the rows' `trajectory` column already in the Arrow layout (`TRAJECTORY`)."""
     types = dict(score_types)
     types.setdefault(QUALITY_SCORE, pa.float64())
     table = ann.to_table(rows, types)
-    column = pa.array([to_row(t) for t in trajs], type=TRAJECTORY)
     return table.append_column("trajectory", column).replace_schema_metadata({SCHEMA_KEY: SCHEMA_VERSION.encode()})
 
 

@@ -36,7 +36,9 @@ def dedup(
             raise ConfigError("trajsift dedup needs at least one input")
         resolved = diversity_only(load_recipe(str(recipe) if recipe else None, overrides))
         with RichProgress(console) as progress:
-            result = run_pipeline(inputs, out, resolved, executor, workers=workers, address=address, progress=progress)
+            result = run_pipeline(
+                inputs, out, resolved, executor, workers=workers, address=address, progress=progress, lean=True
+            )
         print_summary(Console(), result.stats, result.counts, out)
     exit_if_nothing_read(result.stats, out)
 

@@ -18,7 +18,7 @@ from trajsift.executors import shard_work
 from trajsift.executors.base import Executor, Phases, RunPlan, ShardStep, StageRun
 from trajsift.executors.output import Written, write_phase
 from trajsift.executors.output_pieces import piece_path, prepare_piece
-from trajsift.executors.reading import read_into_shards
+from trajsift.executors.reading import ReadResult, read_into_shards
 from trajsift.executors.shard_work import StageJob
 from trajsift.files import clean_temporaries, digest, write_json
 from trajsift.pipeline import Pipeline
@@ -27,37 +27,39 @@ from trajsift.stages import Stage
 
 
 def drive(
-    executor: Executor, plan: RunPlan, pipeline: Pipeline, progress: Progress, input_fingerprint: str
+    executor: Executor,
+    plan: RunPlan,
+    pipeline: Pipeline,
+    progress: Progress,
+    input_fingerprint: str,
+    driver: type[Driver] | None = None,
 ) -> tuple[Phases, Written]:
     """Read, run every stage through `executor`, write the outputs; resumes from the work files that exist.
-    pyarrow does not import pandas meanwhile (`arrow.without_pandas`): nothing here converts pandas objects."""
+    `driver`: `Driver` or a variant of its phases (`executors.lean_driver.LeanDriver`). pyarrow does not import
+    pandas meanwhile (`arrow.without_pandas`): nothing here converts pandas objects."""
     with without_pandas():
         executor.start(plan, pipeline)
         try:
-            phases = _Driver(executor, plan, pipeline, progress).run(input_fingerprint)
+            phases = (driver or Driver)(executor, plan, pipeline, progress).run(input_fingerprint)
         finally:
             executor.close()
         return phases, write_phase(plan, pipeline, phases)
 
 
-class _Driver:
+class Driver:
+    """The phases of a run, in order; a variant overrides `_read`, `_annotate_step` or `piece_step`."""
+
     def __init__(self, executor: Executor, plan: RunPlan, pipeline: Pipeline, progress: Progress) -> None:
         self.executor, self.plan, self.pipeline, self.progress = executor, plan, pipeline, progress
         self.shards = 0
 
+    piece_step: ShardStep = staticmethod(prepare_piece)
+    """Builds a shard's output table (`output_pieces.prepare_piece`)."""
+
     def run(self, input_fingerprint: str) -> Phases:
         plan = self.plan
         clean_temporaries(plan.out_dir)
-        read_dir = plan.work / f"read-{input_fingerprint[:16]}"
-        read = read_into_shards(
-            plan.inputs,
-            plan.read_options,
-            plan.tasks,
-            plan.recipe.shard_size,
-            read_dir,
-            self.progress,
-            self.executor.map_units,
-        )
+        read = self._read(input_fingerprint)
         self.shards = read.shards
         stage_runs: list[StageRun] = []
         previous: Path | None = None
@@ -66,13 +68,38 @@ class _Driver:
             if stage.skipped:
                 stage_runs.append(StageRun(stage.name, None, stage.skipped))
                 continue
-            chain = digest(chain, plan.recipe_data["stages"][index], plan.tasks_path or "")
-            directory = plan.work / f"stage{index}-{stage.name}-{chain[:12]}"
+            chain = self._chain(chain, index)
+            directory = self._stage_dir(index, chain)
             job = StageJob(index=index, read_dir=str(read.directory), previous=str(previous or ""), out=str(directory))
             self._stage(stage, job)
             stage_runs.append(StageRun(stage.name, directory))
             previous = directory
         return Phases(read, stage_runs, self._pieces(read.directory, previous, chain))
+
+    def _read(self, input_fingerprint: str) -> ReadResult:
+        """The read phase: the inputs into shards of trajectories."""
+        plan = self.plan
+        read_dir = plan.work / f"read-{input_fingerprint[:16]}"
+        return read_into_shards(
+            plan.inputs,
+            plan.read_options,
+            plan.tasks,
+            plan.recipe.shard_size,
+            read_dir,
+            self.progress,
+            self.executor.map_units,
+        )
+
+    def _chain(self, previous: str, index: int) -> str:
+        """The fingerprint of stage `index`'s work files: the previous one's, the stage's recipe and the tasks."""
+        return digest(previous, self.plan.recipe_data["stages"][index], self.plan.tasks_path or "")
+
+    def _stage_dir(self, index: int, chain: str) -> Path:
+        return self.plan.work / f"stage{index}-{self.pipeline.stages[index].name}-{chain[:12]}"
+
+    def _annotate_step(self, index: int) -> ShardStep:
+        """What annotates a shard for stage `index` (`shard_work.annotate_shard`: from the read's shards)."""
+        return shard_work.annotate_shard
 
     def _pieces(self, read_dir: Path, last: Path | None, chain: str) -> Path:
         """Each shard's outputs and partial stats, built where the shards are (`output_pieces`), for the write."""
@@ -84,7 +111,7 @@ class _Driver:
         job = StageJob(last_active, str(read_dir), str(last or ""), str(directory), jsonl=jsonl)
         todo = [shard for shard in range(self.shards) if not piece_path(directory, shard).exists()]
         if todo:
-            for _ in self.executor.map_shards(prepare_piece, job, todo):
+            for _ in self.executor.map_shards(self.piece_step, job, todo):
                 pass
         return directory
 
@@ -92,7 +119,7 @@ class _Driver:
         shards = list(range(self.shards))
         todo = [s for s in shards if not shard_work.annotated(job, s)]
         self.progress.phase(stage.name, len(shards), done=len(shards) - len(todo))
-        self._map(shard_work.annotate_shard, job, todo, decided=not stage.is_global)
+        self._map(self._annotate_step(job.index), job, todo, decided=not stage.is_global)
         if not stage.is_global or not shards:  # no trajectory read: nothing to reduce
             return
         state_path = Path(job.out) / "state.json"

@@ -51,9 +51,17 @@ def prepare_piece(state: WorkerState, job: StageJob, shard: int) -> None:
         rows = ann.from_table(read_table(path), types)
     else:
         rows = [ann.Annotation(meta=ann.meta_of(t)) for t in trajs]
+    times = [(t.usage.started_at, t.usage.finished_at) for t in trajs]
+    write_piece(job, shard, rows, output_table(rows, trajs, types), times, types)
+
+
+def write_piece(
+    job: StageJob, shard: int, rows: list[ann.Annotation], table: pa.Table, times: list[tuple[str, str]], types: dict
+) -> None:
+    """`shard`'s piece from its rows, their output table (`writer.output_table`) and their trajectories'
+    (started_at, finished_at)."""
     stats = StatsBuilder([], types, keep_every_value=True)
-    stats.add(rows, [(t.usage.started_at, t.usage.finished_at) for t in trajs])
-    table = output_table(rows, trajs, types)
+    stats.add(rows, times)
     schema = output_schema(types)
     piece = Piece({}, {}, pa.array([row.decision for row in rows], pa.string()), stats)
     for decision, part in decision_parts(table):

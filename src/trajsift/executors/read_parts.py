@@ -82,25 +82,41 @@ def _setup(read_dir: str) -> _Setup:
     return _setups[read_dir]
 
 
-def read_group(job: ReadJob, group: int) -> None:
-    """Read group `group` of the read in `job.read_dir` into its part file."""
+@dataclass
+class GroupRead:
+    """A group's items as they are read (tasks joined), and how many units they came from so far."""
+
+    items: Iterator[Item]
+    units: int = 0
+
+    def count(self, entry: Any) -> None:
+        self.units += getattr(entry, "span", None) is None or entry.span.start == 0  # a file read as spans: once
+
+    def summary(self) -> bytes:
+        """The part file's last frame (once `items` is exhausted): units read and who read them."""
+        return frame((SUMMARY, self.units, f"{socket.gethostname()}:{os.getpid()}"))
+
+
+def open_group(job: ReadJob, group: int) -> GroupRead:
+    """Group `group` of the read in `job.read_dir`, read lazily with the run's reader."""
     setup = _setup(job.read_dir)
-    units = 0
-
-    def count(entry: Any) -> None:
-        nonlocal units
-        units += getattr(entry, "span", None) is None or entry.span.start == 0  # a file read as spans: once
-
-    reader = TrajectoryReader(dataclasses.replace(setup.options, on_entry=count))
+    read = GroupRead(iter(()))
+    reader = TrajectoryReader(dataclasses.replace(setup.options, on_entry=read.count))
     limits = reader.options.limits
     listed = group_units(Path(job.read_dir), setup.groups[group], reader.claims_folder, limits)
-    items = join_tasks(reader.read_units(listed), setup.tasks)
+    read.items = join_tasks(reader.read_units(listed), setup.tasks)
+    return read
+
+
+def read_group(job: ReadJob, group: int) -> None:
+    """Read group `group` of the read in `job.read_dir` into its part file."""
+    read = open_group(job, group)
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as raw, zstandard.ZstdCompressor(level=1).stream_writer(raw, closefd=False) as out:
-            for item in items:
-                out.write(_frame(_row(item)))
-            out.write(_frame((SUMMARY, units, f"{socket.gethostname()}:{os.getpid()}")))
+            for item in read.items:
+                out.write(frame(_row(item)))
+            out.write(read.summary())
 
     atomic_write(part_path(job.read_dir, group), write)
 
@@ -111,7 +127,8 @@ def _row(item: Item) -> tuple:
     return (TRAJECTORY, item.id, item.source.path or item.id, _JSON.encode(item))
 
 
-def _frame(row: tuple) -> bytes:
+def frame(row: tuple) -> bytes:
+    """One row of a part file: its msgpack, length-prefixed."""
     data = _ENCODER.encode(row)
     return _LENGTH.pack(len(data)) + data
 

@@ -83,8 +83,12 @@ def read_into_shards(
     read_dir: Path,
     progress: Progress,
     map_units: MapUnits,
+    step: UnitStep = read_group,
+    assembler: Callable[[Path, int, Progress], Assembler] | None = None,
 ) -> ReadResult:
-    """Read `inputs` into shards of `shard_size` trajectories under `read_dir` (or reuse a complete read)."""
+    """Read `inputs` into shards of `shard_size` trajectories under `read_dir` (or reuse a complete read).
+    `step` reads a group into its part file and `assembler` cuts the shards (the lean read of `trajsift dedup`
+    gives its own: `executors.lean_read`)."""
     done = read_dir / "DONE.json"
     if done.exists():
         saved = read_json(done)  # holds a note besides the counts: keep only the fields
@@ -101,22 +105,22 @@ def read_into_shards(
     todo = sorted(
         (g for g in range(len(groups)) if not part_path(read_dir, g).exists()), key=lambda g: -groups[g].weight
     )
-    assembler = _Assembler(read_dir, shard_size, progress)
+    assembling = (assembler or Assembler)(read_dir, shard_size, progress)
     ready = set(range(len(groups))) - set(todo)
-    assembler.take(ready)
-    for group in map_units(read_group, ReadJob(str(read_dir)), todo):  # heaviest first: no straggler at the end
+    assembling.take(ready)
+    for group in map_units(step, ReadJob(str(read_dir)), todo):  # heaviest first: no straggler at the end
         ready.add(group)
-        assembler.take(ready)
-    result = assembler.finish()
+        assembling.take(ready)
+    result = assembling.finish()
     write_json(done, result.to_json())
-    write_json(read_dir / "readers.json", sorted(assembler.readers))  # which processes read: not a run output
+    write_json(read_dir / "readers.json", sorted(assembling.readers))  # which processes read: not a run output
     done_with = [units_path(read_dir), setup_path(read_dir), *(part_path(read_dir, g) for g in range(len(groups)))]
     for path in done_with:  # the shards hold it all now
         path.unlink(missing_ok=True)
     return result
 
 
-class _Assembler:
+class Assembler:
     """Walks the part files in input order into shards and the quarantine file."""
 
     def __init__(self, read_dir: Path, shard_size: int, progress: Progress) -> None:

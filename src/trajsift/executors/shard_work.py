@@ -106,7 +106,7 @@ def final_annotations_path(stage_dir: Path, is_global: bool, shard: int) -> Path
     return stage_dir / f"{'final' if is_global else 'ann'}-{shard:05d}.parquet"
 
 
-def _previous_rows(state: WorkerState, job: StageJob, trajs: list[Trajectory], shard: int) -> list[ann.Annotation]:
+def previous_rows(state: WorkerState, job: StageJob, trajs: list[Trajectory], shard: int) -> list[ann.Annotation]:
     if not job.previous:
         return [ann.Annotation(meta=ann.meta_of(t)) for t in trajs]
     stages = state.pipeline.stages
@@ -116,19 +116,25 @@ def _previous_rows(state: WorkerState, job: StageJob, trajs: list[Trajectory], s
 
 
 def annotate_shard(state: WorkerState, job: StageJob, shard: int) -> None:
-    stage = state.pipeline.stages[job.index]
     trajs = load_shard(job.read_dir, shard)
-    rows = _previous_rows(state, job, trajs, shard)
+    annotate_rows(state, job, shard, trajs, previous_rows(state, job, trajs, shard))
+
+
+def annotate_rows(
+    state: WorkerState, job: StageJob, shard: int, trajs: list[Trajectory], rows: list[ann.Annotation]
+) -> None:
+    """Run stage `job.index` on `shard`'s trajectories and their rows so far; write its annotation files."""
+    stage = state.pipeline.stages[job.index]
     signatures = stage.annotate(trajs, rows, state.ctx)
     types = state.pipeline.column_types()
     if stage.is_global:
-        write_table(_file(job, "sig", shard), _signature_table(stage, rows, signatures, types))
+        write_table(_file(job, "sig", shard), signature_table(stage, rows, signatures, types))
     else:
         stage.decide(rows)
     write_table(_file(job, "ann", shard), ann.to_table(rows, types))
 
 
-def _signature_table(stage: Stage, rows: list[ann.Annotation], sigs: list[dict], types: dict) -> pa.Table:
+def signature_table(stage: Stage, rows: list[ann.Annotation], sigs: list[dict], types: dict) -> pa.Table:
     all_types = {**ann.META_COLUMNS, **types}
     columns: dict[str, pa.DataType] = {"trajectory_id": pa.string(), **stage.signature_types()}
     for name in sorted(stage.rule_columns()):

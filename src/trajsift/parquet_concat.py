@@ -2,15 +2,17 @@
 
 A Parquet file is `PAR1`, its row groups' column chunks, then its footer (Thrift compact-protocol
 `FileMetaData`), the footer's length and `PAR1`. A row group's bytes do not depend on where they sit, so the
-workers write each shard's rows as a small file, and `ParquetConcat` copies each file's row-group bytes after the
-previous ones and writes one footer: the first file's, with every row group's offsets moved by how far its bytes
-moved, the row groups renumbered and the row counts summed. Page indexes and Bloom filters (written between the
-row groups and the footer) are not supported: `pyarrow` writes neither by default.
+workers write each shard's rows as a small file and decode its footer (`split_parquet`: each row group's metadata
+re-encoded around its offsets), and `ParquetConcat` copies each file's row-group bytes after the previous ones and
+writes one footer: the first file's, with every row group's offsets moved by how far its bytes moved, the row
+groups renumbered and the row counts summed. Page indexes and Bloom filters (written between the row groups and
+the footer) are not supported: `pyarrow` writes neither by default.
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 MAGIC = b"PAR1"
@@ -86,6 +88,8 @@ class _Reader:
 class _Writer:
     def __init__(self) -> None:
         self.out = bytearray()
+        self.segments: Segments = []
+        """What was written before each `_Offset` or `_Ordinal` met (`_marked_group`), then the marker."""
 
     def varint(self, n: int) -> None:
         while n > 0x7F:
@@ -99,6 +103,9 @@ class _Writer:
     def value(self, kind: int, value: Any) -> None:
         if kind == BYTE:
             self.out += struct.pack("b", value)
+        elif isinstance(value, (_Offset, _Ordinal)):
+            self.segments += [bytes(self.out), value]
+            self.out = bytearray()
         elif kind in (I16, I32, I64):
             self.zigzag(value)
         elif kind == DOUBLE:
@@ -114,6 +121,8 @@ class _Writer:
             for item in items:
                 if element in (TRUE, FALSE):
                     self.out.append(TRUE if item else FALSE)
+                elif isinstance(item, bytes) and element == STRUCT:  # a struct already encoded
+                    self.out += item
                 else:
                     self.value(element, item)
         elif kind == STRUCT:
@@ -150,75 +159,116 @@ def encode(fields: Struct) -> bytes:
     return bytes(writer.out)
 
 
+class _Offset(int):
+    """A byte offset from the start of its file, left to fill in when the file's place is known."""
+
+
+class _Ordinal:
+    """A row group's number in the concatenated file, left to fill in."""
+
+
+Segments = list[Any]
+"""A row group's metadata encoded in pieces: bytes, then an `_Offset` or the `_Ordinal`, then bytes, and so on."""
+
+
+@dataclass
+class ParquetPart:
+    """A whole Parquet file split for `ParquetConcat` (by `split_parquet`, where the file was written)."""
+
+    body: bytes
+    """Its row groups' bytes (between `PAR1` and the footer)."""
+    rows: int
+    groups: list[Segments]
+    footer: Struct
+    """Its footer's fields besides the row count and the row groups (version, schema, key-value metadata, writer)."""
+
+
+def split_parquet(data: bytes) -> ParquetPart:
+    """`data` (a whole Parquet file) ready to be appended; the Thrift decoding happens here, not in `ParquetConcat`."""
+    footer, end = read_footer(data)
+    groups = []
+    for group in _get(footer, FILE_ROW_GROUPS, (STRUCT, []))[1]:
+        writer = _Writer()
+        writer.fields(_marked_group(group))
+        groups.append([*writer.segments, bytes(writer.out)])
+    rest = [field for field in footer if field[0] not in (FILE_NUM_ROWS, FILE_ROW_GROUPS)]
+    return ParquetPart(data[len(MAGIC) : end], _get(footer, FILE_NUM_ROWS, 0), groups, rest)
+
+
 def _get(fields: Struct, field: int, default: Any = None) -> Any:
     return next((value for fid, _, value in fields if fid == field), default)
 
 
-def _set(fields: Struct, field: int, value: Any) -> Struct:
-    return [(fid, kind, value if fid == field else old) for fid, kind, old in fields]
+def _marked(offset: int) -> int:
+    """0 is no offset (Arrow writes 0 for the deprecated column-chunk offset and for the pages of an empty row
+    group), never a real one (a file starts with `PAR1`): it stays 0."""
+    return _Offset(offset) if offset else 0
 
 
-def _moved(offset: int, shift: int) -> int:
-    """An offset moved by `shift`; 0 is no offset (Arrow writes 0 for the deprecated column-chunk offset and for
-    the pages of an empty row group), never a real one (the file starts with `PAR1`)."""
-    return offset + shift if offset else 0
-
-
-def _moved_group(group: Struct, shift: int, ordinal: int) -> Struct:
-    """A row group's metadata with every offset moved by `shift` bytes and its ordinal set."""
+def _marked_group(group: Struct) -> Struct:
+    """A row group's metadata with its offsets and ordinal marked to be filled in."""
     out: Struct = []
     for fid, kind, value in group:
         if fid == GROUP_COLUMNS:
-            value = (value[0], [_moved_chunk(chunk, shift) for chunk in value[1]])
+            value = (value[0], [_marked_chunk(chunk) for chunk in value[1]])
         elif fid == GROUP_FILE_OFFSET:
-            value = _moved(value, shift)
+            value = _marked(value)
         elif fid == GROUP_ORDINAL:
-            value = ordinal
+            value = _Ordinal()
         out.append((fid, kind, value))
     return out
 
 
-def _moved_chunk(chunk: Struct, shift: int) -> Struct:
-    """A column chunk's metadata with its offsets and its `ColumnMetaData`'s moved by `shift` bytes."""
-    moved = _moved_fields(chunk, shift, (CHUNK_FILE_OFFSET,), UNSUPPORTED_CHUNK)
+def _marked_chunk(chunk: Struct) -> Struct:
+    """A column chunk's metadata with its offsets and its `ColumnMetaData`'s marked."""
+    marked = _marked_fields(chunk, (CHUNK_FILE_OFFSET,), UNSUPPORTED_CHUNK)
     return [
-        (fid, kind, _moved_fields(value, shift, META_OFFSETS, UNSUPPORTED_META) if fid == CHUNK_META else value)
-        for fid, kind, value in moved
+        (fid, kind, _marked_fields(value, META_OFFSETS, UNSUPPORTED_META) if fid == CHUNK_META else value)
+        for fid, kind, value in marked
     ]
 
 
-def _moved_fields(fields: Struct, shift: int, offsets: tuple[int, ...], unsupported: dict[int, str]) -> Struct:
+def _marked_fields(fields: Struct, offsets: tuple[int, ...], unsupported: dict[int, str]) -> Struct:
     for fid, _, _ in fields:
         if fid in unsupported:
             raise ValueError(f"cannot concatenate Parquet files with a {unsupported[fid]}")
-    return [(fid, kind, _moved(value, shift) if fid in offsets else value) for fid, kind, value in fields]
+    return [(fid, kind, _marked(value) if fid in offsets else value) for fid, kind, value in fields]
+
+
+def _filled(segments: Segments, shift: int, ordinal: int) -> bytes:
+    writer = _Writer()
+    for segment in segments:
+        if isinstance(segment, bytes):
+            writer.out += segment
+        else:
+            writer.zigzag(ordinal if isinstance(segment, _Ordinal) else segment + shift)
+    return bytes(writer.out)
 
 
 class ParquetConcat:
-    """Appends whole Parquet files (same schema and writer settings) to `sink`; `close` writes the footer."""
+    """Appends Parquet files (same schema and writer settings; `split_parquet`) to `sink`; `close` writes the
+    footer."""
 
     def __init__(self, sink: BinaryIO) -> None:
         self.sink = sink
         self.sink.write(MAGIC)
         self.position = len(MAGIC)
         self.footer: Struct | None = None
-        self.groups: list[Struct] = []
+        self.groups: list[bytes] = []
         self.rows = 0
 
-    def append(self, data: bytes) -> None:
-        footer, end = read_footer(data)
+    def append(self, part: ParquetPart) -> None:
         if self.footer is None:
-            self.footer = footer
+            self.footer = part.footer
         shift = self.position - len(MAGIC)
-        for group in _get(footer, FILE_ROW_GROUPS, (STRUCT, []))[1]:
-            self.groups.append(_moved_group(group, shift, len(self.groups)))
-        self.rows += _get(footer, FILE_NUM_ROWS, 0)
-        self.sink.write(memoryview(data)[len(MAGIC) : end])
-        self.position += end - len(MAGIC)
+        self.groups += [_filled(segments, shift, len(self.groups) + n) for n, segments in enumerate(part.groups)]
+        self.rows += part.rows
+        self.sink.write(part.body)
+        self.position += len(part.body)
 
     def close(self) -> None:
         if self.footer is None:
             raise ValueError("no Parquet file appended: nothing gives the schema")
-        footer = _set(_set(self.footer, FILE_NUM_ROWS, self.rows), FILE_ROW_GROUPS, (STRUCT, self.groups))
-        data = encode(footer)
+        counts = [(FILE_NUM_ROWS, I64, self.rows), (FILE_ROW_GROUPS, LIST, (STRUCT, self.groups))]
+        data = encode(sorted([*self.footer, *counts], key=lambda field: field[0]))
         self.sink.write(data + struct.pack("<I", len(data)) + MAGIC)

@@ -21,7 +21,7 @@ from trajsift import annotations as ann
 from trajsift.arrow import SCHEMA_KEY, TRAJECTORY, to_row
 from trajsift.columns import QUALITY_SCORE
 from trajsift.files import atomic_write, checkpoint
-from trajsift.parquet_concat import ParquetConcat
+from trajsift.parquet_concat import ParquetConcat, ParquetPart, split_parquet
 from trajsift.rundir import Decision, RunDir, partial_path
 from trajsift.schema import SCHEMA_VERSION, Trajectory
 
@@ -92,9 +92,9 @@ def write_outputs(out_dir: Path, tables: Iterable[pa.Table], score_types: dict, 
     return counts
 
 
-PieceFiles = tuple[Mapping[str, bytes], Mapping[str, bytes]]
-"""A shard's outputs, written by a worker: per decision value a whole Parquet file (`parquet_bytes`) and its JSONL
-lines (`jsonl_bytes`; empty unless the run writes JSONL)."""
+PieceFiles = tuple[Mapping[str, ParquetPart], Mapping[str, bytes]]
+"""A shard's outputs, written by a worker: per decision value a Parquet file (`parquet_bytes`, `split_parquet`)
+and its JSONL lines (`jsonl_bytes`; empty unless the run writes JSONL)."""
 
 
 def write_pieces(out_dir: Path, pieces: Iterable[PieceFiles], score_types: dict, jsonl: bool) -> dict[str, int]:
@@ -113,7 +113,7 @@ def write_pieces(out_dir: Path, pieces: Iterable[PieceFiles], score_types: dict,
         empty = parquet_bytes(None, output_schema(score_types))
         for output in outputs.values():
             if output.footer is None:  # no shard: the file a writer given no rows writes
-                output.append(empty)
+                output.append(split_parquet(empty))
             output.close()
     finally:
         for handle in [*sinks.values(), *json_handles.values()]:

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from trajsift.config import load_recipe
-from trajsift.parquet_concat import ParquetConcat, encode, read_footer
+from trajsift.parquet_concat import ParquetConcat, encode, read_footer, split_parquet
 from trajsift.run import run_pipeline
 from trajsift.rundir import Decision, RunDir
 from trajsift.writer import parquet_bytes
@@ -43,7 +43,7 @@ def concatenated(tables):
     sink = io.BytesIO()
     output = ParquetConcat(sink)
     for part in tables:
-        output.append(parquet_bytes(part, SCHEMA))
+        output.append(split_parquet(parquet_bytes(part, SCHEMA)))
     output.close()
     return sink.getvalue()
 
@@ -71,7 +71,7 @@ def test_footer_round_trips_byte_for_byte():
 
 def test_refuses_what_is_not_parquet():
     with pytest.raises(ValueError, match="not a Parquet file"):
-        ParquetConcat(io.BytesIO()).append(b"PAR1 not really")
+        split_parquet(b"PAR1 not really")
 
 
 def test_jsonl_outputs_hold_every_row_of_their_parquet(dataset, recipe_file, tmp_path):

@@ -2,10 +2,11 @@
 
 `prepare_piece` (a shard step, run through `Executor.map_shards` after the last stage) joins a shard's last
 decided annotations with its trajectories into the output table, exactly as the write phase would, and writes
-`piece-NNNNN.pkl`: per decision a whole Parquet file of the shard's rows (and their JSONL lines when the run
-writes JSONL), the rows' decisions in order, and the shard's partial stats (`StatsBuilder.merge`). The driver's
-write phase then only concatenates the pieces in shard order (`writer.write_pieces`: no row encoded there) and
-merges the stats, so the outputs are the bytes they would be if the driver built and wrote every table itself.
+`piece-NNNNN.pkl`: per decision a Parquet file of the shard's rows, its footer already decoded (`split_parquet`),
+and their JSONL lines when the run writes JSONL; the rows' decisions in order; the shard's partial stats
+(`StatsBuilder.merge`). The driver's write phase then only concatenates the pieces in shard order
+(`writer.write_pieces`: no row encoded there) and merges the stats, so the outputs are the bytes they would be
+if the driver built and wrote every table itself.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from trajsift import annotations as ann
 from trajsift.executors import shard_work
 from trajsift.executors.shard_work import StageJob, WorkerState
 from trajsift.files import atomic_write, read_table
+from trajsift.parquet_concat import ParquetPart, split_parquet
 from trajsift.stats import StatsBuilder
 from trajsift.writer import decision_parts, jsonl_bytes, output_schema, output_table, parquet_bytes
 
 
 @dataclass
 class Piece:
-    parquet: dict[str, bytes]
-    """Per decision value, a whole Parquet file of the shard's rows with that decision."""
+    parquet: dict[str, ParquetPart]
+    """Per decision value, a Parquet file of the shard's rows with that decision, split for concatenation."""
     jsonl: dict[str, bytes]
     """Per decision value, the JSONL lines of those rows (empty unless `job.jsonl`)."""
     decisions: pa.Array
@@ -65,7 +67,7 @@ def write_piece(
     schema = output_schema(types)
     piece = Piece({}, {}, pa.array([row.decision for row in rows], pa.string()), stats)
     for decision, part in decision_parts(table):
-        piece.parquet[decision.value] = parquet_bytes(part, schema)
+        piece.parquet[decision.value] = split_parquet(parquet_bytes(part, schema))  # decoded here, not in the driver
         piece.jsonl[decision.value] = jsonl_bytes(part) if job.jsonl else b""
 
     def write(tmp: str) -> None:

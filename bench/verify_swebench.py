@@ -3,7 +3,7 @@
 Usage (local clones are bare git repositories; nothing is copied into the project):
   python bench/verify_swebench.py --repos sympy/sympy=/path/to/sympy.git --repos pytest-dev/pytest=/path/to/pytest.git \
       [--data ../shared/data] [--limit 4] [--agent-limit 12] [--overhead 2] [--parallel 2] [--cache-dir DIR] [--fresh]
-      [--no-build-cache] [--versions 0.20,1.3] [--instances ID,ID] [--per-version]
+      [--no-build-cache] [--versions 0.20,1.3] [--instances ID,ID] [--per-version] [--with-patch]
 
 For the first `--limit` instances of each repository, or of each repository and version with `--per-version`
 (instances with at least one resolved agent run first, then the others, each group in a stable pseudo-random order;
@@ -60,6 +60,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--versions", default="", help="comma-separated versions to keep (e.g. 0.20,1.3)")
     parser.add_argument("--instances", default="", help="comma-separated instance ids to keep")
     parser.add_argument("--per-version", action="store_true", help="--limit counts per (repository, version)")
+    parser.add_argument("--with-patch", action="store_true", help="pass over agent runs that hold no patch")
     parser.add_argument("--sandbox", default="bubblewrap", help="bubblewrap, docker or podman")
     parser.add_argument("--network", action="store_true", help="let the tests reach the network (off by default)")
     parser.add_argument("--no-build-cache", action="store_true", help="build compiled extensions in every work tree")
@@ -113,6 +114,22 @@ def agent_patches(data: Path, labels: list[dict]) -> list[tuple[dict, str]]:
         if row is not None:
             found.append((row, item.final.patch))
     return found
+
+
+def choose_agent_patches(data: Path, tasks: dict[str, Task], labels: list[dict], args: argparse.Namespace) -> list:
+    """Up to `--agent-limit` distinct (label row, patch) per repository (or version), by instance and path;
+    with `--with-patch`, trajectories that hold no patch are passed over (they can only be `unknown(no_patch)`)."""
+    pairs, seen, per_group = [], set(), Counter()
+    for row, patch in sorted(agent_patches(data, labels), key=lambda p: (p[0]["instance_id"], p[0]["path"])):
+        task = tasks[row["instance_id"]]
+        group = (task.repo, task.version if args.per_version else "")
+        if args.with_patch and not patch.strip():
+            continue
+        if (row["instance_id"], patch) not in seen and per_group[group] < args.agent_limit:
+            seen.add((row["instance_id"], patch))
+            per_group[group] += 1
+            pairs.append((row, patch))
+    return pairs
 
 
 def verify_all(verifier: Verifier, jobs: list[tuple[Task, str]], parallel: int, fresh: bool) -> list[Verdict]:
@@ -255,14 +272,7 @@ def main() -> None:
     started = time.monotonic()
     gold = verify_all(verifier, [(t, t.reference_patch) for t in tasks.values()], args.parallel, args.fresh)
     report_gold(tasks, gold)
-    pairs, seen, per_repo = [], set(), Counter()
-    for row, patch in sorted(agent_patches(data, labels), key=lambda p: (p[0]["instance_id"], p[0]["path"])):
-        task = tasks[row["instance_id"]]
-        group = (task.repo, task.version if args.per_version else "")
-        if (row["instance_id"], patch) not in seen and per_repo[group] < args.agent_limit:
-            seen.add((row["instance_id"], patch))
-            per_repo[group] += 1
-            pairs.append((row, patch))
+    pairs = choose_agent_patches(data, tasks, labels, args)
     jobs = [(tasks[row["instance_id"]], patch) for row, patch in pairs]
     verdicts = verify_all(verifier, jobs, args.parallel, args.fresh)
     report_agents(pairs, verdicts)

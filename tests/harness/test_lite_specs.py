@@ -25,3 +25,10 @@ def test_sphinx_from_6_has_its_flit_build_backend(version):
 @pytest.mark.parametrize("version", ["3.5", "4.0", "5.1"])
 def test_sphinx_setup_py_versions_do_not_take_flit(version):
     assert "flit-core" not in _names("sphinx-doc/sphinx", version)
+
+
+def test_scikit_learn_1_3_builds_in_place_as_the_harness():
+    # PEP 660 editable builds compile into a temporary dir: the build cache's in-tree extensions were never found
+    # up to date and every verification recompiled them all; the harness's `--no-use-pep517` is a legacy develop
+    spec = spec_for_task(Task(task_id="t", repo="scikit-learn/scikit-learn", version="1.3"))
+    assert spec.env.get("SETUPTOOLS_ENABLE_FEATURES") == "legacy-editable"

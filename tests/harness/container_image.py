@@ -137,3 +137,7 @@ def _import(engine: str, archive: Path, image: str) -> str:
     if imported.returncode != 0:
         pytest.fail(f"{engine} import failed: {imported.stderr[-500:]}")
     return image
+
+
+def remove_image(engine: str, image: str) -> None:
+    subprocess.run([shutil.which(engine) or engine, "rmi", "-f", image], capture_output=True, check=False)

@@ -15,7 +15,7 @@ from trajsift.harness.image_runner import ImageRunner, tree_diff
 from trajsift.harness.sandbox.docker import engine_problem
 from trajsift.harness.verify import Verifier, VerifyOptions
 
-from .container_image import instance_image
+from .container_image import instance_image, remove_image
 from .verify_helpers import GOLD, SOURCE, diff, git, make_repo, make_task
 
 ENGINE = "podman"
@@ -28,7 +28,8 @@ def image_setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("image-task")
     repo, commit = make_repo(root)
     image = instance_image(ENGINE, tmp_path_factory.mktemp("image"), repo)
-    return root, commit, image
+    yield root, commit, image
+    remove_image(ENGINE, image)  # 130 MB per build: not left behind
 
 
 def verify(image_setup, tmp_path, patch: str):

@@ -1,6 +1,9 @@
 """The local pool's workers: one BLAS thread each unless the user chose otherwise."""
 
 import os
+from pathlib import Path
+
+import pytest
 
 from trajsift.config import load_recipe
 from trajsift.executors.base import ExecutorSettings, RunPlan
@@ -30,3 +33,44 @@ def test_workers_use_one_blas_thread(tmp_path, monkeypatch):
 def test_user_setting_wins(tmp_path, monkeypatch):
     seen = _pool_env(tmp_path, monkeypatch, {"OPENBLAS_NUM_THREADS": "3"})
     assert seen["OPENBLAS_NUM_THREADS"] == "3" and seen["MKL_NUM_THREADS"] == "1"
+
+
+def _touch(folder: str, item: int) -> None:
+    (Path(folder) / f"{item}-{os.getpid()}").touch()
+
+
+def _started(tmp_path) -> LocalExecutor:
+    recipe = load_recipe(None)
+    executor = LocalExecutor(ExecutorSettings(workers=2))
+    executor.start(RunPlan(inputs=[], out_dir=tmp_path, recipe=recipe), build_pipeline(recipe))
+    return executor
+
+
+def test_first_map_runs_every_item_once_here_or_in_the_pool(tmp_path):
+    """While the pool's workers start, this process takes items itself; each item still runs exactly once."""
+    executor = _started(tmp_path)
+    done = tmp_path / "done"
+    done.mkdir()
+    try:
+        here = lambda item: _touch(str(done), item)  # noqa: E731
+        yielded = list(executor._map(range(40), here, lambda pool, item: pool.submit(_touch, str(done), item)))
+        assert sorted(yielded) == list(range(40))
+        assert sorted(int(name.split("-")[0]) for name in os.listdir(done)) == list(range(40))
+        again = list(executor._map(range(40, 50), here, lambda pool, item: pool.submit(_touch, str(done), item)))
+        assert sorted(again) == list(range(40, 50))  # the pool started: the second map submits everything
+    finally:
+        executor.close()
+
+
+def _fail(item: int) -> None:
+    raise ValueError(f"bad item {item}")
+
+
+def test_a_failure_while_the_pool_starts_is_raised(tmp_path):
+    """Whether an item ran here or in the pool, its error reaches the caller."""
+    executor = _started(tmp_path)
+    try:
+        with pytest.raises(ValueError, match="bad item"):
+            list(executor._map(range(200), _fail, lambda pool, item: pool.submit(_fail, item)))
+    finally:
+        executor.close()

@@ -8,7 +8,8 @@ run, so workers build the pipeline once, not once per stage. Workers die with th
 from __future__ import annotations
 
 import concurrent.futures as cf
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 from trajsift.executors import shard_work
@@ -62,11 +63,43 @@ class LocalExecutor:
                 here(item)
                 yield item
             return
-        pool = self._worker_pool()
-        futures = {there(pool, item): item for item in items}
+        futures = yield from self._submit_while_starting(items, here, there)
         for future in cf.as_completed(futures):
             future.result()
             yield futures[future]
+
+    def _submit_while_starting(
+        self,
+        items: Sequence[int],
+        here: Callable[[int], None],
+        there: Callable[[cf.ProcessPoolExecutor, int], cf.Future],
+    ) -> Generator[int, None, dict[cf.Future, int]]:
+        """Submit every item to the pool from a thread. Its first submit waits for the pool's workers to start
+        (on the first map, for the fork server's imports); meanwhile this process runs items `here` from the end
+        of the list (the lightest when the heaviest come first), so its core is not idle. Returns the futures."""
+        todo: deque[int] = deque(items)
+        futures: dict[cf.Future, int] = {}
+
+        def submit() -> None:
+            pool = self._worker_pool()
+            while todo:
+                try:
+                    item = todo.popleft()
+                except IndexError:  # taken here meanwhile
+                    return
+                futures[there(pool, item)] = item
+
+        with cf.ThreadPoolExecutor(1, thread_name_prefix="trajsift-pool-submit") as starter:  # waits for it on exit
+            submitting = starter.submit(submit)
+            while not submitting.done() and todo:
+                try:
+                    item = todo.pop()
+                except IndexError:
+                    break
+                here(item)
+                yield item
+            submitting.result()
+        return futures
 
     def reduce(self, stage: Stage, job: StageJob, shards: Sequence[int]) -> dict[str, Any]:
         """The global state from every shard's signatures, gathered on this machine."""

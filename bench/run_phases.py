@@ -10,8 +10,9 @@ on a shared machine: the driver's CPU in the read and the write is the serial sh
 shorten, and a phase's busiest worker is its straggler. `cpu path` adds per phase the driver's CPU and the
 busiest worker's (and the fork server's, whose imports the workers wait for; Linux starts the local pool's
 workers from it): what the run's wall time would be on otherwise idle cores if the driver's work in a phase
-did not overlap the workers' (an upper bound; the driver assembles the read while workers read), so the
-ratio of two runs' `cpu path` estimates their speedup on a quiet machine. The machine's load is printed with
+did not overlap the workers' (an upper bound; the driver assembles the read while workers read, and reads
+groups itself while the pool starts), so the ratio of two runs' `cpu path` bounds their speedup on a quiet machine
+from below. The machine's load is printed with
 each run. The recipe is read + stage 1 (basic filter) + stage 3 (quality), as `bench/throughput.py` runs.
 """
 

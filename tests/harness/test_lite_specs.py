@@ -3,9 +3,13 @@ with `--versions`): each test pins the detail a real gold run needed."""
 
 from __future__ import annotations
 
+import configparser
+import subprocess
+
 import pytest
 
 from trajsift.harness import swebench_specs
+from trajsift.harness.grading.testrun import install_steps
 from trajsift.harness.task_env import spec_for_task
 from trajsift.tasks import Task
 
@@ -32,3 +36,15 @@ def test_scikit_learn_1_3_builds_in_place_as_the_harness():
     # up to date and every verification recompiled them all; the harness's `--no-use-pep517` is a legacy develop
     spec = spec_for_task(Task(task_id="t", repo="scikit-learn/scikit-learn", version="1.3"))
     assert spec.env.get("SETUPTOOLS_ENABLE_FEATURES") == "legacy-editable"
+
+
+@pytest.mark.parametrize("version", ["3.3", "3.4"])
+def test_old_matplotlib_build_reads_the_written_config(version, tmp_path):
+    # 3.3/3.4-era setupext reads `os.environ.get('MPLSETUPCFG') or 'setup.cfg'`: without the variable it missed
+    # mplsetup.cfg, tried to download FreeType 2.6.1 (no network) and the install failed
+    spec = spec_for_task(Task(task_id="t", repo="matplotlib/matplotlib", version=version))
+    subprocess.run(["/bin/sh", "-c", install_steps(spec)[0][0]], cwd=tmp_path, check=True)
+    config = configparser.ConfigParser()
+    config.read(tmp_path / (spec.env.get("MPLSETUPCFG") or "setup.cfg"))
+    assert config.getboolean("libs", "system_freetype") and config.getboolean("libs", "system_qhull")
+    assert spec.env["SETUPTOOLS_ENABLE_FEATURES"] == "legacy-editable"

@@ -176,6 +176,8 @@ _MATPLOTLIB = [
 ]  # fmt: skip
 # 3.3 / 3.4 (Python 3.8): numpy of their time (1.25 has no 3.8 wheel), setuptools_scm 6 (its 7 needs setuptools 60)
 _MATPLOTLIB_OLD = [*_MPL_COMMON, "numpy==1.21.6", "setuptools==59.8.0", "setuptools-scm==6.4.2"]
+# their setupext reads `setup.cfg` unless MPLSETUPCFG names another file (`mplsetup.cfg` came with 3.4's releases)
+_MPL_OLD_ENV = {"env": {**_LEGACY, "MPLSETUPCFG": "mplsetup.cfg"}}
 
 
 def _ft2font(version: str) -> str:
@@ -236,13 +238,13 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         (("*",), {"packages": _ASTROPY}),
     ],
     "matplotlib/matplotlib": [
-        ((version,), {"python": python, "packages": packages, "pre_install": [MPLSETUP, _ft2font(version)]})
-        for version, python, packages in (
-            ("3.3", "3.8", _MATPLOTLIB_OLD),
-            ("3.4", "3.8", _MATPLOTLIB_OLD),
-            ("3.5", "3.10", _MATPLOTLIB),
-            ("3.6", "3.11", _MATPLOTLIB),
-            ("3.7", "3.11", _MATPLOTLIB),
+        ((version,), {"python": python, "packages": packages, "pre_install": [MPLSETUP, _ft2font(version)], **env})
+        for version, python, packages, env in (
+            ("3.3", "3.8", _MATPLOTLIB_OLD, _MPL_OLD_ENV),
+            ("3.4", "3.8", _MATPLOTLIB_OLD, _MPL_OLD_ENV),
+            ("3.5", "3.10", _MATPLOTLIB, {}),
+            ("3.6", "3.11", _MATPLOTLIB, {}),
+            ("3.7", "3.11", _MATPLOTLIB, {}),
         )
     ]
     + [(("*",), {"python": "3.11", "packages": _MATPLOTLIB, "pre_install": [MPLSETUP]})],

@@ -36,7 +36,9 @@ from trajsift.progress import Progress
 from trajsift.schema import Quarantined, Trajectory
 
 SETUP = "lean.pkl"
-_FILES = ("ann", "sig", "traj")
+RECORDS = pa.schema([pa.field("trajectory", TRAJECTORY)])
+_IPC = pa.ipc.IpcWriteOptions(compression="lz4")
+"""The group files' compression: lz4, cheap to write and to read back."""
 
 
 @dataclass(frozen=True)
@@ -73,32 +75,41 @@ def _state(read_dir: str) -> tuple[LeanSetup, WorkerState]:
 
 
 def sign_group(job: ReadJob, group: int) -> None:
-    """Read group `group` of the lean read in `job.read_dir` and write its part and its three tables."""
+    """Read group `group` of the lean read in `job.read_dir` and write its part and its three tables; the records
+    go to their file batch by batch (a worker holds one batch of them, whatever the group's size)."""
     setup, state = _state(job.read_dir)
     read = open_group(job, group)
     frames: list[bytes] = []
-    tables: dict[str, list[pa.Table]] = {kind: [] for kind in _FILES}
-    batch: list[Trajectory] = []
-    signed = 0
-    for item in read.items:
-        if isinstance(item, Quarantined):
-            frames.append(frame((QUARANTINED, item.reason, quarantine_line(item))))
-            continue
-        frames.append(frame((TRAJECTORY_ROW, item.id, item.source.path or item.id, signed)))  # its row in the tables
-        signed += 1
-        batch.append(item)
-        if len(batch) >= setup.batch:
-            _sign_batch(state, setup.stage, batch, tables)
-            batch = []
-    _sign_batch(state, setup.stage, batch, tables)
-    for kind in _FILES:
-        _write_ipc(group_file(job.read_dir, kind, group), tables[kind])
+    tables: dict[str, list[pa.Table]] = {"ann": [], "sig": []}
+
+    def sign(tmp: str) -> None:
+        with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, RECORDS, options=_IPC) as records:
+            batch: list[Trajectory] = []
+            signed = 0
+            for item in read.items:
+                if isinstance(item, Quarantined):
+                    frames.append(frame((QUARANTINED, item.reason, quarantine_line(item))))
+                    continue
+                frames.append(frame((TRAJECTORY_ROW, item.id, item.source.path or item.id, signed)))  # its table row
+                signed += 1
+                batch.append(item)
+                if len(batch) >= setup.batch:
+                    _sign_batch(state, setup.stage, batch, tables, records)
+                    batch = []
+            _sign_batch(state, setup.stage, batch, tables, records)
+
+    atomic_write(group_file(job.read_dir, "traj", group), sign, checkpointed=False)
+    for kind, parts in tables.items():
+        _write_ipc(group_file(job.read_dir, kind, group), parts)
     frames.append(read.summary())
     write_bytes(part_path(job.read_dir, group), _compress(b"".join(frames)))  # last: the group is complete
 
 
-def _sign_batch(state: WorkerState, index: int, batch: list[Trajectory], tables: dict[str, list[pa.Table]]) -> None:
-    """Annotate `batch` with stage `index` as `annotate_rows` does (no row before it), into `tables`."""
+def _sign_batch(
+    state: WorkerState, index: int, batch: list[Trajectory], tables: dict[str, list[pa.Table]], records: Any
+) -> None:
+    """Annotate `batch` with stage `index` as `annotate_rows` does (no row before it) into `tables`; its records
+    in the output layout to the `records` IPC writer."""
     if not batch:
         return
     stage = state.pipeline.stages[index]
@@ -107,7 +118,7 @@ def _sign_batch(state: WorkerState, index: int, batch: list[Trajectory], tables:
     signatures = stage.annotate(batch, rows, state.ctx)
     tables["ann"].append(ann.to_table(rows, types))
     tables["sig"].append(signature_table(stage, rows, signatures, types))
-    tables["traj"].append(pa.table({"trajectory": pa.array([to_row(t) for t in batch], type=TRAJECTORY)}))
+    records.write_table(pa.table({"trajectory": pa.array([to_row(t) for t in batch], type=TRAJECTORY)}))
 
 
 def _compress(data: bytes) -> bytes:
@@ -115,13 +126,12 @@ def _compress(data: bytes) -> bytes:
 
 
 def _write_ipc(path: Path, tables: list[pa.Table]) -> None:
-    """An Arrow IPC file (lz4: cheap to write and read back) of the tables' batches; empty tables keep a schema."""
+    """An Arrow IPC file of the tables' batches; none for a group without trajectories (no table is read)."""
     if not tables:
-        return  # a group without trajectories: no table is read for it
+        return
 
     def write(tmp: str) -> None:
-        options = pa.ipc.IpcWriteOptions(compression="lz4")
-        with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, tables[0].schema, options=options) as writer:
+        with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, tables[0].schema, options=_IPC) as writer:
             for table in tables:
                 writer.write_table(table)
 

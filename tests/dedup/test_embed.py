@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,22 @@ from trajsift.errors import ConfigError
 
 def test_tokens_keep_identifiers_whole_and_split():
     assert tokens("maxLen = my_var != 2") == ["maxlen", "max", "len", "=", "my_var", "my", "var", "!=", "2"]
+
+
+def _tokens_one_by_one(text):
+    """Every token lowered, and searched for sub-words when it starts like an identifier (the reference)."""
+    out = []
+    for token in re.findall(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]{1,3}", text):
+        out.append(token.lower())
+        if token[0].isalpha() or token[0] == "_":
+            parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", token)
+            out.extend(p.lower() for p in parts if len(parts) > 1)
+    return out
+
+
+def test_tokens_skip_the_sub_word_search_only_where_it_finds_one_word():
+    text = "ß straße aéb Éa ÉA FOOs fooBAR Foo FOO foo_bar __init__ _ x1 a٣b é٣é HTTPServer ΑΣ getURL2x +=- 12ab"
+    assert tokens(text) == _tokens_one_by_one(text)
 
 
 def test_hashing_vectors_are_unit_deterministic_and_zero_for_empty():

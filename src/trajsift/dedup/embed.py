@@ -56,11 +56,14 @@ class Embedder(Protocol):
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased code-aware tokens: each identifier whole plus its sub-words (`maxLen` -> max, len)."""
+    """Lower-cased code-aware tokens: each identifier whole plus its sub-words (`maxLen` -> max, len).
+    A token of lower-case letters only (most words) is one sub-word: it is not searched for more."""
     out: list[str] = []
     for token in _TOKEN.findall(text[:MAX_TEXT_CHARS]):
         lowered = token.lower()
         out.append(lowered)
+        if lowered == token and token.isalpha():
+            continue
         if token[0].isalpha() or token[0] == "_":
             parts = _SUBWORD.findall(token)
             if len(parts) > 1:

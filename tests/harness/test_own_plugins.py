@@ -106,3 +106,38 @@ def test_an_environment_plugin_that_patches_pytest_on_import_is_not_tampering(tm
         task, task.reference_patch
     )
     assert verdict.kind == CORRECT, verdict.evidence
+
+
+SEED_PLUGIN = (
+    "import pytest\n\n\nclass SeedPlugin:\n    @pytest.fixture\n    def seed(self):\n        return 42\n\n\n"
+    "def pytest_configure(config):\n    config.pluginmanager.register(SeedPlugin())\n"
+)
+REGISTERING_CONFTEST = CONFTEST + (
+    "from calctesting import seeding\n\n\ndef pytest_configure(config):\n"
+    '    if not config.pluginmanager.hasplugin("calctesting.seeding"):\n'
+    "        config.pluginmanager.register(seeding)\n"
+)
+
+
+def test_registered_modules_are_read_from_imports_and_register_calls():
+    assert declared_plugins(REGISTERING_CONFTEST.encode()) == ["calctesting.fixtures", "calctesting.seeding"]
+    assert declared_plugins(b"import a.b as c\n\ndef f(pm):\n    pm.register(c)\n") == ["a.b"]
+    assert declared_plugins(b"from . import a\n\ndef f(pm):\n    pm.register(a)\n") == []  # relative: not resolved
+    assert declared_plugins(b"from a import b\n\ndef f(pm):\n    pm.register(b())\n") == []  # not a name
+
+
+@needs_bwrap
+def test_a_plugin_the_conftest_registers_itself_is_the_tasks_own(tmp_path):
+    # scikit-learn 1.3: `from sklearn.tests import random_seed` ... `config.pluginmanager.register(random_seed)`,
+    # whose pytest_configure registers an object: gold patches were graded test_tampering
+    extra = {"calctesting/seeding.py": SEED_PLUGIN, "tests/conftest.py": REGISTERING_CONFTEST}
+    task = make_task(tmp_path, extra)
+    options = VerifyOptions(cache_dir=tmp_path / "cache", task_dir=tmp_path, use_cache=False)
+    verifier = Verifier(options, BubblewrapSandbox(), ResultCache(tmp_path / "results"))
+    verdict = verifier.verify(task, task.reference_patch)
+    assert verdict.kind == CORRECT, verdict.evidence
+    hostile = diff(
+        "calctesting/seeding.py", SEED_PLUGIN, SEED_PLUGIN + "\n\n" + FORCE_PASS.replace("import pytest\n", "")
+    )
+    verdict = verifier.verify(task, hostile)
+    assert verdict.kind == INCORRECT and verdict.reason == TEST_TAMPERING, verdict.evidence

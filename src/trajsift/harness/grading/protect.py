@@ -35,8 +35,9 @@ class ProtectedFiles:
     skip_dirs: frozenset[str] = frozenset({".git"})
 
     plugins: list[str] = field(default_factory=list)
-    """Modules the protected conftest files load by `pytest_plugins` that the patch leaves alone: the task's own
-    pytest plugins (sphinx's `sphinx.testing.fixtures`), protected like the conftests and allowed to register."""
+    """Modules the protected conftest files load by `pytest_plugins` (or import and `register`) that the patch
+    leaves alone: the task's own pytest plugins (sphinx's `sphinx.testing.fixtures`, scikit-learn's
+    `sklearn.tests.random_seed`), protected like the conftests and allowed to register."""
 
     @classmethod
     def capture(
@@ -122,7 +123,26 @@ def declared_plugins(source: bytes) -> list[str]:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "pytest_plugins" for t in node.targets):
             items = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
             names += [item.value for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+    names += registered_modules(tree)
     return [name for name in names if MODULE_NAME.fullmatch(name)]
+
+
+def registered_modules(tree: ast.Module) -> list[str]:
+    """Modules a conftest imports at its top level and passes to `pluginmanager.register(name)` (scikit-learn's
+    `from sklearn.tests import random_seed` ... `config.pluginmanager.register(random_seed)`)."""
+    imported = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imported.update({alias.asname or alias.name: f"{node.module}.{alias.name}" for alias in node.names})
+        elif isinstance(node, ast.Import):
+            imported.update({alias.asname: alias.name for alias in node.names if alias.asname})
+    registered = [
+        call.args[0].id
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "register"
+        and call.args and isinstance(call.args[0], ast.Name)
+    ]  # fmt: skip
+    return [imported[name] for name in registered if name in imported]
 
 
 def revert_to_base(worktree: Path, paths: list[str]) -> list[str]:

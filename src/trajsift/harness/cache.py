@@ -22,7 +22,7 @@ import msgspec
 from trajsift.harness.grading.verdict import Verdict
 from trajsift.tasks import Task
 
-HARNESS_VERSION = "6"
+HARNESS_VERSION = "7"
 """Bumped when the verification logic changes in a way that changes verdicts: old entries are then ignored.
 2: the task's own pytest plugins no longer count as test tampering; validation also runs without the fix.
 4, 5: hypothesis's import-time patch of pytest (an environment plugin) is no longer tampering.

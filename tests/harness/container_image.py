@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,7 @@ def _is_static(path: Path) -> bool:
 
 
 INSTANCE_IMAGE = "localhost/trajsift-instance:test"
+"""Tag prefix: each build gets its own tag, so suites running side by side never remove each other's image."""
 STDLIB_SKIP = {"test", "site-packages", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "__pycache__"}
 PYTEST_PACKAGES = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
 
@@ -82,7 +84,7 @@ def instance_image(engine: str, scratch: Path, repo: Path) -> str:
             if source.exists():
                 tar.add(str(source), arcname=str(site / module).lstrip("/"), filter=_skip_caches)
         tar.add(str(repo), arcname="testbed")
-    return _import(engine, archive, INSTANCE_IMAGE)
+    return _import(engine, archive, f"{INSTANCE_IMAGE}-{uuid.uuid4().hex[:12]}")  # one tag per build: removed after
 
 
 def _add_busybox(tar: tarfile.TarFile, busybox: str) -> None:

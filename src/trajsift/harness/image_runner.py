@@ -73,6 +73,7 @@ class ImageRunner:
         repo = shlex.quote(self.repo_dir)
         apply = f"git -c safe.directory='*' apply --binary --whitespace=nowarn {shlex.quote(diff_path)}"
         install = (self.spec.install if self.spec else "").strip()
+        # exit 125 is the engine's own failure code: the backend reports it as `sandbox_error`, never as the tests'
         steps = [self.setup, f"cd {repo}", f"{apply} || {{ echo 'trajsift: the diff does not apply' >&2; exit 125; }}"]
         if install:
             steps.append(f"{{ {install} ; }} > /tmp/trajsift-install.log 2>&1 || echo 'trajsift: install failed'")
@@ -88,6 +89,4 @@ class ImageRunner:
             (Path(scratch) / SCRIPT_NAME).write_text(self.script(command, f"{scratch}/{DIFF_NAME}"))
             env = {**(self.spec.env if self.spec else {}), "PYTHONHASHSEED": "0"}
             result = self.sandbox.run(LAUNCH, Path(scratch), self.limits, env=env)
-        if result.exit_code == 125 and "trajsift: the diff does not apply" in result.output:
-            result = SandboxResult(None, result.output, result.truncated, result.duration_s, "sandbox_error")
         return TestRun(result, parse_log(result.output, parser), command, False)

@@ -74,7 +74,9 @@ def _id_labels(path: str) -> dict[str, bool]:
 
 def _label_by_path(traj: Trajectory, labels: dict[str, bool], data_dir: str) -> bool | None:
     path = traj.source.path.split(".tar.gz:", 1)[-1]
-    path = os.path.relpath(path, data_dir) if os.path.isabs(path) else path
+    absolute, root = os.path.abspath(path), os.path.abspath(data_dir)
+    if absolute.startswith(root + os.sep):  # a file of the data folder, however the folder was named
+        path = os.path.relpath(absolute, root)
     while path and path not in labels:
         path = os.path.dirname(path)  # AutoCodeRover: a member file inside the labelled folder
     return labels.get(path)

@@ -65,6 +65,12 @@ before the first edit and after the last (0.720, 0.742/0.695; flips); the reason
 ("works", "passes" vs "still", "fails"; 0.710, 0.725/0.673; flips); task statement length, quoted error, code block,
 code names (0.718-0.728, 0.728-0.746; the code-block flag lifts coder to 0.728 but drops mini to 0.728/0.676).
 The final message naming a changed file or a code name of the change (0.720, 0.745/0.696; flips).
+Kept next: the change measured on the patch's files the run wrote to (`trajsift.facts.changes.authored`): a
+`git add -A` diff also carries the environment's own edits (27 of 33 mini-swe-agent sphinx patches hold the
+harness's `tox.ini`, 22 its `setup.py`, 9 of 12 astropy ones `pyproject.toml`), which inflated the size and
+diluted the agreement. A patch file named only in a read or search does not count as written (with reads
+counted: coder 0.734, mini 0.744). Coder 0.721 -> 0.734, mini 0.746/0.697 -> 0.746/0.693, OpenHands 0.756, ACR
+0.788, SWE-agent 0.841; pairs swe/ACR 0.751 -> 0.770, coder/ACR 0.619; with a tasks file worst OpenHands 0.808.
 Strength C 0.1 / 1.0 instead of 0.3: worst 0.721 / 0.719 (swe/coder pairs 0.916 / 0.771).
 """
 

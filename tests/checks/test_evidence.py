@@ -10,6 +10,7 @@ from trajsift.checks.base import CheckContext
 from trajsift.checks.cohort import CohortCheck
 from trajsift.checks.evidence import EvidenceCheck, run_passed
 from trajsift.checks.reference import ReferenceCheck
+from trajsift.facts.changes import changes
 from trajsift.schema import Action, ActionType, FinalState, Observation, Source, Step, TaskRef, Trajectory
 from trajsift.tasks import Task
 
@@ -203,3 +204,24 @@ def test_agreement_between_runs_of_one_task():
     assert out["k-2"].scores["quality.cohort.agreement"] == 0.0
     assert out["k-3"].scores["quality.cohort.agreement"] is None
     assert out["k-1"].scores["quality.cohort.steps_task_pct"] == pytest.approx(0.5)
+
+
+ENV_PATCH = (
+    "diff --git a/tox.ini b/tox.ini\n--- a/tox.ini\n+++ b/tox.ini\n@@ -1 +1 @@\n-commands = pytest\n"
+    "+commands = pytest -rA\n" + PATCH
+)
+
+
+def test_change_leaves_out_patch_files_the_run_never_wrote_to():
+    """`git add -A` diffs carry the environment's own edits (a harness's tox.ini): not the agent's change."""
+    edit_run = [step(T.READ, "cat tox.ini", "tox.ini"), step(T.EDIT, "sed -i s/x/x or 0/ pkg/core.py", "pkg/core.py")]
+    traj = Trajectory(id="a", steps=edit_run, final=FinalState(patch=ENV_PATCH))
+    assert changes(traj).files == ["pkg/core.py"]
+    assert changes(traj).added == ["    return x or 0"]
+    # a run that names none of the patch's files: nothing to tell by, the whole patch counts
+    silent = Trajectory(id="b", steps=[step(T.SUBMIT, "submit")], final=FinalState(patch=ENV_PATCH))
+    assert changes(silent).files == ["tox.ini", "pkg/core.py"]
+    # a run command that writes the file counts as naming it
+    writer = [step(T.RUN_COMMAND, "python - <<EOF\nopen('tox.ini','w')\nEOF", ""), *edit_run[1:]]
+    both = Trajectory(id="c", steps=writer, final=FinalState(patch=ENV_PATCH))
+    assert changes(both).files == ["tox.ini", "pkg/core.py"]

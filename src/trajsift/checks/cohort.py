@@ -23,10 +23,10 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from trajsift.checks.base import CheckContext, CheckOutput, Scores
-from trajsift.checks.evidence import changes
 from trajsift.checks.exact_dedup import patch_hash
 from trajsift.checks.global_check import GlobalCheck
 from trajsift.facts import steps as st
+from trajsift.facts.changes import changes
 from trajsift.facts.scoring import mean_known
 from trajsift.schema import Trajectory
 

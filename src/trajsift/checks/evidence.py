@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import ClassVar
 
 import pyarrow as pa
@@ -35,6 +34,7 @@ import pyarrow as pa
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
 from trajsift.facts import errors as er
 from trajsift.facts import steps as st
+from trajsift.facts.changes import changed_files
 from trajsift.facts.scoring import ratio
 from trajsift.facts.testruns import parse_test_counts, repo_of
 from trajsift.facts.wording import last_words
@@ -63,7 +63,6 @@ _DOUBTFUL = re.compile(
 _MENTION = re.compile(r"[\w./-]+\.(?:py|pyx|js|ts|java|go|rs|rb|c|cc|cpp|h|php|cs|kt|scala)\b|\b\w+(?:\.\w+){1,5}\b")
 _SCRIPT = re.compile(r"\b(?:python[\d.]*|pytest|py\.test|tox|nox|mvn|gradlew?|npm|yarn|node|go|cargo|make|ruby|java)\b")
 STATEMENT_LIMIT = 20_000
-MAX_EDIT_TEXT = 20_000
 
 
 class EvidenceCheck(Check):
@@ -202,41 +201,6 @@ def read_before_edit(steps: list[Step], edits: list[int]) -> float | None:
 def _searched(steps: list[Step], target: str) -> bool:
     name = st.base_name(target)
     return any(step.action.type in st.LOOKS and name in step.observation.text[: st.HEAD * 8] for step in steps)
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What a run changed: from its final patch, else from its editor calls (old / new text per edit)."""
-
-    files: list[str]
-    removed: list[str]
-    added: list[str]
-    from_patch: bool
-
-
-EDIT_TEXT_KEYS = (("old_str", False), ("new_str", True), ("file_text", True), ("content", True))
-
-
-def changes(traj: Trajectory) -> Changes:
-    diffs = st.patch_files(traj.final.patch)
-    if diffs:
-        removed = [line for diff in diffs for line in diff.removed]
-        return Changes([diff.path for diff in diffs], removed, [line for diff in diffs for line in diff.added], True)
-    files: list[str] = []
-    removed, added = [], []
-    for step in traj.steps:
-        if step.action.type not in st.CHANGES or not step.action.target:
-            continue
-        files.append(step.action.target)
-        for key, is_added in EDIT_TEXT_KEYS:
-            value = step.action.arguments.get(key)
-            if isinstance(value, str):
-                (added if is_added else removed).extend(value[:MAX_EDIT_TEXT].splitlines())
-    return Changes(list(dict.fromkeys(files)), removed, added, False)
-
-
-def changed_files(traj: Trajectory) -> list[str]:
-    return changes(traj).files
 
 
 def mentions_touched(statement: str, files: list[str]) -> float | None:

@@ -21,8 +21,8 @@ from typing import ClassVar
 import pyarrow as pa
 
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
-from trajsift.checks.evidence import Changes, changes
 from trajsift.facts import steps as st
+from trajsift.facts.changes import Changes, changes
 from trajsift.schema import Trajectory
 
 _HUNK_CONTEXT = re.compile(r"^@@[^@\n]*@@[ \t]?(.*)$", re.M)

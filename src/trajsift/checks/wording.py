@@ -21,7 +21,8 @@ from typing import ClassVar
 import pyarrow as pa
 
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
-from trajsift.checks.evidence import changes, is_execution, is_source_edit, run_passed
+from trajsift.checks.evidence import is_execution, is_source_edit, run_passed
+from trajsift.facts.changes import changes
 from trajsift.facts.testruns import repo_of
 from trajsift.facts.wording import claims_verified, hesitation_rate, last_words, names_overlap
 from trajsift.schema import Trajectory

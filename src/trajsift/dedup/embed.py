@@ -36,11 +36,14 @@ from typing import Protocol
 
 import numpy as np
 
+from trajsift.dedup.featurehash import feature_rows
 from trajsift.errors import ConfigError
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]{1,3}")
 _SUBWORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 MAX_TEXT_CHARS = 20_000
+FEATURE_BATCH = 256
+"""ASCII texts hashed together by `featurehash` (at most ~5 MB of text: its arrays stay small)."""
 
 
 class Embedder(Protocol):
@@ -91,17 +94,27 @@ class HashingEmbedder:
         self.name = f"hashing-v1-{dims}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """ASCII texts in batches through `featurehash` (numpy), the others one by one: the same rows."""
         matrix = np.zeros((len(texts), self.dims), dtype=np.float32)
-        for row, text in enumerate(texts):
-            counts = _features(text)
-            if not counts:
-                continue
-            hashes = np.fromiter(map(zlib.crc32, map(str.encode, counts)), dtype=np.uint64, count=len(counts))
-            weights = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            signs = np.where(hashes & np.uint64(1 << 31), -1.0, 1.0)
-            buckets = (hashes % np.uint64(self.dims)).astype(np.intp)
-            np.add.at(matrix[row], buckets, (weights * signs).astype(np.float32))
+        clipped = [text[:MAX_TEXT_CHARS] for text in texts]
+        ascii_rows = [row for row, text in enumerate(clipped) if text.isascii()]
+        for start in range(0, len(ascii_rows), FEATURE_BATCH):
+            rows = ascii_rows[start : start + FEATURE_BATCH]
+            matrix[rows] = feature_rows([clipped[row] for row in rows], self.dims)
+        for row in sorted(set(range(len(texts))) - set(ascii_rows)):
+            self._add_features(matrix[row], clipped[row])
         return normalise(matrix)
+
+    def _add_features(self, vector: np.ndarray, text: str) -> None:
+        """One text's signed, sublinear term frequencies summed into `vector` (the reference path)."""
+        counts = _features(text)
+        if not counts:
+            return
+        hashes = np.fromiter(map(zlib.crc32, map(str.encode, counts)), dtype=np.uint64, count=len(counts))
+        weights = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        signs = np.where(hashes & np.uint64(1 << 31), -1.0, 1.0)
+        buckets = (hashes % np.uint64(self.dims)).astype(np.intp)
+        np.add.at(vector, buckets, (weights * signs).astype(np.float32))
 
 
 class MiniLMEmbedder:

@@ -104,6 +104,14 @@ class NearDuplicateParams(Params):
     """Per trajectory, the candidates sharing the most k-grams that are compared exactly."""
 
 
+def _batch_step_hashes(batch: list[Trajectory]) -> list[np.ndarray]:
+    """Each trajectory's action-token hashes (`token_hashes` per row), all hashed in one call."""
+    tokens = [[encode(token) for token in action_tokens(traj)] for traj in batch]
+    hashes = token_hashes([token for row in tokens for token in row])
+    bounds = np.cumsum([0, *map(len, tokens)]).tolist()
+    return [hashes[start:stop] for start, stop in zip(bounds, bounds[1:], strict=False)]
+
+
 class NearDuplicates(GlobalCheck[NearDuplicateParams]):
     id: ClassVar[str] = "diversity.near"
     description: ClassVar[str] = "near duplicates (MinHash LSH over views) and action-sequence novelty"
@@ -132,15 +140,16 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
         if p.bands * p.rows > min(self.perms.values(), default=p.num_perm):
             raise ValueError(f"bands x rows ({p.bands} x {p.rows}) exceeds a view's num_perm")
         self._hashers = {perms: MinHasher(perms, p.seed) for perms in set(self.perms.values())}
-        self._signed: dict[int, tuple[Trajectory, dict[str, np.ndarray | None]]] = {}
+        self._signed: dict[int, tuple[Trajectory, dict[str, np.ndarray | None], np.ndarray]] = {}
 
     def _text_view(self, name: str) -> bool:
         return not (name == "actions" and self.params.views[name].tokenizer == "lines")
 
     def run(self, batch: list[Trajectory], ctx: CheckContext, scores: list[Scores]) -> list[CheckOutput]:
-        """Sign every text view of the whole batch at once (`batchsign`: bit for bit `from_text` per row);
-        `signature` then reads them."""
-        self._signed = {id(traj): (traj, {}) for traj in batch}  # the batch stays referenced: ids stay unique
+        """Sign every text view of the whole batch at once (`batchsign`: bit for bit `from_text` per row) and
+        hash every row's action tokens in one call; `signature` then reads them."""
+        steps = _batch_step_hashes(batch)
+        self._signed = {id(traj): (traj, {}, hashes) for traj, hashes in zip(batch, steps, strict=True)}
         for name, spec in self.params.views.items():
             if not self._text_view(name):
                 continue
@@ -161,8 +170,7 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
     def signature(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> dict[str, Any]:
         p = self.params
         parts, present = [], 0
-        signed = self._signed.pop(id(traj), (traj, {}))[1]
-        steps = token_hashes([encode(t) for t in action_tokens(traj)])
+        _, signed, steps = self._signed.pop(id(traj), None) or (traj, {}, _batch_step_hashes([traj])[0])
         for bit, (name, spec) in enumerate(p.views.items()):
             if not self._text_view(name):  # one token per step: reuse the step hashes
                 sig = self._hashers[self.perms[name]].sign(shingle_hashes(steps, spec.ngram), spec.scheme)

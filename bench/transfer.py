@@ -71,6 +71,12 @@ harness's `tox.ini`, 22 its `setup.py`, 9 of 12 astropy ones `pyproject.toml`), 
 diluted the agreement. A patch file named only in a read or search does not count as written (with reads
 counted: coder 0.734, mini 0.744). Coder 0.721 -> 0.734, mini 0.746/0.697 -> 0.746/0.693, OpenHands 0.756, ACR
 0.788, SWE-agent 0.841; pairs swe/ACR 0.751 -> 0.770, coder/ACR 0.619; with a tasks file worst OpenHands 0.808.
+Kept next: "after the last edit" counted from the last edit of a file in the final patch (`source_edits`:
+an `rm -rf build` or a reverted scratch change after the last test no longer hides it), and a command that
+edits then runs (`cat <<EOF > repro.py ... EOF` then `python repro.py`) counted as a run after its own edit
+(`runs_after_change`). The first alone: mini 0.746/0.693 -> 0.757/0.710, OpenHands 0.759, coder 0.728; both:
+coder 0.732, OpenHands 0.756, mini 0.757/0.709, ACR 0.789, SWE-agent 0.841; pairs swe/ACR 0.783, swe/coder
+0.904, coder/ACR 0.619, mini/OpenHands 0.954; with a tasks file worst OpenHands 0.808, mini 0.839.
 Strength C 0.1 / 1.0 instead of 0.3: worst 0.721 / 0.719 (swe/coder pairs 0.916 / 0.771).
 """
 

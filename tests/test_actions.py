@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trajsift.actions.classify import SCAN_LIMIT, classify_command, classify_tool_call
-from trajsift.actions.shell import split_segments
+from trajsift.actions.shell import runs_after_change, split_segments
 from trajsift.schema import ActionType
 
 R, S, E, C = ActionType.READ, ActionType.SEARCH, ActionType.EDIT, ActionType.CREATE
@@ -382,3 +382,18 @@ def test_any_tool_call_classifies_without_error(tool: str, arguments: dict) -> N
     action = classify_tool_call(tool, arguments)
     assert isinstance(action.type, ActionType)
     assert action.arguments is arguments
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("cat <<'EOF' > repro.py\nimport pkg\nprint(pkg.load(None))\nEOF\npython repro.py", True),
+        ("sed -i 's/x/x or 0/' pkg/core.py && python -m pytest tests/test_core.py -q", True),
+        ("python repro.py && sed -i 's/x/y/' pkg/core.py", False),  # the run came before the change
+        ("sed -i 's/x/y/' pkg/core.py && cat pkg/core.py", False),  # a read, not a run
+        ("edit 3:4\n    subprocess.run(['python', 'x.py'])\npython x.py\nend_of_edit", False),  # an editor body
+        ("", False),
+    ],
+)
+def test_runs_after_change(command, expected):
+    assert runs_after_change(command) is expected

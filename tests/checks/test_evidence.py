@@ -225,3 +225,26 @@ def test_change_leaves_out_patch_files_the_run_never_wrote_to():
     writer = [step(T.RUN_COMMAND, "python - <<EOF\nopen('tox.ini','w')\nEOF", ""), *edit_run[1:]]
     both = Trajectory(id="c", steps=writer, final=FinalState(patch=ENV_PATCH))
     assert changes(both).files == ["tox.ini", "pkg/core.py"]
+
+
+def test_after_the_last_edit_of_the_fix():
+    """The last change to a file of the final patch starts "after the edit"; removing a build folder does not,
+    and a command that edits then runs counts as a run after that edit."""
+    tidy_up = evidence(
+        [
+            step(T.EDIT, "sed -i 's/x/x or 0/' pkg/core.py", "pkg/core.py"),
+            step(T.RUN_TESTS, "pytest tests", "tests", "===== 3 passed in 0.1s =====", 0),
+            step(T.EDIT, "rm -rf build", "build"),
+            step(T.SUBMIT, "submit"),
+        ],
+        patch=PATCH,
+    )
+    assert tidy_up["tests_after_edit"] is True and tidy_up["last_check_passed"] is True
+    one_step = evidence(
+        [
+            step(T.EDIT, "sed -i 's/x/x or 0/' pkg/core.py && python -m pytest tests", "pkg/core.py", "1 failed", 1),
+            step(T.SUBMIT, "submit"),
+        ],
+        patch=PATCH,
+    )
+    assert one_step["tests_after_edit"] is True and one_step["last_check_passed"] is False

@@ -185,3 +185,18 @@ def _api_call(name: str, argument_text: str) -> Classification:
     if name == "get_code_around_line" and values:
         target = values[0]
     return Classification(kind, name, normalise_path(target))
+
+
+def runs_after_change(command: str) -> bool:
+    """A compound command that changes a file and then runs something (`cat <<EOF > repro.py ... EOF` then
+    `python repro.py`; `sed -i ... && pytest`): one step that is both an edit and an execution, in that order.
+    An editor command's body (SWE-agent `edit`) is text, not commands."""
+    if not command or _SWE_EDIT.match(command[:SCAN_LIMIT]):
+        return False
+    kinds = [classify_segment(segment)[1].type for segment in split_segments(command)]
+    changed = False
+    for kind in kinds:
+        if changed and kind in (_T.RUN_TESTS, _T.RUN_COMMAND):
+            return True
+        changed = changed or kind in (_T.EDIT, _T.CREATE)
+    return False

@@ -31,6 +31,7 @@ from typing import ClassVar
 
 import pyarrow as pa
 
+from trajsift.actions.shell import runs_after_change
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
 from trajsift.facts import errors as er
 from trajsift.facts import steps as st
@@ -88,11 +89,11 @@ class EvidenceCheck(Check):
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
         steps = traj.steps
         repo = repo_of(traj.task.task_id, traj.task.repo)
-        edits = [i for i, step in enumerate(steps) if is_source_edit(step)]
+        edit_steps = [step for step in steps if is_source_edit(step)]
+        edits = source_edits(traj)  # the fix's edits: what "after the last edit" is measured from
         runs = [(i, run_passed(step, repo)) for i, step in enumerate(steps) if is_execution(step)]
         last_edit = edits[-1] if edits else None
-        after = [passed for i, passed in runs if last_edit is not None and i > last_edit]
-        edit_steps = [steps[i] for i in edits]
+        after = [passed for i, passed in runs if last_edit is not None and i >= last_edit]
         task = ctx.tasks.get(traj.task.task_id)
         task_text = (task.instruction if task is not None else "") or traj.task.instruction
         files = changed_files(traj)
@@ -117,6 +118,16 @@ def is_source_edit(step: Step) -> bool:
     return step.action.type in st.CHANGES and not st.is_scratch(step.action.target)
 
 
+def source_edits(traj: Trajectory) -> list[int]:
+    """Indexes of the steps that changed the fix: source edits to a file of the final patch when the run has
+    one (removing a build folder or a reverted scratch change is not work on the fix), all source edits when
+    none of them names a patch file (the edit's target could not be told)."""
+    edits = [i for i, step in enumerate(traj.steps) if is_source_edit(step)]
+    names = {st.base_name(path) for path in changed_files(traj)} if traj.final.patch else set()
+    on_fix = [i for i in edits if st.base_name(traj.steps[i].action.target) in names]
+    return on_fix or edits
+
+
 _DIFFICULTY = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>min|h)", re.I)
 _DIFFICULTY_WORDS = {"trivial": 0.0, "easy": 0.25, "medium": 0.5, "moderate": 0.5, "hard": 0.75, "very hard": 1.0}
 
@@ -137,9 +148,14 @@ def difficulty_rank(label: str) -> float | None:
 
 
 def is_execution(step: Step) -> bool:
-    """A test run, or a command that runs code (a script, an interpreter, a build tool)."""
-    kind = step.action.type
-    return kind is _T.RUN_TESTS or (kind is _T.RUN_COMMAND and bool(_SCRIPT.search(step.action.command[:500])))
+    """A test run, or a command that runs code (a script, an interpreter, a build tool), also after a change in
+    the same command (`runs_after_change`)."""
+    kind, command = step.action.type, step.action.command
+    if kind is _T.RUN_TESTS:
+        return True
+    if kind is _T.RUN_COMMAND:
+        return bool(_SCRIPT.search(command[:500]))
+    return kind in st.CHANGES and bool(_SCRIPT.search(command[: st.HEAD * 16])) and runs_after_change(command)
 
 
 def run_passed(step: Step, repo: str = "") -> bool:

@@ -21,7 +21,7 @@ from typing import ClassVar
 import pyarrow as pa
 
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
-from trajsift.checks.evidence import is_execution, is_source_edit, run_passed
+from trajsift.checks.evidence import is_execution, run_passed, source_edits
 from trajsift.facts.changes import changes
 from trajsift.facts.testruns import repo_of
 from trajsift.facts.wording import claims_verified, hesitation_rate, last_words, names_overlap
@@ -63,11 +63,11 @@ def change_text(traj: Trajectory) -> str:
 def claim_backed(traj: Trajectory) -> float | None:
     """+1 / -1 / 0 / None as `claim_backed` in the module docstring."""
     steps = traj.steps
-    edits = [i for i, step in enumerate(steps) if is_source_edit(step)]
+    edits = source_edits(traj)
     if not edits or not any(is_execution(step) for step in steps):
         return None
     if not claims_verified(last_words(steps)):
         return 0.0
-    after = [step for step in steps[edits[-1] + 1 :] if is_execution(step)]
+    after = [step for step in steps[edits[-1] :] if is_execution(step)]  # the last edit's own step may run
     backed = bool(after) and run_passed(after[-1], repo_of(traj.task.task_id, traj.task.repo))
     return 1.0 if backed else -1.0

@@ -92,3 +92,11 @@ def test_scikit_learn_rows_follow_the_harness_pythons():
     assert _spec("scikit-learn/scikit-learn", "1.3").python == "3.9"
     for version in ("0.22", "1.3"):
         assert _pin(_spec("scikit-learn/scikit-learn", version), "cython").startswith("cython==0.29")
+
+
+@pytest.mark.parametrize("version", ["1.3", "3.0", "3.1"])
+def test_old_astropy_pins_its_setup_requires_for_python_3_6(version):
+    # its setup.py asks for jinja2 at build time: left to easy_install, the newest MarkupSafe (Python >= 3.9) came
+    spec = _spec("astropy/astropy", version)
+    assert spec.python == "3.6"
+    assert _pin(spec, "jinja2").startswith("jinja2==2.") and _pin(spec, "markupsafe").startswith("markupsafe==1.")

@@ -50,3 +50,12 @@ def test_no_end_record_is_a_crash_unless_the_process_claims_success():
     crashed = judge_evidence(data, -11, KEY)
     assert crashed.statuses is None and not crashed.forged
     assert json.loads(json.dumps(crashed.problems)) == ["the runner never reached its end record"]
+
+
+def test_pytest_3_instance_parts_are_dropped_from_stream_ids():
+    # pytest 3 reports a class's tests as `file::Class::()::test`; the task lists (and JUnit) say `file::Class::test`
+    listed = {"pkg/test_m.py::TestA::test_x": "PASSED", "pkg/test_m.py::TestA::test_y[a::()::b]": "FAILED"}
+    data = evidence_bytes(listed, 1, KEY, spelling=lambda node: node.replace("TestA::", "TestA::()::", 1))
+    assert data.count(b"TestA::()::") == 2
+    judged = judge_evidence(data, 1, KEY)
+    assert judged.problems == [] and judged.statuses == listed

@@ -130,14 +130,15 @@ class ScriptedSandbox:
         return SandboxResult(exit_code, text, False, 0.01, verdict, stream)
 
 
-def evidence_bytes(statuses: dict[str, str], exit_code: int | None, key: bytes) -> bytes:
+def evidence_bytes(statuses: dict[str, str], exit_code: int | None, key: bytes, spelling=lambda node: node) -> bytes:
     """What the runner bootstrap sends for these results: one record per test, the JUnit report, the end,
-    each record signed with the run's key (the MAC chaining the previous one)."""
+    each record signed with the run's key (the MAC chaining the previous one). `spelling`: how the running
+    pytest spells a node id in its reports."""
     outcome = {"PASSED": "passed", "SKIPPED": "skipped"}
     records = []
     for node, status in statuses.items():
         phase = "setup" if status == "ERROR" else "call"  # an error is a failing setup, as pytest reports it
-        records.append({"k": "report", "id": node, "w": phase, "o": outcome.get(status, "failed")})
+        records.append({"k": "report", "id": spelling(node), "w": phase, "o": outcome.get(status, "failed")})
     records.append({"k": "end", "exit": exit_code, "aborted": "", "tamper": []})
     lines, chain = [], b""
     for record in records:

@@ -22,11 +22,12 @@ import msgspec
 from trajsift.harness.grading.verdict import Verdict
 from trajsift.tasks import Task
 
-HARNESS_VERSION = "7"
+HARNESS_VERSION = "8"
 """Bumped when the verification logic changes in a way that changes verdicts: old entries are then ignored.
 2: the task's own pytest plugins no longer count as test tampering; validation also runs without the fix.
 4, 5: hypothesis's import-time patch of pytest (an environment plugin) is no longer tampering.
-6: pytest stopping before any test (a conftest that cannot import) is no longer tampering."""
+6: pytest stopping before any test (a conftest that cannot import) is no longer tampering.
+8: pytest 3's `Class::()::test` ids match the listed `Class::test` (astropy 1.3: class tests were missing)."""
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS results (task_fp TEXT NOT NULL, patch_hash TEXT NOT NULL, verdict TEXT NOT NULL,"
     " created REAL NOT NULL, PRIMARY KEY (task_fp, patch_hash))",

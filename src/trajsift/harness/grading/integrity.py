@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from trajsift.harness.grading.junit import junit_key, parse_junit
+from trajsift.harness.grading.junit import junit_key, parse_junit, plain_node_id
 from trajsift.harness.grading.statuses import ERROR, FAILED, PASSED, SKIPPED, record
 
 RECORD = b"\x1e"
@@ -62,10 +62,11 @@ def split_evidence(data: bytes, key: bytes | None = None) -> tuple[list[dict], s
 
 
 def stream_statuses(records: list[dict]) -> dict[str, str]:
-    """Node id -> status from the per-phase reports (worst wins), as pytest's own summary counts them."""
+    """Node id -> status from the per-phase reports (worst wins), as pytest's own summary counts them; ids in
+    pytest 4's spelling whatever the version (pytest 3 named a class's tests `Class::()::test`)."""
     statuses: dict[str, str] = {}
     for item in records:
-        name, outcome = str(item.get("id", "")), item.get("o")
+        name, outcome = plain_node_id(str(item.get("id", ""))), item.get("o")
         if item.get("k") == "collect":
             record(statuses, name, SKIPPED if outcome == "skipped" else ERROR)
         elif item.get("k") == "report" and item.get("w") == "call":

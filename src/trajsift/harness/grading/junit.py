@@ -78,6 +78,13 @@ def junit_node_id(classname: str, name: str, file: str | None = None) -> str:
     return "::".join(["/".join(parts[:split]) + ".py", *parts[split:], name])
 
 
+def plain_node_id(node_id: str) -> str:
+    """A node id without pytest 3's instance parts (`test_x.py::TestA::()::test_b` -> `test_x.py::TestA::test_b`),
+    the spelling pytest 4+ and the SWE-bench lists use; parameters (after `[`) are left as they are."""
+    path, bracket, params = node_id.partition("[")
+    return "::".join(part for part in path.split("::") if part != "()") + bracket + params
+
+
 def junit_key(node_id: str) -> tuple[str, str]:
     """The (classname, name) pair pytest's JUnit report uses for a node id."""
     path, bracket, params = node_id.partition("[")

@@ -23,6 +23,15 @@ def test_each_refusal_adds_its_own_option_once():
     assert nproc[0] == nproc[1] and int(nproc[0]) <= 32_768
 
 
+def test_runc_names_the_refused_limit_by_number():
+    refusal = "error setting rlimits for ready process: error setting rlimit type {}: operation not permitted"
+    options = adapt("podman", refusal.format(resource.RLIMIT_NOFILE), EngineOptions())
+    assert options.run_args[0] == "--ulimit" and options.run_args[1].startswith("nofile=")
+    assert adapt("podman", refusal.format(resource.RLIMIT_NOFILE), options) is None
+    options = adapt("podman", refusal.format(resource.RLIMIT_NPROC), options)
+    assert options.run_args[-1].startswith("nproc=")
+
+
 def test_hybrid_cgroups_switch_podman_to_the_cgroupfs_manager():
     options = adapt("podman", HYBRID, EngineOptions())
     assert options.global_args[-2:] == ("--cgroup-manager", "cgroupfs") and options.run_args == ()

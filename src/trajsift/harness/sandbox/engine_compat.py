@@ -4,9 +4,10 @@ A container engine started inside another container (a CI runner, a dev box) can
 that have nothing to do with the command:
 - `crun` (podman's default runtime) does not support a cgroup v1 + v2 hybrid host; `runc` with podman's
   `cgroupfs` manager does;
-- the engine asks for resource limits above the host's hard limits (`setrlimit RLIMIT_NOFILE / RLIMIT_NPROC:
-  Operation not permitted`); podman also caps its own process count limit at 32,768 before it starts the runtime
-  (seen with podman 4.3), so the container's must not exceed that.
+- the engine asks for resource limits above the host's hard limits (crun: `setrlimit RLIMIT_NOFILE / RLIMIT_NPROC:
+  Operation not permitted`; runc names the limit by number: `error setting rlimit type 7`); podman also caps its
+  own process count limit at 32,768 before it starts the runtime (seen with podman 4.3), so the container's must
+  not exceed that.
 
 `adapt` reads such a refusal and returns the options that avoid it; the backend retries once per new option and
 keeps what worked for the rest of the process. Options only ever get added for a refusal seen, so a host where the
@@ -49,19 +50,32 @@ def _fixes(engine: str) -> list[tuple[str, str, Fix]]:
     """(text in the refusal, marker of the fix in the options, how to add the fix)."""
     nofile = _hard_limit(resource.RLIMIT_NOFILE, 1 << 20)
     nproc = _hard_limit(resource.RLIMIT_NPROC, PODMAN_NPROC_CAP if engine == "podman" else 1 << 22)
-    fixes: list[tuple[str, str, Fix]] = [
-        ("RLIMIT_NOFILE", "nofile=", lambda o: o.with_run("--ulimit", f"nofile={nofile}:{nofile}")),
-        ("RLIMIT_NPROC", "nproc=", lambda o: o.with_run("--ulimit", f"nproc={nproc}:{nproc}")),
+    return [
+        *_limit_fixes(resource.RLIMIT_NOFILE, "NOFILE", f"nofile={nofile}:{nofile}"),
+        *_limit_fixes(resource.RLIMIT_NPROC, "NPROC", f"nproc={nproc}:{nproc}"),
+        *(_podman_fixes() if engine == "podman" else []),
     ]
-    if engine == "podman":
-        runc = ["--runtime", "runc"] if shutil.which("runc") else []
-        cgroupfs = (
+
+
+def _limit_fixes(number: int, name: str, ulimit: str) -> list[tuple[str, str, Fix]]:
+    """crun names a refused limit (`RLIMIT_NOFILE`), runc gives its number (`rlimit type 7:`)."""
+    marker = ulimit.split("=", 1)[0] + "="
+
+    def fix(options: EngineOptions) -> EngineOptions:
+        return options.with_run("--ulimit", ulimit)
+
+    return [(f"RLIMIT_{name}", marker, fix), (f"rlimit type {number}:", marker, fix)]
+
+
+def _podman_fixes() -> list[tuple[str, str, Fix]]:
+    runc = ["--runtime", "runc"] if shutil.which("runc") else []
+    return [
+        (
             "cgroups in hybrid mode",
             "--cgroup-manager",
             lambda o: o.with_global(*runc, "--cgroup-manager", "cgroupfs"),
         )
-        fixes.append(cgroupfs)
-    return fixes
+    ]
 
 
 def adapt(engine: str, refusal: str, options: EngineOptions) -> EngineOptions | None:

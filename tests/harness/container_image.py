@@ -29,15 +29,7 @@ def contract_image(engine: str, scratch: Path) -> str:
         pytest.skip(f"{engine} answers but no static busybox is installed to build a local image (busybox-static)")
     archive = scratch / "rootfs.tar"
     with tarfile.open(archive, "w") as tar:
-        tar.add(busybox, arcname="bin/busybox")
-        for applet in APPLETS:
-            link = tarfile.TarInfo(f"bin/{applet}")
-            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
-            tar.addfile(link)
-        for folder in ("tmp", "proc", "sys", "dev"):
-            entry = tarfile.TarInfo(folder)
-            entry.type, entry.mode = tarfile.DIRTYPE, 0o1777 if folder == "tmp" else 0o755
-            tar.addfile(entry)
+        _add_busybox(tar, busybox, APPLETS)
     imported = subprocess.run([binary, "import", str(archive), IMAGE], capture_output=True, text=True, check=False)
     if imported.returncode != 0:
         pytest.fail(f"{engine} import failed: {imported.stderr[-500:]}")
@@ -73,23 +65,23 @@ def instance_image(engine: str, scratch: Path, repo: Path) -> str:
         for library in sorted({lib for binary in binaries for lib in _shared_libraries(binary)}):
             _add_library(tar, library)
         for binary in binaries[:2]:
-            tar.add(str(binary), arcname=str(binary).lstrip("/"))
+            _add_file(tar, str(binary), str(binary).lstrip("/"))
         _add_link(tar, "usr/local/bin/python", str(python))
         _add_link(tar, "usr/local/bin/git", binaries[1].as_posix())
         stdlib = prefix / "lib" / python.name
-        tar.add(str(stdlib), arcname=str(stdlib).lstrip("/"), filter=_skip_stdlib_extras)
+        _add_file(tar, str(stdlib), str(stdlib).lstrip("/"), filter=_skip_stdlib_extras)
         site = stdlib / "site-packages"
         for module in PYTEST_PACKAGES:
             source = Path(pytest.__file__).resolve().parents[1] / module
             if source.exists():
-                tar.add(str(source), arcname=str(site / module).lstrip("/"), filter=_skip_caches)
+                _add_file(tar, str(source), str(site / module).lstrip("/"), filter=_skip_caches)
         tar.add(str(repo), arcname="testbed")
     return _import(engine, archive, f"{INSTANCE_IMAGE}-{uuid.uuid4().hex[:12]}")  # one tag per build: removed after
 
 
-def _add_busybox(tar: tarfile.TarFile, busybox: str) -> None:
-    tar.add(busybox, arcname="bin/busybox")
-    for applet in (*APPLETS, "cp", "mkdir", "rm", "cd", "grep", "cat"):
+def _add_busybox(tar: tarfile.TarFile, busybox: str, applets=(*APPLETS, "cp", "mkdir", "rm", "cd", "grep")) -> None:
+    _add_file(tar, busybox, "bin/busybox")
+    for applet in applets:
         _add_link(tar, f"bin/{applet}", "busybox")
     for folder in ("tmp", "proc", "sys", "dev"):
         entry = tarfile.TarInfo(folder)
@@ -97,9 +89,26 @@ def _add_busybox(tar: tarfile.TarFile, busybox: str) -> None:
         tar.addfile(entry)
 
 
+def _add_parents(tar: tarfile.TarFile, name: str) -> None:
+    """Directory entries (0755) for `name`'s parents not in the archive yet: Docker's import creates a missing
+    parent with mode 0600, which root without capabilities (`--cap-drop ALL`) cannot search."""
+    names = set(tar.getnames())
+    for parent in reversed(Path(name).parents[:-1]):
+        if parent.as_posix() not in names:
+            entry = tarfile.TarInfo(parent.as_posix())
+            entry.type, entry.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(entry)
+
+
+def _add_file(tar: tarfile.TarFile, source: str, name: str, **options) -> None:
+    _add_parents(tar, name)
+    tar.add(source, arcname=name, **options)
+
+
 def _add_link(tar: tarfile.TarFile, name: str, target: str) -> None:
     if name in tar.getnames():
         return
+    _add_parents(tar, name)
     link = tarfile.TarInfo(name)
     link.type, link.linkname = tarfile.SYMTYPE, target
     tar.addfile(link)
@@ -119,7 +128,7 @@ def _add_library(tar: tarfile.TarFile, spelled: Path) -> None:
     """The library's file at its real path, and a link from the name the loader asks for when that differs."""
     real = spelled.resolve()
     if str(real).lstrip("/") not in tar.getnames():
-        tar.add(str(real), arcname=str(real).lstrip("/"))
+        _add_file(tar, str(real), str(real).lstrip("/"))
     if spelled != real:
         _add_link(tar, str(spelled).lstrip("/"), str(real))
 

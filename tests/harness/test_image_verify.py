@@ -1,4 +1,5 @@
-"""Verification inside a task's own container image (`harness.image_runner`), run for real under Podman.
+"""Verification inside a task's own container image (`harness.image_runner`), run for real under Podman and Docker
+(each where its engine answers).
 
 The image is laid out as SWE-bench's instance images (the repository at /testbed at its base commit, an
 interpreter with pytest, git) and built here from this host's binaries; the host keeps the work tree only to check
@@ -18,24 +19,23 @@ from trajsift.harness.verify import Verifier, VerifyOptions
 from .container_image import instance_image, remove_image
 from .verify_helpers import GOLD, SOURCE, diff, git, make_repo, make_task
 
-ENGINE = "podman"
 
-
-@pytest.fixture(scope="module")
-def image_setup(tmp_path_factory):
-    if problem := engine_problem(ENGINE):
-        pytest.skip(f"{ENGINE} unavailable here: {problem}")
+@pytest.fixture(scope="module", params=["podman", "docker"])
+def image_setup(request, tmp_path_factory):
+    engine = request.param
+    if problem := engine_problem(engine):
+        pytest.skip(f"{engine} unavailable here: {problem}")
     root = tmp_path_factory.mktemp("image-task")
     repo, commit = make_repo(root)
-    image = instance_image(ENGINE, tmp_path_factory.mktemp("image"), repo)
-    yield root, commit, image
-    remove_image(ENGINE, image)  # 130 MB per build: not left behind
+    image = instance_image(engine, tmp_path_factory.mktemp("image"), repo)
+    yield engine, root, commit, image
+    remove_image(engine, image)  # 130 MB per build: not left behind
 
 
 def verify(image_setup, tmp_path, patch: str):
-    root, commit, image = image_setup
+    engine, root, commit, image = image_setup
     task = make_task(commit, test_command="python -m pytest -rA {tests}", metadata={"docker_image": image})
-    options = VerifyOptions(cache_dir=tmp_path / "cache", task_dir=root, sandbox=ENGINE, retry=False)
+    options = VerifyOptions(cache_dir=tmp_path / "cache", task_dir=root, sandbox=engine, retry=False)
     return Verifier(options).verify(task, patch)
 
 

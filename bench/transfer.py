@@ -77,6 +77,16 @@ edits then runs (`cat <<EOF > repro.py ... EOF` then `python repro.py`) counted 
 (`runs_after_change`). The first alone: mini 0.746/0.693 -> 0.757/0.710, OpenHands 0.759, coder 0.728; both:
 coder 0.732, OpenHands 0.756, mini 0.757/0.709, ACR 0.789, SWE-agent 0.841; pairs swe/ACR 0.783, swe/coder
 0.904, coder/ACR 0.619, mini/OpenHands 0.954; with a tasks file worst OpenHands 0.808, mini 0.839.
+Then an "unknown" value (a log that cannot tell, e.g. OpenHands' patch status) is missing, not unequal, and
+the patch-status inputs count a missing value as no evidence (no learned weight: it would learn the scaffold).
+Held-out OpenHands rows had a mean probability of 0.005 against a resolve rate of 0.377, from 0.0 for "patch
+present" in every row. Now coder 0.731, OpenHands 0.756 (ECE 0.371 -> 0.343), mini 0.756; pairs mini/OpenHands
+0.944 (part of the 0.954 came from every OpenHands run ranking low, and mini-swe-agent resolves more). Not kept:
+standardised inputs clipped to +-1.5 / 2 / 3 / 5 SDs (OpenHands 0.718 / 0.738 / 0.750 / 0.758, coder 0.723-0.730:
+the clip also blunts OpenHands' real `submitted` / `limit_hit` signal); source-balanced sample weights (coder
+0.714, mini 0.737); inputs kept only when their sign agrees on every training source (worst 0.48-0.70); label-shift
+adaptation of each cohort's prior by EM on its predictions (Saerens et al.; ECE worse on 4 of 5 sources: the
+agents differ in their inputs, not only in their base rate).
 Strength C 0.1 / 1.0 instead of 0.3: worst 0.721 / 0.719 (swe/coder pairs 0.916 / 0.771).
 """
 

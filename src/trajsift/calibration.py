@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
+UNKNOWN = "unknown"
 DEFAULT_MODEL = "quality_model.json"
 """The shipped model, a data file of `trajsift.checks` (fitted on the labelled dev sources)."""
 
@@ -35,8 +36,8 @@ class Feature:
 
     def value(self, row: Mapping[str, Any]) -> float | None:
         raw = row.get(self.column)
-        if self.transform.startswith("equals:"):
-            return None if raw is None else float(str(raw) == self.transform.split(":", 1)[1])
+        if self.transform.startswith("equals:"):  # "unknown" (the log cannot tell) is missing, not unequal
+            return None if raw is None or raw == UNKNOWN else float(str(raw) == self.transform.split(":", 1)[1])
         if self.transform == "nonempty":
             return None if raw is None else float(bool(raw))
         if raw is None or isinstance(raw, str):
@@ -137,7 +138,7 @@ RELATIVE_INPUTS: dict[str, Feature] = {
     "format_errors": Feature("basic.status.format_errors", "log1p"),
     "exit_submitted": Feature("basic.status.exit_status", "equals:submitted"),
     "limit_hit": Feature("basic.limits.limit_hit", "nonempty"),
-    "patch_present": Feature("basic.content.patch_status", "equals:present"),
+    "patch_present": Feature("basic.content.patch_status", "equals:present", learn_missing=False),
     **{name: Feature("quality.wording." + name) for name in ("hesitation", "statement_overlap")},
 }
 """Per-row facts `quality.relative` reads against the run's cohort (value minus the cohort's mean): how often
@@ -157,7 +158,7 @@ BASE_FEATURES: tuple[Feature, ...] = (
     Feature("basic.status.format_errors", "log1p"),
     Feature("basic.status.exit_status", "equals:submitted"),
     Feature("basic.limits.limit_hit", "nonempty"),
-    Feature("basic.content.patch_status", "equals:present"),
+    Feature("basic.content.patch_status", "equals:present", learn_missing=False),  # "unknown": no evidence
     *_specs("quality.completeness.", "gave_up submitted"),
     Feature("quality.efficiency.novel_observation_ratio"),
     *(Feature(RELATIVE + name, learn_missing=spec.learn_missing) for name, spec in RELATIVE_INPUTS.items()),

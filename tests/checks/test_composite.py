@@ -126,6 +126,15 @@ def test_feature_transforms(transform, raw, value):
     assert Feature("c", transform).value({}) is None
 
 
+def test_an_unknown_value_is_missing_not_unequal():
+    """A log that cannot tell whether the run left a patch is no evidence that it left none."""
+    present = Feature("basic.content.patch_status", "equals:present", weight=2.0, mean=0.5, scale=0.5)
+    assert present.value({"basic.content.patch_status": "absent"}) == 0.0
+    assert present.value({"basic.content.patch_status": "unknown"}) is None
+    assert present.term({"basic.content.patch_status": "unknown"}) == 0.0  # the missing weight, here 0
+    assert present.term({"basic.content.patch_status": "absent"}) == -2.0
+
+
 def test_unknown_params_are_rejected():
     with pytest.raises(ValueError):
         QualityScore({"weight": 1})

@@ -102,3 +102,24 @@ def test_row_record_holds_what_the_row_says():
     record = row_record(meta)
     assert (record.id, record.task.task_id, record.task.category, record.task.repo) == ("t", "x", "", "r")
     assert (record.source.model, record.source.temperature, record.outcome.resolved) == ("m", 0.2, None)
+
+
+def test_rows_of_a_traj_file_read_from_the_batches_that_hold_them(tmp_path):
+    import pyarrow as pa
+
+    from trajsift.executors.lean_read import _rows
+
+    def write(path, sizes):
+        schema = pa.schema([("trajectory", pa.int64())])
+        values = iter(range(sum(sizes)))
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+            for size in sizes:
+                writer.write_table(pa.table({"trajectory": [next(values) for _ in range(size)]}, schema=schema))
+
+    path = tmp_path / "traj.arrow"
+    write(path, [3, 3, 3, 2])  # as `sign_group` writes: full batches, a shorter last one
+    with pa.OSFile(str(path), "rb") as source:
+        reader = pa.ipc.open_file(source)
+        for start in range(11):
+            for stop in range(start + 1, 12):
+                assert _rows(reader, start, stop, 3)["trajectory"].to_pylist() == list(range(start, stop))

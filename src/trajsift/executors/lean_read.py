@@ -144,12 +144,39 @@ def read_ipc(path: Path) -> pa.Table:
 
 
 def shard_records(read_dir: str | Path, shard: int) -> pa.Array:
-    """The `trajectory` column of shard `shard`, one chunk, from the groups' `traj` files (runs of rows)."""
+    """The `trajectory` column of shard `shard`, one chunk, from the groups' `traj` files (runs of rows): only
+    the record batches holding its rows are read (a group's file holds ~10 shards' records)."""
+    batch = _setup(str(read_dir)).batch
     parts: list[pa.Array] = []
     for group, runs in read_json(slices_path(read_dir, shard)):
-        column = read_ipc(group_file(read_dir, "traj", group))["trajectory"]
-        parts += [chunk for start, stop in runs for chunk in column.slice(start, stop - start).chunks]
+        with pa.OSFile(str(group_file(read_dir, "traj", group)), "rb") as source:
+            reader = pa.ipc.open_file(source)
+            for start, stop in runs:
+                column = _rows(reader, start, stop, batch)["trajectory"]
+                parts += column.chunks
     return pa.concat_arrays(parts) if parts else pa.array([], TRAJECTORY)
+
+
+def _rows(reader: pa.ipc.RecordBatchFileReader, start: int, stop: int, batch: int) -> pa.Table:
+    """Rows [start, stop) of a `traj` file from the batches that hold them: `sign_group` writes batches of
+    exactly `batch` rows (the last may hold fewer). Batches read that break that layout: the whole file."""
+    first, last = start // batch, (stop - 1) // batch
+    batches = [reader.get_batch(i) for i in range(first, min(last + 1, reader.num_record_batches))]
+    full = all(b.num_rows == batch for b in batches[:-1]) and len(batches) == last - first + 1
+    if full and batches and batches[-1].num_rows >= stop - last * batch:
+        return pa.Table.from_batches(batches).slice(start - first * batch, stop - start)
+    return reader.read_all().slice(start, stop - start)  # not the layout `sign_group` writes: read it all
+
+
+_setups: dict[str, LeanSetup] = {}
+
+
+def _setup(read_dir: str) -> LeanSetup:
+    """The lean read's setup (`SETUP`), unpickled once per process and read."""
+    if read_dir not in _setups:
+        _setups.clear()
+        _setups[read_dir] = pickle.loads((Path(read_dir) / SETUP).read_bytes())
+    return _setups[read_dir]
 
 
 def _runs(rows: list[int]) -> list[list[int]]:

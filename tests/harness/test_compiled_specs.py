@@ -52,7 +52,7 @@ def test_matplotlib_links_system_libraries_and_takes_ft2font_from_the_release_wh
     steps = install_steps(spec)
     networked = [command for command, network in steps if network]
     # FreeType 2.6.1 (the image baselines') only from the release wheel, fetched on the base tree before any patch
-    assert len(networked) == 1 and f"matplotlib=={release}" in networked[0] and "ft2font" in networked[0]
+    assert len(networked) == 1 and f"for release in {release} " in networked[0] and "ft2font" in networked[0]
     assert networked[0].startswith("[ -e lib/matplotlib/ft2font.")  # a tree restored from the build cache skips it
     assert "build_platlib" in networked[0]  # also where the in-place build looks, or it compiles its own over it
     assert "--no-index" in steps[-1][0] and not steps[-1][1]  # the patched tree's install stays offline
@@ -73,6 +73,47 @@ def test_ft2font_step_skips_a_tree_that_has_it(tmp_path):
     # with the extension present (restored from the build cache) nothing runs, pip included: exit 0 offline
     done = subprocess.run(["/bin/sh", "-c", step], cwd=tmp_path, env={"PATH": "/nonexistent"}, capture_output=True)
     assert done.returncode == 0
+
+
+# stands in for the network: `pip install --target DIR matplotlib==R` gives R's ft2font as $FAKE_WHEELS/R holds it;
+# `python -c ...` (the build dir query) prints build/lib
+FAKE_PYTHON = r"""#!/bin/sh
+if [ "$1" = "-c" ]; then echo build/lib; exit 0; fi
+for arg; do if [ "$prev" = "--target" ]; then target="$arg"; fi; prev="$arg"; done
+mkdir -p "$target/matplotlib" && cp "$FAKE_WHEELS/${prev#matplotlib==}" "$target/matplotlib/ft2font.cpython-310.so"
+"""
+
+
+def _run_ft2font_step(tmp_path, tree_signature: str, signatures: dict[str, str]):
+    step = install_steps(_spec("matplotlib/matplotlib", "3.5"))[1][0]
+    tree, bin_dir, wheels = tmp_path / "tree", tmp_path / "bin", tmp_path / "wheels"
+    for folder in (tree / "src", tree / "lib" / "matplotlib", bin_dir, wheels):
+        folder.mkdir(parents=True)
+    (tree / "src" / "ft2font_wrapper.cpp").write_text(f'const char *doc =\n    "{tree_signature}\\n"\n')
+    for release, signature in signatures.items():  # a binary holding the docstring among other bytes
+        (wheels / release).write_bytes(b"\x7fELF\0" + f"{signature}\n--\n".encode() + b"\0")
+    (bin_dir / "python").write_text(FAKE_PYTHON)
+    (bin_dir / "python").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "VIRTUAL_ENV": str(tmp_path / "venv"), "FAKE_WHEELS": str(wheels)}
+    done = subprocess.run(["/bin/sh", "-c", step], cwd=tree, env=env, capture_output=True, text=True)
+    return done, tree / "lib" / "matplotlib" / "ft2font.cpython-310.so"
+
+
+def test_ft2font_comes_from_the_release_whose_signature_the_tree_documents(tmp_path):
+    newer = "FT2Font(filename, hinting_factor=8, *, _fallback_list=None, _kerning_factor=0)"
+    older = "FT2Font(filename, hinting_factor=8, *, _kerning_factor=0)"
+    done, copied = _run_ft2font_step(tmp_path, newer, {"3.5.3": older, "3.6.3": newer})
+    assert done.returncode == 0, done.stderr
+    assert newer.encode() in copied.read_bytes() and (tmp_path / "tree/build/lib/matplotlib").is_dir()
+    # a tree of the label's own release takes that release's wheel, the first tried
+    done, copied = _run_ft2font_step(tmp_path / "old", older, {"3.5.3": older, "3.6.3": newer})
+    assert done.returncode == 0 and older.encode() + b"\n" in copied.read_bytes()
+
+
+def test_no_wheel_with_the_trees_ft2font_signature_fails_the_step_saying_why(tmp_path):
+    other = "FT2Font(filename, something_else)"
+    done, copied = _run_ft2font_step(tmp_path, "FT2Font(filename, mine)", {"3.5.3": other, "3.6.3": other})
+    assert done.returncode == 1 and "FT2Font(filename, mine)" in done.stderr and not copied.exists()
 
 
 def test_matplotlib_3_5_runs_where_its_release_has_a_wheel():

@@ -158,14 +158,23 @@ _ASTROPY = [
 MPLSETUP = r"printf '[libs]\nsystem_freetype = true\nsystem_qhull = true\n' > mplsetup.cfg"
 # setuptools' in-place build compiles into its build dir and copies to the tree: the wheel's copy goes to both
 _BUILD_DIR = "from setuptools.dist import Distribution as D; c = D().get_command_obj('build'); c.finalize_options()"
+# A version label's commits can be ahead of its release (matplotlib-23563, labelled 3.5, calls 3.6's
+# `FT2Font(..., _fallback_list=...)`): a wheel's `ft2font` is taken only when its binary carries the signature the
+# tree's `src/ft2font_wrapper.cpp` documents, trying the label's release, then the next series'
+_FT2FONT_SIGNATURE = 'sig="$(grep -o \'FT2Font(filename[^"\\\\]*\' src/ft2font_wrapper.cpp 2>/dev/null | head -n 1)"'
 FT2FONT_FROM_WHEEL = (
-    "[ -e lib/matplotlib/ft2font.*.so ] || (python -m pip install -q --disable-pip-version-check --no-deps"
-    ' --target "$VIRTUAL_ENV/wheel" matplotlib=={release}'
+    f"[ -e lib/matplotlib/ft2font.*.so ] || ({_FT2FONT_SIGNATURE}; for release in {{releases}}; do"
+    ' wheel="$VIRTUAL_ENV/wheel-$release"; python -m pip install -q --disable-pip-version-check --no-deps'
+    ' --target "$wheel" "matplotlib==$release" && grep -qF "$sig" "$wheel"/matplotlib/ft2font.*.so'
     f' && lib="$(python -c "{_BUILD_DIR}; print(c.build_platlib)")/matplotlib" && mkdir -p "$lib"'
-    ' && cp "$VIRTUAL_ENV"/wheel/matplotlib/ft2font.*.so lib/matplotlib/ && cp lib/matplotlib/ft2font.*.so "$lib/")'
+    ' && cp "$wheel"/matplotlib/ft2font.*.so lib/matplotlib/ && cp lib/matplotlib/ft2font.*.so "$lib/" && exit 0;'
+    ' done; echo "no release wheel has an ft2font with this tree\'s signature: $sig" >&2; exit 1)'
 )
-# the release whose wheel gives `ft2font` (3.5.3 has no Python 3.11 wheel: the 3.5 row runs on 3.10)
-MPL_RELEASES = {"3.3": "3.3.4", "3.4": "3.4.3", "3.5": "3.5.3", "3.6": "3.6.3", "3.7": "3.7.5"}
+# the releases whose wheels may give `ft2font`, in order (3.5.3 has no Python 3.11 wheel: the 3.5 row runs on 3.10)
+MPL_RELEASES = {
+    "3.3": ("3.3.4", "3.4.3"), "3.4": ("3.4.3", "3.5.3"), "3.5": ("3.5.3", "3.6.3"), "3.6": ("3.6.3", "3.7.5"),
+    "3.7": ("3.7.5", "3.8.4"),
+}  # fmt: skip
 _MPL_COMMON = [
     "cycler==0.11.0", "kiwisolver==1.4.5", "packaging==23.1", "pillow==10.0.0", "pyparsing==3.0.9",
     "python-dateutil==2.8.2", "six==1.16.0", "certifi", "setuptools_scm_git_archive", "pytest<8",
@@ -182,7 +191,7 @@ _MPL_OLD_ENV = {"env": {**_LEGACY, "MPLSETUPCFG": "mplsetup.cfg"}}
 
 
 def _ft2font(version: str) -> str:
-    return FT2FONT_FROM_WHEEL.format(release=MPL_RELEASES[version])
+    return FT2FONT_FROM_WHEEL.format(releases=" ".join(MPL_RELEASES[version]))
 
 
 _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {

@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,13 @@ def python_cmd(workdir: Path, source: str) -> str:
     """Write source into the work dir and return the command running it with the host's Python."""
     (workdir / "probe.py").write_text(source)
     return f"{PYTHON} probe.py"
+
+
+def fork_bomb() -> str:
+    """A fork bomb started in the background (`f"{fork_bomb()} exec sleep 10"`), its function named uniquely: a
+    leftover scan must not see the bomb of another test session running beside this one (two CI clones)."""
+    name = f"bomb_{uuid.uuid4().hex[:10]}"
+    return f"{name}() {{ {name} | {name} & }}; {name} &"
 
 
 def processes_with(marker: str) -> list[int]:

@@ -19,7 +19,7 @@ from trajsift.harness.sandbox.bwrap import path_binds
 from trajsift.harness.sandbox.docker import DockerSandbox, engine_problem
 from trajsift.harness.sandbox.watchers import DiskWatch, OutputCapture, disk_usage
 
-from .sandbox_helpers import PYTHON, PYTHON_PATHS, SMALL, assert_nothing_left, needs_bwrap
+from .sandbox_helpers import PYTHON, PYTHON_PATHS, SMALL, assert_nothing_left, fork_bomb, needs_bwrap
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +220,7 @@ def test_rlimit_fallback_drops_to_nobody_and_caps_memory(open_workdir):
     assert result.verdict == "ok" and result.output.strip() == "65534" and (open_workdir / "made").exists()
     hog = sandbox.run("head -c 1G /dev/zero | tail -n 1 | wc -c", open_workdir, roomy)
     assert "memory exhausted" in hog.output
-    bomb = sandbox.run("bomb() { bomb | bomb & }; bomb & exec sleep 10", open_workdir, replace(SMALL, wall_s=2))
-    assert bomb.verdict == "timeout"
-    assert_nothing_left("bomb()")
+    bomb = fork_bomb()
+    bombed = sandbox.run(f"{bomb} exec sleep 10", open_workdir, replace(SMALL, wall_s=2))
+    assert bombed.verdict == "timeout"
+    assert_nothing_left(bomb.split("(")[0] + "()")

@@ -16,7 +16,7 @@ from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox
 from trajsift.harness.verify import Verifier, VerifyOptions
 
 from . import hostile_corpus as corpus
-from .sandbox_helpers import SMALL, assert_nothing_left, needs_bwrap
+from .sandbox_helpers import SMALL, assert_nothing_left, fork_bomb, needs_bwrap
 from .verify_helpers import diff, git
 
 pytestmark = needs_bwrap
@@ -88,7 +88,8 @@ def test_deadline_holds_under_a_fork_bomb(tmp_path):
     workdir = tmp_path / "work"
     workdir.mkdir()
     limits = Limits(wall_s=2, memory_mb=2048, pids=4096, disk_mb=64, output_bytes=64_000)
-    result = BubblewrapSandbox().run("bomb() { bomb | bomb & }; bomb & exec sleep 30", workdir, limits)
+    bomb = fork_bomb()
+    result = BubblewrapSandbox().run(f"{bomb} exec sleep 30", workdir, limits)
     assert result.verdict in ("timeout", "pids_exceeded")
     assert result.duration_s < limits.wall_s + 2
-    assert_nothing_left("bomb()")
+    assert_nothing_left(bomb.split("(")[0] + "()")

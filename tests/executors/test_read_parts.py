@@ -11,7 +11,7 @@ import orjson
 import zstandard
 
 from trajsift.config import load_recipe
-from trajsift.executors.reading import SHARD_LEVEL
+from trajsift.executors.shard_work import SHARD_LEVEL, join_frames
 from trajsift.readers.read import read_trajectories
 from trajsift.run import run_pipeline
 from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRef, Trajectory
@@ -75,7 +75,8 @@ def serial_read(inputs: list[str], shard_size: int) -> tuple[list[bytes], bytes]
         else:
             bad.append({"reason": item.reason, "origin": item.origin})
     chunks = [kept[i : i + shard_size] for i in range(0, len(kept), shard_size)]
-    shards = [zstandard.ZstdCompressor(SHARD_LEVEL).compress(msgspec.json.encode(chunk)) for chunk in chunks]
+    frames = zstandard.ZstdCompressor(SHARD_LEVEL)
+    shards = [join_frames([frames.compress(msgspec.json.encode(t)) for t in chunk]) for chunk in chunks]
     return shards, orjson.dumps(bad)
 
 

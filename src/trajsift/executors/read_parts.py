@@ -2,10 +2,12 @@
 
 `read_group` reads the group's units with the run's `TrajectoryReader` (labels applied), fills task fields
 from the task file, and writes `part-NNNNN.zst` atomically: a zstd stream of length-prefixed msgpack rows, in
-input order: `(QUARANTINED, reason, JSON line)`, `(TRAJECTORY, id, origin, msgspec JSON of the trajectory)`,
-and last `(SUMMARY, units read, host:pid of the writer)`. A part file exists only once complete, so a read killed
-mid-way resumes from the parts that exist. The read options and tasks come from `setup.pkl` in the read
-folder, written once by the parent, so a job is only (read folder, group number).
+input order: `(QUARANTINED, reason, JSON line)`, `(TRAJECTORY, id, origin, the trajectory's msgspec JSON as one
+zstd frame)`, and last `(SUMMARY, units read, host:pid of the writer)`. The frames are compressed here, in the
+workers, so the parent cuts shards by joining them (`shard_work.join_frames`), never compressing. A part file
+exists only once complete, so a read killed mid-way resumes from the parts that exist. The read options and
+tasks come from `setup.pkl` in the read folder, written once by the parent, so a job is only (read folder,
+group number).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import orjson
 import zstandard
 
 from trajsift.executors.read_units import Group, group_units, load_groups
+from trajsift.executors.shard_work import SHARD_LEVEL
 from trajsift.files import atomic_write, write_bytes
 from trajsift.readers.read import Item, ReadOptions, TrajectoryReader
 from trajsift.readers.sources.names import printable
@@ -111,20 +114,21 @@ def open_group(job: ReadJob, group: int) -> GroupRead:
 def read_group(job: ReadJob, group: int) -> None:
     """Read group `group` of the read in `job.read_dir` into its part file."""
     read = open_group(job, group)
+    records = zstandard.ZstdCompressor(level=SHARD_LEVEL)
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as raw, zstandard.ZstdCompressor(level=1).stream_writer(raw, closefd=False) as out:
-            for item in read.items:
-                out.write(frame(_row(item)))
+            for item in read.items:  # the records are compressed already: this stream squeezes the rest
+                out.write(frame(_row(item, records)))
             out.write(read.summary())
 
     atomic_write(part_path(job.read_dir, group), write)
 
 
-def _row(item: Item) -> tuple:
+def _row(item: Item, records: zstandard.ZstdCompressor) -> tuple:
     if isinstance(item, Quarantined):
         return (QUARANTINED, item.reason, quarantine_line(item))
-    return (TRAJECTORY, item.id, item.source.path or item.id, _JSON.encode(item))
+    return (TRAJECTORY, item.id, item.source.path or item.id, records.compress(_JSON.encode(item)))
 
 
 def frame(row: tuple) -> bytes:

@@ -27,6 +27,11 @@ from trajsift.stages import Stage
 from trajsift.tasks import Task, load_tasks
 
 _SHARD_DECODER = msgspec.json.Decoder(list[Trajectory])
+SHARD_LEVEL = 1
+"""zstd level of the shards' records, compressed one frame per record by the read's workers (`read_parts`)."""
+_OPEN, _COMMA, _CLOSE = (zstandard.ZstdCompressor(level=SHARD_LEVEL).compress(c) for c in (b"[", b",", b"]"))
+_READ_SIZE = 1 << 20
+"""Bytes read at a time across a shard's frames (the default, 128 KiB, decodes ~40 % slower)."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,16 @@ def shard_path(read_dir: str | Path, shard: int) -> Path:
     return Path(read_dir) / f"shard-{shard:05d}.json.zst"
 
 
+def join_frames(records: list[bytes]) -> bytes:
+    """A shard's file from its records' zstd frames: frames that decode to the JSON array of the records, as
+    `msgspec.json.encode` writes it (a zstd file of several frames decodes to their contents joined)."""
+    return _OPEN + _COMMA.join(records) + _CLOSE
+
+
 def load_shard(read_dir: str | Path, shard: int) -> list[Trajectory]:
-    data = zstandard.ZstdDecompressor().decompress(shard_path(read_dir, shard).read_bytes())
-    return _SHARD_DECODER.decode(data)
+    data = shard_path(read_dir, shard).read_bytes()
+    reader = zstandard.ZstdDecompressor().stream_reader(data, read_size=_READ_SIZE, read_across_frames=True)
+    return _SHARD_DECODER.decode(reader.read())
 
 
 def _file(job: StageJob, kind: str, shard: int) -> Path:

@@ -1,5 +1,6 @@
 """The local pool's workers: one BLAS thread each unless the user chose otherwise."""
 
+import gc
 import os
 from pathlib import Path
 
@@ -74,3 +75,27 @@ def test_a_failure_while_the_pool_starts_is_raised(tmp_path):
             list(executor._map(range(200), _fail, lambda pool, item: pool.submit(_fail, item)))
     finally:
         executor.close()
+
+
+def test_workers_and_the_run_keep_long_lived_objects_out_of_full_collections(tmp_path):
+    """Pool workers freeze what they inherit and build; this process freezes its objects for the run only."""
+    assert gc.get_freeze_count() == 0
+    executor = _started(tmp_path)
+    try:
+        assert gc.get_freeze_count() > 0
+        assert executor._worker_pool().submit(gc.get_freeze_count).result(timeout=300) > 0
+    finally:
+        executor.close()
+    assert gc.get_freeze_count() == 0  # handed back: nothing frozen outlives the run
+
+
+def test_a_callers_own_freeze_is_left_alone(tmp_path):
+    gc.freeze()
+    try:
+        executor = LocalExecutor(ExecutorSettings(workers=1))
+        recipe = load_recipe(None)
+        executor.start(RunPlan(inputs=[], out_dir=tmp_path, recipe=recipe), build_pipeline(recipe))
+        executor.close()
+        assert gc.get_freeze_count() > 0  # still frozen: not this run's to hand back
+    finally:
+        gc.unfreeze()

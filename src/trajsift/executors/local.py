@@ -16,7 +16,7 @@ from trajsift.executors import shard_work
 from trajsift.executors.base import ExecutorSettings, RunPlan, ShardStep
 from trajsift.executors.read_parts import ReadJob, UnitStep
 from trajsift.executors.shard_work import StageJob
-from trajsift.executors.worker_pool import BLAS_THREAD_VARIABLES, make_pool, warm_up
+from trajsift.executors.worker_pool import BLAS_THREAD_VARIABLES, FrozenHeap, make_pool, warm_up
 from trajsift.pipeline import Pipeline
 from trajsift.stages import Stage
 
@@ -34,9 +34,11 @@ class LocalExecutor:
         self._pipeline: Pipeline | None = None
         self._pool: cf.ProcessPoolExecutor | None = None
         self._state: shard_work.WorkerState | None = None
+        self._heap = FrozenHeap()
 
     def start(self, plan: RunPlan, pipeline: Pipeline) -> None:
         self._plan, self._pipeline = plan, pipeline
+        self._heap.freeze()  # this process reads, and runs shards itself with one worker
         if self.workers > 1:
             warm_up()  # started by `__init__` unless stopped since (a no-op then)
 
@@ -109,6 +111,7 @@ class LocalExecutor:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        self._heap.unfreeze()
 
     def _started(self) -> tuple[RunPlan, Pipeline]:
         if self._plan is None or self._pipeline is None:

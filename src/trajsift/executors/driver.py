@@ -11,6 +11,7 @@ worker count: shards are cut from the read's rows in input order, not from worke
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from trajsift.arrow import without_pandas
@@ -62,6 +63,7 @@ class Driver:
         read = self._read(input_fingerprint)
         self.shards = read.shards
         stage_runs: list[StageRun] = []
+        jobs: list[StageJob] = []
         previous: Path | None = None
         chain = input_fingerprint
         for index, stage in enumerate(self.pipeline.stages):
@@ -70,11 +72,21 @@ class Driver:
                 continue
             chain = self._chain(chain, index)
             directory = self._stage_dir(index, chain)
-            job = StageJob(index=index, read_dir=str(read.directory), previous=str(previous or ""), out=str(directory))
-            self._stage(stage, job)
+            jobs.append(StageJob(index, read_dir=str(read.directory), previous=str(previous or ""), out=str(directory)))
             stage_runs.append(StageRun(stage.name, directory))
             previous = directory
+        for job, after in zip(jobs, [*jobs[1:], None], strict=True):
+            fused = after is not None and self._fuses(job.index, after.index)
+            self._stage(self.pipeline.stages[job.index], dataclasses.replace(job, then=after) if fused else job)
         return Phases(read, stage_runs, self._pieces(read.directory, previous, chain))
+
+    def _fuses(self, index: int, after: int) -> bool:
+        """Whether stage `after` is annotated in the same pass over each shard as stage `index`: a per-row stage
+        followed by a global one (whose shards are reported only once assigned, so reports keep their order),
+        both annotated from the read's shards."""
+        stages = self.pipeline.stages
+        from_shards = all(self._annotate_step(i) is shard_work.annotate_shard for i in (index, after))
+        return from_shards and not stages[index].is_global and stages[after].is_global
 
     def _read(self, input_fingerprint: str) -> ReadResult:
         """The read phase: the inputs into shards of trajectories."""
@@ -117,7 +129,7 @@ class Driver:
 
     def _stage(self, stage: Stage, job: StageJob) -> None:
         shards = list(range(self.shards))
-        todo = [s for s in shards if not shard_work.annotated(job, s)]
+        todo = [s for s in shards if not shard_work.annotated(job.then or job, s)]  # fused: the later files
         self.progress.phase(stage.name, len(shards), done=len(shards) - len(todo))
         self._map(self._annotate_step(job.index), job, todo, decided=not stage.is_global)
         if not stage.is_global or not shards:  # no trajectory read: nothing to reduce

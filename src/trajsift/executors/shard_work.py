@@ -42,6 +42,8 @@ class StageJob:
     out: str
     jsonl: bool = False
     """The outputs include JSONL copies (read by `output_pieces`)."""
+    then: StageJob | None = None
+    """The next stage, annotated in the same pass over each shard (`annotate_shard`): decoded once."""
 
 
 @dataclass
@@ -128,14 +130,18 @@ def previous_rows(state: WorkerState, job: StageJob, trajs: list[Trajectory], sh
 
 
 def annotate_shard(state: WorkerState, job: StageJob, shard: int) -> None:
+    """Stage `job.index` on `shard`, then `job.then` on its rows as written (the table, not read back)."""
     trajs = load_shard(job.read_dir, shard)
-    annotate_rows(state, job, shard, trajs, previous_rows(state, job, trajs, shard))
+    table = annotate_rows(state, job, shard, trajs, previous_rows(state, job, trajs, shard))
+    if job.then is not None:
+        annotate_rows(state, job.then, shard, trajs, ann.from_table(table, state.pipeline.column_types()))
 
 
 def annotate_rows(
     state: WorkerState, job: StageJob, shard: int, trajs: list[Trajectory], rows: list[ann.Annotation]
-) -> None:
-    """Run stage `job.index` on `shard`'s trajectories and their rows so far; write its annotation files."""
+) -> pa.Table:
+    """Run stage `job.index` on `shard`'s trajectories and their rows so far; write its annotation files and
+    return the annotations' table."""
     stage = state.pipeline.stages[job.index]
     signatures = stage.annotate(trajs, rows, state.ctx)
     types = state.pipeline.column_types()
@@ -143,7 +149,9 @@ def annotate_rows(
         write_table(_file(job, "sig", shard), signature_table(stage, rows, signatures, types))
     else:
         stage.decide(rows)
-    write_table(_file(job, "ann", shard), ann.to_table(rows, types))
+    table = ann.to_table(rows, types)
+    write_table(_file(job, "ann", shard), table)
+    return table
 
 
 def signature_table(stage: Stage, rows: list[ann.Annotation], sigs: list[dict], types: dict) -> pa.Table:

@@ -18,7 +18,7 @@ from trajsift.arrow import without_pandas
 from trajsift.executors import shard_work
 from trajsift.executors.base import Executor, Phases, RunPlan, ShardStep, StageRun
 from trajsift.executors.output import Written, write_phase
-from trajsift.executors.output_pieces import piece_path, prepare_piece
+from trajsift.executors.output_pieces import assign_with_piece, piece_path, prepare_piece
 from trajsift.executors.reading import ReadResult, read_into_shards
 from trajsift.executors.shard_work import StageJob
 from trajsift.files import clean_temporaries, digest, write_json
@@ -75,10 +75,19 @@ class Driver:
             jobs.append(StageJob(index, read_dir=str(read.directory), previous=str(previous or ""), out=str(directory)))
             stage_runs.append(StageRun(stage.name, directory))
             previous = directory
+        if jobs and self.pipeline.stages[jobs[-1].index].is_global and self.piece_step is prepare_piece:
+            jobs[-1] = dataclasses.replace(jobs[-1], pieces=str(self._pieces_dir(chain)), jsonl=self._jsonl)
         for job, after in zip(jobs, [*jobs[1:], None], strict=True):
             fused = after is not None and self._fuses(job.index, after.index)
             self._stage(self.pipeline.stages[job.index], dataclasses.replace(job, then=after) if fused else job)
         return Phases(read, stage_runs, self._pieces(read.directory, previous, chain))
+
+    @property
+    def _jsonl(self) -> bool:
+        return self.plan.recipe.output.jsonl
+
+    def _pieces_dir(self, chain: str) -> Path:
+        return self.plan.work / f"output-{chain[:12]}{'-jsonl' if self._jsonl else ''}"
 
     def _fuses(self, index: int, after: int) -> bool:
         """Whether stage `after` is annotated in the same pass over each shard as stage `index`: a per-row stage
@@ -116,11 +125,10 @@ class Driver:
     def _pieces(self, read_dir: Path, last: Path | None, chain: str) -> Path:
         """Each shard's outputs and partial stats, built where the shards are (`output_pieces`), for the write."""
         stages = self.pipeline.stages
-        jsonl = self.plan.recipe.output.jsonl
-        directory = self.plan.work / f"output-{chain[:12]}{'-jsonl' if jsonl else ''}"
+        directory = self._pieces_dir(chain)
         active = [index for index, stage in enumerate(stages) if not stage.skipped]
         last_active = active[-1] if active else 0
-        job = StageJob(last_active, str(read_dir), str(last or ""), str(directory), jsonl=jsonl)
+        job = StageJob(last_active, str(read_dir), str(last or ""), str(directory), jsonl=self._jsonl)
         todo = [shard for shard in range(self.shards) if not piece_path(directory, shard).exists()]
         if todo:
             for _ in self.executor.map_shards(self.piece_step, job, todo):
@@ -138,7 +146,7 @@ class Driver:
         if not state_path.exists():
             write_json(state_path, self.executor.reduce(stage, job, shards))
         todo = [s for s in shards if not shard_work.assigned(job, s)]
-        self._map(shard_work.assign_shard, job, todo, decided=True)
+        self._map(assign_with_piece if job.pieces else shard_work.assign_shard, job, todo, decided=True)
 
     def _map(self, step: ShardStep, job: StageJob, shards: list[int], decided: bool) -> None:
         """Map `step`; report each shard, and publish it when its decisions are written (`decided`)."""

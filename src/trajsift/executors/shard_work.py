@@ -44,6 +44,8 @@ class StageJob:
     """The outputs include JSONL copies (read by `output_pieces`)."""
     then: StageJob | None = None
     """The next stage, annotated in the same pass over each shard (`annotate_shard`): decoded once."""
+    pieces: str = ""
+    """The output pieces' folder when they are built in the same pass as the assign (`output_pieces`)."""
 
 
 @dataclass
@@ -190,7 +192,8 @@ def stage_state(job: StageJob) -> Any:
     return cached[1]
 
 
-def assign_shard(state: WorkerState, job: StageJob, shard: int) -> None:
+def assign_shard(state: WorkerState, job: StageJob, shard: int) -> pa.Table:
+    """A global stage's decisions for `shard` from its reduce; writes and returns the final annotations."""
     stage = state.pipeline.stages[job.index]
     types = state.pipeline.column_types()
     rows = ann.from_table(read_table(_file(job, "ann", shard)), types)
@@ -198,4 +201,6 @@ def assign_shard(state: WorkerState, job: StageJob, shard: int) -> None:
     by_id = {row["trajectory_id"]: row for row in sig_rows}
     signatures = [by_id.get(row.id, {}) for row in rows]
     stage.assign(rows, signatures, stage_state(job))
-    write_table(_file(job, "final", shard), ann.to_table(rows, types))
+    table = ann.to_table(rows, types)
+    write_table(_file(job, "final", shard), table)
+    return table

@@ -14,6 +14,8 @@ did not overlap the workers' (an upper bound; the driver assembles the read whil
 groups itself while the pool starts), so the ratio of two runs' `cpu path` bounds their speedup on a quiet machine
 from below. The machine's load is printed with
 each run. The recipe is read + stage 1 (basic filter) + stage 3 (quality), as `bench/throughput.py` runs.
+Phases are marked where the driver starts them: with fused passes (`executors.driver`), stage 1's phase
+holds stage 3's annotation and stage 3's phase its reduce, assign and output pieces.
 """
 
 from __future__ import annotations

@@ -137,3 +137,14 @@ def test_kill_mid_read_then_resume_reuses_complete_parts(tmp_path, recipe_file, 
     assert cli(many, out, recipe_file, workers=2).returncode == 0
     assert run_files(out) == run_files(tmp_path / "ref")
     assert read_files(out) == read_files(tmp_path / "ref")
+
+
+def test_a_shard_joins_framed_records_and_plain_ones_from_an_older_part(tmp_path):
+    """Records arrive as zstd frames; a part file left by a version that wrote plain JSON still gives the shard."""
+    from trajsift.executors import shard_work
+
+    trajs = [Trajectory(id=f"t{i}", source=Source(model="m"), task=TaskRef(task_id=f"task-{i}")) for i in range(3)]
+    framed = zstandard.ZstdCompressor(SHARD_LEVEL).compress(msgspec.json.encode(trajs[0]))
+    data = shard_work.join_frames([framed, msgspec.json.encode(trajs[1]), msgspec.json.encode(trajs[2])])
+    shard_work.shard_path(tmp_path, 0).write_bytes(data)
+    assert shard_work.load_shard(tmp_path, 0) == trajs

@@ -30,6 +30,8 @@ _SHARD_DECODER = msgspec.json.Decoder(list[Trajectory])
 SHARD_LEVEL = 1
 """zstd level of the shards' records, compressed one frame per record by the read's workers (`read_parts`)."""
 _OPEN, _COMMA, _CLOSE = (zstandard.ZstdCompressor(level=SHARD_LEVEL).compress(c) for c in (b"[", b",", b"]"))
+_MAGIC = _OPEN[:4]
+"""How every zstd frame starts (a record's JSON never does: it starts with `{`)."""
 _READ_SIZE = 1 << 20
 """Bytes read at a time across a shard's frames (the default, 128 KiB, decodes ~40 % slower)."""
 
@@ -91,7 +93,14 @@ def shard_path(read_dir: str | Path, shard: int) -> Path:
 
 def join_frames(records: list[bytes]) -> bytes:
     """A shard's file from its records' zstd frames: frames that decode to the JSON array of the records, as
-    `msgspec.json.encode` writes it (a zstd file of several frames decodes to their contents joined)."""
+    `msgspec.json.encode` writes it (a zstd file of several frames decodes to their contents joined). A record
+    still in plain JSON (a part file left by a version that did not compress them) is compressed here."""
+    plain = [i for i, record in enumerate(records) if not record.startswith(_MAGIC)]
+    if plain:
+        compressor = zstandard.ZstdCompressor(level=SHARD_LEVEL)
+        records = list(records)
+        for i in plain:
+            records[i] = compressor.compress(records[i])
     return _OPEN + _COMMA.join(records) + _CLOSE
 
 

@@ -7,14 +7,13 @@ adapter (`swebench_specs.env_spec`) reads: python, packages, pre_install, instal
 stand-ins for internet services the tests call: requests' httpbin).
 
 hypothesis is left out where the tests can do without it (they skip); astropy's conftest imports it (through
-pytest-astropy), and the runner takes its plugin's import-time patch of pytest as the baseline. Conda-only
-packages are listed in `NO_PYPI` with what replaces them (a Debian package, or nothing: the tests that need them
-are skipped, which PASS_TO_PASS treats as neutral).
-`RESOLVE_DEPS` is a pre-install step run with the network on the base tree (before any patch code exists): it
-installs what the project's own metadata asks for that the table does not pin, into the work tree's overlay.
+pytest-astropy), and the runner takes its plugin's import-time patch of pytest as the baseline. Conda-only packages
+are in `NO_PYPI` with what replaces them (a Debian package, or nothing: their tests skip, neutral in PASS_TO_PASS).
+`RESOLVE_DEPS`, a pre-install step run with the network on the base tree (before any patch code exists), installs
+what the project's metadata asks for that the table does not pin, into the work tree's overlay.
 
-Where the upstream recipe runs `tox` only as a wrapper (sphinx), the test command is tox's own pytest call, run
-with the overlay's interpreter; Django runs its `tests/runtests.py`; sympy its `bin/test`.
+Where the upstream recipe wraps its tests in `tox` (sphinx), the test command is tox's own pytest call, run with
+the overlay's interpreter; Django runs its `tests/runtests.py`; sympy its `bin/test`.
 """
 
 from __future__ import annotations
@@ -142,8 +141,8 @@ _SKLEARN_NEW = ["numpy==1.25.2", "scipy==1.11.2", "cython==0.29.36", "joblib", "
 # pandas (conda's recipe has it) where Lite tasks' tests import it (0.20's ColumnTransformer / check_array, 1.3's
 # set_output); elsewhere the tests that want it skip (neutral in PASS_TO_PASS)
 _SKLEARN_PANDAS = {"0.20": "pandas==1.1.5", "1.3": "pandas==1.5.3"}
+_PY36_JINJA2 = ["jinja2==2.11.3", "markupsafe==1.1.1"]  # else astropy's setup_requires gets a MarkupSafe without 3.6
 
-_JINJA2_PY36 = ["jinja2==2.11.3", "markupsafe==1.1.1"]
 _ASTROPY = [
     "numpy==1.25.2", "pyerfa", "PyYAML", "packaging", "cython<3", "extension-helpers", "setuptools_scm<8",
     "pytest==7.4.0", "pytest-astropy", "pytest-doctestplus", "pytest-remotedata", "pytest-astropy-header",
@@ -243,8 +242,7 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
     "astropy/astropy": [
         (
             ("1.3", "3.0", "3.1"),
-            # jinja2 is in their setup_requires: missing, easy_install fetched the newest MarkupSafe (no Python 3.6)
-            {"python": "3.6", "packages": ["numpy<1.17", "cython<3", "pytest<3.7", "astropy-helpers", *_JINJA2_PY36]},
+            {"python": "3.6", "packages": ["numpy<1.17", "cython<3", "pytest<3.7", "astropy-helpers", *_PY36_JINJA2]},
         ),
         (("*",), {"packages": _ASTROPY}),
     ],

@@ -244,7 +244,7 @@ def main() -> None:
         apples_to_apples(texts)
         lsh_rows(signed, len(texts))
         check_rate(trajs)
-    for size in [int(s) for s in args.sizes.split(",") if s]:
+    for size in [int(s) for s in args.sizes.split(",") if s and int(s) > 0]:  # --sizes 0: none
         at_scale(size, args.workers, args.copies)
     print(f"\nmachine after: {machine()}")
 

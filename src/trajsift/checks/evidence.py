@@ -89,14 +89,14 @@ class EvidenceCheck(Check):
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
         steps = traj.steps
         repo = repo_of(traj.task.task_id, traj.task.repo)
+        files = changed_files(traj)
         edit_steps = [step for step in steps if is_source_edit(step)]
-        edits = source_edits(traj)  # the fix's edits: what "after the last edit" is measured from
+        edits = source_edits(traj, files)  # the fix's edits: what "after the last edit" is measured from
         runs = [(i, run_passed(step, repo)) for i, step in enumerate(steps) if is_execution(step)]
         last_edit = edits[-1] if edits else None
         after = [passed for i, passed in runs if last_edit is not None and i >= last_edit]
         task = ctx.tasks.get(traj.task.task_id)
         task_text = (task.instruction if task is not None else "") or traj.task.instruction
-        files = changed_files(traj)
         return self.output(
             tests_after_edit=bool(after) if edits else None,
             last_check_passed=after[-1] if after else None,
@@ -118,12 +118,12 @@ def is_source_edit(step: Step) -> bool:
     return step.action.type in st.CHANGES and not st.is_scratch(step.action.target)
 
 
-def source_edits(traj: Trajectory) -> list[int]:
-    """Indexes of the steps that changed the fix: source edits to a file of the final patch when the run has
-    one (removing a build folder or a reverted scratch change is not work on the fix), all source edits when
-    none of them names a patch file (the edit's target could not be told)."""
+def source_edits(traj: Trajectory, files: list[str]) -> list[int]:
+    """Indexes of the steps that changed the fix: source edits to a file of the final patch (`files`, the run's
+    `changed_files`) when the run has one (removing a build folder or a reverted scratch change is not work on
+    the fix), all source edits when none of them names a patch file (the edit's target could not be told)."""
     edits = [i for i, step in enumerate(traj.steps) if is_source_edit(step)]
-    names = {st.base_name(path) for path in changed_files(traj)} if traj.final.patch else set()
+    names = {st.base_name(path) for path in files} if traj.final.patch else set()
     on_fix = [i for i in edits if st.base_name(traj.steps[i].action.target) in names]
     return on_fix or edits
 

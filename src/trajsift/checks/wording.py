@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
 from trajsift.checks.evidence import is_execution, run_passed, source_edits
-from trajsift.facts.changes import changes
+from trajsift.facts.changes import Changes, changes
 from trajsift.facts.testruns import repo_of
 from trajsift.facts.wording import claims_verified, hesitation_rate, last_words, names_overlap
 from trajsift.schema import Trajectory
@@ -46,24 +46,25 @@ class WordingCheck(Check):
     def check_one(self, traj: Trajectory, ctx: CheckContext, scores: Scores) -> CheckOutput:
         task = ctx.tasks.get(traj.task.task_id)
         statement = (task.instruction if task is not None else "") or traj.task.instruction
+        change = changes(traj)  # once for both columns
         return self.output(
             hesitation=hesitation_rate(traj.steps),
-            statement_overlap=names_overlap(statement, change_text(traj)),
-            claim_backed=claim_backed(traj),
+            statement_overlap=names_overlap(statement, change_text(traj, change)),
+            claim_backed=claim_backed(traj, change.files),
         )
 
 
-def change_text(traj: Trajectory) -> str:
-    """The run's change as text: hunk headers of its final patch and the changed lines (bounded)."""
-    change = changes(traj)
+def change_text(traj: Trajectory, change: Changes) -> str:
+    """The run's change (`changes(traj)`) as text: hunk headers of its final patch and the changed lines
+    (bounded)."""
     headers = _HUNK_CONTEXT.findall(traj.final.patch) if change.from_patch else []
     return "\n".join([*headers, *change.added[:MAX_LINES], *change.removed[:MAX_LINES]])
 
 
-def claim_backed(traj: Trajectory) -> float | None:
-    """+1 / -1 / 0 / None as `claim_backed` in the module docstring."""
+def claim_backed(traj: Trajectory, files: list[str]) -> float | None:
+    """+1 / -1 / 0 / None as `claim_backed` in the module docstring (`files`: the run's changed files)."""
     steps = traj.steps
-    edits = source_edits(traj)
+    edits = source_edits(traj, files)
     if not edits or not any(is_execution(step) for step in steps):
         return None
     if not claims_verified(last_words(steps)):

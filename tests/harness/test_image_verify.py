@@ -23,7 +23,8 @@ from .verify_helpers import GOLD, SOURCE, diff, git, make_repo, make_task
 @pytest.fixture(scope="module", params=["podman", "docker"])
 def image_setup(request, tmp_path_factory):
     engine = request.param
-    if problem := engine_problem(engine):
+    problem = request.getfixturevalue("docker_engine") if engine == "docker" else engine_problem(engine)
+    if problem:
         pytest.skip(f"{engine} unavailable here: {problem}")
     root = tmp_path_factory.mktemp("image-task")
     repo, commit = make_repo(root)

@@ -88,6 +88,16 @@ the clip also blunts OpenHands' real `submitted` / `limit_hit` signal); source-b
 adaptation of each cohort's prior by EM on its predictions (Saerens et al.; ECE worse on 4 of 5 sources: the
 agents differ in their inputs, not only in their base rate).
 Strength C 0.1 / 1.0 instead of 0.3: worst 0.721 / 0.719 (swe/coder pairs 0.916 / 0.771).
+Model forms tried after that, same inputs (stop 24; not kept): a fixed intercept per training source (the
+weights then fit only within-source ranking; held-out AUC the same within 0.005, but the pairs collapse: swe/coder
+0.904 -> 0.494, mini/OpenHands 0.944 -> 0.620, as the pairs need what tells one agent's level from another's);
+L1 instead of L2 (C 0.1 / 0.3 / 1.0: coder 0.723 / 0.729 / 0.729, mini/OpenHands pairs 0.676 / 0.759 / 0.870);
+per-source copies of every input beside the shared ones (feature augmentation, copies scaled 0.2 / 0.5 / 1.0):
+held-out AUC within 0.01 of the plain model and, fitted on all sources with 5 instance-grouped folds, lower on
+every source (OpenHands 0.740 plain -> 0.727 / 0.716 / 0.712); `tests_after_edit` made null for a cohort in which
+no run ever tests after its edit (AutoCodeRover cannot execute): coder/ACR pairs 0.613 -> 0.625, swe/coder 0.904 ->
+0.687. For reference, the plain model fitted on all sources and scored on held-out instances (5 instance-grouped
+folds) gives swe-agent 0.819, ACR 0.776, mini 0.762, OpenHands 0.740, coder 0.715.
 """
 
 from __future__ import annotations

@@ -74,15 +74,18 @@ class LiveProgress:
     def shard_done(self, report: ShardDone) -> None:
         """A shard's decisions are written: update the partial stats and the live alert rules."""
         table = self.stats.add(report)
-        snapshot = self.stats.snapshot()
-        if table is None or snapshot is None:
+        if table is None or not self.stats.started():
             return
-        if self.state["rows"] is None and snapshot["shards_done"] == snapshot["shards_total"]:
+        stage_end = self.stats.stage_done()
+        due = time.monotonic() - self._last_live >= self.min_interval
+        if not (stage_end or due or self.alerts.specs):
+            return  # the stats are built only when written or read by an alert rule: a build reads every column
+        snapshot = self.stats.snapshot()
+        assert snapshot is not None
+        if self.state["rows"] is None and stage_end:
             self.state["rows"] = snapshot["stats"]["total"]  # every row passes through the first stage
         fired_before = len(self.alerts.fired)
         self.alerts.update(report.stage_index, report.stage, report.shard, table, snapshot)
-        stage_end = snapshot["shards_done"] == snapshot["shards_total"]
-        due = time.monotonic() - self._last_live >= self.min_interval
         if stage_end or due or len(self.alerts.fired) > fired_before:
             self._write_live(snapshot)
 

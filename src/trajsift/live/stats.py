@@ -67,6 +67,14 @@ class LiveStats:
         self.builder = StatsBuilder(names, score_types(table))
         self.trend = {}
 
+    def started(self) -> bool:
+        """Whether a stage's shards are being counted (`snapshot` is not None)."""
+        return self.builder is not None
+
+    def stage_done(self) -> bool:
+        """Every shard of the current stage is in."""
+        return len(self.trend) == self.shards_total
+
     def snapshot(self) -> dict[str, Any] | None:
         if self.builder is None:
             return None

@@ -21,11 +21,14 @@ import signal
 import threading
 from typing import Any
 
+from trajsift.checks import CHECKS
 from trajsift.executors import shard_work
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 """Inherited by the workers, read when they load numpy."""
 
+HEAVY_CHECKS = ("correctness.tests", "quality.judge")
+"""Checks whose modules (the test harness, an LLM client) only a recipe that runs them should load."""
 PRELOAD = (
     "trajsift.executors.shard_work",
     "trajsift.executors.read_parts",
@@ -35,16 +38,13 @@ PRELOAD = (
     "trajsift.pipeline",
     "trajsift.readers.registry",
     "trajsift.readers.read",
-    "trajsift.checks.basic",
-    "trajsift.checks.coherence",
-    "trajsift.checks.completeness",
-    "trajsift.checks.composite",
-    "trajsift.checks.efficiency",
     "trajsift.rules",
     "pyarrow",
     "pyarrow.parquet",
+    *sorted({path.partition(":")[0] for check, path in CHECKS.items() if check not in HEAVY_CHECKS}),
 )
-"""What every worker imports: imported once in the fork server (a module that fails to import is skipped)."""
+"""What every worker imports: imported once in the fork server (a module that fails to import is skipped): the
+read and stage modules and every check's module (0.075 cpu-s here, else paid by each worker)."""
 
 SERVER_ONLY_ENV = {"JE_ARROW_MALLOC_CONF": "background_thread:false"}
 """Set (unless the user did) only while the fork server starts: pyarrow's jemalloc would start a background

@@ -17,8 +17,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
+from trajsift.executors.lifeline import _set_parent_death_signal
 from trajsift.harness.sandbox.docker import engine_problem
 
 START_TIMEOUT_S = 60
@@ -37,7 +39,13 @@ def private_docker() -> Iterator[str]:
         return
     root = Path(tempfile.mkdtemp(prefix="tsd-"))  # short: the sockets inside must fit 108 bytes
     log = open(root / "dockerd.log", "wb")  # closed in the finally below
-    process = subprocess.Popen(_command(dockerd, root), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        _command(dockerd, root),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=partial(_set_parent_death_signal, signal.SIGTERM),  # a killed test run does not leave it running
+    )
     previous = os.environ.get("DOCKER_HOST")
     os.environ["DOCKER_HOST"] = f"unix://{root}/docker.sock"
     try:

@@ -2,8 +2,9 @@
 
 Usage (local clones are bare git repositories; nothing is copied into the project):
   python bench/verify_swebench.py --repos sympy/sympy=/path/to/sympy.git --repos pytest-dev/pytest=/path/to/pytest.git \
-      [--data ../shared/data] [--limit 4] [--agent-limit 12] [--overhead 2] [--parallel 2] [--cache-dir DIR] [--fresh]
-      [--no-build-cache] [--versions 0.20,1.3] [--instances ID,ID] [--per-version] [--with-patch]
+      [--data ../shared/data] [--limit 4] [--agent-limit 12] [--agent-per-instance 1] [--overhead 2] [--parallel 2]
+      [--cache-dir DIR] [--fresh] [--no-build-cache] [--versions 0.20,1.3] [--instances ID,ID] [--per-version]
+      [--with-patch]
 
 For the first `--limit` instances of each repository, or of each repository and version with `--per-version`
 (instances with at least one resolved agent run first, then the others, each group in a stable pseudo-random order;
@@ -51,6 +52,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     parser.add_argument("--limit", type=int, default=4, help="instances per repository")
     parser.add_argument("--agent-limit", type=int, default=12, help="agent patches per repository (or version)")
+    parser.add_argument("--agent-per-instance", type=int, default=0, help="agent patches per instance (0: no cap)")
     parser.add_argument("--overhead", type=int, default=2, help="gold instances per repository timed bare vs sandbox")
     parser.add_argument("--repeat", type=int, default=3, help="timings per overhead measurement and mode")
     parser.add_argument("--parallel", type=int, default=2, help="verifications at once")
@@ -117,17 +119,22 @@ def agent_patches(data: Path, labels: list[dict]) -> list[tuple[dict, str]]:
 
 
 def choose_agent_patches(data: Path, tasks: dict[str, Task], labels: list[dict], args: argparse.Namespace) -> list:
-    """Up to `--agent-limit` distinct (label row, patch) per repository (or version), by instance and path;
+    """Up to `--agent-limit` distinct (label row, patch) per repository (or version), by instance and path, and
+    with `--agent-per-instance` at most that many per instance (spreads the sample over more instances);
     with `--with-patch`, trajectories that hold no patch are passed over (they can only be `unknown(no_patch)`)."""
-    pairs, seen, per_group = [], set(), Counter()
+    pairs, seen, per_group, per_instance = [], set(), Counter(), Counter()
+    cap = args.agent_per_instance or float("inf")
     for row, patch in sorted(agent_patches(data, labels), key=lambda p: (p[0]["instance_id"], p[0]["path"])):
         task = tasks[row["instance_id"]]
         group = (task.repo, task.version if args.per_version else "")
         if args.with_patch and not patch.strip():
             continue
-        if (row["instance_id"], patch) not in seen and per_group[group] < args.agent_limit:
+        if (row["instance_id"], patch) in seen or per_instance[row["instance_id"]] >= cap:
+            continue
+        if per_group[group] < args.agent_limit:
             seen.add((row["instance_id"], patch))
             per_group[group] += 1
+            per_instance[row["instance_id"]] += 1
             pairs.append((row, patch))
     return pairs
 

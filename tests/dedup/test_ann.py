@@ -3,6 +3,7 @@ import importlib.util
 import numpy as np
 import pytest
 
+from trajsift.dedup import ann_lsh
 from trajsift.dedup.ann import nearest
 from trajsift.errors import ConfigError
 
@@ -95,3 +96,35 @@ def test_auto_without_ann_packages_falls_back_to_lsh(monkeypatch):
     assert ann._choose("auto", 10, 100) == "exact"
     assert ann._choose("auto", 1000, 100) == "lsh"
     assert ann._choose("lsh", 10, 100) == "lsh"
+
+
+def _merge_by_rule(data, block, sims, idx):
+    """What `ann_lsh._merge` must do, row by row in Python: candidates in order (the row's current best, then
+    the block's other rows not already among them); the k best, the earlier of equal ones first."""
+    products = data[block] @ data[block].T
+    for i, row in enumerate(block):
+        candidates = [(float(s), int(j)) for s, j in zip(sims[row], idx[row], strict=True)]
+        known = set(idx[row].tolist())
+        for position, j in enumerate(block):
+            if j != row and j not in known:
+                candidates.append((float(products[i, position]), int(j)))
+        order = sorted(range(len(candidates)), key=lambda c: -candidates[c][0])  # stable: ties keep their order
+        best = [candidates[c] for c in order[: sims.shape[1]]]
+        sims[row] = [s for s, _ in best]
+        idx[row] = [-1 if s == -np.inf else j for s, j in best]
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_lsh_merge_keeps_the_first_of_equal_candidates(k):
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(6, 8)).astype(np.float32)
+    data = centres[rng.integers(0, 6, 40)]  # many exact repeats: ties everywhere
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    sims = np.full((40, k), -np.inf, np.float32)
+    idx = np.full((40, k), -1, np.int64)
+    expected_sims, expected_idx = sims.copy(), idx.copy()
+    for block in (np.arange(0, 40, 2), np.arange(1, 40, 3), np.arange(0, 40)):  # rows met again in later blocks
+        ann_lsh._merge(data, block, sims, idx)
+        _merge_by_rule(data, block, expected_sims, expected_idx)
+        assert np.array_equal(idx, expected_idx)
+        assert np.allclose(sims, expected_sims, atol=1e-6)

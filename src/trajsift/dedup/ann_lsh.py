@@ -54,17 +54,40 @@ def _keys(data: np.ndarray, bits: int, seed: int) -> np.ndarray:
 
 
 def _merge(data: np.ndarray, block: np.ndarray, sims: np.ndarray, idx: np.ndarray) -> None:
-    """Fold the exact similarities inside `block` into each of its rows' best `k` (no row twice, never itself)."""
+    """Fold the exact similarities inside `block` into each of its rows' best `k` (no row twice, never itself).
+    `block` is ascending (a run of a stable argsort): membership is a binary search. Ties keep the earlier
+    candidate, the row's current best first, then the block's rows in order."""
     vectors = np.asarray(data[block], dtype=np.float32)
     found = vectors @ vectors.T
     np.fill_diagonal(found, -np.inf)
     current_idx, current = idx[block], sims[block]
-    seen = (block[None, :, None] == current_idx[:, None, :]).any(axis=2)
-    found[seen] = -np.inf  # already among the row's best (from another table)
+    _drop_seen(found, block, current_idx)  # already among the row's best (from another table)
+    k = sims.shape[1]
+    if k == 1 and not np.isnan(found).any() and not np.isnan(current).any():
+        _merge_best(found, block, current, current_idx, sims, idx)
+        return
     all_sims = np.concatenate([current, found], axis=1)
     all_idx = np.concatenate([current_idx, np.broadcast_to(block, found.shape)], axis=1)
-    k = sims.shape[1]
     top = np.argsort(-all_sims, axis=1, kind="stable")[:, :k]
     best = np.take_along_axis(all_sims, top, axis=1)
     sims[block] = best
     idx[block] = np.where(np.isneginf(best), -1, np.take_along_axis(all_idx, top, axis=1))
+
+
+def _drop_seen(found: np.ndarray, block: np.ndarray, current_idx: np.ndarray) -> None:
+    """Set `found[i, j]` to -inf where `block[j]` is already among row i's best (`current_idx[i]`)."""
+    where = np.minimum(np.searchsorted(block, current_idx), len(block) - 1)
+    hit = block[where] == current_idx
+    rows = np.nonzero(hit)[0]
+    found[rows, where[hit]] = -np.inf
+
+
+def _merge_best(found: np.ndarray, block: np.ndarray, current: np.ndarray, current_idx: np.ndarray, sims, idx) -> None:
+    """`k == 1`, no NaN: what the stable sort picks, by argmax (its first maximum) against the current best."""
+    column = np.argmax(found, axis=1)
+    value = found[np.arange(len(block)), column]
+    better = value > current[:, 0]
+    best = np.where(better, value, current[:, 0])
+    chosen = np.where(better, block[column], current_idx[:, 0])
+    sims[block, 0] = best
+    idx[block, 0] = np.where(np.isneginf(best), -1, chosen)

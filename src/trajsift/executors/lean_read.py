@@ -26,13 +26,14 @@ import pyarrow as pa
 import zstandard
 
 from trajsift import annotations as ann
-from trajsift.arrow import TRAJECTORY, to_row
+from trajsift.arrow import TRAJECTORY
 from trajsift.executors.read_parts import QUARANTINED, ReadJob, frame, open_group, part_path, quarantine_line
 from trajsift.executors.read_parts import TRAJECTORY as TRAJECTORY_ROW
 from trajsift.executors.reading import Assembler, ReadResult
 from trajsift.executors.shard_work import WorkerState, build_state, signature_table
 from trajsift.files import atomic_write, read_json, write_bytes, write_json, write_table
 from trajsift.progress import Progress
+from trajsift.readers.admit import admitted_row
 from trajsift.schema import Quarantined, Trajectory
 
 SETUP = "lean.pkl"
@@ -85,6 +86,7 @@ def sign_group(job: ReadJob, group: int) -> None:
     def sign(tmp: str) -> None:
         with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, RECORDS, options=_IPC) as records:
             batch: list[Trajectory] = []
+            laid: list[dict] = []  # their rows in the output layout, built when admitted (`admitted_row`)
             signed = 0
             for item in read.items:
                 if isinstance(item, Quarantined):
@@ -93,10 +95,11 @@ def sign_group(job: ReadJob, group: int) -> None:
                 frames.append(frame((TRAJECTORY_ROW, item.id, item.source.path or item.id, signed)))  # its table row
                 signed += 1
                 batch.append(item)
+                laid.append(admitted_row(item))
                 if len(batch) >= setup.batch:
-                    _sign_batch(state, setup.stage, batch, tables, records)
-                    batch = []
-            _sign_batch(state, setup.stage, batch, tables, records)
+                    _sign_batch(state, setup.stage, batch, laid, tables, records)
+                    batch, laid = [], []
+            _sign_batch(state, setup.stage, batch, laid, tables, records)
 
     atomic_write(group_file(job.read_dir, "traj", group), sign, checkpointed=False)
     for kind, parts in tables.items():
@@ -106,10 +109,15 @@ def sign_group(job: ReadJob, group: int) -> None:
 
 
 def _sign_batch(
-    state: WorkerState, index: int, batch: list[Trajectory], tables: dict[str, list[pa.Table]], records: Any
+    state: WorkerState,
+    index: int,
+    batch: list[Trajectory],
+    laid: list[dict],
+    tables: dict[str, list[pa.Table]],
+    records: Any,
 ) -> None:
     """Annotate `batch` with stage `index` as `annotate_rows` does (no row before it) into `tables`; its records
-    in the output layout to the `records` IPC writer."""
+    in the output layout (`laid`, as read) to the `records` IPC writer."""
     if not batch:
         return
     stage = state.pipeline.stages[index]
@@ -118,7 +126,7 @@ def _sign_batch(
     signatures = stage.annotate(batch, rows, state.ctx)
     tables["ann"].append(ann.to_table(rows, types))
     tables["sig"].append(signature_table(stage, rows, signatures, types))
-    records.write_table(pa.table({"trajectory": pa.array([to_row(t) for t in batch], type=TRAJECTORY)}))
+    records.write_table(pa.table({"trajectory": pa.array(laid, type=TRAJECTORY)}))
 
 
 def _compress(data: bytes) -> bytes:

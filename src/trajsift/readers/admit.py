@@ -20,6 +20,8 @@ SAFE_INT = 2**53
 """Integer fields must lie within ±2^53: exact in every JSON consumer, and sums or products of a few
 of them (token totals, costs per step) stay inside the int64 score columns."""
 _ENCODER = msgspec.json.Encoder()
+_admitted: tuple[Trajectory, dict] | None = None
+"""The last trajectory `inadmissible` admitted and the Arrow row it built for it (see `admitted_row`)."""
 
 
 def inadmissible(trajectory: Trajectory, where: str) -> Quarantined | None:
@@ -34,14 +36,24 @@ def inadmissible(trajectory: Trajectory, where: str) -> Quarantined | None:
         return quarantine(reasons.UNSERIALISABLE, where, f"{type(exc).__name__}: {exc}")
     if field := _int_out_of_range(trajectory):
         return quarantine(reasons.NUMBER_OUT_OF_RANGE, where, f"{field} is beyond ±2^53")
+    global _admitted
     try:
-        to_row(trajectory)
+        _admitted = None
+        _admitted = (trajectory, to_row(trajectory))
     except RecursionError:
         return quarantine(reasons.NESTING_TOO_DEEP, where, "metadata or tool arguments nested too deep to store")
     except Exception as exc:  # noqa: BLE001 - orjson raises TypeError for depth and for numbers it cannot store
         reason = reasons.NESTING_TOO_DEEP if "ecursion" in str(exc) else reasons.UNSERIALISABLE
         return quarantine(reason, where, f"metadata or tool arguments cannot be stored: {type(exc).__name__}: {exc}")
     return None
+
+
+def admitted_row(trajectory: Trajectory) -> dict:
+    """`to_row(trajectory)`: the row `inadmissible` built if `trajectory` is the last one it admitted (a reader
+    yields each trajectory right after admitting it), else built now. Hands the held row over once."""
+    global _admitted
+    held, _admitted = _admitted, None
+    return held[1] if held is not None and held[0] is trajectory else to_row(trajectory)
 
 
 def _int_out_of_range(trajectory: Trajectory) -> str:

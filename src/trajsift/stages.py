@@ -7,6 +7,7 @@ signatures and `assign` per shard; otherwise `decide` runs right after `annotate
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,11 +80,19 @@ class Stage:
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
         """Global state for this stage from the live rows' signatures and rule columns."""
+        return self.reduce_from(signatures.select)
+
+    def reduce_from(self, load: Callable[[list[str]], pa.Table]) -> dict[str, Any]:
+        """`reduce`, each check given only the columns it may read (`load(names)`: the signatures' table of
+        those columns), so no two checks' signatures need to be in memory at once."""
         state: dict[str, Any] = {}
+        rule_columns = sorted(self.rule_columns())
         for check in self.global_checks:
-            state[check.id] = check.reduce(signatures)
+            columns = dict.fromkeys(["trajectory_id", *check.signature_types(), *rule_columns])
+            state[check.id] = check.reduce(load(list(columns)))
         if self.global_rules:
-            data = signatures.select(["trajectory_id", *sorted(self.rule_columns())]).to_pydict()
+            signatures = load(["trajectory_id", *rule_columns])
+            data = signatures.to_pydict()
             for leaf in self.global_rules:
                 keys = [group_key(leaf, {c: data[c][i] for c in leaf.by}) for i in range(signatures.num_rows)]
                 rows = zip(keys, data["trajectory_id"], data[leaf.column], strict=True)

@@ -180,9 +180,12 @@ def signature_table(stage: Stage, rows: list[ann.Annotation], sigs: list[dict], 
 
 
 def reduce_stage(stage: Stage, job: StageJob, shards: list[int]) -> dict[str, Any]:
-    tables = [read_table(_file(job, "sig", s)) for s in shards]
-    merged = pa.concat_tables(tables) if tables else pa.table({"trajectory_id": pa.array([], pa.string())})
-    return stage.reduce(merged)
+    """The stage's reduce over its shards' signatures, each check's columns read from the files for it alone:
+    at 1M rows novelty's vectors are ~1 GB and near's signatures ~1 GB, never both in memory."""
+    paths = [_file(job, "sig", s) for s in shards]
+    if not paths:
+        return stage.reduce(pa.table({"trajectory_id": pa.array([], pa.string())}))
+    return stage.reduce_from(lambda columns: pa.concat_tables([read_table(path, columns) for path in paths]))
 
 
 _states: dict[str, tuple[tuple[int, int], Any]] = {}

@@ -38,6 +38,8 @@ def write_phase(plan: RunPlan, pipeline: Pipeline, phases: Phases) -> Written:
     def pieces() -> Iterator[PieceFiles]:
         for shard in range(phases.read.shards):
             piece = load_piece(phases.pieces, shard)
+            piece_path(phases.pieces, shard).unlink()  # held here now: the disk never holds all pieces and
+            # the outputs at once (~the outputs' size at 1M rows); a rerun after a failure builds it again
             builder.merge(piece.stats)
             decisions.append(piece.decisions)
             yield piece.parquet, piece.jsonl
@@ -51,6 +53,4 @@ def write_phase(plan: RunPlan, pipeline: Pipeline, phases: Phases) -> Written:
     ]
     stats = builder.build(phases.read.to_json(), runs)
     write_json(RunDir(plan.out_dir).stats, stats)
-    for shard in range(phases.read.shards):  # in the outputs now; a rerun builds them again
-        piece_path(phases.pieces, shard).unlink(missing_ok=True)
     return Written(stats, counts)

@@ -2,8 +2,8 @@
 
 Usage: python bench/dedup_reduce.py OUT [--repeat 1] [--digest]
 
-OUT is a `trajsift dedup ... --out OUT` folder run with `--keep-work` (or any run whose `_work` still holds the
-stage's `sig-*.parquet` files). Runs `shard_work.reduce_stage` in this process as the driver does, and prints
+OUT is the folder of a finished `trajsift dedup ... --out OUT` run: its `_work` keeps the stage's `sig-*.parquet`
+files. Runs `shard_work.reduce_stage` in this process as the driver does, and prints
 its CPU-s, wall time, the growth of peak RSS during it and the load; `--digest` adds the sha256 of the state
 as the driver writes it (compare two versions of the code on the same files).
 """
@@ -26,7 +26,7 @@ from trajsift.files import read_json
 def stage_dir(out: Path) -> Path:
     found = sorted((out / "_work").glob("stage0-*"))
     if not found:
-        raise SystemExit(f"no stage0-* folder under {out / '_work'} (run with --keep-work?)")
+        raise SystemExit(f"no stage0-* folder under {out / '_work'} (a finished `trajsift dedup` run?)")
     return found[0]
 
 

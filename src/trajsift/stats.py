@@ -141,12 +141,8 @@ class StatsBuilder:
             self.last_finished = max(self.last_finished or other.last_finished, other.last_finished)
 
     def _counters(self, other: StatsBuilder) -> list[tuple[Counter, Counter]]:
-        pairs = [(self.decisions, other.decisions), (self.decided, other.decided), (self.reasons, other.reasons)]
-        return pairs + [
-            (self.findings, other.findings),
-            (self.resolved, other.resolved),
-            (self.unlabelled, other.unlabelled),
-        ]
+        names = ("decisions", "decided", "reasons", "findings", "resolved", "unlabelled")
+        return [(getattr(self, name), getattr(other, name)) for name in names]
 
     def build(self, read: dict[str, Any], stage_runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -293,8 +289,7 @@ class ScoreSummary:
 
 
 def _is_numeric(dtype: Any) -> bool:
-    text = str(dtype)
-    return text.startswith(("double", "float", "int", "uint"))
+    return str(dtype).startswith(("double", "float", "int", "uint"))
 
 
 def _parse_time(text: str) -> datetime | None:

@@ -1,6 +1,8 @@
 """Throughput of `trajsift run` (read + stage 1 basic filter + stage 3 quality scoring) on real data.
 
-Usage: python bench/throughput.py [DATA_DIR] [--scale 10] [--repeat 3]
+Usage: python bench/throughput.py [DATA_DIR] [--scale 10] [--repeat 3] [--speedup-scale K]
+
+`--speedup-scale K` runs the same pairs again over the dev set written K times as trajsift JSONL (ids renamed).
 
 Prints trajectories/s with 1 and 2 workers (`--repeat` pairs, each run in a fresh process; wall time of
 `run_pipeline`, i.e. read + stages 1, 3 + writing the outputs, imports excluded), the CPU time of each run
@@ -131,11 +133,24 @@ def workers_speedup(recipe: Path, inputs: list[str], tmp: Path, bare_s: float) -
     return round(rates[2] / rates[1], 2)
 
 
+def scaled_speedup(recipe: Path, inputs: list[str], tmp: Path, scale: int, repeat: int, bare_s: float) -> None:
+    """The 1-vs-2-worker pairs over the dev set written `scale` times as trajsift JSONL: the pool's fixed start-up
+    (fork server imports, worker start) spread over more trajectories."""
+    data = tmp / f"speedup{scale}.jsonl.gz"
+    count = write_scaled(inputs, data, scale)
+    print(f"the same pairs over the dev set written {scale} times ({count} trajectories, trajsift JSONL):")
+    speedups = [workers_speedup(recipe, [str(data)], tmp / f"scaled-run{r}", bare_s * scale) for r in range(repeat)]
+    print(f"speedup at {scale}x --workers 2 / --workers 1 (traj/s): {speedups}, median {sorted(speedups)[repeat // 2]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("data", nargs="?", default=DEFAULT_DATA)
     parser.add_argument("--scale", type=int, default=10, help="memory check at this scale; 1 skips it")
     parser.add_argument("--repeat", type=int, default=3, help="1-vs-2-worker pairs to run (the machine is shared)")
+    parser.add_argument(
+        "--speedup-scale", type=int, default=1, help="also the pairs over the dev set written this many times"
+    )
     args = parser.parse_args()
     inputs = dev_inputs(args.data)
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -145,6 +160,8 @@ def main() -> None:
         print(f"bare read: {n} trajectories in {bare_s:.2f}s = {n / bare_s:.0f}/s, peak RSS {bare_rss:.0f} MB")
         speedups = [workers_speedup(recipe, inputs, tmp / f"run{r}", bare_s) for r in range(args.repeat)]
         print(f"speedup --workers 2 / --workers 1 (traj/s): {speedups}, median {sorted(speedups)[len(speedups) // 2]}")
+        if args.speedup_scale > 1:
+            scaled_speedup(recipe, inputs, tmp, args.speedup_scale, args.repeat, bare_s)
         if args.scale <= 1:
             return
         report = {}

@@ -9,6 +9,7 @@ import msgspec
 from trajsift import reasons
 from trajsift.arrow import ROW_KEY, from_row
 from trajsift.errors import FormatError
+from trajsift.readers.atif import VERSION_PREFIX as ATIF_VERSION
 from trajsift.readers.base import Origin
 from trajsift.schema import Trajectory
 
@@ -20,7 +21,8 @@ class NativeReader:
     def sniff(self, record: dict[str, Any]) -> bool:
         if ROW_KEY in record:
             return True
-        return "schema_version" in record and "id" in record  # wrong field types: parse says wrong_schema
+        version = record.get("schema_version")  # wrong field types: parse says wrong_schema
+        return version is not None and "id" in record and not str(version).upper().startswith(ATIF_VERSION)
 
     def parse(self, record: dict[str, Any], origin: Origin) -> list[Trajectory]:
         try:

@@ -5,6 +5,7 @@ Sniffing tries record readers in `READERS` order (most specific first); `--forma
 
 from __future__ import annotations
 
+from trajsift.readers.atif import AtifReader
 from trajsift.readers.autocoderover import AutoCodeRoverReader
 from trajsift.readers.base import FolderReader, Origin, Reader
 from trajsift.readers.chat import AnthropicChatReader, OpenAIChatReader, ShareGPTReader
@@ -18,6 +19,7 @@ from trajsift.readers.swe_agent import SweAgentReader
 READERS: dict[str, type[Reader]] = {
     NativeReader.name: NativeReader,
     SweAgentReader.name: SweAgentReader,
+    AtifReader.name: AtifReader,
     # scaffold-specific readers (swe-agent, mini-swe-agent, openhands-*) go here,
     MiniSweAgentReader.name: MiniSweAgentReader,
     OpenHandsCompletionReader.name: OpenHandsCompletionReader,

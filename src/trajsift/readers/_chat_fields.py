@@ -18,8 +18,8 @@ CONVERSATION_KEYS = ("messages", "conversations", "conversation", "system", "too
 ID_KEYS = ("id", "trajectory_id", "traj_id")
 TASK_ID_KEYS = ("instance_id", "task_id")
 MODEL_KEYS = ("model", "model_name", "model_name_or_path")
-PATCH_KEYS = ("patch", "model_patch", "submission", "git_patch")
-OUTCOME_KEYS = ("resolved", "success", "reward", "label")
+PATCH_KEYS = ("patch", "model_patch", "generated_patch", "submission", "git_patch")
+OUTCOME_KEYS = ("resolved", "success", "target", "reward", "label")
 NESTED_KEYS = ("metadata", "info")
 TRUE_LABELS = frozenset({"resolved", "success", "succeeded", "pass", "passed", "correct", "true", "yes", "1"})
 FALSE_LABELS = frozenset({"unresolved", "failure", "fail", "failed", "incorrect", "false", "no", "0"})
@@ -124,7 +124,7 @@ def _outcome(record: dict[str, Any], consumed: set[str]) -> Outcome:
     for key in OUTCOME_KEYS:
         verdict = _verdict(record.get(key))
         if verdict is not None:
-            if key in ("resolved", "success"):
+            if key in ("resolved", "success", "target"):
                 consumed.add(key)  # a plain bool: fully mapped; reward / label stay in metadata too
             return Outcome(resolved=verdict, label_source=f"record.{key}")
     return Outcome()

@@ -9,6 +9,7 @@ from trajsift.readers.atif import AtifReader
 from trajsift.readers.autocoderover import AutoCodeRoverReader
 from trajsift.readers.base import FolderReader, Origin, Reader
 from trajsift.readers.chat import AnthropicChatReader, OpenAIChatReader, ShareGPTReader
+from trajsift.readers.chat_rows import ChatRowsReader
 from trajsift.readers.mini_swe_agent import MiniSweAgentReader
 from trajsift.readers.native import NativeReader
 from trajsift.readers.openhands import OpenHandsCompletionReader
@@ -24,6 +25,7 @@ READERS: dict[str, type[Reader]] = {
     MiniSweAgentReader.name: MiniSweAgentReader,
     OpenHandsCompletionReader.name: OpenHandsCompletionReader,
     OpenHandsEventsReader.name: OpenHandsEventsReader,
+    ChatRowsReader.name: ChatRowsReader,
     # generic chat readers (openai, anthropic, sharegpt) last: they sniff loosely.
     OpenAIChatReader.name: OpenAIChatReader,
     AnthropicChatReader.name: AnthropicChatReader,

@@ -1,0 +1,69 @@
+"""Data sets of agent runs, one row per run, that keep the chat as a list of `role` turns under `trajectory`:
+
+- OpenAI-shaped messages with `tool_calls` and `tool` results (OpenHands runs published as rows, such as
+  nebius/SWE-rebench-openhands-trajectories or nvidia/SWE-Zero-openhands-trajectories): walked as any OpenAI
+  chat record (`readers.chat.walk`);
+- SWE-agent turns as `role` (`system`, `user`, `ai`) and `text` (nebius/SWE-agent-trajectories): an `ai` turn
+  acts through its last fenced block, as SWE-agent parses it (`open a.py`, `edit 1:1 ... end_of_edit`,
+  `submit`, a shell line), and the `user` turn after it is that action's observation.
+
+Row fields are mapped as for every chat record (`readers._chat_fields`): `instance_id`, `model_name`,
+`generated_patch` / `model_patch`, `target` / `resolved`, `exit_status`; the rest stays in `metadata`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from trajsift import reasons
+from trajsift.readers._chat_fields import record_trajectory
+from trajsift.readers.base import Origin, as_text, require
+from trajsift.readers.chat import walk
+from trajsift.schema import Trajectory
+
+ROLES = {"ai": "assistant", "gpt": "assistant", "model": "assistant", "human": "user", "observation": "tool"}
+KEPT_FIELDS = ("role", "tool_calls", "tool_call_id", "name", "function_call")
+FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
+"""A fenced block, any language tag (SWE-agent's commands carry none)."""
+
+
+class ChatRowsReader:
+    name: ClassVar[str] = "chat-rows"
+    description: ClassVar[str] = "run rows whose `trajectory` is a list of chat turns (`role` + `content` / `text`)"
+
+    def sniff(self, record: dict[str, Any]) -> bool:
+        turns = record.get("trajectory")
+        head = turns[0] if isinstance(turns, list) and turns else None
+        return isinstance(head, dict) and isinstance(head.get("role"), str) and "action" not in head
+
+    def parse(self, record: dict[str, Any], origin: Origin) -> list[Trajectory]:
+        turns = record.get("trajectory")
+        require(isinstance(turns, list), "no `trajectory` list")
+        require(bool(turns), "empty trajectory", reasons.EMPTY_INPUT)
+        messages = [_message(turn, index) for index, turn in enumerate(turns)]
+        if not any(m.get("tool_calls") or m.get("function_call") or m["role"] == "tool" for m in messages):
+            _fenced_commands_as_calls(messages)
+        row = {key: value for key, value in record.items() if key != "trajectory"}
+        return [record_trajectory(row, origin, self.name, walk(messages))]
+
+
+def _message(turn: Any, index: int) -> dict[str, Any]:
+    require(isinstance(turn, dict), f"turn {index} is a {type(turn).__name__}, not an object")
+    role = str(turn.get("role") or "").lower()
+    message = {key: turn[key] for key in KEPT_FIELDS if turn.get(key) is not None}
+    message["role"] = ROLES.get(role, role)
+    content = turn.get("content")
+    message["content"] = content if content is not None else as_text(turn.get("text"))
+    return message
+
+
+def _fenced_commands_as_calls(messages: list[dict[str, Any]]) -> None:
+    """SWE-agent 0.x turns: an assistant turn's last fenced block is its command, the next user turn its result."""
+    for message, reply in zip(messages, [*messages[1:], None], strict=True):
+        blocks = FENCE.findall(as_text(message["content"])) if message["role"] == "assistant" else []
+        if not blocks:
+            continue
+        message["tool_calls"] = [{"function": {"name": "bash", "arguments": {"command": blocks[-1].strip()}}}]
+        if reply is not None and reply["role"] == "user":
+            reply["role"] = "tool"

@@ -347,3 +347,29 @@ def test_read_trajectories_jsonl_mix(tmp_path):
     assert bad.reason == "unknown_format" and bad.origin.endswith(":4")
     forced = list(read_trajectories([str(path)], ReadOptions(format="openai")))
     assert [type(item).__name__ for item in forced] == ["Trajectory", "Trajectory", "Quarantined", "Quarantined"]
+
+
+def test_text_only_chats_act_through_their_fenced_shell_blocks():
+    """mini-swe-agent style rows without a format marker: each reply's last bash block is its command."""
+    record = {
+        "messages": [
+            {"role": "system", "content": "Reply with one bash block."},
+            {"role": "user", "content": "Fix add() in calc.py"},
+            {
+                "role": "assistant",
+                "content": "THOUGHT: look.\n\n```python\nprint(1)\n```\nthen\n```bash\ncat calc.py\n```",
+            },
+            {"role": "user", "content": "Observation: def add(a, b): return a - b"},
+            {"role": "assistant", "content": "THOUGHT: the example is\n```python\nadd(1, 2)\n```"},
+            {"role": "user", "content": "Please reply with exactly one bash block."},
+            {"role": "assistant", "content": "```bash\nsed -i 's/a - b/a + b/' calc.py && python -m pytest -q\n```"},
+            {"role": "user", "content": "Observation: 1 passed"},
+        ]
+    }
+    (trajectory,) = OpenAIChatReader().parse(record, ORIGIN)
+    first, second, third = trajectory.steps
+    assert first.action.type is ActionType.READ and first.action.command == "cat calc.py"
+    assert first.observation.text.startswith("Observation: def add")
+    assert second.action.type is ActionType.THINK and second.observation.text.startswith("Please reply")
+    assert third.action.command.startswith("sed -i") and third.observation.text == "Observation: 1 passed"
+    assert record["messages"][3]["role"] == "user"  # the record itself is left as it was

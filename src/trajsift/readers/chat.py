@@ -39,7 +39,9 @@ SHAREGPT_ROLES = {
     "tool": "tool",
     "function": "tool",
 }
-BASH_FENCE = re.compile(r"```(?:bash|sh|shell)\s*\n(.*?)```", re.DOTALL)
+FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
+"""Every fenced block in order, as (tag, body): a closing fence never opens the next block."""
+COMMAND_TAGS = frozenset({"", "bash", "sh", "shell", "console"})
 
 
 def _is_scaffold_record(record: dict[str, Any]) -> bool:
@@ -173,7 +175,7 @@ def sharegpt_messages(turns: list[Any]) -> list[dict[str, Any]]:
             messages.append({"role": "tool", "content": value})
         else:
             messages.append({"role": SHAREGPT_ROLES.get(speaker, "user"), "content": value})
-    return _bash_fences_as_calls(messages)
+    return fenced_commands_as_calls(messages)
 
 
 def _add_function_call(messages: list[dict[str, Any]], value: str) -> None:
@@ -197,16 +199,26 @@ def _add_function_call(messages: list[dict[str, Any]], value: str) -> None:
         messages.append({"role": "assistant", "content": "", "tool_calls": calls})
 
 
-def _bash_fences_as_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Agent-instruct style: a `gpt` turn with one bash block answered by a `human` turn is a bash call."""
-    if any(m.get("role") == "tool" for m in messages):
+def fenced_command(text: str) -> str | None:
+    """The last bash or untagged fenced block of `text`, stripped; None without one."""
+    commands = [body for tag, body in FENCE.findall(text) if tag.strip().lower() in COMMAND_TAGS]
+    return commands[-1].strip() if commands else None
+
+
+def fenced_commands_as_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A text-only chat (no tool calls or results anywhere): an assistant turn's last bash or untagged fenced block
+    is its command (mini-swe-agent acts through one ```bash block, SWE-agent 0.x through its last ``` block,
+    agent-instruct sets alike), and a user turn right after it is that command's output. Copies what it changes."""
+    if any(tool_calls(m) or tool_results(m) or m.get("role") in ("tool", "function") for m in messages):
         return messages  # the data set has explicit tool turns: do not guess
-    for message, reply in zip(messages, messages[1:], strict=False):
-        blocks = BASH_FENCE.findall(message["content"]) if message["role"] == "assistant" else []
-        if len(blocks) == 1 and reply["role"] == "user" and not message.get("tool_calls"):
-            message["tool_calls"] = [{"function": {"name": "bash", "arguments": {"command": blocks[0].strip()}}}]
-            reply["role"] = "tool"
-    return messages
+    out = [dict(message) for message in messages]
+    for message, reply in zip(out, [*out[1:], None], strict=True):
+        command = fenced_command(message_text(message)) if message.get("role") == "assistant" else None
+        if command is not None:
+            message["tool_calls"] = [{"function": {"name": "bash", "arguments": {"command": command}}}]
+            if reply is not None and reply.get("role") == "user":
+                reply["role"] = "tool"
+    return out
 
 
 # --- readers ---------------------------------------------------------------------------
@@ -215,7 +227,7 @@ def _bash_fences_as_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]
 def _parse(record: dict[str, Any], origin: Origin, fmt: str, messages: list[Any]) -> list[Trajectory]:
     system = record.get("system")
     prefix = [{"role": "system", "content": as_text(system)}] if system else []
-    conversation = walk(prefix + _checked_messages(messages))
+    conversation = walk(fenced_commands_as_calls(prefix + _checked_messages(messages)))
     return [record_trajectory(record, origin, fmt, conversation)]
 
 

@@ -13,19 +13,16 @@ Row fields are mapped as for every chat record (`readers._chat_fields`): `instan
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 from trajsift import reasons
 from trajsift.readers._chat_fields import record_trajectory
 from trajsift.readers.base import Origin, as_text, require
-from trajsift.readers.chat import walk
+from trajsift.readers.chat import fenced_commands_as_calls, walk
 from trajsift.schema import Trajectory
 
 ROLES = {"ai": "assistant", "gpt": "assistant", "model": "assistant", "human": "user", "observation": "tool"}
 KEPT_FIELDS = ("role", "tool_calls", "tool_call_id", "name", "function_call")
-FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
-"""A fenced block, any language tag (SWE-agent's commands carry none)."""
 
 
 class ChatRowsReader:
@@ -41,9 +38,7 @@ class ChatRowsReader:
         turns = record.get("trajectory")
         require(isinstance(turns, list), "no `trajectory` list")
         require(bool(turns), "empty trajectory", reasons.EMPTY_INPUT)
-        messages = [_message(turn, index) for index, turn in enumerate(turns)]
-        if not any(m.get("tool_calls") or m.get("function_call") or m["role"] == "tool" for m in messages):
-            _fenced_commands_as_calls(messages)
+        messages = fenced_commands_as_calls([_message(turn, index) for index, turn in enumerate(turns)])
         row = {key: value for key, value in record.items() if key != "trajectory"}
         return [record_trajectory(row, origin, self.name, walk(messages))]
 
@@ -56,14 +51,3 @@ def _message(turn: Any, index: int) -> dict[str, Any]:
     content = turn.get("content")
     message["content"] = content if content is not None else as_text(turn.get("text"))
     return message
-
-
-def _fenced_commands_as_calls(messages: list[dict[str, Any]]) -> None:
-    """SWE-agent 0.x turns: an assistant turn's last fenced block is its command, the next user turn its result."""
-    for message, reply in zip(messages, [*messages[1:], None], strict=True):
-        blocks = FENCE.findall(as_text(message["content"])) if message["role"] == "assistant" else []
-        if not blocks:
-            continue
-        message["tool_calls"] = [{"function": {"name": "bash", "arguments": {"command": blocks[-1].strip()}}}]
-        if reply is not None and reply["role"] == "user":
-            reply["role"] = "tool"

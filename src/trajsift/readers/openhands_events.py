@@ -58,7 +58,12 @@ class OpenHandsEventsReader:
         if isinstance(head, list):
             head = next((part for part in head if isinstance(part, dict) and part), None)
         # SWE-agent history entries also carry `action`, but always with a chat `role`
-        return isinstance(head, dict) and ("action" in head or "observation" in head) and "role" not in head
+        # SDK (V1) events carry `kind` (`readers.openhands_sdk`)
+        return (
+            isinstance(head, dict)
+            and ("action" in head or "observation" in head)
+            and not {"role", "kind"} & head.keys()
+        )
 
     def parse(self, record: dict[str, Any], origin: Origin) -> list[Trajectory]:
         events = flatten_history(record.get("history"))
@@ -72,7 +77,7 @@ class OpenHandsEventsReader:
         return [
             Trajectory(
                 id=make_id(origin, task_id),
-                source=_source(record, origin),
+                source=row_source(record, origin),
                 task=_task(record, events, task_id),
                 steps=steps,
                 final=settle_patch(
@@ -85,8 +90,8 @@ class OpenHandsEventsReader:
                     records_patches="git_patch" in test_result,
                     diffed="git_patch" in test_result,
                 ),
-                usage=_usage(record, events),
-                outcome=_outcome(test_result),
+                usage=row_usage(record, events),
+                outcome=row_outcome(test_result),
                 metadata={key: value for key, value in {"error": error, "agent_state": state}.items() if value},
             )
         ]
@@ -192,7 +197,7 @@ def _final_agent_state(events: list[dict[str, Any]]) -> str:
     return str(states[-1]) if states and states[-1] else ""
 
 
-def _source(record: dict[str, Any], origin: Origin) -> Source:
+def row_source(record: dict[str, Any], origin: Origin) -> Source:
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     llm = metadata.get("llm_config") if isinstance(metadata.get("llm_config"), dict) else {}
     temperature = llm.get("temperature")
@@ -221,7 +226,7 @@ def _task(record: dict[str, Any], events: list[dict[str, Any]], task_id: str) ->
     )
 
 
-def _usage(record: dict[str, Any], events: list[dict[str, Any]]) -> Usage:
+def row_usage(record: dict[str, Any], events: list[dict[str, Any]]) -> Usage:
     metrics = record.get("metrics") if isinstance(record.get("metrics"), dict) else {}
     tokens = metrics.get("accumulated_token_usage") if isinstance(metrics.get("accumulated_token_usage"), dict) else {}
     cost, costs = metrics.get("accumulated_cost"), metrics.get("costs")
@@ -236,7 +241,7 @@ def _usage(record: dict[str, Any], events: list[dict[str, Any]]) -> Usage:
     )
 
 
-def _outcome(test_result: dict[str, Any]) -> Outcome:
+def row_outcome(test_result: dict[str, Any]) -> Outcome:
     report = test_result.get("report") if isinstance(test_result.get("report"), dict) else {}
     resolved = report.get("resolved", test_result.get("resolved"))
     if isinstance(resolved, bool):

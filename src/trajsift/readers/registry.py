@@ -15,6 +15,7 @@ from trajsift.readers.native import NativeReader
 from trajsift.readers.openhands import OpenHandsCompletionReader
 from trajsift.readers.openhands_events import OpenHandsEventsReader
 from trajsift.readers.openhands_folder import OpenHandsFolderReader
+from trajsift.readers.openhands_sdk import OpenHandsSdkReader
 from trajsift.readers.swe_agent import SweAgentReader
 
 READERS: dict[str, type[Reader]] = {
@@ -24,6 +25,7 @@ READERS: dict[str, type[Reader]] = {
     # scaffold-specific readers (swe-agent, mini-swe-agent, openhands-*) go here,
     MiniSweAgentReader.name: MiniSweAgentReader,
     OpenHandsCompletionReader.name: OpenHandsCompletionReader,
+    OpenHandsSdkReader.name: OpenHandsSdkReader,
     OpenHandsEventsReader.name: OpenHandsEventsReader,
     ChatRowsReader.name: ChatRowsReader,
     # generic chat readers (openai, anthropic, sharegpt) last: they sniff loosely.

@@ -181,3 +181,31 @@ def test_a_harbor_job_folder_reads_each_trial_and_quarantines_the_broken_one(tmp
     assert read[1].outcome.resolved is False and read[0].outcome.resolved is None
     (bad,) = [i for i in items if isinstance(i, Quarantined)]
     assert bad.reason == "wrong_schema" and "owner__repo-3__c" in bad.origin
+
+
+def test_a_harbor_jobs_verifier_rewards_label_its_trials(tmp_path: Path) -> None:
+    from trajsift.errors import InputError
+    from trajsift.readers.labels import load_labels
+
+    job = tmp_path / "jobs" / "2026-01-05__run"
+    for trial, reward in (("owner__repo-1__a", "1"), ("owner__repo-2__b", "0.0"), ("owner__repo-3__c", None)):
+        (job / trial / "agent").mkdir(parents=True)
+        run = claude_code_run(session_id=f"s-{trial}")
+        (job / trial / "agent" / "trajectory.json").write_bytes(orjson.dumps(run))
+        if reward is not None:
+            (job / trial / "verifier").mkdir()
+            (job / trial / "verifier" / "reward.txt").write_text(f"{reward}\n")
+    (job / "owner__repo-4__d" / "verifier").mkdir(parents=True)  # a trial whose agent wrote nothing
+    (job / "owner__repo-4__d" / "verifier" / "reward.json").write_text('{"reward": 1.0}')
+    labels = load_labels(str(tmp_path / "jobs"))
+    assert len(labels) == 3
+    read = [labels.apply(t) for t in read_trajectories([str(job)]) if isinstance(t, Trajectory)]
+    outcomes = {t.task.task_id: (t.outcome.resolved, t.outcome.label_source) for t in read}
+    assert outcomes == {
+        "owner__repo-1": (True, "reward.txt:path"),
+        "owner__repo-2": (False, "reward.txt:path"),
+        "owner__repo-3": (None, ""),  # no verifier output: unlabelled
+    }
+    (job / "owner__repo-1__a" / "verifier" / "reward.txt").write_text("passed")
+    with pytest.raises(InputError, match="is not a number"):
+        load_labels(str(job))

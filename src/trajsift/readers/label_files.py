@@ -11,6 +11,8 @@ Shapes (see `trajsift.readers.labels` for how rows match trajectories):
   once bound to a run every other trajectory of that run is not resolved.
 - per-instance harness `report.json`: `{instance_id: {"resolved": bool, ...}}`.
 - reports keyed by run: `{run: <one of the reports above>}`, one `LabelFile` per run.
+- a Harbor trial's `verifier/reward.txt` / `reward.json`: the trial folder (`<job>/<trial>`, which holds the
+  trial's `agent/trajectory.json`) is resolved when the reward is 1, not resolved below.
 - CSV, JSONL or a JSON list of rows with a `resolved` column (true/false/1/0/yes/no) and key columns:
   `instance_id` or `task_id`, `trajectory_id`, `id`, `path`, `run` (or `source`), `model`.
 """
@@ -38,6 +40,7 @@ RESOLVED_LISTS = ("resolved", "resolved_ids")
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "resolved"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "unresolved"})
 TASK_COLUMNS = ("instance_id", "task_id")
+HARBOR_REWARDS = ("reward.txt", "reward.json")
 TRAILING_COMMA = re.compile(rb",(\s*[\]}])")
 
 Row = tuple[bool, dict[str, str]]
@@ -86,6 +89,8 @@ def read_label_file(path: str) -> list[LabelFile]:
         with open(path, "rb") as raw:
             data = gzip.decompress(raw.read()) if path.endswith(".gz") else raw.read()
         name = path.removesuffix(".gz")
+        if is_harbor_reward(name):
+            return [_harbor_reward_file(path, data)]
         if name.endswith(".csv"):
             return [_rows_file(path, csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))]
         if name.endswith((".jsonl", ".ndjson")):
@@ -95,6 +100,30 @@ def read_label_file(path: str) -> list[LabelFile]:
         raise InputError(f"cannot read label file {path}: {type(exc).__name__}: {exc}") from exc
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from exc
+
+
+def is_harbor_reward(path: str) -> bool:
+    """A Harbor trial's verifier output, `<job>/<trial>/verifier/reward.txt` (or `reward.json`)."""
+    return os.path.basename(path) in HARBOR_REWARDS and os.path.basename(os.path.dirname(path)) == "verifier"
+
+
+def _harbor_reward_file(path: str, data: bytes) -> LabelFile:
+    """The trial's label, keyed by its folder (`<job>/<trial>`, which holds `agent/trajectory.json`): resolved
+    when the reward is 1 (every test passed), not resolved below that."""
+    text = data.decode("utf-8").strip()
+    value: Any = _loads_lenient(data) if path.endswith(".json") else text
+    if isinstance(value, dict):
+        value = value.get("reward")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(f"reward {text[:40]!r} is not a number")
+    try:
+        reward = float(value)
+    except ValueError as exc:
+        raise InputError(f"reward {text[:40]!r} is not a number") from exc
+    trial = os.path.dirname(os.path.dirname(os.path.abspath(path)))
+    folder = f"{os.path.basename(os.path.dirname(trial))}/{os.path.basename(trial)}"
+    key = {"task_id": "", "trajectory_id": "", "path": folder, "run": "", "model": ""}
+    return LabelFile(path, [(reward >= 1.0, key)])
 
 
 def _loads_lenient(data: bytes) -> Any:

@@ -1,7 +1,8 @@
 """Outcome labels known from outside a trajectory (SWE-bench harness results), matched onto trajectories.
 
 `load_labels(items)` reads label files (every shape is listed in `trajsift.readers.label_files`) or folders of
-harness reports (every `report.json`, `results.json` and `final_report.json` below it). An item
+harness reports (every `report.json`, `results.json` and `final_report.json` below it, and Harbor trials'
+`verifier/reward.txt`). An item
 `RUN=FILE` binds the file to a run: its labels apply only to trajectories whose `source.run` is RUN.
 Results keyed by run inside one file, and rows with a `run` column, are bound the same way.
 
@@ -38,7 +39,7 @@ from typing import Any
 import msgspec
 
 from trajsift.errors import InputError
-from trajsift.readers.label_files import LabelFile, parse_resolved, read_label_file
+from trajsift.readers.label_files import LabelFile, is_harbor_reward, parse_resolved, read_label_file
 from trajsift.schema import Outcome, Trajectory
 
 __all__ = ["Labels", "label_path", "load_labels", "parse_resolved", "split_binding"]
@@ -260,8 +261,9 @@ def _label_files(path: str) -> list[str]:
         os.path.join(root, name)
         for root, _, names in os.walk(path)
         for name in names
-        if name in LABEL_FILE_NAMES and not os.path.islink(os.path.join(root, name))
+        if (name in LABEL_FILE_NAMES or is_harbor_reward(os.path.join(root, name)))
+        and not os.path.islink(os.path.join(root, name))
     ]
     if not found:
-        raise InputError(f"no label file ({', '.join(LABEL_FILE_NAMES)}) under {path}")
+        raise InputError(f"no label file ({', '.join(LABEL_FILE_NAMES)}, verifier/reward.txt) under {path}")
     return sorted(found)

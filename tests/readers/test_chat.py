@@ -373,3 +373,28 @@ def test_text_only_chats_act_through_their_fenced_shell_blocks():
     assert second.action.type is ActionType.THINK and second.observation.text.startswith("Please reply")
     assert third.action.command.startswith("sed -i") and third.observation.text == "Observation: 1 passed"
     assert record["messages"][3]["role"] == "user"  # the record itself is left as it was
+
+
+def test_text_function_calls_are_calls_and_the_next_user_turn_their_result():
+    """Prompt-based function calling in plain messages (R2E-Gym / OpenHands text format)."""
+    view = "<function=file_editor>\n<parameter=command>view</parameter>\n<parameter=path>/testbed/calc.py</parameter>\n"
+    record = {
+        "messages": [
+            {"role": "system", "content": "Call functions as <function=NAME>."},
+            {"role": "user", "content": "Fix add() in calc.py"},
+            {"role": "assistant", "content": f"Look at it first.\n{view}</function>"},
+            {"role": "user", "content": "EXECUTION RESULT of [file_editor]:\n1\tdef add(a, b): return a - b"},
+            {
+                "role": "assistant",
+                "content": "<function=execute_bash>\n<parameter=cmd>python -m pytest -q</parameter>\n",
+            },
+            {"role": "user", "content": "1 failed"},
+            {"role": "assistant", "content": "I could not finish."},
+        ]
+    }
+    (trajectory,) = OpenAIChatReader().parse(record, ORIGIN)
+    viewed, tested = trajectory.steps
+    assert viewed.action.type is ActionType.READ and viewed.action.target.endswith("calc.py")
+    assert viewed.thought == "Look at it first." and viewed.observation.text == "1\tdef add(a, b): return a - b"
+    assert tested.action.type is ActionType.RUN_TESTS and tested.observation.text == "1 failed"
+    assert trajectory.metadata["final_answer"] == "I could not finish."

@@ -23,6 +23,7 @@ from trajsift.actions.classify import classify_tool_call
 from trajsift.readers._chat_fields import Conversation, record_trajectory
 from trajsift.readers._messages import decode_arguments, message_text, tool_calls, tool_results
 from trajsift.readers.base import Origin, as_text, require
+from trajsift.readers.openhands import strip_result_header, text_function_calls
 from trajsift.schema import Action, ActionType, Observation, Step, Trajectory
 
 SCAFFOLD_MARKERS = ("trajectory_format", "fncall_messages", "fncall_response", "history", "trajectory")
@@ -206,18 +207,24 @@ def fenced_command(text: str) -> str | None:
 
 
 def fenced_commands_as_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A text-only chat (no tool calls or results anywhere): an assistant turn's last bash or untagged fenced block
-    is its command (mini-swe-agent acts through one ```bash block, SWE-agent 0.x through its last ``` block,
-    agent-instruct sets alike), and a user turn right after it is that command's output. Copies what it changes."""
+    """A text-only chat (no tool calls or results anywhere): an assistant turn acts through its
+    `<function=NAME><parameter=K>V</parameter></function>` blocks (prompt-based function calling: OpenHands,
+    R2E-Gym style), else through its last bash or untagged fenced block (mini-swe-agent's one ```bash block,
+    SWE-agent 0.x's last ``` block), and a user turn right after it is the result. Copies what it changes."""
     if any(tool_calls(m) or tool_results(m) or m.get("role") in ("tool", "function") for m in messages):
         return messages  # the data set has explicit tool turns: do not guess
     out = [dict(message) for message in messages]
     for message, reply in zip(out, [*out[1:], None], strict=True):
-        command = fenced_command(message_text(message)) if message.get("role") == "assistant" else None
+        if message.get("role") != "assistant":
+            continue
+        calls, thought = text_function_calls(message_text(message))
+        command = None if calls else fenced_command(thought)
         if command is not None:
-            message["tool_calls"] = [{"function": {"name": "bash", "arguments": {"command": command}}}]
+            calls = [{"function": {"name": "bash", "arguments": {"command": command}}}]
+        if calls:
+            message.update(content=thought, tool_calls=calls)
             if reply is not None and reply.get("role") == "user":
-                reply["role"] = "tool"
+                reply.update(role="tool", content=strip_result_header(message_text(reply)))
     return out
 
 

@@ -113,12 +113,8 @@ def text_calls_to_native(messages: list[dict[str, Any]]) -> list[dict[str, Any]]
     for message in messages:
         text = message_text(message)
         if message.get("role") == "assistant":
-            calls = []
-            for name, body in FUNCTION_BLOCK.findall(text):
-                counter += 1
-                arguments = {key: _typed(key, _strip_newlines(value)) for key, value in PARAMETER.findall(body)}
-                calls.append({"id": f"text-call-{counter}", "function": {"name": name, "arguments": arguments}})
-            thought = FUNCTION_BLOCK.sub("", text).strip() if calls else text
+            calls, thought = text_function_calls(text, counter)
+            counter += len(calls)
             converted.append({"role": "assistant", "content": thought, "tool_calls": calls})
             continue
         result = EXECUTION_RESULT.match(text) if message.get("role") == "user" else None
@@ -127,6 +123,22 @@ def text_calls_to_native(messages: list[dict[str, Any]]) -> list[dict[str, Any]]
         else:
             converted.append(message)
     return converted
+
+
+def text_function_calls(text: str, numbered_from: int = 0) -> tuple[list[dict[str, Any]], str]:
+    """The `<function=NAME><parameter=K>V</parameter></function>` calls in an assistant text, as native calls
+    (ids `text-call-N`), and the text without them (the whole text when it holds none)."""
+    calls = []
+    for number, (name, body) in enumerate(FUNCTION_BLOCK.findall(text), numbered_from + 1):
+        arguments = {key: _typed(key, _strip_newlines(value)) for key, value in PARAMETER.findall(body)}
+        calls.append({"id": f"text-call-{number}", "function": {"name": name, "arguments": arguments}})
+    return calls, (FUNCTION_BLOCK.sub("", text).strip() if calls else text)
+
+
+def strip_result_header(text: str) -> str:
+    """A tool result's text without OpenHands' `EXECUTION RESULT of [NAME]:` header."""
+    header = EXECUTION_RESULT.match(text)
+    return text[header.end() :] if header else text
 
 
 def _typed(key: str, value: str) -> Any:

@@ -116,7 +116,14 @@ def test_mini_swe_agent_style_steps_act_through_a_fenced_bash_block() -> None:
             "source": "agent",
             "message": "THOUGHT: run the tests first.\n\n```bash\npytest -q tests/test_calc.py\n```",
             "observation": {"results": [{"content": "<returncode>1</returncode>\n1 failed"}]},
-            "metrics": {"prompt_tokens": 100, "completion_tokens": 20, "cost_usd": 0.001},
+            "metrics": {
+                "prompt_tokens": 100,
+                "completion_tokens": 20,
+                "cost_usd": 0.001,
+                "completion_token_ids": [17, 4],
+                "logprobs": [-0.25, -0.5],
+            },
+            "timestamp": "2026-01-05T10:00:02Z",
         },
         {
             "step_id": 3,
@@ -125,7 +132,7 @@ def test_mini_swe_agent_style_steps_act_through_a_fenced_bash_block() -> None:
             "observation": {"results": [{"content": "Please always act with one bash block."}]},
             "metrics": {"prompt_tokens": 150, "completion_tokens": 10},
         },
-        {"step_id": 4, "source": "agent", "message": "Done."},
+        {"step_id": 4, "source": "agent", "message": "Done.", "timestamp": "2026-01-05T10:03:00Z"},
     ]
     (traj,) = AtifReader().parse(
         {"schema_version": "ATIF-v1.2", "agent": {"name": "mini-swe-agent"}, "steps": steps}, ORIGIN
@@ -136,6 +143,14 @@ def test_mini_swe_agent_style_steps_act_through_a_fenced_bash_block() -> None:
     assert second.action.type is ActionType.THINK and second.observation.text.startswith("Please always act")
     assert traj.usage.input_tokens == 250 and traj.usage.output_tokens == 30 and traj.usage.cost == 0.001
     assert traj.metadata["final_answer"] == "Done."
+    assert (traj.usage.started_at, traj.usage.finished_at, traj.usage.api_calls) == (
+        "2026-01-05T10:00:02Z",
+        "2026-01-05T10:03:00Z",
+        3,
+    )
+    rl_step = traj.metadata["atif_steps"][0]  # per-step token ids and logprobs stay with the record
+    assert rl_step["step_id"] == 2 and rl_step["metrics"]["logprobs"] == [-0.25, -0.5]
+    assert [d["step_id"] for d in traj.metadata["atif_steps"]] == [2, 3, 4]
 
 
 def test_sniffs_atif_and_nothing_else() -> None:

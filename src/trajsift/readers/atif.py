@@ -15,7 +15,8 @@ calls are classified and paired with their results as in any chat log:
 - a later `user` / `system` step (a nudge, a context reset) is kept as a user message.
 The task id, patch, outcome and exit status are looked up in `extra` (the root's, then the agent's) under the
 keys every chat record uses (`instance_id`, `patch`, `resolved`, `exit_status`, ...); tokens and cost come from
-`final_metrics`, else from the steps' `metrics`. Root fields without a slot stay in `metadata`.
+`final_metrics`, else from the steps' `metrics`; the steps' timestamps give the run's start and end. Root fields
+without a slot stay in `metadata`, and each step's metrics, timestamp, model and `extra` in `metadata.atif_steps`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from trajsift.schema import Trajectory
 
 VERSION_PREFIX = "ATIF-"
 STEP_SOURCES = frozenset({"system", "user", "agent"})
+DETAIL_FIELDS = ("timestamp", "model_name", "reasoning_effort", "metrics", "extra")
 USAGE_FIELDS = (  # (final_metrics field, step metrics field, trajsift usage key)
     ("total_prompt_tokens", "prompt_tokens", "prompt_tokens"),
     ("total_completion_tokens", "completion_tokens", "completion_tokens"),
@@ -57,7 +59,12 @@ class AtifReader:
         for index, step in enumerate(steps):
             require(isinstance(step, dict), f"step {index} is a {type(step).__name__}, not an object")
             messages += _step_messages(step, index)
-        return [record_trajectory(_flat_record(record, steps), origin, self.name, walk(messages))]
+        trajectory = record_trajectory(_flat_record(record, steps), origin, self.name, walk(messages))
+        stamps = [str(step["timestamp"]) for step in steps if step.get("timestamp")]
+        if stamps:
+            trajectory.usage.started_at, trajectory.usage.finished_at = stamps[0], stamps[-1]
+        trajectory.usage.api_calls = sum(1 for step in steps if step.get("source") == "agent") or None
+        return [trajectory]
 
 
 def _step_messages(step: dict[str, Any], index: int) -> list[dict[str, Any]]:
@@ -134,7 +141,17 @@ def _flat_record(record: dict[str, Any], steps: list[dict[str, Any]]) -> dict[st
     usage = _usage(record.get("final_metrics"), steps)
     if usage and "usage" not in flat:
         flat["usage"] = usage
+    detail = [_step_detail(step) for step in steps]
+    if any(len(d) > 1 for d in detail):
+        flat["atif_steps"] = [d for d in detail if len(d) > 1]
     return flat
+
+
+def _step_detail(step: dict[str, Any]) -> dict[str, Any]:
+    """What a step holds besides its text, calls and results (per-step metrics with token ids and logprobs for
+    RL, timestamps, `extra`), by `step_id`: kept in `metadata.atif_steps`."""
+    kept = {key: step[key] for key in DETAIL_FIELDS if step.get(key) not in (None, "", [], {})}
+    return {"step_id": step.get("step_id"), **kept}
 
 
 def _usage(final: Any, steps: list[dict[str, Any]]) -> dict[str, float]:

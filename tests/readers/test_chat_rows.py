@@ -105,6 +105,7 @@ def test_swe_agent_turns_act_through_their_last_fenced_block() -> None:
     opened, edited = traj.steps[0], traj.steps[1]
     assert opened.action.target == "a.py" and "1:x = 1" in opened.observation.text
     assert edited.action.command.startswith("edit 1:1") and "File updated." in edited.observation.text
+    assert edited.action.target == "/repo/a.py"  # the file the previous observation showed open
     assert edited.thought.startswith("Change the value.")
     assert traj.source.format == "chat-rows" and traj.source.model == "swe-agent-llama-70b"
     assert traj.task.task_id == "owner__repo-5" and traj.task.instruction == "ISSUE: x should be 2, not 1."

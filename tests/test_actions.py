@@ -265,6 +265,8 @@ TOOL_CALLS = [
     ("", {}, OT, ""),
     ("open", {"path": "a.py", "line_number": 10}, R, "a.py"),
     ("create", {"filename": "new.py"}, C, "new.py"),
+    ("bash_command", {"keystrokes": "python -m pytest -q\n", "duration": 10.0}, T, ""),  # Harbor's terminus
+    ("bash_command", {"keystrokes": "cat src/a.py\n", "duration": 0.1}, R, "src/a.py"),
 ]
 
 

@@ -91,7 +91,7 @@ FIXED_TOOLS = {
     "websearch": _T.OTHER,
 }
 PATH_KEYS = ("path", "file_path", "file", "filename", "file_name", "target_file", "notebook_path")
-COMMAND_KEYS = ("command", "cmd", "script", "code", "input")
+COMMAND_KEYS = ("command", "cmd", "script", "code", "input", "keystrokes")
 _API_TOOL = re.compile(r"(?:search_|get_code_around_line|get_class_|get_method_)")
 _TOOL_PREFIX = re.compile(r"^(?:functions\.|mcp__\w+?__)")
 

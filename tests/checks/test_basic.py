@@ -294,7 +294,9 @@ def test_empty_run():
         reasons.NO_PATCH,
     }
     thinking_only = [step(_T.THINK, "", tool=""), Step(action=Action(tool="format_error"))]
-    assert reasons.EMPTY_RUN in run(ContentCheck, make(steps=thinking_only)).findings
+    assert reasons.EMPTY_RUN in run(ContentCheck, make(steps=thinking_only, patch="")).findings
+    # a patch written in one answer, no tool used (Agentless-style generation): not an empty run
+    assert reasons.EMPTY_RUN not in run(ContentCheck, make(steps=thinking_only)).findings
 
 
 def test_no_patch_where_the_format_records_patches():

@@ -7,7 +7,8 @@ harness whatever stopped it, so its limit exit, crash or malformed turns are col
   not the agent's fault) and malformed model output (`format_error`).
 - `basic.limits`: budgets. A limit exit of the scaffold (`exit_cost`, `exit_context`, `LimitsExceeded`,
   timeouts) without a patch, or a recipe threshold (`max_steps`, `max_cost`, `max_tokens`, `max_duration_s`).
-- `basic.content`: what the run did: no real action (`empty_run`), no patch where the log records patches
+- `basic.content`: what the run did: no real action and no patch (`empty_run`: a patch written in one answer,
+  no tool used, is not empty), no patch where the log records patches
   (`no_patch`; `patch_status` is `unknown` where it cannot tell), only reads and searches (`only_reads`), a
   patch that changes nothing real (`trivial_patch`).
 """
@@ -237,7 +238,7 @@ class ContentCheck(Check[ContentParams]):
         code_files = [diff for diff in files if not is_cosmetic(diff)]
         status = patch_status(traj, params.patch_formats)
         checks = (
-            (not actions, reasons.EMPTY_RUN),
+            (not actions and status != PRESENT, reasons.EMPTY_RUN),  # a patch in hand is not an empty run
             (status == ABSENT, reasons.NO_PATCH),
             (bool(actions) and not code_files and all(kind in PASSIVE for kind in actions), reasons.ONLY_READS),
             (bool(files) and not code_files, reasons.TRIVIAL_PATCH),

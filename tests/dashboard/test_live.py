@@ -61,9 +61,11 @@ def test_composed_progress_forwards_to_every_target():
 
 
 def _degrading_run(root: Path, webhook: str) -> tuple[Path, object]:
-    """128 trajectories in 8 shards of 16; from trajectory 80 on (the 6th shard) they have no steps and the
-    basic filter drops them. A drift rule on the keep rate watches windows of one shard."""
+    """128 trajectories in 8 shards of 16; from trajectory 80 on (the 6th shard) they have no steps and no patch,
+    and the basic filter drops them. A drift rule on the keep rate watches windows of one shard."""
     trajs = [hostile_trajectory(i, steps=4 if i < 80 else 0) for i in range(128)]
+    for empty in trajs[80:]:
+        empty.final.patch = ""
     (root / "in.jsonl").write_bytes(b"\n".join(t.to_json() for t in trajs) + b"\n")
     (root / "recipe.yaml").write_text(
         f"""

@@ -11,7 +11,7 @@ calls are classified and paired with their results as in any chat log:
 - an agent step is an assistant message (its reasoning, then its message, as the thought) with its calls, and
   its observation's results follow as tool results, paired by `source_call_id`;
 - an agent step without tool calls whose observation has results is a bash call when its message holds one
-  fenced bash block (how mini-swe-agent acts; `readers.chat.fenced_command`), else a `think` step that observed them;
+  fenced bash block (how mini-swe-agent acts; `readers._text_actions`), else a `think` step that observed them;
 - a later `user` / `system` step (a nudge, a context reset) is kept as a user message.
 The task id, patch, outcome and exit status are looked up in `extra` (the root's, then the agent's) under the
 keys every chat record uses (`instance_id`, `patch`, `resolved`, `exit_status`, ...); tokens and cost come from
@@ -25,8 +25,9 @@ from typing import Any, ClassVar
 
 from trajsift import reasons
 from trajsift.readers._chat_fields import record_trajectory
+from trajsift.readers._text_actions import bash_call, fenced_command
 from trajsift.readers.base import Origin, as_text, require
-from trajsift.readers.chat import fenced_command, walk
+from trajsift.readers.chat import walk
 from trajsift.schema import Trajectory
 
 VERSION_PREFIX = "ATIF-"
@@ -79,7 +80,7 @@ def _step_messages(step: dict[str, Any], index: int) -> list[dict[str, Any]]:
     if not calls and results:
         command = fenced_command(text)
         if command is not None:
-            calls = [{"id": "", "function": {"name": "bash", "arguments": {"command": command}}}]
+            calls = [bash_call(command)]
     thought = _joined(as_text(step.get("reasoning_content")), text)
     messages: list[dict[str, Any]] = [{"role": "assistant", "content": thought, "tool_calls": calls}]
     if calls:

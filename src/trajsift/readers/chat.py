@@ -1,6 +1,7 @@
 """Generic chat readers: OpenAI `messages` (+ `tool_calls`), Anthropic content blocks, ShareGPT `conversations`.
 
-ShareGPT turns are first rewritten as OpenAI-shaped messages; one walker then builds the steps:
+ShareGPT turns are first rewritten as OpenAI-shaped messages, and a chat without native calls gets the calls its
+text writes (`readers._text_actions`); one walker then builds the steps:
 - an assistant message with N tool calls gives N steps, its text is the first step's thought;
 - tool results are matched by call id, else to the earliest unanswered call of the latest turn;
   a call without a result gets an empty observation;
@@ -13,7 +14,6 @@ the system prompt in `metadata["system_prompt"]`, tool schemas in `metadata["too
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 import orjson
@@ -22,8 +22,8 @@ from trajsift import reasons
 from trajsift.actions.classify import classify_tool_call
 from trajsift.readers._chat_fields import Conversation, record_trajectory
 from trajsift.readers._messages import decode_arguments, message_text, tool_calls, tool_results
+from trajsift.readers._text_actions import text_actions_as_calls
 from trajsift.readers.base import Origin, as_text, require
-from trajsift.readers.openhands import strip_result_header, text_function_calls
 from trajsift.schema import Action, ActionType, Observation, Step, Trajectory
 
 SCAFFOLD_MARKERS = ("trajectory_format", "fncall_messages", "fncall_response", "history", "trajectory")
@@ -40,9 +40,6 @@ SHAREGPT_ROLES = {
     "tool": "tool",
     "function": "tool",
 }
-FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
-"""Every fenced block in order, as (tag, body): a closing fence never opens the next block."""
-COMMAND_TAGS = frozenset({"", "bash", "sh", "shell", "console"})
 
 
 def _is_scaffold_record(record: dict[str, Any]) -> bool:
@@ -176,7 +173,7 @@ def sharegpt_messages(turns: list[Any]) -> list[dict[str, Any]]:
             messages.append({"role": "tool", "content": value})
         else:
             messages.append({"role": SHAREGPT_ROLES.get(speaker, "user"), "content": value})
-    return fenced_commands_as_calls(messages)
+    return text_actions_as_calls(messages)
 
 
 def _add_function_call(messages: list[dict[str, Any]], value: str) -> None:
@@ -200,41 +197,13 @@ def _add_function_call(messages: list[dict[str, Any]], value: str) -> None:
         messages.append({"role": "assistant", "content": "", "tool_calls": calls})
 
 
-def fenced_command(text: str) -> str | None:
-    """The last bash or untagged fenced block of `text`, stripped; None without one."""
-    commands = [body for tag, body in FENCE.findall(text) if tag.strip().lower() in COMMAND_TAGS]
-    return commands[-1].strip() if commands else None
-
-
-def fenced_commands_as_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A text-only chat (no tool calls or results anywhere): an assistant turn acts through its
-    `<function=NAME><parameter=K>V</parameter></function>` blocks (prompt-based function calling: OpenHands,
-    R2E-Gym style), else through its last bash or untagged fenced block (mini-swe-agent's one ```bash block,
-    SWE-agent 0.x's last ``` block), and a user turn right after it is the result. Copies what it changes."""
-    if any(tool_calls(m) or tool_results(m) or m.get("role") in ("tool", "function") for m in messages):
-        return messages  # the data set has explicit tool turns: do not guess
-    out = [dict(message) for message in messages]
-    for message, reply in zip(out, [*out[1:], None], strict=True):
-        if message.get("role") != "assistant":
-            continue
-        calls, thought = text_function_calls(message_text(message))
-        command = None if calls else fenced_command(thought)
-        if command is not None:
-            calls = [{"function": {"name": "bash", "arguments": {"command": command}}}]
-        if calls:
-            message.update(content=thought, tool_calls=calls)
-            if reply is not None and reply.get("role") == "user":
-                reply.update(role="tool", content=strip_result_header(message_text(reply)))
-    return out
-
-
 # --- readers ---------------------------------------------------------------------------
 
 
 def _parse(record: dict[str, Any], origin: Origin, fmt: str, messages: list[Any]) -> list[Trajectory]:
     system = record.get("system")
     prefix = [{"role": "system", "content": as_text(system)}] if system else []
-    conversation = walk(fenced_commands_as_calls(prefix + _checked_messages(messages)))
+    conversation = walk(text_actions_as_calls(prefix + _checked_messages(messages)))
     return [record_trajectory(record, origin, fmt, conversation)]
 
 

@@ -19,8 +19,9 @@ from typing import Any, ClassVar
 
 from trajsift import reasons
 from trajsift.readers._chat_fields import record_trajectory
+from trajsift.readers._text_actions import text_actions_as_calls
 from trajsift.readers.base import Origin, as_text, require
-from trajsift.readers.chat import fenced_commands_as_calls, walk
+from trajsift.readers.chat import walk
 from trajsift.schema import ActionType, Step, Trajectory
 
 ROLES = {"ai": "assistant", "gpt": "assistant", "model": "assistant", "human": "user", "observation": "tool"}
@@ -41,7 +42,7 @@ class ChatRowsReader:
         turns = record.get("trajectory")
         require(isinstance(turns, list), "no `trajectory` list")
         require(bool(turns), "empty trajectory", reasons.EMPTY_INPUT)
-        messages = fenced_commands_as_calls([_message(turn, index) for index, turn in enumerate(turns)])
+        messages = text_actions_as_calls([_message(turn, index) for index, turn in enumerate(turns)])
         row = {key: value for key, value in record.items() if key != "trajectory"}
         conversation = walk(messages)
         _edits_on_the_open_file(conversation.steps)

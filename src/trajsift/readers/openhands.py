@@ -18,28 +18,23 @@ is still current, else `unknown`. The exit status is derived from the log (`read
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any, ClassVar
 
 from trajsift import reasons
 from trajsift.actions.classify import classify_tool_call
 from trajsift.readers._messages import Turn, assistant_turns, message_text
+from trajsift.readers._text_actions import EXECUTION_RESULT, text_function_calls
 from trajsift.readers.base import Origin, make_id, require
 from trajsift.readers.openhands_exit import completion_exit
 from trajsift.readers.recover import settle_patch
 from trajsift.schema import Action, ActionType, FinalState, Observation, Source, Step, TaskRef, Trajectory, Usage
 
-FUNCTION_BLOCK = re.compile(r"<function=([^>\s]+)>(.*?)(?:</function>|\Z)", re.DOTALL)
-PARAMETER = re.compile(r"<parameter=([^>\s]+)>(.*?)</parameter>", re.DOTALL)
-EXECUTION_RESULT = re.compile(r"^\s*EXECUTION RESULT of \[([^\]]*)\]:\n?")
 EXIT_CODE = re.compile(r"\[(?:Command finished with exit code|The command completed with exit code) (-?\d+)\.?\]")
 TRUNCATION_MARKERS = ("[... Observation truncated due to length ...]", "<response clipped>")
 ERROR_PREFIXES = ("ERROR:", "[Error", "Error:")
 TASK_TAGS = ("issue_description", "pr_description", "task_description")
 EXAMPLE_END = "--------------------- NEW TASK DESCRIPTION ---------------------"
-TEXT_PARAMETERS = frozenset({"command", "code", "file_text", "old_str", "new_str", "content", "thought", "message"})
-NUMERIC_VALUE = re.compile(r"-?\d{1,18}|\[\s*(?:-?\d{1,18}\s*,\s*)*-?\d{1,18}\s*\]")
 FILE_TIMESTAMP = re.compile(r"-\d+(?:\.\d+)?$")
 
 
@@ -123,35 +118,6 @@ def text_calls_to_native(messages: list[dict[str, Any]]) -> list[dict[str, Any]]
         else:
             converted.append(message)
     return converted
-
-
-def text_function_calls(text: str, numbered_from: int = 0) -> tuple[list[dict[str, Any]], str]:
-    """The `<function=NAME><parameter=K>V</parameter></function>` calls in an assistant text, as native calls
-    (ids `text-call-N`), and the text without them (the whole text when it holds none)."""
-    calls = []
-    for number, (name, body) in enumerate(FUNCTION_BLOCK.findall(text), numbered_from + 1):
-        arguments = {key: _typed(key, _strip_newlines(value)) for key, value in PARAMETER.findall(body)}
-        calls.append({"id": f"text-call-{number}", "function": {"name": name, "arguments": arguments}})
-    return calls, (FUNCTION_BLOCK.sub("", text).strip() if calls else text)
-
-
-def strip_result_header(text: str) -> str:
-    """A tool result's text without OpenHands' `EXECUTION RESULT of [NAME]:` header."""
-    header = EXECUTION_RESULT.match(text)
-    return text[header.end() :] if header else text
-
-
-def _typed(key: str, value: str) -> Any:
-    """Integers and integer lists (`view_range`, `insert_line`) decoded, as the function-calling view has them."""
-    if key not in TEXT_PARAMETERS and NUMERIC_VALUE.fullmatch(value.strip()):
-        return json.loads(value)
-    return value
-
-
-def _strip_newlines(value: str) -> str:
-    """One newline after the opening tag and one before the closing tag belong to the format."""
-    value = value[1:] if value.startswith("\n") else value
-    return value[:-1] if value.endswith("\n") else value
 
 
 def _turn_steps(turn: Turn) -> list[Step]:

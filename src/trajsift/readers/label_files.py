@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -114,12 +115,12 @@ def _harbor_reward_file(path: str, data: bytes) -> LabelFile:
     value: Any = _loads_lenient(data) if path.endswith(".json") else text
     if isinstance(value, dict):
         value = value.get("reward")
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError(f"reward {text[:40]!r} is not a number")
     try:
-        reward = float(value)
-    except ValueError as exc:
-        raise InputError(f"reward {text[:40]!r} is not a number") from exc
+        reward = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        reward = math.nan
+    if math.isnan(reward):
+        raise InputError(f"reward {text[:40]!r} is not a number")
     trial = os.path.dirname(os.path.dirname(os.path.abspath(path)))
     folder = f"{os.path.basename(os.path.dirname(trial))}/{os.path.basename(trial)}"
     key = {"task_id": "", "trajectory_id": "", "path": folder, "run": "", "model": ""}

@@ -97,7 +97,7 @@ held-out AUC within 0.01 of the plain model and, fitted on all sources with 5 in
 every source (OpenHands 0.740 plain -> 0.727 / 0.716 / 0.712); `tests_after_edit` made null for a cohort in which
 no run ever tests after its edit (AutoCodeRover cannot execute): coder/ACR pairs 0.613 -> 0.625, swe/coder 0.904 ->
 0.687. For reference, the plain model fitted on all sources and scored on held-out instances (5 instance-grouped
-folds) gives swe-agent 0.819, ACR 0.776, mini 0.762, OpenHands 0.740, coder 0.715.
+folds) gives swe-agent 0.819, ACR 0.776, mini 0.762, OpenHands 0.740, coder 0.715 (`bench/transfer_instances.py`).
 """
 
 from __future__ import annotations
@@ -310,6 +310,18 @@ def run_both(data_dir: str) -> tuple[list[dict], list[dict], dict, dict]:
     return rows_ref, rows_base, truth, counts
 
 
+def load_rows(data_dir: str, cache: str) -> tuple[list[dict], list[dict], dict, dict]:
+    """`run_both`'s rows, from the pickle `cache` when it exists (written there when it does not)."""
+    if cache and os.path.exists(cache):
+        with open(cache, "rb") as handle:
+            return pickle.load(handle)
+    result = run_both(data_dir)
+    if cache:
+        with open(cache, "wb") as handle:
+            pickle.dump(result, handle)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", default=DEFAULT_DATA_DIR)
@@ -317,14 +329,7 @@ def main() -> None:
     parser.add_argument("--strength", type=float, default=0.3)
     parser.add_argument("--rows-cache", default="", help="pickle of the two runs' rows: reused if present")
     args = parser.parse_args()
-    if args.rows_cache and os.path.exists(args.rows_cache):
-        with open(args.rows_cache, "rb") as handle:
-            rows_ref, rows_base, truth, counts = pickle.load(handle)
-    else:
-        rows_ref, rows_base, truth, counts = run_both(args.data_dir)
-        if args.rows_cache:
-            with open(args.rows_cache, "wb") as handle:
-                pickle.dump((rows_ref, rows_base, truth, counts), handle)
+    rows_ref, rows_base, truth, counts = load_rows(args.data_dir, args.rows_cache)
     print(f"machine load: {os.getloadavg()[0]:.1f}; rows {len(rows_ref)} / {len(rows_base)}")
     print_mode(
         "with reference patches (--tasks)", rows_ref, truth, REFERENCE_FEATURES, REFERENCE_AVAILABLE, args.strength

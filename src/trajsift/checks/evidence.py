@@ -62,7 +62,10 @@ _DOUBTFUL = re.compile(
     re.I,
 )
 _MENTION = re.compile(r"[\w./-]+\.(?:py|pyx|js|ts|java|go|rs|rb|c|cc|cpp|h|php|cs|kt|scala)\b|\b\w+(?:\.\w+){1,5}\b")
-_SCRIPT = re.compile(r"\b(?:python[\d.]*|pytest|py\.test|tox|nox|mvn|gradlew?|npm|yarn|node|go|cargo|make|ruby|java)\b")
+_SCRIPT = re.compile(
+    r"\b(?:python[\d.]*|pytest|py\.test|tox|nox|mvn|gradlew?|npm|npx|yarn|pnpm|node|bun|deno|jest|vitest|mocha|go|"
+    r"cargo|make|ctest|ruby|rspec|rake|bundle|php|phpunit|java|sbt|dotnet|swift|mix)\b"
+)
 STATEMENT_LIMIT = 20_000
 
 

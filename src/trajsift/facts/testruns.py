@@ -2,10 +2,11 @@
 
 Summaries: pytest (`=== 3 failed, 10 passed in 1.2s ===`, also bare `3 failed, 10 passed`), sympy's
 `tests finished: 10 passed, 2 failed, in 1.2 seconds`, unittest / Django (`Ran 12 tests in 0.1s` then
-`OK (skipped=1)` or `FAILED (failures=2, errors=1)`). Without a summary, the per-test parsers of
-`trajsift.harness.grading.logs` count PASSED / FAILED / ERROR lines (pytest `-rA` / `-v`, verbose unittest,
-sympy). Only the tail (`TAIL_CHARS`) of an observation is searched for a summary and a bounded head+tail
-for per-test lines. Skipped tests count neither way; errors count as failures.
+`OK (skipped=1)` or `FAILED (failures=2, errors=1)`), then other languages' runners (`facts.testsummaries`:
+cargo, Jest / Vitest, Mocha, TAP, RSpec / Minitest, PHPUnit, Surefire / Gradle, CTest, .NET, Go). Without a
+summary, the per-test parsers of `trajsift.harness.grading.logs` count PASSED / FAILED / ERROR lines (pytest
+`-rA` / `-v`, verbose unittest, sympy). Only the tail (`TAIL_CHARS`) of an observation is searched for a summary
+and a bounded head+tail for per-test lines. Skipped tests count neither way; errors count as failures.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from trajsift.facts.testsummaries import SCREEN_WORDS, runner_counts
 from trajsift.harness.grading.logs import PARSERS, parse_pytest, parse_unittest, parser_for_repo
 from trajsift.harness.grading.statuses import ERROR, FAILED, PASSED
 
@@ -26,7 +28,7 @@ _COUNTS_LINE = re.compile(
 )
 _SYMPY_FINISHED = re.compile(r"^tests finished: (?P<counts>.*?),?\s*in [\d.]+ seconds", re.M)
 _ONE_COUNT = re.compile(rf"(\d+) ({_COUNT_WORDS})")
-_TEST_WORDS = ("PASS", "FAIL", "ERROR", "passed", "failed", "error", " ok", "Ran ", "tests finished")
+_TEST_WORDS = ("PASS", "FAIL", "ERROR", "passed", "failed", "error", " ok", "Ran ", "tests finished", *SCREEN_WORDS)
 _UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in [\d.]+s\s*$", re.M)
 _UNITTEST_RESULT = re.compile(r"^(OK|FAILED)\b(?: \((?P<detail>[^)]*)\))?", re.M)
 _DETAIL = re.compile(r"(failures|errors|skipped|expected failures|unexpected successes)=(\d+)")
@@ -59,7 +61,7 @@ def parse_test_counts(text: str, repo: str = "") -> TestCounts | None:
     if not _may_show_tests(text):
         return None
     tail = text[-TAIL_CHARS:]
-    counts = _summary_counts(tail) or _unittest_counts(tail)
+    counts = _summary_counts(tail) or _unittest_counts(tail) or _runner_counts(tail)
     if counts is not None:
         return counts
     return _status_counts(text, repo)
@@ -81,6 +83,11 @@ def _from_words(counts_text: str) -> TestCounts | None:
     passed = counts.get("passed", 0) + counts.get("xpassed", 0)
     failed = counts.get("failed", 0) + counts.get("error", 0) + counts.get("errors", 0)
     return TestCounts(passed, failed) if passed + failed else None
+
+
+def _runner_counts(tail: str) -> TestCounts | None:
+    counts = runner_counts(tail)
+    return TestCounts(*counts) if counts else None
 
 
 def _unittest_counts(tail: str) -> TestCounts | None:

@@ -1,4 +1,4 @@
-"""The ATIF, chat-rows and OpenHands SDK readers on generated records of their shapes with arbitrary field types:
+"""The ATIF, chat-rows, OpenHands SDK and Claude Code readers on generated records of their shapes with arbitrary field types:
 each record becomes trajectories or a quarantined row with a schema reason, never a reader error."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from trajsift import reasons
 from trajsift.readers.atif import AtifReader
 from trajsift.readers.base import Origin
 from trajsift.readers.chat_rows import ChatRowsReader
+from trajsift.readers.claude_code import ClaudeCodeReader
 from trajsift.readers.openhands_sdk import OpenHandsSdkReader
 from trajsift.readers.read import _guarded
 from trajsift.schema import Trajectory
@@ -78,7 +79,41 @@ events = st.lists(
     ),
     max_size=6,
 )
+blocks = st.lists(
+    st.fixed_dictionaries(
+        {"type": maybe(st.sampled_from(["text", "thinking", "tool_use", "tool_result"]))},
+        optional={
+            "text": maybe(texts),
+            "id": maybe(st.sampled_from(["t1", "t2"])),
+            "tool_use_id": maybe(st.sampled_from(["t1", "t2"])),
+            "name": maybe(st.sampled_from(["Bash", "Edit", "Read"])),
+            "input": maybe(st.fixed_dictionaries({}, optional={"command": texts, "file_path": st.text(max_size=9)})),
+            "content": maybe(texts),
+        },
+    ),
+    max_size=3,
+)
+session = st.lists(
+    st.fixed_dictionaries(
+        {"type": maybe(st.sampled_from(["user", "assistant", "assistant", "result", "summary"]))},
+        optional={
+            "message": maybe(
+                st.fixed_dictionaries(
+                    {"role": maybe(st.sampled_from(["user", "assistant"])), "content": maybe(blocks | texts)},
+                    optional={"id": maybe(st.sampled_from(["m1", "m2"])), "usage": values, "model": values},
+                )
+            ),
+            "sessionId": values,
+            "isSidechain": values,
+            "subtype": values,
+            "total_cost_usd": values,
+            "cwd": values,
+        },
+    ),
+    max_size=6,
+)
 records = st.one_of(
+    st.builds(lambda events: (ClaudeCodeReader(), {"session_events": events}), maybe(session)),
     st.builds(
         lambda steps, extra: (AtifReader(), {"schema_version": "ATIF-v1.4", "agent": extra, "steps": steps}),
         maybe(atif_steps),

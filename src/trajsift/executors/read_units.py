@@ -26,6 +26,7 @@ from trajsift.readers.read import TrajectoryReader
 from trajsift.readers.sources.archives import archive_codec, walk_tar
 from trajsift.readers.sources.inputs import iter_entries
 from trajsift.readers.sources.names import record_kind, strip_compression
+from trajsift.readers.sources.sessions import starts_session
 from trajsift.readers.sources.spans import ByteSpan
 from trajsift.readers.sources.tar_ranges import uncompressed_size
 from trajsift.readers.sources.units import FileEntry, FolderClaim, FolderEntry, ReadLimits, RejectedEntry, disk_entry
@@ -102,6 +103,8 @@ def _described(unit: Any, workers: int) -> Iterator[tuple[Descriptor, int]]:
     if kind == "archive" or (kind == "file" and record_kind(name) in SPLIT_KINDS):
         codec = archive_codec(name) if kind == "archive" else strip_compression(name)[1]
         spans = byte_spans(descriptor[1], codec, weight, workers)
+        if len(spans) > 1 and kind == "file" and starts_session(descriptor[1], codec):
+            spans = [None]  # one run's event stream: read whole
         yield from (((kind, descriptor[1], span), weight // len(spans)) for span in spans)
     else:
         yield descriptor, weight

@@ -200,7 +200,8 @@ def _add_function_call(messages: list[dict[str, Any]], value: str) -> None:
 # --- readers ---------------------------------------------------------------------------
 
 
-def _parse(record: dict[str, Any], origin: Origin, fmt: str, messages: list[Any]) -> list[Trajectory]:
+def parse_messages(record: dict[str, Any], origin: Origin, fmt: str, messages: list[Any]) -> list[Trajectory]:
+    """The trajectory of chat `messages` (OpenAI, Anthropic or rewritten ShareGPT), the other fields from `record`."""
     system = record.get("system")
     prefix = [{"role": "system", "content": as_text(system)}] if system else []
     conversation = walk(text_actions_as_calls(prefix + _checked_messages(messages)))
@@ -210,7 +211,7 @@ def _parse(record: dict[str, Any], origin: Origin, fmt: str, messages: list[Any]
 def _parse_role_messages(record: dict[str, Any], origin: Origin, fmt: str) -> list[Trajectory]:
     messages = record.get("messages")
     require(isinstance(messages, list), "no `messages` list")
-    return _parse(record, origin, fmt, messages)
+    return parse_messages(record, origin, fmt, messages)
 
 
 class OpenAIChatReader:
@@ -250,7 +251,7 @@ class ShareGPTReader:
     def parse(self, record: dict[str, Any], origin: Origin) -> list[Trajectory]:
         turns = self._turns(record)
         require(isinstance(turns, list), "no `conversations` list")
-        return _parse(record, origin, self.name, sharegpt_messages(turns))
+        return parse_messages(record, origin, self.name, sharegpt_messages(turns))
 
     @staticmethod
     def _turns(record: dict[str, Any]) -> Any:

@@ -1,0 +1,55 @@
+"""JSONL files that are one run's event stream, not one record per line: the whole file is one record.
+
+Claude Code writes a session as JSONL (`~/.claude/projects/<dir>/<session>.jsonl`: `user` / `assistant` lines
+with `sessionId`, `uuid`, `message`; `summary` and `file-history-snapshot` lines), and `claude -p --output-format
+stream-json` prints the same lines (`session_id`) between a `system` `init` line and a `result` line. When a
+file's first record is such a line, its records are gathered into `{SESSION_EVENTS: [...]}` (undecodable lines
+are still quarantined one by one), and the readers see one record. Such a file is never cut into spans.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import orjson
+
+from trajsift.readers.sources.streams import DECOMPRESSION_ERRORS, decompressing_stream
+
+SESSION_EVENTS = "session_events"
+MESSAGE_TYPES = frozenset({"user", "assistant", "system", "result"})
+MARKER_TYPES = frozenset({"summary", "file-history-snapshot", "queue-operation"})
+
+
+def is_session_event(record: Any) -> bool:
+    """A line of a Claude Code session or stream-json output."""
+    if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+        return False
+    kind = record["type"]
+    if kind in MARKER_TYPES:
+        return "leafUuid" in record or "messageId" in record or "sessionId" in record
+    if kind not in MESSAGE_TYPES or not ("sessionId" in record or "session_id" in record):
+        return False
+    return isinstance(record.get("message"), dict) or kind in ("system", "result")
+
+
+FIRST_LINE_BYTES = 4 * 1024 * 1024
+"""How much of a file `starts_session` reads for its first line (a longer first line: not a session)."""
+
+
+def starts_session(path: str, codec: str) -> bool:
+    """Whether the JSONL file at `path` (compressed with `codec`, or '') opens with a session line."""
+    try:
+        with open(path, "rb") as raw, io.BufferedReader(decompressing_stream(raw, codec)) as stream:
+            head = b""
+            while len(head) < FIRST_LINE_BYTES and not head.strip():
+                line = stream.readline(FIRST_LINE_BYTES)
+                if not line:
+                    break
+                head = line.removeprefix(b"\xef\xbb\xbf")
+    except (OSError, *DECOMPRESSION_ERRORS):
+        return False
+    try:
+        return is_session_event(orjson.loads(head))
+    except orjson.JSONDecodeError:
+        return False

@@ -1,5 +1,5 @@
-"""The ATIF, chat-rows, OpenHands SDK and Claude Code readers on generated records of their shapes with arbitrary field types:
-each record becomes trajectories or a quarantined row with a schema reason, never a reader error."""
+"""The ATIF, chat-rows, OpenHands SDK and Claude Code readers on generated records of their shapes with arbitrary
+field types: each record becomes trajectories or a quarantined row with a schema reason, never a reader error."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ATIF, chat-rows, OpenHands SDK and Claude Code readers on generated records of their shapes with arbitrary
+"""The ATIF, chat-rows, OpenHands SDK, Claude Code and Codex readers on generated records of their shapes with arbitrary
 field types: each record becomes trajectories or a quarantined row with a schema reason, never a reader error."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from trajsift.readers.atif import AtifReader
 from trajsift.readers.base import Origin
 from trajsift.readers.chat_rows import ChatRowsReader
 from trajsift.readers.claude_code import ClaudeCodeReader
+from trajsift.readers.codex import CodexReader
 from trajsift.readers.openhands_sdk import OpenHandsSdkReader
 from trajsift.readers.read import _guarded
 from trajsift.schema import Trajectory
@@ -112,7 +113,32 @@ session = st.lists(
     ),
     max_size=6,
 )
+payloads = st.fixed_dictionaries(
+    {
+        "type": maybe(
+            st.sampled_from(["message", "reasoning", "function_call", "function_call_output", "custom_tool_call"])
+        )
+    },
+    optional={
+        "role": maybe(st.sampled_from(["user", "assistant", "developer"])),
+        "content": maybe(st.lists(st.fixed_dictionaries({"text": maybe(texts)}), max_size=2)),
+        "summary": maybe(st.lists(st.fixed_dictionaries({"text": maybe(texts)}), max_size=2)),
+        "name": maybe(st.sampled_from(["shell", "apply_patch", "update_plan"])),
+        "arguments": maybe(st.just('{"command": ["bash", "-lc", "ls"]}') | st.text(max_size=12)),
+        "input": maybe(texts),
+        "call_id": maybe(st.sampled_from(["c1", "c2"])),
+        "output": maybe(st.just('{"output": "ok", "metadata": {"exit_code": 1}}') | texts),
+    },
+)
+rollout = st.lists(
+    st.fixed_dictionaries(
+        {"type": maybe(st.sampled_from(["session_meta", "response_item", "response_item", "event_msg"]))},
+        optional={"payload": maybe(payloads)},
+    ),
+    max_size=7,
+)
 records = st.one_of(
+    st.builds(lambda events: (CodexReader(), {"session_events": events}), maybe(rollout)),
     st.builds(lambda events: (ClaudeCodeReader(), {"session_events": events}), maybe(session)),
     st.builds(
         lambda steps, extra: (AtifReader(), {"schema_version": "ATIF-v1.4", "agent": extra, "steps": steps}),

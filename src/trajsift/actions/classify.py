@@ -45,6 +45,7 @@ _T = ActionType
 EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor", "file_editor", "editor"})
 SHELL_TOOLS = frozenset(
     {"bash", "execute_bash", "run_shell", "shell", "terminal", "run_command", "execute_command", "cmd", "run"}
+    | {"shell_command", "exec_command", "local_shell"}  # Codex CLI
 )
 FIXED_TOOLS = {
     "finish": _T.SUBMIT,

@@ -11,6 +11,7 @@ from trajsift.readers.base import FolderReader, Origin, Reader
 from trajsift.readers.chat import AnthropicChatReader, OpenAIChatReader, ShareGPTReader
 from trajsift.readers.chat_rows import ChatRowsReader
 from trajsift.readers.claude_code import ClaudeCodeReader
+from trajsift.readers.codex import CodexReader
 from trajsift.readers.mini_swe_agent import MiniSweAgentReader
 from trajsift.readers.native import NativeReader
 from trajsift.readers.openhands import OpenHandsCompletionReader
@@ -24,6 +25,7 @@ READERS: dict[str, type[Reader]] = {
     SweAgentReader.name: SweAgentReader,
     AtifReader.name: AtifReader,
     ClaudeCodeReader.name: ClaudeCodeReader,
+    CodexReader.name: CodexReader,
     # scaffold-specific readers (swe-agent, mini-swe-agent, openhands-*) go here,
     MiniSweAgentReader.name: MiniSweAgentReader,
     OpenHandsCompletionReader.name: OpenHandsCompletionReader,

@@ -2,7 +2,9 @@
 
 Claude Code writes a session as JSONL (`~/.claude/projects/<dir>/<session>.jsonl`: `user` / `assistant` lines
 with `sessionId`, `uuid`, `message`; `summary` and `file-history-snapshot` lines), and `claude -p --output-format
-stream-json` prints the same lines (`session_id`) between a `system` `init` line and a `result` line. When a
+stream-json` prints the same lines (`session_id`) between a `system` `init` line and a `result` line. The Codex
+CLI writes a rollout (`~/.codex/sessions/.../rollout-*.jsonl`): `{timestamp, type, payload}` lines of type
+`session_meta`, `response_item`, `event_msg`, `turn_context`, `compacted`. When a
 file's first record is such a line, its records are gathered into `{SESSION_EVENTS: [...]}` (undecodable lines
 are still quarantined one by one), and the readers see one record. Such a file is never cut into spans.
 """
@@ -19,13 +21,16 @@ from trajsift.readers.sources.streams import DECOMPRESSION_ERRORS, decompressing
 SESSION_EVENTS = "session_events"
 MESSAGE_TYPES = frozenset({"user", "assistant", "system", "result"})
 MARKER_TYPES = frozenset({"summary", "file-history-snapshot", "queue-operation"})
+CODEX_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
 
 
 def is_session_event(record: Any) -> bool:
-    """A line of a Claude Code session or stream-json output."""
+    """A line of a Claude Code session or stream-json output, or of a Codex rollout."""
     if not isinstance(record, dict) or not isinstance(record.get("type"), str):
         return False
     kind = record["type"]
+    if kind in CODEX_TYPES:
+        return isinstance(record.get("payload"), dict)
     if kind in MARKER_TYPES:
         return "leafUuid" in record or "messageId" in record or "sessionId" in record
     if kind not in MESSAGE_TYPES or not ("sessionId" in record or "session_id" in record):

@@ -1,0 +1,89 @@
+"""Codex CLI reader: rollout files hand-written in the shapes the Codex CLI writes (one file is one run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from trajsift.readers.read import read_trajectories
+from trajsift.schema import ActionType, Quarantined, Trajectory
+
+RUN_ID = "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+TASK = "add() in calc.py subtracts; make it add."
+PATCH = (
+    "*** Begin Patch\n*** Update File: calc.py\n@@ def add(a, b):\n-    return a - b\n+    return a + b\n*** End Patch"
+)
+
+
+def item(payload: dict, kind: str = "response_item") -> dict:
+    return {"timestamp": "2025-10-01T10:00:00.000Z", "type": kind, "payload": payload}
+
+
+def text(role: str, words: str) -> dict:
+    part = "output_text" if role == "assistant" else "input_text"
+    return item({"type": "message", "role": role, "content": [{"type": part, "text": words}]})
+
+
+def shell(call_id: str, argv: list[str]) -> dict:
+    arguments = orjson.dumps({"command": argv, "workdir": "/repo"}).decode()
+    return item({"type": "function_call", "name": "shell", "arguments": arguments, "call_id": call_id})
+
+
+def output(call_id: str, words: str, code: int = 0) -> dict:
+    body = orjson.dumps({"output": words, "metadata": {"exit_code": code, "duration_seconds": 0.1}}).decode()
+    return item({"type": "function_call_output", "call_id": call_id, "output": body})
+
+
+def rollout() -> list[dict]:
+    return [
+        item({"id": RUN_ID, "cwd": "/repo", "cli_version": "0.46.0", "instructions": "You are Codex."}, "session_meta"),
+        item({"cwd": "/repo", "model": "gpt-5-codex", "approval_policy": "never"}, "turn_context"),
+        text("user", "<environment_context>\n  <cwd>/repo</cwd>\n</environment_context>"),
+        text("user", TASK),
+        item({"type": "reasoning", "summary": [{"type": "summary_text", "text": "**Reading calc.py**"}]}),
+        shell("c1", ["bash", "-lc", "cat calc.py"]),
+        output("c1", "def add(a, b):\n    return a - b\n"),
+        item({"type": "custom_tool_call", "name": "apply_patch", "input": PATCH, "call_id": "c2"}),
+        item({"type": "custom_tool_call_output", "call_id": "c2", "output": "Success. Updated: M calc.py"}),
+        shell("c3", ["bash", "-lc", "python -m pytest -q"]),
+        output("c3", "F.\n1 failed, 1 passed in 0.02s\n", code=1),
+        shell("c4", ["python", "-m", "pytest", "-q", "tests/test_calc.py"]),
+        output("c4", "..\n2 passed in 0.01s\n"),
+        item(
+            {"type": "token_count", "info": {"total_token_usage": {"input_tokens": 900, "output_tokens": 120}}},
+            "event_msg",
+        ),
+        text("assistant", "add() now returns a + b; the tests pass."),
+        item({"type": "task_complete", "last_agent_message": "done"}, "event_msg"),
+    ]
+
+
+def read(path: Path) -> list:
+    return list(read_trajectories([str(path)]))
+
+
+def write(path: Path, events: list[dict]) -> Path:
+    path.write_bytes(b"\n".join(orjson.dumps(e) for e in events) + b"\n")
+    return path
+
+
+def test_a_rollout_is_one_run(tmp_path):
+    [traj] = read(write(tmp_path / f"rollout-2025-10-01T10-00-00-{RUN_ID}.jsonl", rollout()))
+    assert isinstance(traj, Trajectory)
+    assert traj.id == RUN_ID and traj.source.format == "codex" and traj.source.model == "gpt-5-codex"
+    assert traj.task.instruction == TASK  # the environment context is the harness's, not the task
+    kinds = [s.action.type for s in traj.steps]
+    assert kinds == [ActionType.READ, ActionType.EDIT, ActionType.RUN_TESTS, ActionType.RUN_TESTS]
+    assert traj.steps[0].action.command == "cat calc.py" and traj.steps[0].thought == "**Reading calc.py**"
+    assert traj.steps[1].action.target == "calc.py"
+    assert traj.steps[2].observation.is_error and not traj.steps[3].observation.is_error
+    assert traj.steps[3].action.command == "python -m pytest -q tests/test_calc.py"
+    assert traj.final.exit_status == "submitted"
+    assert traj.usage.input_tokens == 900 and traj.usage.output_tokens == 120
+    assert traj.metadata["cli_version"] == "0.46.0"
+
+
+def test_a_rollout_without_an_assistant_turn_is_quarantined(tmp_path):
+    [row] = read(write(tmp_path / "rollout-empty.jsonl", rollout()[:4]))
+    assert isinstance(row, Quarantined) and row.reason == "empty_input"

@@ -150,6 +150,7 @@ COMMANDS = [
     ("cat > t.py <<'EOF'\nx\nEOF\npython -m pytest t.py", T, "t.py"),
     ("(cd /repo && pytest tests)", T, "tests"),
     ("bash -c 'cd /r && python -m pytest a.py'", T, "a.py"),
+    ("bash -lc 'cd /r && python -m pytest a.py'", T, "a.py"),  # Codex runs every command so
     ("pytest \\\n  tests/x.py -q", T, "tests/x.py"),
     ("bash ./run_tests.sh -v", T, "run_tests.sh"),
     ("python3.11 -m pytest a.py", T, "a.py"),

@@ -87,3 +87,68 @@ def test_a_rollout_is_one_run(tmp_path):
 def test_a_rollout_without_an_assistant_turn_is_quarantined(tmp_path):
     [row] = read(write(tmp_path / "rollout-empty.jsonl", rollout()[:4]))
     assert isinstance(row, Quarantined) and row.reason == "empty_input"
+
+
+THREAD = "01999ce5-f229-7661-8570-53312bd47ea3"
+
+
+def done(item_id: str, kind: str, **fields: object) -> dict:
+    return {"type": "item.completed", "item": {"id": item_id, "type": kind, **fields}}
+
+
+def exec_output(last_turn: dict) -> list[dict]:
+    return [
+        {"type": "thread.started", "thread_id": THREAD},
+        {"type": "turn.started"},
+        done("item_0", "reasoning", text="**Reading calc.py**"),
+        {
+            "type": "item.started",
+            "item": {
+                "id": "item_1",
+                "type": "command_execution",
+                "command": "bash -lc 'cat calc.py'",
+                "aggregated_output": "",
+                "status": "in_progress",
+            },
+        },
+        done(
+            "item_1",
+            "command_execution",
+            command="bash -lc 'cat calc.py'",
+            status="completed",
+            exit_code=0,
+            aggregated_output="def add(a, b):\n    return a - b\n",
+        ),
+        done("item_2", "file_change", changes=[{"path": "/repo/calc.py", "kind": "update"}], status="completed"),
+        done(
+            "item_3",
+            "command_execution",
+            command="python -m pytest -q",
+            status="failed",
+            exit_code=1,
+            aggregated_output="1 failed, 1 passed in 0.02s",
+        ),
+        done("item_4", "todo_list", items=[{"text": "fix add", "completed": True}]),
+        done("item_5", "agent_message", text="Fixed add()."),
+        last_turn,
+    ]
+
+
+def test_codex_exec_json_output_is_one_run(tmp_path):
+    usage = {"input_tokens": 700, "cached_input_tokens": 300, "output_tokens": 90}
+    [traj] = read(write(tmp_path / "codex.jsonl", exec_output({"type": "turn.completed", "usage": usage})))
+    assert isinstance(traj, Trajectory)
+    assert traj.id == THREAD and traj.source.format == "codex-exec"
+    kinds = [s.action.type for s in traj.steps]
+    assert kinds == [ActionType.READ, ActionType.EDIT, ActionType.RUN_TESTS]  # one step per item, last state
+    assert traj.steps[0].thought == "**Reading calc.py**" and "a - b" in traj.steps[0].observation.text
+    assert traj.steps[1].action.target == "/repo/calc.py"
+    assert traj.steps[2].observation.is_error
+    assert traj.final.exit_status == "submitted" and traj.usage.input_tokens == 700
+    assert traj.metadata["codex_todo_list"][0]["id"] == "item_4"
+
+
+def test_a_failed_codex_exec_turn_is_the_exit_status(tmp_path):
+    failed = {"type": "turn.failed", "error": {"message": "stream disconnected before completion"}}
+    [traj] = read(write(tmp_path / "codex.jsonl", exec_output(failed)))
+    assert traj.final.exit_status == "error: stream disconnected before completion"

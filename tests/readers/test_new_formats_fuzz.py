@@ -1,5 +1,6 @@
-"""The ATIF, chat-rows, OpenHands SDK, Claude Code and Codex readers on generated records of their shapes with arbitrary
-field types: each record becomes trajectories or a quarantined row with a schema reason, never a reader error."""
+"""The ATIF, chat-rows, OpenHands SDK, Claude Code, Codex and codex-exec readers on generated records of their
+shapes with arbitrary field types: each record becomes trajectories or a quarantined row with a schema reason,
+never a reader error."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from trajsift.readers.base import Origin
 from trajsift.readers.chat_rows import ChatRowsReader
 from trajsift.readers.claude_code import ClaudeCodeReader
 from trajsift.readers.codex import CodexReader
+from trajsift.readers.codex_exec import CodexExecReader
 from trajsift.readers.openhands_sdk import OpenHandsSdkReader
 from trajsift.readers.read import _guarded
 from trajsift.schema import Trajectory
@@ -137,7 +139,30 @@ rollout = st.lists(
     ),
     max_size=7,
 )
+exec_items = st.fixed_dictionaries(
+    {"type": maybe(st.sampled_from(["item.completed", "item.started", "turn.completed", "turn.failed"]))},
+    optional={
+        "item": maybe(
+            st.fixed_dictionaries(
+                {"type": maybe(st.sampled_from(["reasoning", "agent_message", "command_execution", "file_change"]))},
+                optional={
+                    "id": maybe(st.sampled_from(["i1", "i2"])),
+                    "text": maybe(texts),
+                    "command": maybe(texts),
+                    "exit_code": values,
+                    "changes": maybe(st.lists(st.fixed_dictionaries({"path": values}), max_size=2)),
+                },
+            )
+        ),
+        "usage": values,
+        "error": values,
+    },
+)
 records = st.one_of(
+    st.builds(
+        lambda rest: (CodexExecReader(), {"session_events": [{"type": "thread.started", "thread_id": "t"}, *rest]}),
+        st.lists(exec_items, max_size=6),
+    ),
     st.builds(lambda events: (CodexReader(), {"session_events": events}), maybe(rollout)),
     st.builds(lambda events: (ClaudeCodeReader(), {"session_events": events}), maybe(session)),
     st.builds(

@@ -135,7 +135,7 @@ def classify_segment(segment: str) -> tuple[int, Classification]:
     words = strip_prefixes(words)
     if not words:
         return (SETUP_RANK, Classification(_T.RUN_COMMAND)) if writes else (-1, Classification(_T.THINK))
-    if words[0] in SHELLS and len(words) > 2 and words[1] == "-c":  # `bash -c 'cd x && pytest'`
+    if words[0] in SHELLS and len(words) > 2 and words[1] in ("-c", "-lc", "-ic"):  # `bash -lc 'cd x && pytest'`
         inner = classify_shell(words[2])
         return RANK[inner.type], inner
     verdict, is_setup = programs.classify_words(words, writes)

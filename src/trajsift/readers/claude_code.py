@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from trajsift import reasons
 from trajsift.readers.base import Origin, require
 from trajsift.readers.chat import parse_messages
-from trajsift.readers.sources.sessions import SESSION_EVENTS
+from trajsift.readers.sources.sessions import session_events
 from trajsift.schema import Trajectory
 
 FORMAT = "claude-code"
@@ -38,11 +38,10 @@ class ClaudeCodeReader:
     description: ClassVar[str] = "Claude Code session JSONL / stream-json output (one file is one run)"
 
     def sniff(self, record: dict[str, Any]) -> bool:
-        events = record.get(SESSION_EVENTS)
-        return isinstance(events, list) and any(isinstance(e, dict) and "message" in e for e in events[:50])
+        return any("message" in e for e in (session_events(record) or [])[:50])
 
     def parse(self, record: dict[str, Any], origin: Origin) -> list[Trajectory]:
-        events = [e for e in record.get(SESSION_EVENTS) or [] if isinstance(e, dict)]
+        events = session_events(record) or []
         main = [e for e in events if not e.get("isSidechain") and not e.get("parent_tool_use_id")]
         messages = _messages(main)
         require(any(m["role"] == "assistant" for m in messages), "no assistant turn", reasons.EMPTY_INPUT)

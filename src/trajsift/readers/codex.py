@@ -25,7 +25,7 @@ import orjson
 from trajsift import reasons
 from trajsift.readers.base import Origin, as_text, require
 from trajsift.readers.chat import parse_messages
-from trajsift.readers.sources.sessions import SESSION_EVENTS
+from trajsift.readers.sources.sessions import session_events
 from trajsift.schema import Trajectory
 
 FORMAT = "codex"
@@ -41,13 +41,10 @@ class CodexReader:
     description: ClassVar[str] = "Codex CLI rollouts (`session_meta` / `response_item` lines; one file is one run)"
 
     def sniff(self, record: dict[str, Any]) -> bool:
-        events = record.get(SESSION_EVENTS)
-        return isinstance(events, list) and any(
-            isinstance(e, dict) and e.get("type") in ("session_meta", "response_item") for e in events[:50]
-        )
+        return any(e.get("type") in ("session_meta", "response_item") for e in (session_events(record) or [])[:50])
 
     def parse(self, record: dict[str, Any], origin: Origin) -> list[Trajectory]:
-        events = [e for e in record.get(SESSION_EVENTS) or [] if isinstance(e, dict)]
+        events = session_events(record) or []
         payloads = (e.get("payload") for e in events if e.get("type") == "response_item")
         items = [p for p in payloads if isinstance(p, dict)]
         messages = _messages(items)

@@ -4,7 +4,8 @@ Claude Code writes a session as JSONL (`~/.claude/projects/<dir>/<session>.jsonl
 with `sessionId`, `uuid`, `message`; `summary` and `file-history-snapshot` lines), and `claude -p --output-format
 stream-json` prints the same lines (`session_id`) between a `system` `init` line and a `result` line. The Codex
 CLI writes a rollout (`~/.codex/sessions/.../rollout-*.jsonl`): `{timestamp, type, payload}` lines of type
-`session_meta`, `response_item`, `event_msg`, `turn_context`, `compacted`. When a
+`session_meta`, `response_item`, `event_msg`, `turn_context`, `compacted`; `codex exec --json` prints a
+`thread.started` line, then `item.*` and `turn.*` lines. When a
 file's first record is such a line, its records are gathered into `{SESSION_EVENTS: [...]}` (undecodable lines
 are still quarantined one by one), and the readers see one record. Such a file is never cut into spans.
 """
@@ -24,6 +25,12 @@ MARKER_TYPES = frozenset({"summary", "file-history-snapshot", "queue-operation"}
 CODEX_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
 
 
+def session_events(record: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The object events of a gathered session record, or None when `record` is not one."""
+    events = record.get(SESSION_EVENTS)
+    return [e for e in events if isinstance(e, dict)] if isinstance(events, list) else None
+
+
 def is_session_event(record: Any) -> bool:
     """A line of a Claude Code session or stream-json output, or of a Codex rollout."""
     if not isinstance(record, dict) or not isinstance(record.get("type"), str):
@@ -31,6 +38,8 @@ def is_session_event(record: Any) -> bool:
     kind = record["type"]
     if kind in CODEX_TYPES:
         return isinstance(record.get("payload"), dict)
+    if kind == "thread.started":  # `codex exec --json`
+        return isinstance(record.get("thread_id"), str)
     if kind in MARKER_TYPES:
         return "leafUuid" in record or "messageId" in record or "sessionId" in record
     if kind not in MESSAGE_TYPES or not ("sessionId" in record or "session_id" in record):

@@ -5,6 +5,8 @@ is reset) for the change actions it can read, or None:
 - SWE-agent `edit N:M` ... `end_of_edit` (the body replaces lines N..M of the open file, `action.target`);
 - structured editor calls (`str_replace_editor` / `str_replace_based_edit_tool`: create `file_text`,
   str_replace `old_str` -> `new_str`, insert `new_str`, undo_edit resets what was written to the file);
+- edit tools naming the change (Claude Code `Edit` / `MultiEdit` `old_string` -> `new_string`, `Write`
+  `content`; Codex `apply_patch` `*** Begin Patch` bodies);
 - shell writes: `cat <<EOF > f` heredocs, `sed -i 's/old/new/' f` (the replacement is a line fragment);
 - AutoCodeRover `write_patch` (`<file>`, `<original>`, `<patched>` blocks; several per call);
 - `git checkout/restore -- f`, `git stash`, `git reset --hard` reset files (all files when none is named).
@@ -50,6 +52,8 @@ _GIT_RESET = re.compile(
 )
 GIT_STASH = re.compile(r"\bgit\s+stash\b")
 """`git stash`: a reset the agent usually undoes (`stash pop`) after comparing behaviour without its change."""
+CODEX_PATCH = "*** Begin Patch"
+CODEX_FILE = re.compile(r"^\*\*\* (?:Update|Add) File: (?P<file>.+)$")
 EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor", "file_editor", "edit"})
 
 
@@ -94,7 +98,7 @@ def _structured(step: Step) -> Edit | None:
     command = str(args.get("command", ""))
     path = str(args.get("path", "") or step.action.target)
     if step.action.tool not in EDITOR_TOOLS and not command:
-        return None
+        return _named_edit(step, path)
     if command == "create":
         return Edit(files=[path], written=lines_of(str(args.get("file_text", ""))), reset=True)
     if command == "str_replace":
@@ -105,6 +109,37 @@ def _structured(step: Step) -> Edit | None:
     if command == "undo_edit":
         return Edit(files=[path], reset=True)
     return None
+
+
+def _named_edit(step: Step, path: str) -> Edit | None:
+    """Edit tools whose arguments name the change: `old_string` / `new_string` (Claude Code `Edit`, also as
+    `MultiEdit` `edits`), a written file's `content` (`Write`), a Codex `apply_patch` body."""
+    args = step.action.arguments
+    edits = args.get("edits")
+    pairs = [args, *(e for e in edits if isinstance(e, dict))] if isinstance(edits, list) else [args]
+    old = [str(p.get("old_string", p.get("old_str", ""))) for p in pairs if "old_string" in p or "old_str" in p]
+    new = [str(p.get("new_string", p.get("new_str", ""))) for p in pairs if "new_string" in p or "new_str" in p]
+    if (old or new) and path:
+        return Edit(files=[path], written=lines_of("\n".join(new)), removed=lines_of("\n".join(old)))
+    body = args.get("content", args.get("file_text"))
+    if step.action.type is _T.CREATE and isinstance(body, str) and path:
+        return Edit(files=[path], written=lines_of(body), reset=True)
+    patch = args.get("input")
+    return _codex_patch(patch) if isinstance(patch, str) and patch.lstrip().startswith(CODEX_PATCH) else None
+
+
+def _codex_patch(patch: str) -> Edit | None:
+    """A Codex `*** Begin Patch` body: files from its `*** Update/Add File:` lines, `+` / `-` lines written, removed."""
+    edit = Edit()
+    for line in patch[:MAX_EDIT_CHARS].splitlines():
+        header = CODEX_FILE.match(line)
+        if header:
+            edit.files.append(header["file"].strip())
+        elif line.startswith("+") and line[1:].strip():
+            edit.written.append(line[1:].strip())
+        elif line.startswith("-") and line[1:].strip():
+            edit.removed.append(line[1:].strip())
+    return edit if edit.files else None
 
 
 def _swe_agent(step: Step) -> Edit | None:

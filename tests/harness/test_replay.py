@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from trajsift.actions.classify import classify_tool_call
 from trajsift.harness.patch.replay import GitTree, replay_patch
 from trajsift.schema import Action, ActionType, Observation, Step
 
@@ -132,3 +133,59 @@ def test_build_folders_scratch_edits_and_line_continuations_do_not_stop_a_replay
     assert result.reason == ""
     assert "b/docs/notes.txt" in result.patch and "b/notes.txt" not in result.patch
     assert replay_patch([*steps, bash(f"rm {ROOT}/calc/*.py")], tree).reason == "shell_pattern:rm"
+
+
+def tool(name: str, arguments: dict, result: str = "ok", error: bool = False) -> Step:
+    action = classify_tool_call(name, arguments)
+    return Step(action=action, observation=Observation(text=result, is_error=error))
+
+
+def test_claude_code_edit_multiedit_and_write_are_replayed(tree: GitTree, tmp_path: Path) -> None:
+    steps = [
+        tool("Read", {"file_path": f"{ROOT}/calc/core.py"}),
+        tool("Edit", {"file_path": f"{ROOT}/calc/core.py", "old_string": "zz", "new_string": "y"}, "not found", True),
+        tool(
+            "Edit",
+            {"file_path": f"{ROOT}/calc/core.py", "old_string": "\treturn a - b", "new_string": "\treturn a + b"},
+        ),
+        tool(
+            "MultiEdit",
+            {
+                "file_path": f"{ROOT}/README.md",
+                "edits": [
+                    {"old_string": "calc", "new_string": "calc: numbers"},
+                    {"old_string": "numbers", "new_string": "small numbers", "replace_all": True},
+                ],
+            },
+        ),
+        tool("Write", {"file_path": f"{ROOT}/calc/extra.py", "content": "X = 1\n"}),
+        tool("Write", {"file_path": "/tmp/scratch.py", "content": "print(1)\n"}),
+    ]
+    result = replay_patch(steps, tree)
+    assert result.reason == "" and result.edits == 5
+    files = applied(tree, result.patch, tmp_path)
+    assert "\treturn a + b" in files["calc/core.py"]
+    assert files["README.md"] == "calc: small numbers\n" and files["calc/extra.py"] == "X = 1\n"
+    assert "scratch" not in result.patch
+
+
+def test_codex_apply_patch_bodies_are_replayed(tree: GitTree, tmp_path: Path) -> None:
+    body = (
+        "*** Begin Patch\n*** Update File: calc/core.py\n@@ def double(x):\n-    return x * 2\n+    return x + x\n"
+        "*** Add File: calc/extra.py\n+X = 1\n+Y = 2\n*** Delete File: README.md\n"
+        "*** Update File: tests/test_core.py\n*** Move to: tests/test_calc.py\n@@\n from calc.core import add\n"
+        "+from calc.core import double\n*** End Patch"
+    )
+    result = replay_patch([tool("apply_patch", {"input": body, "workdir": ROOT}, "Success.")], tree)
+    assert result.reason == ""
+    files = applied(tree, result.patch, tmp_path)
+    assert files["calc/core.py"].endswith("def double(x):\n    return x + x\n")
+    assert files["calc/extra.py"] == "X = 1\nY = 2\n" and "README.md" not in files
+    assert "tests/test_core.py" not in files
+    assert files["tests/test_calc.py"] == "from calc.core import add\nfrom calc.core import double\n"
+
+
+def test_a_codex_hunk_whose_context_is_missing_gives_no_patch(tree: GitTree) -> None:
+    body = "*** Begin Patch\n*** Update File: calc/core.py\n@@\n-    return y\n+    return z\n*** End Patch"
+    result = replay_patch([tool("apply_patch", {"input": body, "workdir": ROOT})], tree)
+    assert result.patch == "" and result.reason == "patch_context_not_found"

@@ -77,6 +77,7 @@ def test_a_rollout_is_one_run(tmp_path):
     assert kinds == [ActionType.READ, ActionType.EDIT, ActionType.RUN_TESTS, ActionType.RUN_TESTS]
     assert traj.steps[0].action.command == "cat calc.py" and traj.steps[0].thought == "**Reading calc.py**"
     assert traj.steps[1].action.target == "calc.py"
+    assert traj.steps[1].action.arguments["workdir"] == "/repo"  # its paths are the session directory's (replay)
     assert traj.steps[2].observation.is_error and not traj.steps[3].observation.is_error
     assert traj.steps[3].action.command == "python -m pytest -q tests/test_calc.py"
     assert traj.final.exit_status == "submitted"

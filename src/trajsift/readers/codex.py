@@ -44,15 +44,17 @@ class CodexReader:
         return any(e.get("type") in ("session_meta", "response_item") for e in (session_events(record) or [])[:50])
 
     def parse(self, record: dict[str, Any], origin: Origin) -> list[Trajectory]:
-        events = session_events(record) or []
-        payloads = (e.get("payload") for e in events if e.get("type") == "response_item")
-        items = [p for p in payloads if isinstance(p, dict)]
-        messages = _messages(items)
+        payloads = [
+            (e.get("type"), e["payload"]) for e in session_events(record) or [] if isinstance(e.get("payload"), dict)
+        ]
+        items = [p for kind, p in payloads if kind == "response_item"]
+        meta = next((p for kind, p in payloads if kind == "session_meta"), {})
+        messages = _messages(items, str(meta.get("cwd") or ""))
         require(any(m["role"] == "assistant" for m in messages), "no assistant turn", reasons.EMPTY_INPUT)
-        return parse_messages(_flat_record(events, items), origin, FORMAT, messages)
+        return parse_messages(_flat_record(payloads, meta, items), origin, FORMAT, messages)
 
 
-def _messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _messages(items: list[dict[str, Any]], cwd: str) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     thought: list[str] = []
     for item in items:
@@ -68,7 +70,7 @@ def _messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 last = {"role": "assistant", "content": "\n\n".join(t for t in thought if t)}
                 messages.append(last)
                 thought = []
-            last.setdefault("tool_calls", []).append(_call(item))
+            last.setdefault("tool_calls", []).append(_call(item, cwd))
         elif kind in OUTPUTS:
             text, error = _output(item.get("output"))
             messages.append(
@@ -92,12 +94,14 @@ def _message(item: dict[str, Any], thought: list[str]) -> dict[str, Any]:
     return {"role": "user", "content": text}
 
 
-def _call(item: dict[str, Any]) -> dict[str, Any]:
+def _call(item: dict[str, Any], cwd: str) -> dict[str, Any]:
     call_id = str(item.get("call_id") or item.get("id") or "")
     if item.get("type") == "custom_tool_call":
         text = as_text(item.get("input"))
         files = PATCH_FILE.findall(text)
         arguments: dict[str, Any] = {"input": text, **({"path": files[0].strip()} if files else {})}
+        if cwd:
+            arguments["workdir"] = cwd  # its paths are relative to the session's directory
         return {"id": call_id, "function": {"name": str(item.get("name") or "custom"), "arguments": arguments}}
     if item.get("type") == "local_shell_call":
         action = item.get("action") if isinstance(item.get("action"), dict) else {}
@@ -139,10 +143,8 @@ def _output(output: Any) -> tuple[str, bool]:
     return as_text(output), False
 
 
-def _flat_record(events: list[dict[str, Any]], items: list[dict[str, Any]]) -> dict[str, Any]:
+def _flat_record(payloads: list[tuple[Any, dict]], meta: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
     flat: dict[str, Any] = {"scaffold": FORMAT}
-    payloads = [(e.get("type"), e["payload"]) for e in events if isinstance(e.get("payload"), dict)]
-    meta = next((p for kind, p in payloads if kind == "session_meta"), {})
     if isinstance(meta.get("id"), str):
         flat["id"] = meta["id"]
     for key in ("cwd", "cli_version", "originator", "git", "model_provider"):

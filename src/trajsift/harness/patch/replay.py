@@ -1,10 +1,11 @@
 """Recover a run's final patch by replaying its edits onto the task's base commit, in memory.
 
 For logs that hold no patch (OpenHands completion logs end without one) the edits are often all there:
-editor tool calls (`create`, `str_replace`, `insert`, `undo_edit`) and a few shell file operations (`rm`,
-`mv`, `cp`, `mkdir`, `touch`, `cd`). `replay_patch(steps, tree)` starts from the base commit's files
-(`GitTree`, read from the repository's object store: nothing is checked out, nothing written) and applies
-them in order with the editor's own semantics; the result is a git diff (`patch_source = "replayed"`).
+editor tool calls (`create`, `str_replace`, `insert`, `undo_edit`), Claude Code and Codex edit tools
+(`harness.patch.replay_tools`) and a few shell file operations (`rm`, `mv`, `cp`, `mkdir`, `touch`, `cd`).
+`replay_patch(steps, tree)` starts from the base commit's files (`GitTree`, read from the repository's object
+store: nothing is checked out, nothing written) and applies them in order with the editor's own semantics; the
+result is a git diff (`patch_source = "replayed"`).
 
 It refuses rather than guesses: a shell or Python write it cannot replay, an edit whose `old_str` is not
 in the file it replays, a path escaping the work tree; each gives a reason and no patch. Editor calls
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from trajsift.actions.classify import EDITOR_TOOLS
 from trajsift.harness.patch.git import GIT_TIMEOUT_S, git_argv, git_env
 from trajsift.harness.patch.replay_shell import ShellReplay, UnreplayableError, root_candidates
+from trajsift.harness.patch.replay_tools import apply_ops, tool_ops
 from trajsift.readers.recover import shell_text, writes_files
 from trajsift.schema import Step
 
@@ -83,13 +85,17 @@ class GitTree:
 
 def replay_patch(steps: Sequence[Step], tree: GitTree) -> Replayed:
     """The patch the run's edits make on `tree`, or a reason it cannot be known."""
-    edits = [s for s in steps if _is_editor_write(s) or writes_files(s)]
+    edits = [s for s in steps if _is_editor_write(s) or tool_ops(s) is not None or writes_files(s)]
     if not edits:
         return Replayed("", "no_edits")
     state = ShellReplay(tree.read, set(tree.modes), root_candidates(steps, _editor_paths(edits)))
     try:
         for step in steps:
-            if _is_editor_write(step):
+            ops = tool_ops(step)
+            if ops is not None:
+                if not _editor_failed(step):
+                    apply_ops(state, ops, _replace)
+            elif _is_editor_write(step):
                 _apply_editor(state, step)
             elif shell_text(step) or writes_files(step):
                 state.run_shell(step)
@@ -105,7 +111,8 @@ def _is_editor_write(step: Step) -> bool:
 
 
 def _editor_paths(steps: Sequence[Step]) -> list[str]:
-    return [str(s.action.arguments.get("path", "")) for s in steps if _is_editor_write(s)]
+    named = [op.path for s in steps for op in tool_ops(s) or []]
+    return [str(s.action.arguments.get("path", "")) for s in steps if _is_editor_write(s)] + named
 
 
 def _editor_failed(step: Step) -> bool:

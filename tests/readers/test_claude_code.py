@@ -148,3 +148,16 @@ def test_a_big_compressed_session_is_never_cut_into_spans(tmp_path):
     assert starts_session(str(path), ".zst")
     assert len(byte_spans(str(path), ".zst", len(data), 4)) > 1  # a record file this big would be cut
     assert [d[0][2] for d in _described(disk_entry(str(path)), 4)] == [None]
+
+
+def test_runs_appended_to_one_file_are_read_apart(tmp_path):
+    def run(session: str, cost: float) -> list[dict]:
+        init = {"type": "system", "subtype": "init", "session_id": session, "model": "claude-opus-4-1"}
+        body = [
+            {k: v for k, v in e.items() if k != "sessionId"} | {"session_id": session} for e in session_events()[1:]
+        ]
+        return [init, *body, {"type": "result", "subtype": "success", "session_id": session, "total_cost_usd": cost}]
+
+    items = list(read_trajectories([str(write_jsonl(tmp_path / "runs.jsonl", run("s-1", 0.1) + run("s-2", 0.2)))]))
+    assert [(t.id, t.usage.cost, len(t.steps)) for t in items] == [("s-1", 0.1, 3), ("s-2", 0.2, 3)]
+    assert items[0].id != items[1].id and all(isinstance(t, Trajectory) for t in items)

@@ -23,7 +23,7 @@ from trajsift.readers.sources.columnar import iter_arrow, iter_parquet
 from trajsift.readers.sources.json_array import NotAnArray, TooLong, iter_array_elements
 from trajsift.readers.sources.names import record_kind
 from trajsift.readers.sources.quarantining import Decoded, quarantine
-from trajsift.readers.sources.sessions import SESSION_EVENTS, is_session_event
+from trajsift.readers.sources.sessions import gather_sessions
 from trajsift.readers.sources.spans import LineRange
 from trajsift.readers.sources.streams import DECOMPRESSION_ERRORS
 from trajsift.readers.sources.units import (
@@ -163,28 +163,24 @@ def is_event_list(record: Any) -> bool:
 
 
 def _iter_jsonl(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:
-    """Each line a record; a session file's lines (`sessions`) gathered into one record."""
+    """Each line a record; a session file's lines gathered into one record per run (`sessions`)."""
     with _jsonl_stream(entry, limits) as (stream, lines_before, content_before):
+        lines = _jsonl_lines(entry.path, iter_lines(stream, limits.max_record_bytes, lines_before))
         seen_content = content_before
-        events: list[Any] | None = None
-        for number, line in iter_lines(stream, limits.max_record_bytes, lines_before):
-            origin = f"{entry.path}:{number}"
-            if isinstance(line, TooLong):
-                seen_content = True
-                yield origin, None, quarantine(reasons.ROW_TOO_LARGE, origin, "line exceeds limit", line.head)
-                continue
-            decoded = decode_json(line, origin)
-            if not seen_content and decoded[2] is None and is_session_event(decoded[1]):
-                events = []
+        for decoded in gather_sessions(lines, entry.path, at_file_start=not content_before):
             seen_content = True
-            if events is not None and decoded[2] is None:
-                events.append(decoded[1])
-            else:
-                yield decoded
-        if events:
-            yield entry.path, {SESSION_EVENTS: events}, None
+            yield decoded
     if not seen_content and (entry.span is None or entry.span.end is None):  # the file's last span says it
         yield entry.path, None, quarantine(reasons.EMPTY_INPUT, entry.path, "no JSON line in file")
+
+
+def _jsonl_lines(path: str, lines: Iterator[tuple[int, bytes | TooLong]]) -> Iterator[Decoded]:
+    for number, line in lines:
+        origin = f"{path}:{number}"
+        if isinstance(line, TooLong):
+            yield origin, None, quarantine(reasons.ROW_TOO_LARGE, origin, "line exceeds limit", line.head)
+        else:
+            yield decode_json(line, origin)
 
 
 @contextmanager

@@ -7,22 +7,54 @@ CLI writes a rollout (`~/.codex/sessions/.../rollout-*.jsonl`): `{timestamp, typ
 `session_meta`, `response_item`, `event_msg`, `turn_context`, `compacted`; `codex exec --json` prints a
 `thread.started` line, then `item.*` and `turn.*` lines. When a
 file's first record is such a line, its records are gathered into `{SESSION_EVENTS: [...]}` (undecodable lines
-are still quarantined one by one), and the readers see one record. Such a file is never cut into spans.
+are still quarantined one by one), and the readers see one record per run: a file of several runs appended one
+after another (`claude -p ... >> runs.jsonl`) is cut where a run starts (a `system` `init`, `thread.started` or
+`session_meta` line). Such a file is never cut into spans.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
 
+from trajsift.readers.sources.quarantining import Decoded
 from trajsift.readers.sources.streams import DECOMPRESSION_ERRORS, decompressing_stream
 
 SESSION_EVENTS = "session_events"
 MESSAGE_TYPES = frozenset({"user", "assistant", "system", "result"})
 MARKER_TYPES = frozenset({"summary", "file-history-snapshot", "queue-operation"})
 CODEX_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
+
+
+RUN_STARTS = (("system", "init"), ("thread.started", None), ("session_meta", None))
+
+
+def gather_sessions(items: Iterable[Decoded], path: str, at_file_start: bool) -> Iterator[Decoded]:
+    """`items` (a JSONL file's decoded lines) as they are, unless the file starts with a session line: then one
+    `{SESSION_EVENTS: [...]}` record per run (the first keyed by `path`, later ones by their first line)."""
+    events: list[Any] | None = None
+    origin = path
+    for locator, record, bad in items:
+        if at_file_start and bad is None and is_session_event(record):
+            events = []
+        at_file_start = False
+        if events is None or bad is not None:
+            yield locator, record, bad
+            continue
+        if events and _starts_run(record):
+            yield origin, {SESSION_EVENTS: events}, None
+            events, origin = [], locator
+        events.append(record)
+    if events:
+        yield origin, {SESSION_EVENTS: events}, None
+
+
+def _starts_run(record: dict[str, Any]) -> bool:
+    kind, subtype = record.get("type"), record.get("subtype")
+    return any(kind == start and (want is None or subtype == want) for start, want in RUN_STARTS)
 
 
 def session_events(record: dict[str, Any]) -> list[dict[str, Any]] | None:

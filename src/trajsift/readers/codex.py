@@ -9,7 +9,8 @@ string, `update_plan`, MCP tools) and `local_shell_call`, `custom_tool_call` (`a
 its `*** Update File:` / `*** Add File:` lines name), each answered by a `*_output` with the same `call_id`
 (`{"output": ..., "metadata": {"exit_code": N}}` JSON or plain text; a non-zero exit code marks an error).
 
-`session_meta` gives the run id, working directory, CLI version and git state (`metadata`), `turn_context` the
+`session_meta` gives the run id, working directory, CLI version and git state (`metadata`; an `instance_id` /
+`task_id` a harness put there is the task id), `turn_context` the
 model, the last `event_msg` `token_count` the token totals. A run whose last item is the assistant's message
 without a call, or that logged `task_complete`, is `submitted`; one that logged a `turn_aborted` is aborted.
 """
@@ -147,7 +148,7 @@ def _flat_record(payloads: list[tuple[Any, dict]], meta: dict[str, Any], items: 
     flat: dict[str, Any] = {"scaffold": FORMAT}
     if isinstance(meta.get("id"), str):
         flat["id"] = meta["id"]
-    for key in ("cwd", "cli_version", "originator", "git", "model_provider"):
+    for key in ("cwd", "cli_version", "originator", "git", "model_provider", "instance_id", "task_id"):
         if meta.get(key) not in (None, "", {}):
             flat[key] = meta[key]
     if isinstance(meta.get("instructions"), str) and meta["instructions"]:

@@ -161,3 +161,9 @@ def test_runs_appended_to_one_file_are_read_apart(tmp_path):
     items = list(read_trajectories([str(write_jsonl(tmp_path / "runs.jsonl", run("s-1", 0.1) + run("s-2", 0.2)))]))
     assert [(t.id, t.usage.cost, len(t.steps)) for t in items] == [("s-1", 0.1, 3), ("s-2", 0.2, 3)]
     assert items[0].id != items[1].id and all(isinstance(t, Trajectory) for t in items)
+
+
+def test_a_subagent_file_is_read_as_the_subagents_run(tmp_path):
+    events = [{**e, "isSidechain": True} for e in session_events()[1:] if not e.get("isSidechain")]
+    traj, _ = read_one(write_jsonl(tmp_path / "agent-1a2b3c4d.jsonl", events))
+    assert [step.action.type for step in traj.steps] == [ActionType.READ, ActionType.EDIT, ActionType.RUN_TESTS]

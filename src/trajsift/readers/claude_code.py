@@ -5,8 +5,9 @@ Lines are `user` / `assistant` events whose `message` is an Anthropic message (c
 `thinking`, `tool_use`, `tool_result`); a session file splits one API message into one line per block (same
 `message.id`), which are joined again. Lines of a subagent (`isSidechain`, or a stream-json
 `parent_tool_use_id`), meta lines (`isMeta`: command caveats), `summary` and `file-history-snapshot` lines are
-not the main agent's turns and give no step. The Anthropic chat walker (`readers.chat`) then builds the steps:
-tools are classified by name and input (`Bash` `command`, `Read` / `Edit` / `Write` `file_path`, `Grep`, `Glob`).
+not the main agent's turns and give no step (a subagent's own file, all sidechain, is read as its run). The
+Anthropic chat walker (`readers.chat`) then builds the steps: tools are classified by name and input (`Bash`
+`command`, `Read` / `Edit` / `Write` `file_path`, `Grep`, `Glob`).
 
 How the run ended: the stream-json `result` line's `subtype` (`success` is `submitted`, `error_max_turns`
 a step limit, `error_during_execution` an error), with its cost, turns and final text; in a session file
@@ -43,6 +44,8 @@ class ClaudeCodeReader:
     def parse(self, record: dict[str, Any], origin: Origin) -> list[Trajectory]:
         events = session_events(record) or []
         main = [e for e in events if not e.get("isSidechain") and not e.get("parent_tool_use_id")]
+        if not any(e.get("type") in ("user", "assistant") for e in main):
+            main = events  # a subagent's own file (`agent-<id>.jsonl`): its sidechain is the run
         messages = _messages(main)
         require(any(m["role"] == "assistant" for m in messages), "no assistant turn", reasons.EMPTY_INPUT)
         flat = _flat_record(main, messages)

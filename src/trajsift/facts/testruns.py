@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from trajsift.facts.testsummaries import SCREEN_WORDS, runner_counts
+from trajsift.facts.testsummaries import runner_counts
 from trajsift.harness.grading.logs import PARSERS, parse_pytest, parse_unittest, parser_for_repo
 from trajsift.harness.grading.statuses import ERROR, FAILED, PASSED
 
@@ -28,7 +28,7 @@ _COUNTS_LINE = re.compile(
 )
 _SYMPY_FINISHED = re.compile(r"^tests finished: (?P<counts>.*?),?\s*in [\d.]+ seconds", re.M)
 _ONE_COUNT = re.compile(rf"(\d+) ({_COUNT_WORDS})")
-_TEST_WORDS = ("PASS", "FAIL", "ERROR", "passed", "failed", "error", " ok", "Ran ", "tests finished", *SCREEN_WORDS)
+_TEST_WORDS = ("PASS", "FAIL", "ERROR", "passed", "failed", "error", " ok", "Ran ", "tests finished")
 _UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in [\d.]+s\s*$", re.M)
 _UNITTEST_RESULT = re.compile(r"^(OK|FAILED)\b(?: \((?P<detail>[^)]*)\))?", re.M)
 _DETAIL = re.compile(r"(failures|errors|skipped|expected failures|unexpected successes)=(\d+)")
@@ -58,9 +58,9 @@ def _may_show_tests(text: str) -> bool:
 
 def parse_test_counts(text: str, repo: str = "") -> TestCounts | None:
     """Passed / failed counts of the test run an observation shows; None when it shows none."""
-    if not _may_show_tests(text):
-        return None
     tail = text[-TAIL_CHARS:]
+    if not _may_show_tests(text):
+        return _runner_counts(tail)  # e.g. Mocha's `5 passing`, PHPUnit's `OK (5 tests, ...)`
     counts = _summary_counts(tail) or _unittest_counts(tail) or _runner_counts(tail)
     if counts is not None:
         return counts

@@ -143,15 +143,18 @@ RUNNERS: dict[str, Callable[[str], Counts | None]] = {
     "go": _go,
 }
 SCREEN_WORDS = (
-    *("test result:", "Tests:", "Tests ", "passing", "failing", "# pass", "# fail", "examples,", "runs,", "OK ("),
+    *("test result:", "Tests:", "Tests  ", "passing", "failing", "# pass", "# fail", "examples,", "runs,", "OK ("),
     *("Tests run:", "tests completed", "tests passed", "Total tests", "Passed!", "Failed!", "--- PASS", "--- FAIL"),
-    "ok ",
+    *("ok  \t", "FAIL\t"),
 )
-"""Words one of the summaries above contains: an output without any is not searched."""
+"""Words one of the summaries above contains: a tail without any is not parsed (substring tests, much cheaper
+than one regex of all the summary lines)."""
 
 
 def runner_counts(tail: str) -> Counts | None:
     """(passed, failed) of the first runner whose summary the tail shows, or None."""
+    if not any(word in tail for word in SCREEN_WORDS):
+        return None
     for parse in RUNNERS.values():
         counts = parse(tail)
         if counts is not None and sum(counts):

@@ -44,7 +44,6 @@ from trajsift.schema import ActionType, Step, Trajectory
 _T = ActionType
 _BUILD_RESULT = re.compile(
     r"BUILD (?P<maven>SUCCESS|FAILURE)\b|BUILD (?P<gradle>SUCCESSFUL|FAILED)\b|"
-    r"Tests run: \d+, Failures: (?P<fail>\d+), Errors: (?P<err>\d+)|"
     r"(?P<tox_ok>congratulations :\)|commands succeeded)|(?P<tox_bad>ERROR: +\S+: commands failed)|"
     r"(?P<go_ok>^ok\s+\S+\s+[\d.]+s)|(?P<go_bad>^FAIL\s+\S+)",
     re.M,
@@ -181,9 +180,7 @@ def _build_verdict(text: str) -> bool | None:
     verdict = None
     for match in _BUILD_RESULT.finditer(text):
         groups = match.groupdict()
-        if groups["fail"] is not None:
-            verdict = int(groups["fail"]) + int(groups["err"]) == 0
-        elif groups["maven"] or groups["gradle"]:
+        if groups["maven"] or groups["gradle"]:  # test counts (Surefire's `Tests run:`) are read before this
             verdict = (groups["maven"] or groups["gradle"]).startswith("SUCCESS")
         else:
             verdict = bool(groups["tox_ok"] or groups["go_ok"])

@@ -123,8 +123,7 @@ def _dotnet(text: str) -> Counts | None:
 
 def _go(text: str) -> Counts | None:
     for pattern in (_GO_TEST, _GO_PACKAGE):
-        found = pattern.findall(text)
-        statuses = [f if isinstance(f, str) else f[0] for f in found]
+        statuses = pattern.findall(text)  # one group: the status
         if statuses:
             return sum(s in ("PASS", "ok") for s in statuses), sum(s == "FAIL" for s in statuses)
     return None

@@ -161,7 +161,8 @@ def _is_think(step: Step) -> bool:
 
 
 def sharegpt_messages(turns: list[Any]) -> list[dict[str, Any]]:
-    """Rewrite `from`/`value` turns as role messages; `function_call` turns become `tool_calls`."""
+    """Rewrite `from`/`value` turns as role messages; `function_call` turns become `tool_calls` (text actions are
+    read by `parse_messages`, as for every chat)."""
     messages: list[dict[str, Any]] = []
     for i, turn in enumerate(turns):
         require(isinstance(turn, dict), f"turn {i} is a {type(turn).__name__}, not an object")
@@ -173,7 +174,7 @@ def sharegpt_messages(turns: list[Any]) -> list[dict[str, Any]]:
             messages.append({"role": "tool", "content": value})
         else:
             messages.append({"role": SHAREGPT_ROLES.get(speaker, "user"), "content": value})
-    return text_actions_as_calls(messages)
+    return messages
 
 
 def _add_function_call(messages: list[dict[str, Any]], value: str) -> None:

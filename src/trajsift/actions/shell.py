@@ -135,11 +135,19 @@ def classify_segment(segment: str) -> tuple[int, Classification]:
     words = strip_prefixes(words)
     if not words:
         return (SETUP_RANK, Classification(_T.RUN_COMMAND)) if writes else (-1, Classification(_T.THINK))
-    if words[0] in SHELLS and len(words) > 2 and words[1] in ("-c", "-lc", "-ic"):  # `bash -lc 'cd x && pytest'`
-        inner = classify_shell(words[2])
+    script = shell_script(words)
+    if script is not None:  # `bash -lc 'cd x && pytest'`
+        inner = classify_shell(script)
         return RANK[inner.type], inner
     verdict, is_setup = programs.classify_words(words, writes)
     return (SETUP_RANK if is_setup else RANK[verdict.type]), verdict
+
+
+def shell_script(words: list[str]) -> str | None:
+    """The script of a `bash -c SCRIPT` argv (`-lc`, `-ic`, `/bin/sh` too), or None for any other command."""
+    if len(words) > 2 and words[0].rsplit("/", 1)[-1] in SHELLS and words[1] in ("-c", "-lc", "-ic"):
+        return words[2]
+    return None
 
 
 def _words_and_writes(segment: str) -> tuple[list[str], list[tuple[str, bool]]]:

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from trajsift import reasons
 from trajsift.readers._chat_fields import record_trajectory
 from trajsift.readers._text_actions import bash_call, fenced_command
-from trajsift.readers.base import Origin, as_text, require
+from trajsift.readers.base import Origin, as_text, joined, require
 from trajsift.readers.chat import walk
 from trajsift.schema import Trajectory
 
@@ -75,18 +75,18 @@ def _step_messages(step: dict[str, Any], index: int) -> list[dict[str, Any]]:
     results = _results(step, index)
     if source != "agent":
         observed = [content for _, content in results]
-        return [{"role": "system" if source == "system" else "user", "content": _joined(text, *observed)}]
+        return [{"role": "system" if source == "system" else "user", "content": joined(text, *observed)}]
     calls = _calls(step, index)
     if not calls and results:
         command = fenced_command(text)
         if command is not None:
             calls = [bash_call(command)]
-    thought = _joined(as_text(step.get("reasoning_content")), text)
+    thought = joined(as_text(step.get("reasoning_content")), text)
     messages: list[dict[str, Any]] = [{"role": "assistant", "content": thought, "tool_calls": calls}]
     if calls:
         messages += [{"role": "tool", "tool_call_id": call_id, "content": content} for call_id, content in results]
     elif results:
-        messages.append({"role": "user", "content": _joined(*(content for _, content in results))})
+        messages.append({"role": "user", "content": joined(*(content for _, content in results))})
     return messages
 
 
@@ -172,7 +172,3 @@ def _usage(final: Any, steps: list[dict[str, Any]]) -> dict[str, float]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _joined(*parts: str) -> str:
-    return "\n\n".join(part for part in parts if part)

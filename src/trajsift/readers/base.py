@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -120,6 +121,20 @@ def _block_text(block: Any) -> str:
 def number(value: Any, kind: type) -> Any:
     """`kind(value)` for an int or float (a bool is not a number here), else None."""
     return kind(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def joined(*parts: str) -> str:
+    """The non-empty parts as paragraphs (a step's reasoning, then its message)."""
+    return "\n\n".join(part for part in parts if part)
+
+
+def summed(mappings: Iterable[dict[str, Any]], keys: Iterable[str]) -> dict[str, int]:
+    """Per key, the sum of its integer values over `mappings` (usage blocks); other values count as 0."""
+    totals = dict.fromkeys(keys, 0)
+    for mapping in mappings:
+        for key in totals:
+            totals[key] += number(mapping.get(key), int) or 0
+    return totals
 
 
 def first(mapping: dict[str, Any], *keys: str, default: Any = None) -> Any:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from trajsift import reasons
-from trajsift.readers.base import Origin, require
+from trajsift.readers.base import Origin, number, require, summed
 from trajsift.readers.chat import parse_messages
 from trajsift.readers.sources.sessions import session_events
 from trajsift.schema import Trajectory
@@ -48,13 +48,13 @@ class ClaudeCodeReader:
             main = events  # a subagent's own file (`agent-<id>.jsonl`): its sidechain is the run
         messages = _messages(main)
         require(any(m["role"] == "assistant" for m in messages), "no assistant turn", reasons.EMPTY_INPUT)
-        flat = _flat_record(main, messages)
-        return parse_messages(flat, origin, FORMAT, [{k: v for k, v in m.items() if k != "id"} for m in messages])
+        return parse_messages(_flat_record(main, messages), origin, FORMAT, messages)
 
 
 def _messages(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The main agent's turns as Anthropic messages, one API message's lines joined (same `message.id`)."""
     messages: list[dict[str, Any]] = []
+    last_id = ""
     for event in events:
         message = event.get("message")
         if event.get("type") not in ("user", "assistant") or not isinstance(message, dict) or event.get("isMeta"):
@@ -62,11 +62,12 @@ def _messages(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         role = message.get("role") if message.get("role") in ("user", "assistant") else event["type"]
         content = message.get("content")
         blocks = content if isinstance(content, list) else [{"type": "text", "text": str(content or "")}]
-        last = messages[-1] if messages else None
-        if last and last["role"] == role and (role == "user" or (message.get("id") and last["id"] == message["id"])):
-            last["content"] = [*last["content"], *blocks]  # tool results of one turn, or one API message's blocks
-            continue
-        messages.append({"role": role, "content": list(blocks), "id": message.get("id") or ""})
+        same = role == "user" or (message.get("id") and message["id"] == last_id)
+        if messages and messages[-1]["role"] == role and same:
+            messages[-1]["content"] += blocks  # tool results of one turn, or one API message's blocks
+        else:
+            messages.append({"role": role, "content": list(blocks)})
+        last_id = message.get("id") or ""
     return messages
 
 
@@ -108,20 +109,17 @@ def _usage(assistant: list[dict[str, Any]]) -> tuple[dict[str, int], dict[str, i
         usage = message.get("usage")
         if isinstance(usage, dict):
             seen[str(message.get("id") or index)] = usage
-    totals = {"input_tokens": 0, "output_tokens": 0, **dict.fromkeys(CACHE_USAGE, 0)}
-    for usage in seen.values():
-        for key in totals:
-            value = usage.get(key)
-            totals[key] += value if isinstance(value, int) and not isinstance(value, bool) else 0
-    cache = {key: totals.pop(key) for key in CACHE_USAGE}
-    return (totals if seen else {}), ({k: v for k, v in cache.items() if v} if seen else {})
+    if not seen:
+        return {}, {}
+    cache = summed(seen.values(), CACHE_USAGE)
+    return summed(seen.values(), ("input_tokens", "output_tokens")), {k: v for k, v in cache.items() if v}
 
 
 def _take_result(flat: dict[str, Any], result: dict[str, Any]) -> None:
     subtype = str(result.get("subtype") or "")
     flat["exit_status"] = RESULT_STATUS.get(subtype, subtype or ("error" if result.get("is_error") else ""))
-    cost = result.get("total_cost_usd", result.get("cost_usd"))
-    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+    cost = number(result.get("total_cost_usd", result.get("cost_usd")), float)
+    if cost is not None:
         flat["usage"] = {**flat.get("usage", {}), "cost": cost}
     for key in ("num_turns", "duration_ms", "result"):
         if result.get(key) is not None:

@@ -24,7 +24,8 @@ from typing import Any, ClassVar
 import orjson
 
 from trajsift import reasons
-from trajsift.readers.base import Origin, as_text, require
+from trajsift.actions.shell import shell_script
+from trajsift.readers.base import Origin, as_text, joined, number, require
 from trajsift.readers.chat import parse_messages
 from trajsift.readers.sources.sessions import session_events
 from trajsift.schema import Trajectory
@@ -34,7 +35,6 @@ HARNESS_PREFIXES = ("<environment_context>", "<user_instructions>", "# AGENTS.md
 CALLS = ("function_call", "custom_tool_call", "local_shell_call")
 OUTPUTS = ("function_call_output", "custom_tool_call_output", "local_shell_call_output")
 PATCH_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: (.+)$", re.M)
-SHELLS = ("bash", "sh", "zsh")
 
 
 class CodexReader:
@@ -68,7 +68,7 @@ def _messages(items: list[dict[str, Any]], cwd: str) -> list[dict[str, Any]]:
         elif kind in CALLS:
             last = messages[-1] if messages else None
             if last is None or last["role"] != "assistant" or thought:  # else: calls of the message just said
-                last = {"role": "assistant", "content": "\n\n".join(t for t in thought if t)}
+                last = {"role": "assistant", "content": joined(*thought)}
                 messages.append(last)
                 thought = []
             last.setdefault("tool_calls", []).append(_call(item, cwd))
@@ -91,7 +91,7 @@ def _message(item: dict[str, Any], thought: list[str]) -> dict[str, Any]:
     if role == "developer" or (role == "user" and text.lstrip().startswith(HARNESS_PREFIXES)):
         return {"role": "system", "content": text}
     if role == "assistant":
-        return {"role": "assistant", "content": "\n\n".join(t for t in [*thought, text] if t)}
+        return {"role": "assistant", "content": joined(*thought, text)}
     return {"role": "user", "content": text}
 
 
@@ -124,9 +124,8 @@ def _command(argv: Any) -> str:
     if not isinstance(argv, list):
         return as_text(argv)
     words = [str(word) for word in argv]
-    if len(words) >= 3 and words[0].rsplit("/", 1)[-1] in SHELLS and words[1] in ("-c", "-lc"):
-        return words[2]
-    return shlex.join(words)
+    script = shell_script(words)
+    return script if script is not None else shlex.join(words)
 
 
 def _output(output: Any) -> tuple[str, bool]:
@@ -139,8 +138,7 @@ def _output(output: Any) -> tuple[str, bool]:
             decoded = output
     if isinstance(decoded, dict) and "output" in decoded:
         metadata = decoded.get("metadata") if isinstance(decoded.get("metadata"), dict) else {}
-        code = metadata.get("exit_code")
-        return as_text(decoded["output"]), isinstance(code, int) and not isinstance(code, bool) and code != 0
+        return as_text(decoded["output"]), number(metadata.get("exit_code"), int) not in (None, 0)
     return as_text(output), False
 
 
@@ -174,6 +172,6 @@ def _usage(counts: list[dict[str, Any]]) -> dict[str, int]:
         info = count.get("info") if isinstance(count.get("info"), dict) else {}
         total = info.get("total_token_usage")
         if isinstance(total, dict):
-            usage = {"input_tokens": total.get("input_tokens"), "output_tokens": total.get("output_tokens")}
-            return {k: v for k, v in usage.items() if isinstance(v, int) and not isinstance(v, bool)}
+            usage = {key: number(total.get(key), int) for key in ("input_tokens", "output_tokens")}
+            return {key: value for key, value in usage.items() if value is not None}
     return {}

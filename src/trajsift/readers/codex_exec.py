@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from trajsift import reasons
-from trajsift.readers.base import Origin, as_text, require
+from trajsift.readers.base import Origin, as_text, joined, number, require, summed
 from trajsift.readers.chat import parse_messages
 from trajsift.readers.sources.sessions import session_events
 from trajsift.schema import Trajectory
@@ -43,19 +43,24 @@ class CodexExecReader:
         kept: dict[str, list[dict[str, Any]]] = {}
         thought: list[str] = []
         for item in items:
-            kind = str(item.get("type") or item.get("item_type") or "")
+            kind = _kind(item)
             if kind == "reasoning":
                 thought.append(as_text(item.get("text")))
             elif kind in MESSAGES:
-                messages.append({"role": "assistant", "content": _joined(*thought, as_text(item.get("text")))})
+                messages.append({"role": "assistant", "content": joined(*thought, as_text(item.get("text")))})
                 thought = []
             elif kind in KEPT_ITEMS:
                 kept.setdefault(kind, []).append(item)
             else:
-                messages += _call_messages(kind, item, _joined(*thought))
+                messages += _call_messages(kind, item, joined(*thought))
                 thought = []
         require(bool(messages), "no agent item", reasons.EMPTY_INPUT)
         return parse_messages(_flat_record(events, items, kept), origin, FORMAT, messages)
+
+
+def _kind(item: dict[str, Any]) -> str:
+    """The item's type (`item_type` in early versions)."""
+    return str(item.get("type") or item.get("item_type") or "")
 
 
 def _last_states(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -73,19 +78,12 @@ def _call_messages(kind: str, item: dict[str, Any], thought: str) -> list[dict[s
     call_id = str(item.get("id") or kind)
     status = str(item.get("status") or "")
     if kind == "command_execution":
-        name, arguments, text = (
-            "shell",
-            {"command": as_text(item.get("command"))},
-            as_text(item.get("aggregated_output")),
-        )
-        code = item.get("exit_code")
-        error = status == "failed" or (isinstance(code, int) and not isinstance(code, bool) and code != 0)
+        name, arguments = "shell", {"command": as_text(item.get("command"))}
+        text = as_text(item.get("aggregated_output"))
+        error = status == "failed" or number(item.get("exit_code"), int) not in (None, 0)
     elif kind == "file_change":
-        changes = (
-            [c for c in item.get("changes") or [] if isinstance(c, dict)]
-            if isinstance(item.get("changes"), list)
-            else []
-        )
+        listed = item.get("changes") if isinstance(item.get("changes"), list) else []
+        changes = [change for change in listed if isinstance(change, dict)]
         paths = [as_text(c.get("path")) for c in changes]
         name, arguments = "apply_patch", {"path": paths[0] if paths else "", "changes": changes}
         text, error = f"{status}: {', '.join(paths)}", status == "failed"
@@ -109,27 +107,15 @@ def _flat_record(
     thread = next((e.get("thread_id") for e in events if e.get("type") == "thread.started"), None)
     if isinstance(thread, str) and thread:
         flat["id"] = thread
-    totals = {"input_tokens": 0, "output_tokens": 0}
-    for event in events:
-        usage = event.get("usage") if event.get("type") == "turn.completed" else None
-        for key in totals if isinstance(usage, dict) else ():
-            value = usage.get(key)
-            totals[key] += value if isinstance(value, int) and not isinstance(value, bool) else 0
-    if any(e.get("type") == "turn.completed" for e in events):
-        flat["usage"] = totals
+    turns = [e for e in events if e.get("type") == "turn.completed"]
+    if turns:
+        usages = (turn["usage"] for turn in turns if isinstance(turn.get("usage"), dict))
+        flat["usage"] = summed(usages, ("input_tokens", "output_tokens"))
     failure = next((e for e in reversed(events) if e.get("type") in ("turn.failed", "error")), None)
     last = items[-1] if items else {}
     if failure is not None:
         error = failure.get("error") if isinstance(failure.get("error"), dict) else failure
         flat["exit_status"] = f"error: {as_text(error.get('message'))}".strip()
-    elif (
-        events
-        and events[-1].get("type") == "turn.completed"
-        and (last.get("type") or last.get("item_type")) in MESSAGES
-    ):
+    elif events and events[-1].get("type") == "turn.completed" and _kind(last) in MESSAGES:
         flat["exit_status"] = "submitted"
     return flat
-
-
-def _joined(*parts: str) -> str:
-    return "\n\n".join(part for part in parts if part)

@@ -20,7 +20,7 @@ from collections import Counter
 from typing import Any, ClassVar
 
 from trajsift import reasons
-from trajsift.readers.base import Origin, as_text, make_id, require
+from trajsift.readers.base import Origin, as_text, joined, make_id, require
 from trajsift.readers.chat import walk
 from trajsift.readers.openhands_events import row_outcome, row_source, row_usage
 from trajsift.readers.openhands_exit import STEP_LIMIT
@@ -102,7 +102,7 @@ def _messages(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Count
                 messages[-1]["tool_calls"].append(call)
                 continue
             thought = as_text(event.get("thought"))
-            text = "\n\n".join(part for part in (as_text(event.get("reasoning_content")), thought) if part)
+            text = joined(as_text(event.get("reasoning_content")), thought)
             messages.append({"role": "assistant", "content": text, "tool_calls": [call]})
             turn = response or None
             continue

@@ -27,8 +27,6 @@ SESSION_EVENTS = "session_events"
 MESSAGE_TYPES = frozenset({"user", "assistant", "system", "result"})
 MARKER_TYPES = frozenset({"summary", "file-history-snapshot", "queue-operation"})
 CODEX_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
-
-
 RUN_STARTS = (("system", "init"), ("thread.started", None), ("session_meta", None))
 
 
@@ -87,15 +85,11 @@ def starts_session(path: str, codec: str) -> bool:
     """Whether the JSONL file at `path` (compressed with `codec`, or '') opens with a session line."""
     try:
         with open(path, "rb") as raw, io.BufferedReader(decompressing_stream(raw, codec)) as stream:
-            head = b""
-            while len(head) < FIRST_LINE_BYTES and not head.strip():
-                line = stream.readline(FIRST_LINE_BYTES)
-                if not line:
-                    break
-                head = line.removeprefix(b"\xef\xbb\xbf")
+            lines = iter(lambda: stream.readline(FIRST_LINE_BYTES), b"")
+            head = next((line for line in lines if line.strip()), b"")
     except (OSError, *DECOMPRESSION_ERRORS):
         return False
     try:
-        return is_session_event(orjson.loads(head))
+        return is_session_event(orjson.loads(head.removeprefix(b"\xef\xbb\xbf")))
     except orjson.JSONDecodeError:
         return False

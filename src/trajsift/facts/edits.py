@@ -5,8 +5,8 @@ is reset) for the change actions it can read, or None:
 - SWE-agent `edit N:M` ... `end_of_edit` (the body replaces lines N..M of the open file, `action.target`);
 - structured editor calls (`str_replace_editor` / `str_replace_based_edit_tool`: create `file_text`,
   str_replace `old_str` -> `new_str`, insert `new_str`, undo_edit resets what was written to the file);
-- edit tools naming the change (Claude Code `Edit` / `MultiEdit` `old_string` -> `new_string`, `Write`
-  `content`; Codex `apply_patch` `*** Begin Patch` bodies);
+- edit tools naming the change (`facts.tool_edits`: Claude Code `Edit` / `MultiEdit` `old_string` ->
+  `new_string`, `Write` `content`; Codex `apply_patch` bodies; any tool's `old_string` / `new_string`);
 - shell writes: `cat <<EOF > f` heredocs, `sed -i 's/old/new/' f` (the replacement is a line fragment);
 - AutoCodeRover `write_patch` (`<file>`, `<original>`, `<patched>` blocks; several per call);
 - `git checkout/restore -- f`, `git stash`, `git reset --hard` reset files (all files when none is named).
@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from trajsift.facts import steps as st
+from trajsift.facts.tool_edits import FileOp, tool_ops
 from trajsift.schema import ActionType, Step
 
 _T = ActionType
@@ -52,8 +53,6 @@ _GIT_RESET = re.compile(
 )
 GIT_STASH = re.compile(r"\bgit\s+stash\b")
 """`git stash`: a reset the agent usually undoes (`stash pop`) after comparing behaviour without its change."""
-CODEX_PATCH = "*** Begin Patch"
-CODEX_FILE = re.compile(r"^\*\*\* (?:Update|Add) File: (?P<file>.+)$")
 EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor", "file_editor", "edit"})
 
 
@@ -112,33 +111,37 @@ def _structured(step: Step) -> Edit | None:
 
 
 def _named_edit(step: Step, path: str) -> Edit | None:
-    """Edit tools whose arguments name the change: `old_string` / `new_string` (Claude Code `Edit`, also as
-    `MultiEdit` `edits`), a written file's `content` (`Write`), a Codex `apply_patch` body."""
+    """Edit tools whose arguments name the change: Claude Code `Edit` / `MultiEdit` / `Write` and Codex `apply_patch`
+    (`facts.tool_edits`), else any tool's `old_string` / `new_string` or a created file's `content`."""
+    ops = tool_ops(step)
+    if ops is not None:
+        return _ops_edit(ops)
     args = step.action.arguments
-    edits = args.get("edits")
-    pairs = [args, *(e for e in edits if isinstance(e, dict))] if isinstance(edits, list) else [args]
-    old = [str(p.get("old_string", p.get("old_str", ""))) for p in pairs if "old_string" in p or "old_str" in p]
-    new = [str(p.get("new_string", p.get("new_str", ""))) for p in pairs if "new_string" in p or "new_str" in p]
-    if (old or new) and path:
-        return Edit(files=[path], written=lines_of("\n".join(new)), removed=lines_of("\n".join(old)))
+    old, new = args.get("old_string", args.get("old_str")), args.get("new_string", args.get("new_str"))
+    if (old is not None or new is not None) and path:
+        return Edit(files=[path], written=lines_of(str(new or "")), removed=lines_of(str(old or "")))
     body = args.get("content", args.get("file_text"))
     if step.action.type is _T.CREATE and isinstance(body, str) and path:
         return Edit(files=[path], written=lines_of(body), reset=True)
-    patch = args.get("input")
-    return _codex_patch(patch) if isinstance(patch, str) and patch.lstrip().startswith(CODEX_PATCH) else None
+    return None
 
 
-def _codex_patch(patch: str) -> Edit | None:
-    """A Codex `*** Begin Patch` body: files from its `*** Update/Add File:` lines, `+` / `-` lines written, removed."""
-    edit = Edit()
-    for line in patch[:MAX_EDIT_CHARS].splitlines():
-        header = CODEX_FILE.match(line)
-        if header:
-            edit.files.append(header["file"].strip())
-        elif line.startswith("+") and line[1:].strip():
-            edit.written.append(line[1:].strip())
-        elif line.startswith("-") and line[1:].strip():
-            edit.removed.append(line[1:].strip())
+def _ops_edit(ops: list[FileOp]) -> Edit | None:
+    """The files the operations write (a deleted one is not), the lines they add and remove; a reset when every
+    one writes a whole file."""
+    edit = Edit(reset=all(op.content is not None for op in ops))
+    for op in ops:
+        if op.delete:
+            continue
+        edit.files.append(op.path)
+        edit.written += lines_of(op.content or "")
+        for old, new, _ in op.pairs:
+            edit.written += lines_of(new)
+            edit.removed += lines_of(old)
+        for old_lines, new_lines in op.hunks:
+            kept, gone = set(new_lines), set(old_lines)
+            edit.written += lines_of("\n".join(line for line in new_lines if line not in gone))
+            edit.removed += lines_of("\n".join(line for line in old_lines if line not in kept))
     return edit if edit.files else None
 
 

@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from trajsift.actions.classify import EDITOR_TOOLS
+from trajsift.facts.tool_edits import tool_ops
 from trajsift.harness.patch.git import GIT_TIMEOUT_S, git_argv, git_env
 from trajsift.harness.patch.replay_shell import ShellReplay, UnreplayableError, root_candidates
-from trajsift.harness.patch.replay_tools import apply_ops, tool_ops
+from trajsift.harness.patch.replay_tools import apply_ops
 from trajsift.readers.recover import shell_text, writes_files
 from trajsift.schema import Step
 

@@ -193,6 +193,21 @@ def test_cohort_percentiles_are_relative_to_each_agent():
     assert out["short-0"].scores["quality.cohort.task_runs"] == 1
 
 
+def test_chat_runs_naming_no_agent_stand_with_the_runs_read_from_the_same_place():
+    def chat_run(i: int, steps: int, path: str) -> Trajectory:
+        traj = run_traj(i, "", steps, f"t{i}")
+        traj.id = f"{path}-{i}"
+        traj.source = Source(format="openai", path=path)  # no scaffold, no model: an SFT export
+        return traj
+
+    short = [chat_run(i, n, f"exports/short.jsonl:{i + 1}") for i, n in enumerate((2, 4, 6, 8))]
+    long = [chat_run(i, n, f"exports/long/run{i}.json") for i, n in enumerate((20, 40, 60, 80))]
+    out = run_global(CohortCheck(), short + long, [{} for _ in range(8)])
+    pct = {tid: o.scores["quality.cohort.steps_pct"] for tid, o in out.items()}
+    assert pct["exports/short.jsonl:1-0"] == pct["exports/long/run0.json-0"] == pytest.approx(0.125)
+    assert pct["exports/short.jsonl:4-3"] == pct["exports/long/run3.json-3"] == pytest.approx(0.875)
+
+
 def test_agreement_between_runs_of_one_task():
     a = "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n"
     b = "diff --git a/y.py b/y.py\n--- a/y.py\n+++ b/y.py\n@@ -1 +1 @@\n-a\n+b\n"

@@ -9,9 +9,10 @@ import orjson
 import pytest
 
 from trajsift.readers.base import Origin
+from trajsift.readers.observed import observation_is_error, observation_is_truncated
 from trajsift.readers.read import read_trajectories
 from trajsift.readers.registry import READERS
-from trajsift.readers.swe_agent import SweAgentReader, observation_is_error, observation_is_truncated
+from trajsift.readers.swe_agent import SweAgentReader
 from trajsift.schema import ActionType, Quarantined, Trajectory
 
 ISSUE = "We're currently solving the following issue within our repository. Here's the issue text:\nISSUE:\n"

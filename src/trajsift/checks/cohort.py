@@ -16,6 +16,7 @@ whatever the agent. Runs of one task (k rollouts, or several agents) also say so
 from __future__ import annotations
 
 import bisect
+import posixpath
 import zlib
 from collections import defaultdict
 from typing import Any, ClassVar
@@ -50,9 +51,19 @@ MAX_LINES = 500
 
 
 def cohort_of(traj: Trajectory) -> str:
-    """Scaffold + model (a leading `@` on the model name, as some configs write it, is not a new model)."""
+    """Scaffold + model (a leading `@` on the model name, as some configs write it, is not a new model). A
+    record that names no scaffold (a generic chat format) stands with the runs read from the same place
+    instead: one agent's export is one file or folder, and a mix of agents in one cohort compares apples
+    with pears (with no model named either, every chat run would be one cohort)."""
     source = traj.source
-    return f"{source.scaffold or source.format}|{source.model.strip().lstrip('@')}"
+    scaffold = source.scaffold or f"{source.format}@{_location(source.path)}"
+    return f"{scaffold}|{source.model.strip().lstrip('@')}"
+
+
+def _location(path: str) -> str:
+    """The file a `file:line` row came from; the folder of a file that is one run."""
+    file, _, line = path.rpartition(":")
+    return file if file and line.isdigit() else posixpath.dirname(path.replace("\\", "/"))
 
 
 class CohortCheck(GlobalCheck):

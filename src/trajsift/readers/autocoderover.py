@@ -23,9 +23,9 @@ from trajsift import reasons
 from trajsift.actions.classify import classify_tool_call
 from trajsift.errors import FormatError
 from trajsift.readers.base import Origin, as_text, first, make_id, number, require
+from trajsift.readers.observed import make_observation
 from trajsift.readers.recover import settle_patch
 from trajsift.readers.sources.units import FolderEntry
-from trajsift.readers.swe_agent import make_observation
 from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRef, Trajectory, Usage
 
 MAX_FILE_BYTES = 64 * 1024 * 1024

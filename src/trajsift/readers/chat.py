@@ -24,6 +24,7 @@ from trajsift.readers._chat_fields import Conversation, record_trajectory
 from trajsift.readers._messages import decode_arguments, message_text, tool_calls, tool_results
 from trajsift.readers._text_actions import text_actions_as_calls
 from trajsift.readers.base import Origin, as_text, require
+from trajsift.readers.observed import fill_open_files, text_observation
 from trajsift.schema import Action, ActionType, Observation, Step, Trajectory
 
 SCAFFOLD_MARKERS = ("trajectory_format", "fncall_messages", "fncall_response", "history", "trajectory")
@@ -97,6 +98,7 @@ def walk(messages: list[dict[str, Any]]) -> Conversation:
             _results_and_text(conv, message, pending)
     for index, step in enumerate(conv.steps):
         step.index = index
+    fill_open_files(conv.steps)
     return conv
 
 
@@ -127,7 +129,7 @@ def _assistant_steps(conv: Conversation, message: dict[str, Any]) -> list[tuple[
 def _results_and_text(conv: Conversation, message: dict[str, Any], pending: list[tuple[str, Step]]) -> None:
     for call_id, result in tool_results(message):
         step = _take(pending, call_id)
-        observation = Observation(text=result.text, is_error=result.is_error)
+        observation = text_observation(result.text, result.is_error)
         if step is None:
             conv.orphan_results.append({"tool_call_id": call_id, "text": result.text, "position": len(conv.steps)})
         else:

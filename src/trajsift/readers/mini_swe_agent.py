@@ -27,6 +27,7 @@ from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.patches import parse_patch
 from trajsift.readers._messages import Turn, assistant_turns, message_text
 from trajsift.readers.base import Origin, first, make_id, require
+from trajsift.readers.observed import RETURNCODE
 from trajsift.readers.recover import settle_patch
 from trajsift.schema import (
     Action,
@@ -46,7 +47,6 @@ LIMITS_EXCEEDED = "LimitsExceeded"
 MESSAGE_LIMIT = 4096
 SUBMIT_SENTINELS = ("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT")
 BASH_BLOCK = re.compile(r"```bash\s*\n(.*?)\n```", re.DOTALL)
-RETURNCODE = re.compile(r"<returncode>\s*(-?\d+)\s*</returncode>")
 TRUNCATION_MARKERS = ("<output_head>", "<elided_chars>", "<output_tail>", "output of your last command was too long")
 TIMEOUT_MARKER = re.compile(r"timed out and has been killed", re.IGNORECASE)
 FORMAT_ERROR_MARKER = re.compile(r"EXACTLY ONE action in triple backticks|found \d+ actions", re.IGNORECASE)

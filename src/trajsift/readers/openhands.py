@@ -26,13 +26,12 @@ from trajsift.actions.classify import classify_tool_call
 from trajsift.readers._messages import Turn, assistant_turns, message_text
 from trajsift.readers._text_actions import EXECUTION_RESULT, text_function_calls
 from trajsift.readers.base import Origin, make_id, require
+from trajsift.readers.observed import ERROR_PREFIXES, EXIT_FOOTER
 from trajsift.readers.openhands_exit import completion_exit
 from trajsift.readers.recover import settle_patch
 from trajsift.schema import Action, ActionType, FinalState, Observation, Source, Step, TaskRef, Trajectory, Usage
 
-EXIT_CODE = re.compile(r"\[(?:Command finished with exit code|The command completed with exit code) (-?\d+)\.?\]")
 TRUNCATION_MARKERS = ("[... Observation truncated due to length ...]", "<response clipped>")
-ERROR_PREFIXES = ("ERROR:", "[Error", "Error:")
 TASK_TAGS = ("issue_description", "pr_description", "task_description")
 EXAMPLE_END = "--------------------- NEW TASK DESCRIPTION ---------------------"
 FILE_TIMESTAMP = re.compile(r"-\d+(?:\.\d+)?$")
@@ -140,7 +139,7 @@ def _turn_steps(turn: Turn) -> list[Step]:
 
 def tool_observation(text: str) -> Observation:
     """Tool output with OpenHands' exit-code footer, truncation marker and `ERROR:` prefix read out."""
-    codes = EXIT_CODE.findall(text)
+    codes = EXIT_FOOTER.findall(text)
     return Observation(
         text=text,
         exit_code=int(codes[-1]) if codes else None,

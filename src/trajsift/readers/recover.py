@@ -19,6 +19,8 @@ submission, OpenHands' `git_patch`) is `none`. Otherwise the last observed `git 
   `.write_text(`). An editor call that reported an error wrote nothing and does not count.
 - Every file the run edited before the diff (not counting files it created) appears in it, so a
   path-limited or staged-only diff that leaves out an edited file is not taken as the whole patch.
+- A submit step whose whole output is such a diff counts as one (SWE-agent's `submit` prints the work tree's
+  diff): a chat export of such a run holds no other record of the patch.
 Steps are scanned from the end; the first write found stops the search.
 """
 
@@ -94,12 +96,11 @@ def observed_patch(steps: Sequence[Step]) -> str:
         step = steps[index]
         segments = shell_segments(step)
         diff_at = [i for i, segment in enumerate(segments) if GIT_DIFF.match(segment)]
-        if diff_at:
-            if any(segment_writes(segment) for segment in segments[diff_at[-1] + 1 :]):
-                return ""
-            patch = _usable_diff(step, segments, diff_at)
-            if patch and _covers_edits(patch, steps[:index]):
-                return patch
+        if diff_at and any(segment_writes(segment) for segment in segments[diff_at[-1] + 1 :]):
+            return ""
+        patch = _usable_diff(step, segments, diff_at) if diff_at else _submitted_diff(step)
+        if patch and _covers_edits(patch, steps[:index]):
+            return patch
         if writes_files(step):
             return ""
     return ""
@@ -151,7 +152,18 @@ def segment_writes(segment: str) -> bool:
 
 def _usable_diff(step: Step, segments: list[str], diff_at: list[int]) -> str:
     """The diff in the step's observation, when every `git diff` in it prints a whole text diff."""
-    if step.observation.truncated or not all(_prints_full_diff(step, segments[i]) for i in diff_at):
+    return _whole_diff(step) if all(_prints_full_diff(step, segments[i]) for i in diff_at) else ""
+
+
+def _submitted_diff(step: Step) -> str:
+    """The diff a submit step printed as its whole output (SWE-agent's `submit` shows the work tree's diff)."""
+    is_diff = step.action.type is ActionType.SUBMIT and step.observation.text.lstrip().startswith("diff --git ")
+    return _whole_diff(step) if is_diff else ""
+
+
+def _whole_diff(step: Step) -> str:
+    """The complete text diff in the step's observation (every hunk whole, no binary change), or ""."""
+    if step.observation.truncated:
         return ""
     patch = extract_diff(step.observation.text)
     files = parse_patch(patch)

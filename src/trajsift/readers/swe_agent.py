@@ -17,28 +17,10 @@ import orjson
 from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.readers._messages import tool_calls
 from trajsift.readers.base import Origin, as_text, first, make_id, number, require
+from trajsift.readers.observed import make_observation
 from trajsift.readers.recover import settle_patch
-from trajsift.schema import Action, ActionType, FinalState, Observation, Source, Step, TaskRef, Trajectory, Usage
+from trajsift.schema import Action, ActionType, FinalState, Source, Step, TaskRef, Trajectory, Usage
 
-TRUNCATION_MARKERS = (
-    "<response clipped>",
-    "bservation truncated",
-    "utput truncated",
-    "characters were elided",
-    "lease narrow your search",
-    "truncated ...]",
-    "truncated due to length",
-)
-ERROR_MARKERS = (
-    "Traceback (most recent call last)",
-    "command not found",
-    "No such file or directory",
-    "Your proposed edit has introduced new syntax error",
-)
-ERROR_LINE = re.compile(r"^(?:\w*(?:Error|Exception): |Usage: |File .{1,300} not found$)", re.MULTILINE)
-ERROR_LINE_HINTS = ("Error: ", "Exception: ", "Usage: ", " not found")
-SCAN_HEAD, SCAN_TAIL = 256, 768
-"""Heuristics look at the first and last characters only: errors and truncation notes sit there."""
 RUN_FOLDER_NAMES = frozenset({"trajs", "trajectories", "traj", "results", "outputs", "output", "data", "runs", ""})
 RUN_NAME_PATTERN = re.compile(r"(?P<model>[^_/]+(?:_[^_/]+)*?)__(?P<bench>[^/]+?)__.*?__t-(?P<temp>[\d.]+)__")
 ISSUE_PATTERN = re.compile(r"ISSUE:\n(.*?)\n+INSTRUCTIONS?:\n", re.DOTALL)
@@ -47,38 +29,6 @@ CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
 RECORD_KEYS = frozenset({"exit_status", "submission"})
 """`info` keys SWE-agent writes when a run ends: with them, a missing submission means no patch. A
 `submission` key (even null) is SWE-agent's own diff of the work tree at submission."""
-
-
-def observation_is_error(text: str) -> bool:
-    """Heuristic: the observation is clearly an error (traceback, shell error, rejected edit)."""
-    edges = _edges(text)
-    if _contains_any(edges, ERROR_MARKERS):
-        return True
-    return _contains_any(edges, ERROR_LINE_HINTS) and ERROR_LINE.search(edges) is not None
-
-
-def observation_is_truncated(text: str) -> bool:
-    """The scaffold says it clipped or withheld output."""
-    return _contains_any(_edges(text), TRUNCATION_MARKERS)
-
-
-def _contains_any(text: str, markers: tuple[str, ...]) -> bool:
-    for marker in markers:  # a plain loop: cheaper than any() over a generator on the hot path
-        if marker in text:
-            return True
-    return False
-
-
-def _edges(text: str) -> str:
-    return text if len(text) <= SCAN_HEAD + SCAN_TAIL else f"{text[:SCAN_HEAD]}\n{text[-SCAN_TAIL:]}"
-
-
-def make_observation(text: Any) -> Observation:
-    text = as_text(text)
-    if not text:
-        return Observation()
-    edges = _edges(text)
-    return Observation(text=text, is_error=observation_is_error(edges), truncated=observation_is_truncated(edges))
 
 
 class SweAgentReader:

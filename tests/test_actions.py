@@ -268,6 +268,19 @@ TOOL_CALLS = [
     ("create", {"filename": "new.py"}, C, "new.py"),
     ("bash_command", {"keystrokes": "python -m pytest -q\n", "duration": 10.0}, T, ""),  # Harbor's terminus
     ("bash_command", {"keystrokes": "cat src/a.py\n", "duration": 0.1}, R, "src/a.py"),
+    # other agents' tools: Codex argv, Cline / Roo, OpenCode, Gemini CLI, Moatless
+    ("shell", {"command": ["bash", "-lc", "cd /repo && pytest -q tests/test_a.py"]}, T, "tests/test_a.py"),
+    ("shell", {"command": ["cat", "src/a.py"]}, R, "src/a.py"),
+    ("attempt_completion", {"result": "Fixed the parser."}, SUB, ""),
+    ("edit", {"filePath": "/repo/a.py", "oldString": "a", "newString": "b"}, E, "/repo/a.py"),
+    ("read_file", {"absolute_path": "/repo/a.py"}, R, "/repo/a.py"),
+    ("replace", {"file_path": "a.py", "old_string": "a", "new_string": "b"}, E, "a.py"),
+    ("read_many_files", {"paths": ["a.py", "b.py"]}, R, ""),
+    ("FindClass", {"class_name": "Parser"}, S, ""),
+    ("ViewCode", {"files": [{"file_path": "a.py"}]}, R, ""),
+    ("RunTests", {"test_files": ["tests/test_a.py"]}, T, ""),
+    ("Reject", {"rejection_reason": "cannot be fixed"}, G, ""),
+    ("insert", {"path": "a.py", "insert_line": 3, "text": "x"}, E, "a.py"),
 ]
 
 

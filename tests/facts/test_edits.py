@@ -32,6 +32,16 @@ def test_claude_code_write_replaces_the_file():
     assert edit is not None and edit.reset and edit.written == ["def f():", "return 1"]
 
 
+def test_opencode_and_gemini_cli_edits_name_their_change_too():
+    opencode = step_edit(call("edit", filePath="/repo/calc.py", oldString="return a - b", newString="return a + b"))
+    assert opencode is not None and opencode.files == ["/repo/calc.py"]
+    assert opencode.written == ["return a + b"] and opencode.removed == ["return a - b"]
+    gemini = step_edit(call("replace", file_path="/repo/calc.py", old_string="x = 1", new_string="x = 2"))
+    assert gemini is not None and gemini.written == ["x = 2"] and gemini.removed == ["x = 1"]
+    written = step_edit(call("write_file", file_path="/repo/new.py", content="VALUE = 1\n"))
+    assert written is not None and written.reset and written.written == ["VALUE = 1"]
+
+
 def test_a_failed_edit_is_not_applied():
     failed = call(
         "Edit",

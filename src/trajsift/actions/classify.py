@@ -34,7 +34,7 @@ from typing import Any
 
 import msgspec
 
-from trajsift.actions.shell import SCAN_LIMIT, classify_shell
+from trajsift.actions.shell import SCAN_LIMIT, argv_command, classify_shell
 from trajsift.actions.tables import EDITOR_SUBCOMMANDS, Classification, normalise_path
 from trajsift.actions.tables import FIXED as COMMAND_TYPES
 from trajsift.schema import Action, ActionType
@@ -53,9 +53,11 @@ FIXED_TOOLS = {
     "agentfinishaction": _T.SUBMIT,
     "task_complete": _T.SUBMIT,
     "complete_task": _T.SUBMIT,
+    "attempt_completion": _T.SUBMIT,  # Cline / Roo Code
     "give_up": _T.GIVE_UP,
     "exit_forfeit": _T.GIVE_UP,
     "forfeit": _T.GIVE_UP,
+    "reject": _T.GIVE_UP,  # Moatless: the agent rejects the task
     "think": _T.THINK,
     "todowrite": _T.THINK,
     "execute_ipython_cell": _T.RUN_COMMAND,
@@ -68,6 +70,8 @@ FIXED_TOOLS = {
     "ls": _T.READ,
     "list_dir": _T.READ,
     "list_directory": _T.READ,
+    "read_many_files": _T.READ,
+    "viewcode": _T.READ,
     "write_file": _T.CREATE,
     "create_file": _T.CREATE,
     "write": _T.CREATE,
@@ -78,11 +82,17 @@ FIXED_TOOLS = {
     "notebookedit": _T.EDIT,
     "apply_patch": _T.EDIT,
     "write_patch": _T.EDIT,
+    "insert": _T.EDIT,
     "grep": _T.SEARCH,
     "glob": _T.SEARCH,
     "search": _T.SEARCH,
     "file_search": _T.SEARCH,
     "codebase_search": _T.SEARCH,
+    "findclass": _T.SEARCH,
+    "findfunction": _T.SEARCH,
+    "findcodesnippet": _T.SEARCH,
+    "run_tests": _T.RUN_TESTS,
+    "runtests": _T.RUN_TESTS,
     "web_read": _T.OTHER,
     "task": _T.OTHER,
     "delegate": _T.OTHER,
@@ -91,7 +101,10 @@ FIXED_TOOLS = {
     "webfetch": _T.OTHER,
     "websearch": _T.OTHER,
 }
-PATH_KEYS = ("path", "file_path", "file", "filename", "file_name", "target_file", "notebook_path")
+PATH_KEYS = (
+    *("path", "file_path", "file", "filename", "file_name", "target_file", "notebook_path"),
+    *("filePath", "absolute_path"),  # OpenCode, Gemini CLI
+)
 COMMAND_KEYS = ("command", "cmd", "script", "code", "input", "keystrokes")
 _API_TOOL = re.compile(r"(?:search_|get_code_around_line|get_class_|get_method_)")
 _TOOL_PREFIX = re.compile(r"^(?:functions\.|mcp__\w+?__)")
@@ -116,7 +129,7 @@ def classify_tool_call(tool: str | None, arguments: Any) -> Action:
     name = _TOOL_PREFIX.sub("", raw_tool.strip()).lower()
     if name in EDITOR_TOOLS:
         return _editor_call(raw_tool, args)
-    command = _first_text(args, COMMAND_KEYS)
+    command = _command_text(args)
     known = name in FIXED_TOOLS or name in COMMAND_TYPES
     if name in SHELL_TOOLS or (command and not known and not any(key in args for key in PATH_KEYS)):
         action = classify_command(command, raw_tool)
@@ -173,6 +186,17 @@ def _as_arguments(arguments: Any) -> dict[str, Any]:
             return {"input": arguments}
         return decoded if isinstance(decoded, dict) else {"input": arguments}
     return {} if arguments is None else {"input": arguments}
+
+
+def _command_text(args: dict[str, Any]) -> str:
+    """The call's command: a text, or an argv list (`["bash", "-lc", "pytest"]`, as Codex sends it)."""
+    for key in COMMAND_KEYS:
+        value = args.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, list) and value and all(isinstance(word, str) for word in value):
+            return argv_command(value)
+    return ""
 
 
 def _first_text(args: dict[str, Any], keys: tuple[str, ...]) -> str:

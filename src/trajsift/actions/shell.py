@@ -1,12 +1,13 @@
 """Shell-command side of action classification: split a command, classify each segment, pick the strongest.
 
-Used by `trajsift.actions.classify`; see its docstring for the rules. Everything here is regex-driven (no `shlex`)
-and bounded by `SCAN_LIMIT` characters of non-heredoc text.
+Used by `trajsift.actions.classify`; see its docstring for the rules. Commands are split by regex (no `shlex` parsing;
+`shlex.join` only quotes an argv back) and bounded by `SCAN_LIMIT` characters of non-heredoc text.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from functools import lru_cache
 
 from trajsift.actions import programs
@@ -141,6 +142,13 @@ def classify_segment(segment: str) -> tuple[int, Classification]:
         return RANK[inner.type], inner
     verdict, is_setup = programs.classify_words(words, writes)
     return (SETUP_RANK if is_setup else RANK[verdict.type]), verdict
+
+
+def argv_command(argv: list) -> str:
+    """A shell command from an argv list (`["bash", "-lc", "cd x && pytest"]` is its script)."""
+    words = [str(word) for word in argv]
+    script = shell_script(words)
+    return script if script is not None else shlex.join(words)
 
 
 def shell_script(words: list[str]) -> str | None:

@@ -53,7 +53,6 @@ _GIT_RESET = re.compile(
 )
 GIT_STASH = re.compile(r"\bgit\s+stash\b")
 """`git stash`: a reset the agent usually undoes (`stash pop`) after comparing behaviour without its change."""
-EDITOR_TOOLS = frozenset({"str_replace_editor", "str_replace_based_edit_tool", "text_editor", "file_editor", "edit"})
 
 
 @dataclass
@@ -96,7 +95,7 @@ def _structured(step: Step) -> Edit | None:
     args = step.action.arguments
     command = str(args.get("command", ""))
     path = str(args.get("path", "") or step.action.target)
-    if step.action.tool not in EDITOR_TOOLS and not command:
+    if not command:  # no editor sub-command: the arguments name the change, if anything does
         return _named_edit(step, path)
     if command == "create":
         return Edit(files=[path], written=lines_of(str(args.get("file_text", ""))), reset=True)
@@ -117,7 +116,8 @@ def _named_edit(step: Step, path: str) -> Edit | None:
     if ops is not None:
         return _ops_edit(ops)
     args = step.action.arguments
-    old, new = args.get("old_string", args.get("old_str")), args.get("new_string", args.get("new_str"))
+    old = next((args[key] for key in ("old_string", "old_str", "oldString") if key in args), None)
+    new = next((args[key] for key in ("new_string", "new_str", "newString") if key in args), None)
     if (old is not None or new is not None) and path:
         return Edit(files=[path], written=lines_of(str(new or "")), removed=lines_of(str(old or "")))
     body = args.get("content", args.get("file_text"))

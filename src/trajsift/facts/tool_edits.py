@@ -1,6 +1,6 @@
 """Edit tool calls that name their change, parsed into file operations: Claude Code `Edit` / `MultiEdit` / `Write`
-and Codex `apply_patch` bodies (`*** Begin Patch`). Used to read what a step wrote (`facts.edits`) and to replay
-it onto a base commit (`harness.patch.replay_tools`).
+(and the same calls of OpenCode and Gemini CLI) and Codex `apply_patch` bodies (`*** Begin Patch`). Used to read
+what a step wrote (`facts.edits`) and to replay it onto a base commit (`harness.patch.replay_tools`).
 
 A Codex body is a list of files: `*** Add File: P` (its `+` lines), `*** Delete File: P`, `*** Update File: P`
 (optionally `*** Move to: Q`) with hunks opened by `@@`, each a run of ` ` context, `-` and `+` lines. A relative
@@ -19,6 +19,11 @@ from trajsift.schema import Step
 CODEX_BEGIN = "*** Begin Patch"
 _FILE = re.compile(r"^\*\*\* (Add|Delete|Update) File: (.+)$")
 _MOVE = "*** Move to: "
+PATH_KEYS = ("file_path", "filePath", "absolute_path")
+REPLACE_TOOLS = frozenset({"edit", "multiedit", "replace"})
+"""Claude Code `Edit` / `MultiEdit`, OpenCode `edit`, Gemini CLI `replace`."""
+WRITE_TOOLS = frozenset({"write", "write_file"})
+"""Claude Code and OpenCode `Write`, Gemini CLI `write_file`: the file's whole new text in `content`."""
 
 
 @dataclass
@@ -38,12 +43,12 @@ def tool_ops(step: Step) -> list[FileOp] | None:
     """The file operations of an edit tool call that names its change; None for any other step."""
     args = step.action.arguments if isinstance(step.action.arguments, dict) else {}
     name = step.action.tool.rsplit("__", 1)[-1].lower()
-    path = args.get("file_path")
-    if name in ("edit", "multiedit") and isinstance(path, str) and path:
+    path = next((args[key] for key in PATH_KEYS if isinstance(args.get(key), str) and args[key]), "")
+    if name in REPLACE_TOOLS and path:
         edits = args.get("edits") if isinstance(args.get("edits"), list) else [args]
-        pairs = [_pair(e) for e in edits if isinstance(e, dict) and isinstance(e.get("old_string"), str)]
+        pairs = [pair for pair in map(_pair, edits) if pair is not None]
         return [FileOp(path, pairs=pairs)] if pairs else None
-    if name == "write" and isinstance(path, str) and path and isinstance(args.get("content"), str):
+    if name in WRITE_TOOLS and path and isinstance(args.get("content"), str):
         return [FileOp(path, content=args["content"])]
     body = args.get("input")
     if isinstance(body, str) and body.lstrip().startswith(CODEX_BEGIN):
@@ -52,9 +57,15 @@ def tool_ops(step: Step) -> list[FileOp] | None:
     return None
 
 
-def _pair(edit: dict[str, Any]) -> tuple[str, str, bool]:
-    new = edit.get("new_string")
-    return edit["old_string"], new if isinstance(new, str) else "", bool(edit.get("replace_all"))
+def _pair(edit: Any) -> tuple[str, str, bool] | None:
+    """`(old, new, replace_all)` of one replacement, snake_case (Claude Code, Gemini CLI) or camelCase (OpenCode)."""
+    if not isinstance(edit, dict):
+        return None
+    old = edit.get("old_string", edit.get("oldString"))
+    new = edit.get("new_string", edit.get("newString"))
+    if not isinstance(old, str):
+        return None
+    return old, new if isinstance(new, str) else "", bool(edit.get("replace_all", edit.get("replaceAll")))
 
 
 def codex_ops(body: str, workdir: str = "") -> list[FileOp]:

@@ -18,13 +18,12 @@ without a call, or that logged `task_complete`, is `submitted`; one that logged 
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any, ClassVar
 
 import orjson
 
 from trajsift import reasons
-from trajsift.actions.shell import shell_script
+from trajsift.actions.shell import argv_command
 from trajsift.readers.base import Origin, as_text, joined, number, require
 from trajsift.readers.chat import parse_messages
 from trajsift.readers.sources.sessions import session_events
@@ -121,11 +120,7 @@ def _call(item: dict[str, Any], cwd: str) -> dict[str, Any]:
 
 def _command(argv: Any) -> str:
     """A shell command from Codex's argv (`["bash", "-lc", "cd x && pytest"]` is its script)."""
-    if not isinstance(argv, list):
-        return as_text(argv)
-    words = [str(word) for word in argv]
-    script = shell_script(words)
-    return script if script is not None else shlex.join(words)
+    return argv_command(argv) if isinstance(argv, list) else as_text(argv)
 
 
 def _output(output: Any) -> tuple[str, bool]:

@@ -152,6 +152,25 @@ def test_a_diff_that_leaves_out_an_edited_file_is_partial():
     assert observed_patch([scratch, edit_core(), bash("git diff pkg/core.py", DIFF)]) == DIFF
 
 
+def test_a_whole_tree_diff_needs_no_edited_file_it_does_not_show():
+    other = tool("str_replace_editor", command="str_replace", path="/repo/pkg/util.py", old_str="a", new_str="b")
+    restored = bash("git checkout pkg/util.py", "Updated 1 path from the index")
+    steps = [edit_core(), other, restored]
+    assert observed_patch([*steps, bash("git add -A && git diff --cached", DIFF)]) == DIFF
+    assert observed_patch([*steps, bash("git diff HEAD", DIFF)]) == DIFF
+    assert observed_patch([*steps, bash("git diff", DIFF)]) == ""  # unstaged only: util.py may be staged
+    assert observed_patch([*steps, bash("git diff --cached", DIFF)]) == ""  # staged only, nothing added
+    assert observed_patch([*steps, bash("git add -A && git diff --cached pkg/core.py", DIFF)]) == ""  # one path
+
+
+def test_a_submit_that_prints_the_diff_is_the_patch_and_created_files_match_by_suffix():
+    scratch = tool("str_replace_editor", command="create", path="reproduce.py", file_text="print(1)")
+    edited = tool("str_replace_editor", command="str_replace", path="/repo/reproduce.py", old_str="1", new_str="2")
+    submit = bash("submit", "\n" + DIFF)
+    assert observed_patch([scratch, edited, edit_core(), submit]) == DIFF
+    assert observed_patch([edit_core(), bash("submit", "Submitted.")]) == ""
+
+
 def test_an_older_diff_stays_valid_when_later_diffs_are_unusable():
     steps = [edit_core(), bash("git diff", DIFF), bash("git diff --stat", " pkg/core.py | 2 +-"), bash("ls", "pkg")]
     assert observed_patch(steps) == DIFF

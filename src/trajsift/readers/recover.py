@@ -18,7 +18,9 @@ submission, OpenHands' `git_patch`) is `none`. Otherwise the last observed `git 
   type inside any other command (`sed -i x f && pytest`), or Python code writing a file (`open(p, "w")`,
   `.write_text(`). An editor call that reported an error wrote nothing and does not count.
 - Every file the run edited before the diff (not counting files it created) appears in it, so a
-  path-limited or staged-only diff that leaves out an edited file is not taken as the whole patch.
+  path-limited or staged-only diff that leaves out an edited file is not taken as the whole patch. A diff of
+  the whole tree (`git diff HEAD`, `git add -A && git diff --cached`, no paths) needs no such check: a file
+  missing from it was deleted or restored since.
 - A submit step whose whole output is such a diff counts as one (SWE-agent's `submit` prints the work tree's
   diff): a chat export of such a run holds no other record of the patch.
 Steps are scanned from the end; the first write found stops the search.
@@ -47,6 +49,7 @@ GIT_DIFF = re.compile(
     r"^(?:\w+=\S*\s+)*git\s+(?:(?:-C|-c|--git-dir|--work-tree)[=\s]\S+\s+|--no-pager\s+|-P\s+)*diff(?:\s+(.*))?$",
     re.S,
 )
+GIT_ADD_ALL = re.compile(r"^git\s+add\s+(?:-A|--all|\.)\s*$")
 SAFE_OPTIONS = re.compile(
     r"^(?:--cached|--staged|--no-color|--color=never|--no-ext-diff|--patch|-p|--full-index|--no-prefix|"
     r"--unified=\d+|-U\d+|--no-renames|--ignore-submodules(?:=\w+)?|--)$"
@@ -99,7 +102,8 @@ def observed_patch(steps: Sequence[Step]) -> str:
         if diff_at and any(segment_writes(segment) for segment in segments[diff_at[-1] + 1 :]):
             return ""
         patch = _usable_diff(step, segments, diff_at) if diff_at else _submitted_diff(step)
-        if patch and _covers_edits(patch, steps[:index]):
+        whole = _whole_tree(segments, diff_at) if diff_at else True
+        if patch and (whole or _covers_edits(patch, steps[:index])):
             return patch
         if writes_files(step):
             return ""
@@ -153,6 +157,18 @@ def segment_writes(segment: str) -> bool:
 def _usable_diff(step: Step, segments: list[str], diff_at: list[int]) -> str:
     """The diff in the step's observation, when every `git diff` in it prints a whole text diff."""
     return _whole_diff(step) if all(_prints_full_diff(step, segments[i]) for i in diff_at) else ""
+
+
+def _whole_tree(segments: list[str], diff_at: list[int]) -> bool:
+    """The last diff prints every change to tracked files: `git diff HEAD`, or `git diff --cached` after
+    `git add -A` in the same command, limited to no path."""
+    match = GIT_DIFF.match(segments[diff_at[-1]])
+    words = (match.group(1) or "").split() if match else []
+    if any(not word.startswith("-") and word != "HEAD" for word in words):
+        return False
+    staged = any(word in ("--cached", "--staged") for word in words)
+    added = any(GIT_ADD_ALL.match(segment) for segment in segments[: diff_at[-1]])
+    return "HEAD" in words or (staged and added)
 
 
 def _submitted_diff(step: Step) -> str:
@@ -233,7 +249,8 @@ def _covers_edits(patch: str, before: Sequence[Step]) -> bool:
     """Every pre-existing file edited before the diff appears in it (paths compared by suffix)."""
     written = [s for s in before if s.action.target and writes_files(s)]
     created = {s.action.target for s in written if s.action.type is ActionType.CREATE}
-    edited = {s.action.target for s in written if s.action.type is ActionType.EDIT} - created
+    edited = {s.action.target for s in written if s.action.type is ActionType.EDIT}
+    edited = {t for t in edited if not any(_same_file(t, c) for c in created)}  # `/repo/x.py` is `x.py`
     paths = [diff.path for diff in parse_patch(patch)]
     return all(any(_same_file(target, path) for path in paths) for target in edited)
 

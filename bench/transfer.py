@@ -98,6 +98,13 @@ every source (OpenHands 0.740 plain -> 0.727 / 0.716 / 0.712); `tests_after_edit
 no run ever tests after its edit (AutoCodeRover cannot execute): coder/ACR pairs 0.613 -> 0.625, swe/coder 0.904 ->
 0.687. For reference, the plain model fitted on all sources and scored on held-out instances (5 instance-grouped
 folds) gives swe-agent 0.819, ACR 0.776, mini 0.762, OpenHands 0.740, coder 0.715 (`bench/transfer_instances.py`).
+Kept next (stop 27): a second model, fitted without the token and cost percentiles, for rows that have none
+(`calibration.without_usage`). Steps rank resolved runs low on every source (AUC 0.27-0.41 alone), but beside
+the usage percentiles the fit gives steps a positive weight that offsets cost's negative one; on OpenHands (no
+usage in its logs) that weight stood alone. OpenHands held out 0.756 -> 0.763 (AUC-d 0.730 -> 0.743), with a
+tasks file 0.808 -> 0.810; the other sources unchanged; pairs mini/OpenHands 0.944 (0.926 -> 0.917 with a
+tasks file); on held-out instances OpenHands 0.740 -> 0.748 (seed 1: 0.761 -> 0.767). Fitting the usage model
+on the rows with usage only instead: mini-swe-agent 0.756 -> 0.689 (not kept).
 """
 
 from __future__ import annotations
@@ -124,8 +131,9 @@ from trajsift.calibration import (  # noqa: E402
     REFERENCE_AVAILABLE,
     REFERENCE_FEATURES,
     ModelSet,
-    QualityModel,
     fit_model,
+    with_usage,
+    without_usage,
 )
 from trajsift.config import load_recipe  # noqa: E402
 from trajsift.run import run_pipeline  # noqa: E402
@@ -187,8 +195,13 @@ def scored(rows: list[dict]) -> list[dict]:
     return [r for r in rows if r.get("quality.score.model_probability") is not None]
 
 
-def fit_on(rows: list[dict], truth: dict, features, requires: str, strength: float) -> QualityModel:
-    return fit_model(features, rows, [truth[r["trajectory_id"]][1] for r in rows], strength, requires)
+def fit_on(rows: list[dict], truth: dict, features, requires: str, strength: float) -> ModelSet:
+    """The model over `features` for rows with token / cost figures, and one without them for the other rows,
+    both fitted on every row (a model fitted on the rows with usage only generalises worse: mini-swe-agent
+    0.756 -> 0.689 held out)."""
+    labels = [truth[r["trajectory_id"]][1] for r in rows]
+    usage = fit_model(features, rows, labels, strength, with_usage(requires))
+    return ModelSet((usage, fit_model(without_usage(features), rows, labels, strength, requires)))
 
 
 def kept_share(held: list[dict], scores: dict[str, float], truth: dict) -> tuple[float, int]:
@@ -282,8 +295,8 @@ def print_mode(title, rows, truth, features, requires, strength) -> None:
 
 
 def write_model(rows_ref, rows_base, truth, strength, counts) -> None:
-    ref = fit_on(scored(rows_ref), truth, REFERENCE_FEATURES, REFERENCE_AVAILABLE, strength)
-    base = fit_on(scored(rows_base), truth, BASE_FEATURES, "", strength)
+    ref = fit_on(scored(rows_ref), truth, REFERENCE_FEATURES, REFERENCE_AVAILABLE, strength).models
+    base = fit_on(scored(rows_base), truth, BASE_FEATURES, "", strength).models
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT).stdout
     provenance = {
         "procedure": "python bench/transfer.py ../shared/data --write-model",
@@ -294,7 +307,7 @@ def write_model(rows_ref, rows_base, truth, strength, counts) -> None:
         "labels": "official SWE-bench resolved labels of the dev sources (no test execution here)",
     }
     with open(MODEL_PATH, "w", encoding="utf-8") as handle:
-        handle.write(ModelSet((ref, base), provenance).to_json())
+        handle.write(ModelSet((*ref, *base), provenance).to_json())
     print(f"\nwrote {MODEL_PATH}")
 
 

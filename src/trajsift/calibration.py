@@ -62,10 +62,20 @@ class QualityModel:
     intercept: float = 0.0
     provenance: dict[str, Any] = field(default_factory=dict)
     requires: str = ""
-    """A column that must be true on a row for this model to score it ("" = any row)."""
+    """Columns (comma-separated) that must be known on a row, and not false, for this model to score it
+    ("" = any row)."""
 
     def applies(self, row: Mapping[str, Any]) -> bool:
-        return not self.requires or bool(row.get(self.requires))
+        return all(row.get(column) is not None and row.get(column) is not False for column in self.required)
+
+    @property
+    def required(self) -> list[str]:
+        return [column for column in self.requires.split(",") if column]
+
+    @property
+    def scope(self) -> str:
+        """Which rows the model scores, in words."""
+        return "when " + " and ".join(self.required) if self.required else "otherwise"
 
     def probability(self, row: Mapping[str, Any]) -> float:
         logit = self.intercept + sum(feature.term(row) for feature in self.features)
@@ -171,6 +181,19 @@ REFERENCE_FEATURES: tuple[Feature, ...] = (
     *_specs(_REFERENCE, "file_recall file_precision removed_recall added_recall function_recall"),
 )
 REFERENCE_AVAILABLE = _REFERENCE + "available"
+USAGE_COLUMNS = ("quality.cohort.tokens_pct", "quality.cohort.cost_pct")
+"""Token and cost percentiles: a format without usage figures (OpenHands completion logs, most chat exports) has
+none. With them missing, the weights of the counts they move with (steps, observation volume) fitted beside them
+no longer hold, so such rows get a model fitted without them (`without_usage`)."""
+
+
+def without_usage(features: Sequence[Feature]) -> tuple[Feature, ...]:
+    return tuple(feature for feature in features if feature.column not in USAGE_COLUMNS)
+
+
+def with_usage(requires: str) -> str:
+    """`requires` plus the usage column the model fitted with usage needs."""
+    return ",".join(filter(None, (requires, USAGE_COLUMNS[0])))
 
 
 def load_model(path: str = "") -> ModelSet:

@@ -13,11 +13,13 @@ import pytest
 from trajsift.calibration import (
     BASE_FEATURES,
     REFERENCE_FEATURES,
+    USAGE_COLUMNS,
     Feature,
     ModelSet,
     QualityModel,
     fit_model,
     load_model,
+    without_usage,
 )
 from trajsift.checks import load_check_class
 from trajsift.checks.base import CheckContext
@@ -57,9 +59,12 @@ def test_legacy_weighted_mean_with_missing_components_ignored():
 
 def test_shipped_model_reads_the_documented_columns_with_provenance():
     models = load_model()
-    assert [m.requires for m in models.models] == ["quality.reference.available", ""]
-    assert {f.column for f in models.models[0].features} == {f.column for f in REFERENCE_FEATURES}
-    assert {f.column for f in models.models[1].features} == {f.column for f in BASE_FEATURES}
+    ref, tokens = "quality.reference.available", "quality.cohort.tokens_pct"
+    assert [m.requires for m in models.models] == [f"{ref},{tokens}", ref, tokens, ""]
+    expected = [REFERENCE_FEATURES, without_usage(REFERENCE_FEATURES), BASE_FEATURES, without_usage(BASE_FEATURES)]
+    for model, features in zip(models.models, expected, strict=True):
+        assert {f.column for f in model.features} == {f.column for f in features}
+    assert not {f.column for f in models.models[-1].features} & set(USAGE_COLUMNS)
     assert models.provenance["procedure"].startswith("python bench/transfer.py")
     assert all(abs(f.weight) < 10 for m in models.models for f in m.features)
 
@@ -109,6 +114,9 @@ def test_model_set_picks_the_first_applicable_model_and_round_trips(tmp_path):
     base = QualityModel((Feature("b", weight=-1.0),), 0.5)
     models = ModelSet((ref, base), {"fitted": "today"})
     assert models.pick({"has_ref": True}) is ref and models.pick({"has_ref": False}) is base
+    both = QualityModel((), 0.0, {}, "has_ref,usage")
+    assert both.scope == "when has_ref and usage" and base.scope == "otherwise"
+    assert both.applies({"has_ref": True, "usage": 0.0}) and not both.applies({"has_ref": True, "usage": None})
     path = tmp_path / "m.json"
     path.write_text(models.to_json())
     assert load_model(str(path)) == models

@@ -34,7 +34,7 @@ def model_table() -> Table:
     models = load_model()
     table = Table("model", "column (transform)", "weight per sd", "weight if null", title="quality.score model")
     for model in models.models:
-        name = f"when {model.requires}" if model.requires else "otherwise"
+        name = model.scope
         for feature in sorted(model.features, key=lambda f: -abs(f.weight)):
             label = feature.column + ("" if feature.transform == "number" else f" ({feature.transform})")
             table.add_row(name, label, f"{feature.weight:+.3f}", f"{feature.missing_weight:+.3f}")

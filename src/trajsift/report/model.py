@@ -30,7 +30,7 @@ def quality_model(run: dict[str, Any]) -> str:
         return section("model", "Quality model", tag("p", esc(f"cannot load {path or 'the shipped model'}: {exc}")))
     rows = []
     for model in models.models:
-        scope = f"when {model.requires}" if model.requires else "otherwise"
+        scope = model.scope
         for feature in sorted(model.features, key=lambda f: -abs(f.weight)):
             label = feature.column + ("" if feature.transform == "number" else f" ({feature.transform})")
             rows.append([esc(scope), esc(label), f"{feature.weight:+.3f}", f"{feature.missing_weight:+.3f}"])

@@ -349,6 +349,22 @@ def test_read_trajectories_jsonl_mix(tmp_path):
     assert [type(item).__name__ for item in forced] == ["Trajectory", "Trajectory", "Quarantined", "Quarantined"]
 
 
+def test_a_file_holding_one_bare_list_of_messages_is_one_run(tmp_path):
+    """Cline / Roo Code keep a task's chat as `api_conversation_history.json`: a JSON array of Anthropic messages."""
+    history = anthropic_record()["messages"]
+    path = tmp_path / "task-1" / "api_conversation_history.json"
+    path.parent.mkdir()
+    path.write_bytes(orjson.dumps(history))
+    [traj] = list(read_trajectories([str(path)]))
+    assert isinstance(traj, Trajectory) and traj.source.format == "anthropic"
+    assert [s.action.type for s in traj.steps] == [
+        s.action.type for s in AnthropicChatReader().parse({"messages": history}, ORIGIN)[0].steps
+    ]
+    records = tmp_path / "records.json"  # an array of chat records is still one run per element
+    records.write_bytes(orjson.dumps([openai_record(id="a"), openai_record(id="b")]))
+    assert [t.id for t in read_trajectories([str(records)])] == ["a", "b"]
+
+
 def test_text_only_chats_act_through_their_fenced_shell_blocks():
     """mini-swe-agent style rows without a format marker: each reply's last bash block is its command."""
     record = {

@@ -13,6 +13,7 @@ from trajsift.readers.chat_rows import ChatRowsReader
 from trajsift.readers.claude_code import ClaudeCodeReader
 from trajsift.readers.codex import CodexReader
 from trajsift.readers.codex_exec import CodexExecReader
+from trajsift.readers.gemini_cli import GeminiCliReader
 from trajsift.readers.mini_swe_agent import MiniSweAgentReader
 from trajsift.readers.native import NativeReader
 from trajsift.readers.openhands import OpenHandsCompletionReader
@@ -28,6 +29,7 @@ READERS: dict[str, type[Reader]] = {
     ClaudeCodeReader.name: ClaudeCodeReader,
     CodexReader.name: CodexReader,
     CodexExecReader.name: CodexExecReader,
+    GeminiCliReader.name: GeminiCliReader,
     # scaffold-specific readers (swe-agent, mini-swe-agent, openhands-*) go here,
     MiniSweAgentReader.name: MiniSweAgentReader,
     OpenHandsCompletionReader.name: OpenHandsCompletionReader,

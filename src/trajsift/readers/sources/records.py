@@ -127,8 +127,8 @@ def _large_document(entry: FileEntry, limits: ReadLimits, detail: str) -> Iterat
                     yield origin, None, quarantine(reasons.ROW_TOO_LARGE, origin, "array element exceeds limit")
                     continue
                 decoded = decode_json(element, origin)
-                if count == 1 and decoded[2] is None and is_event_list([decoded[1]]):
-                    break  # one run's events: the whole document is one record
+                if count == 1 and decoded[2] is None and _one_run([decoded[1]]):
+                    break  # one run's events or messages: the whole document is one record
                 yield decoded
             else:
                 return
@@ -143,6 +143,9 @@ def _document_records(origin: str, record: Any, bad: Quarantined | None) -> Iter
     if bad is None and is_event_list(record):
         yield origin, {"history": record}, None  # one run stored as a bare list of events
         return
+    if bad is None and is_message_list(record):
+        yield origin, {"messages": record}, None  # one chat stored as a bare list of messages (Cline)
+        return
     if bad is None and isinstance(record, list) and any(isinstance(item, dict) for item in record):
         for i, item in enumerate(record):
             yield f"{origin}#{i}", item, None
@@ -150,6 +153,12 @@ def _document_records(origin: str, record: Any, bad: Quarantined | None) -> Iter
     if bad is None and record == []:
         bad = quarantine(reasons.EMPTY_INPUT, origin, "empty JSON array")
     yield origin, record, bad
+
+
+def _one_run(head: list[Any]) -> bool:
+    """The array's first element says the whole array is one run (its events, or its chat messages)."""
+    message = head[0]
+    return is_event_list(head) or (isinstance(message, dict) and message.get("role") in CHAT_ROLES)
 
 
 def is_event_list(record: Any) -> bool:
@@ -160,6 +169,18 @@ def is_event_list(record: Any) -> bool:
     return all(isinstance(e, dict) and ("action" in e or "observation" in e) and "role" not in e for e in head) and any(
         "source" in e or "cause" in e or "timestamp" in e for e in head
     )
+
+
+CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+def is_message_list(record: Any) -> bool:
+    """A JSON array that is one conversation (`role` + `content` messages, an assistant among them), as Cline /
+    Roo Code keep `api_conversation_history.json`, not a list of records."""
+    if not isinstance(record, list) or not record:
+        return False
+    roles = [e.get("role") if isinstance(e, dict) and ("content" in e or "tool_calls" in e) else None for e in record]
+    return all(role in CHAT_ROLES for role in roles) and "assistant" in roles
 
 
 def _iter_jsonl(entry: FileEntry, limits: ReadLimits) -> Iterator[Decoded]:

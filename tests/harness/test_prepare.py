@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from trajsift.harness.environments import MARKER, EnvSpec
@@ -74,3 +75,27 @@ def _as_dict(task: Task) -> dict:
     import msgspec
 
     return msgspec.to_builtins(task)
+
+
+def test_a_build_needing_a_missing_system_package_says_which_before_building(tmp_path, monkeypatch):
+    from trajsift.harness import system_deps
+    from trajsift.harness.environments import EnvironmentUnavailable
+
+    include = tmp_path / "include"
+    (include / "freetype2").mkdir(parents=True)
+    (include / "freetype2" / "ft2build.h").write_text("/* header */\n")
+    monkeypatch.setattr(system_deps, "INCLUDE_DIRS", (str(include),))
+    task = Task(task_id="matplotlib__matplotlib-1", repo="matplotlib/matplotlib", version="3.6", fail_to_pass=F2P)
+    assert system_deps.missing_packages(task.repo) == ["libqhull-dev"]
+    [plan] = plan_environments([task])
+    result = build_plan(plan, tmp_path / "cache", 300)
+    assert result.status == REJECTED and "apt-get install libqhull-dev" in result.detail
+    assert not (tmp_path / "cache").exists()  # nothing was built
+    (include / "libqhull_r").mkdir()
+    (include / "libqhull_r" / "qhull_ra.h").write_text("/* header */\n")
+    system_deps.require_system_packages(task)  # both found: no error
+    own = Task(task_id="m2", repo="matplotlib/matplotlib", environment=Environment(python=PYTHON), fail_to_pass=F2P)
+    (include / "libqhull_r" / "qhull_ra.h").unlink()
+    system_deps.require_system_packages(own)  # a task's own recipe is its own business
+    with pytest.raises(EnvironmentUnavailable, match="libqhull-dev"):
+        system_deps.require_system_packages(task)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trajsift.harness.environments import EnvironmentUnavailable, EnvSpec, build_environment
+from trajsift.harness.system_deps import require_system_packages
 from trajsift.harness.task_env import spec_for_task, with_build_tools
 from trajsift.tasks import Task, task_problems
 
@@ -73,6 +74,7 @@ def _plan_for(task: Task) -> tuple[str, EnvPlan]:
     if problems:
         return f"rejected:{task.repo}:{problems[0]}", EnvPlan(task.repo, task.version, None, problem=problems[0])
     try:
+        require_system_packages(task)
         spec = spec_for_task(task)
     except EnvironmentUnavailable as exc:
         return f"unavailable:{task.repo}:{exc.reason}", EnvPlan(task.repo, task.version, None, problem=exc.reason)

@@ -63,6 +63,7 @@ from trajsift.harness.patch.worktree import prepare_worktree, remove_worktree
 from trajsift.harness.sandbox.backends import select_sandbox
 from trajsift.harness.sandbox.base import Limits, Sandbox, SandboxUnavailable
 from trajsift.harness.sandbox.docker import task_image
+from trajsift.harness.system_deps import require_system_packages
 from trajsift.harness.task_env import environment_key, spec_for_task, with_build_tools
 from trajsift.tasks import Task, task_problems
 
@@ -184,6 +185,7 @@ class Verifier:
         sandbox = self.sandbox()
         if hasattr(sandbox, "for_task") and task_image(task.metadata):  # the image carries repo and environment
             return ImageRunner(sandbox.for_task(task.metadata), task, spec_for_task(task), self.options.limits)
+        require_system_packages(task)
         spec = spec_for_task(task)
         if spec is None:
             raise EnvironmentUnavailable("the task declares no environment")

@@ -160,7 +160,9 @@ def _write_patch(step: Step) -> Edit | None:
     if step.action.tool != "write_patch":
         return None
     edit = Edit()
-    for block in _ACR_BLOCK.finditer(step.action.command[:MAX_EDIT_CHARS]):
+    body = step.action.arguments.get("input") if isinstance(step.action.arguments, dict) else None
+    text = body if isinstance(body, str) else step.action.command  # a chat export keeps the body as `input`
+    for block in _ACR_BLOCK.finditer(text[:MAX_EDIT_CHARS]):
         edit.files.append(block["file"].strip())
         original, patched = lines_of(block["original"]), lines_of(block["patched"])
         edit.written += [line for line in patched if line not in original]

@@ -170,6 +170,24 @@ def test_raw_commands_become_bash_calls_and_submit_a_call_without_arguments():
     assert back.steps[1].action.type is ActionType.SUBMIT
 
 
+def test_free_text_given_to_a_named_tool_stays_that_tools_call():
+    from trajsift.facts.edits import step_edit
+
+    body = "# modification 1\n<file>pkg/a.py</file>\n<original>x = 1</original>\n<patched>x = 2</patched>"
+    write = Step(action=Action(type=ActionType.EDIT, tool="write_patch", command=body, target="pkg/a.py"))
+    shell = Step(action=classify_command("cd /repo && python -m pytest -q"))
+    record = to_openai(Trajectory(id="acr", steps=[write, shell]))
+    calls = [m["tool_calls"][0]["function"] for m in record["messages"] if m.get("tool_calls")]
+    assert [(c["name"], sorted(json.loads(c["arguments"]))) for c in calls] == [
+        ("write_patch", ["input"]),
+        ("bash", ["command"]),  # a shell command whose program differs from its first word stays a shell call
+    ]
+    [back] = OpenAIChatReader().parse(record, ORIGIN)
+    assert back.steps[0].action.type is ActionType.EDIT
+    edit = step_edit(back.steps[0])
+    assert edit is not None and edit.files == ["pkg/a.py"] and edit.written == ["x = 2"]
+
+
 @pytest.mark.parametrize("as_dict", [False, True])
 def test_arguments_as_dict_option(as_dict):
     record = to_openai(structured_trajectory(), arguments_as_dict=as_dict)

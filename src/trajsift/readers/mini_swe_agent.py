@@ -27,7 +27,7 @@ from trajsift.actions.classify import classify_command, classify_tool_call
 from trajsift.patches import parse_patch
 from trajsift.readers._messages import Turn, assistant_turns, message_text
 from trajsift.readers.base import Origin, first, make_id, require
-from trajsift.readers.observed import RETURNCODE
+from trajsift.readers.observed import RETURNCODE, TEMPLATE_TRUNCATION
 from trajsift.readers.recover import settle_patch
 from trajsift.schema import (
     Action,
@@ -47,7 +47,6 @@ LIMITS_EXCEEDED = "LimitsExceeded"
 MESSAGE_LIMIT = 4096
 SUBMIT_SENTINELS = ("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT")
 BASH_BLOCK = re.compile(r"```bash\s*\n(.*?)\n```", re.DOTALL)
-TRUNCATION_MARKERS = ("<output_head>", "<elided_chars>", "<output_tail>", "output of your last command was too long")
 TIMEOUT_MARKER = re.compile(r"timed out and has been killed", re.IGNORECASE)
 FORMAT_ERROR_MARKER = re.compile(r"EXACTLY ONE action in triple backticks|found \d+ actions", re.IGNORECASE)
 TAGS = {
@@ -156,7 +155,7 @@ def parse_observation(text: str) -> Observation:
     """The templated observation: return code, output (head + tail when cut), timeout / format-error flags."""
     code = RETURNCODE.search(text)
     exit_code = int(code.group(1)) if code else None
-    truncated = any(marker in text for marker in TRUNCATION_MARKERS)
+    truncated = any(marker in text for marker in TEMPLATE_TRUNCATION)
     timed_out = bool(TIMEOUT_MARKER.search(text))
     format_error = code is None and bool(FORMAT_ERROR_MARKER.search(text))
     output = _tag(text, "output")

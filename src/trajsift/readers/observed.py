@@ -45,10 +45,7 @@ SCAN_HEAD, SCAN_TAIL = 256, 768
 
 def observation_is_error(text: str) -> bool:
     """Heuristic: the observation is clearly an error (traceback, shell error, rejected edit)."""
-    edges = _edges(text)
-    if _contains_any(edges, ERROR_MARKERS):
-        return True
-    return _contains_any(edges, ERROR_LINE_HINTS) and ERROR_LINE.search(edges) is not None
+    return _shows_error(_edges(text))
 
 
 def observation_is_truncated(text: str) -> bool:
@@ -62,23 +59,21 @@ def make_observation(value: Any) -> Observation:
     if not text:
         return Observation()
     edges = _edges(text)
-    return Observation(text=text, is_error=observation_is_error(edges), truncated=observation_is_truncated(edges))
+    return Observation(text=text, is_error=_shows_error(edges), truncated=_contains_any(edges, TRUNCATION_MARKERS))
 
 
 def exit_code_of(text: str) -> int | None:
     """The exit status the output prints (the last one), or None."""
-    edges = _edges(text)
-    found = [m for pattern in (EXIT_FOOTER, RETURNCODE, EXIT_LINE) for m in pattern.finditer(edges)]
-    return int(max(found, key=lambda m: m.start()).group(1)) if found else None
+    return _printed_exit_code(_edges(text))
 
 
 def text_observation(text: str, flagged: bool = False) -> Observation:
     """A tool result known by its text (`flagged`: the record marked it an error): its exit status where it
     prints one, otherwise its error markers."""
     edges = _edges(text)
-    code = exit_code_of(edges)
+    code = _printed_exit_code(edges)
     rejected = text.lstrip().startswith(ERROR_PREFIXES) or REJECTED_EDIT in edges
-    guessed = code is None and observation_is_error(edges)
+    guessed = code is None and _shows_error(edges)
     truncated = _contains_any(edges, TRUNCATION_MARKERS) or _contains_any(edges, TEMPLATE_TRUNCATION)
     return Observation(text=text, exit_code=code, is_error=flagged or rejected or guessed, truncated=truncated)
 
@@ -93,8 +88,20 @@ def fill_open_files(steps: list[Step]) -> None:
             action.target = current
         if action.type in (ActionType.READ, ActionType.CREATE) and action.command.startswith(("open ", "create ")):
             current = action.target or current
-        shown = OPEN_FILE.findall(_edges(step.observation.text))
+        edges = _edges(step.observation.text)
+        shown = OPEN_FILE.findall(edges) if "[File: " in edges else None
         current = shown[-1].strip() if shown else current
+
+
+def _shows_error(edges: str) -> bool:
+    if _contains_any(edges, ERROR_MARKERS):
+        return True
+    return _contains_any(edges, ERROR_LINE_HINTS) and ERROR_LINE.search(edges) is not None
+
+
+def _printed_exit_code(edges: str) -> int | None:
+    found = [m for pattern in (EXIT_FOOTER, RETURNCODE, EXIT_LINE) for m in pattern.finditer(edges)]
+    return int(max(found, key=lambda m: m.start()).group(1)) if found else None
 
 
 def _contains_any(text: str, markers: tuple[str, ...]) -> bool:

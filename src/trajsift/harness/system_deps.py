@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from trajsift.harness.environments import EnvironmentUnavailable
+from trajsift.harness.task_env import own_recipe
 from trajsift.tasks import Task
 
 INCLUDE_DIRS = ("/usr/include", "/usr/local/include")
@@ -32,8 +33,7 @@ def missing_packages(repo: str) -> list[str]:
 def require_system_packages(task: Task) -> None:
     """Raise `EnvironmentUnavailable` naming what to install when the build of a SWE-bench task's tree needs a
     package the machine lacks (a task with its own recipe builds as that recipe says: not checked)."""
-    recipe = task.environment
-    if recipe.python or recipe.packages or recipe.install:
+    if own_recipe(task):
         return
     missing = missing_packages(task.repo)
     if missing:

@@ -16,6 +16,12 @@ EDITABLE_INSTALL = re.compile(r"^\s*(?:python3?\s+-m\s+)?pip\s+install\s+(?:-e|-
 BUILD_TOOLS = {"setuptools": "setuptools<70", "wheel": "wheel", "setuptools-scm": "setuptools_scm<8"}
 
 
+def own_recipe(task: Task) -> bool:
+    """Whether the task declares its own environment recipe (else it takes a SWE-bench spec, or has none)."""
+    recipe = task.environment
+    return bool(recipe.python or recipe.packages or recipe.install)
+
+
 def spec_for_task(task: Task) -> EnvSpec | None:
     """The task's environment recipe; None when a trajsift task declares none and is not a SWE-bench task.
 
@@ -23,7 +29,7 @@ def spec_for_task(task: Task) -> EnvSpec | None:
     `EnvironmentUnavailable` when it is missing or has no spec for the repo/version.
     """
     recipe = task.environment
-    if recipe.python or recipe.packages or recipe.install:
+    if own_recipe(task):
         python = recipe.python or f"{sys.version_info[0]}.{sys.version_info[1]}"
         return EnvSpec(python=python, packages=list(recipe.packages), install=recipe.install, env=dict(recipe.env))
     if swebench_specs.looks_like_swebench(task):

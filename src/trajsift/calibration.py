@@ -66,7 +66,8 @@ class QualityModel:
     ("" = any row)."""
 
     def applies(self, row: Mapping[str, Any]) -> bool:
-        return all(row.get(column) is not None and row.get(column) is not False for column in self.required)
+        values = (row.get(column) for column in self.required)
+        return all(value is not None and value is not False for value in values)
 
     @property
     def required(self) -> list[str]:

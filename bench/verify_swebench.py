@@ -24,6 +24,7 @@ import argparse
 import csv
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import statistics
@@ -141,15 +142,12 @@ def choose_agent_patches(data: Path, tasks: dict[str, Task], labels: list[dict],
 
 def verify_all(verifier: Verifier, jobs: list[tuple[Task, str]], parallel: int, fresh: bool) -> list[Verdict]:
     """Every job's verdict, in job order; each one is reported on stderr as it lands (long runs show progress)."""
-    done = 0
+    done = itertools.count(1)  # `next` on a count is atomic: the pool's threads share it
 
     def one(job: tuple[Task, str]) -> Verdict:
-        nonlocal done
         verdict = verifier.verify(job[0], job[1], use_cache=not fresh)
-        done += 1
-        print(
-            f"[{done}/{len(jobs)}] {job[0].task_id} {verdict.kind}:{verdict.reason or '-'}", file=sys.stderr, flush=True
-        )
+        line = f"[{next(done)}/{len(jobs)}] {job[0].task_id} {verdict.kind}:{verdict.reason or '-'}"
+        print(line, file=sys.stderr, flush=True)
         return verdict
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:

@@ -29,25 +29,16 @@ import sys
 import tempfile
 from collections import defaultdict
 
-import msgspec
 import orjson
-import pyarrow.parquet as pq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sources import DEFAULT_DATA_DIR, SOURCES, load_all  # noqa: E402
 from trajsift.calibration import BASE_FEATURES  # noqa: E402
-from trajsift.config import load_recipe  # noqa: E402
 from trajsift.export.openai import to_openai  # noqa: E402
-from trajsift.run import run_pipeline  # noqa: E402
 from trajsift.schema import Trajectory  # noqa: E402
-from transfer import _fmt, auc  # noqa: E402
+from transfer import _fmt, auc, run_rows, write_inputs  # noqa: E402
 
 FORMS = ("native", "openai", "anthropic", "sharegpt", "bare")
-OVERRIDES = ["stages.correctness.enabled=false"]
-
-
-def native(traj: Trajectory) -> bytes:
-    return msgspec.json.encode(traj)
 
 
 def openai_record(traj: Trajectory) -> dict:
@@ -125,31 +116,7 @@ def write_form(form: str, data: dict[str, list[Trajectory]], folder: str) -> Non
     os.makedirs(folder)
     for name, trajs in data.items():
         with open(os.path.join(folder, name.replace("/", "_") + ".jsonl"), "wb") as handle:
-            for traj in trajs:
-                line = native(traj) if form == "native" else orjson.dumps(WRITERS[form](traj))
-                handle.write(line.rstrip(b"\n") + b"\n")
-
-
-def form_rows(folder: str, out: str) -> dict[str, dict]:
-    inputs = sorted(os.path.join(folder, f) for f in os.listdir(folder))
-    run_pipeline(inputs, out, load_recipe(None, OVERRIDES))
-    rows = {}
-    for name in ("kept", "rejected", "review"):
-        path = os.path.join(out, f"{name}.parquet")
-        columns = [c for c in pq.read_schema(path).names if c != "trajectory"]
-        rows.update({r["trajectory_id"]: r for r in pq.read_table(path, columns=columns).to_pylist()})
-    return rows
-
-
-def strip_outcomes(data: dict[str, list[Trajectory]]) -> dict[str, tuple[str, bool]]:
-    truth = {}
-    for name, trajs in data.items():
-        for traj in trajs:
-            traj.id = f"{name}:{traj.id}"
-            truth[traj.id] = (name, bool(traj.outcome.resolved))
-            traj.outcome = type(traj.outcome)()
-            traj.task.difficulty = ""  # a label of the benchmark's, not of the run: no chat form carries it
-    return truth
+            handle.writelines(orjson.dumps(WRITERS[form](traj)) + b"\n" for traj in trajs)
 
 
 def report(forms: list[str], rows: dict[str, dict[str, dict]], truth: dict) -> None:
@@ -213,15 +180,22 @@ def main() -> None:
 
 
 def run_forms(data_dir: str, forms: list[str], limit: int) -> tuple[dict, dict]:
+    """Each form's rows by trajectory id, and the truth: the native form is `transfer.py`'s input (outcomes
+    stripped, ids prefixed by source); the others are written from those same records."""
     data = load_all(data_dir)
     if limit:
         data = {name: trajs[:limit] for name, trajs in data.items()}
-    truth = strip_outcomes(data)
+    for traj in (traj for trajs in data.values() for traj in trajs):
+        traj.task.difficulty = ""  # a label of the benchmark's, not of the run: no chat form carries it
     rows = {}
     with tempfile.TemporaryDirectory() as folder:
+        os.makedirs(os.path.join(folder, "native"))
+        truth, _ = write_inputs(data, os.path.join(folder, "native"), data_dir)
         for form in forms:
-            write_form(form, data, os.path.join(folder, form))
-            rows[form] = form_rows(os.path.join(folder, form), os.path.join(folder, f"out-{form}"))
+            if form != "native":
+                write_form(form, data, os.path.join(folder, form))
+            found = run_rows(os.path.join(folder, form), None, os.path.join(folder, f"out-{form}"))
+            rows[form] = {row["trajectory_id"]: row for row in found}
             print(f"{form}: {len(rows[form])} rows", flush=True)
     return rows, truth
 

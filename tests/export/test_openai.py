@@ -170,11 +170,12 @@ def test_raw_commands_become_bash_calls_and_submit_a_call_without_arguments():
     assert back.steps[1].action.type is ActionType.SUBMIT
 
 
-def test_free_text_given_to_a_named_tool_stays_that_tools_call():
+def test_a_named_tools_free_text_body_stays_that_tools_call():
     from trajsift.facts.edits import step_edit
 
     body = "# modification 1\n<file>pkg/a.py</file>\n<original>x = 1</original>\n<patched>x = 2</patched>"
-    write = Step(action=Action(type=ActionType.EDIT, tool="write_patch", command=body, target="pkg/a.py"))
+    call = Action(type=ActionType.EDIT, tool="write_patch", command=body, arguments={"input": body}, target="pkg/a.py")
+    write = Step(action=call)  # as the AutoCodeRover reader records it
     shell = Step(action=classify_command("cd /repo && python -m pytest -q"))
     record = to_openai(Trajectory(id="acr", steps=[write, shell]))
     calls = [m["tool_calls"][0]["function"] for m in record["messages"] if m.get("tool_calls")]

@@ -132,6 +132,9 @@ def check_full(t: Trajectory) -> None:
     assert locations.action.target == "pkg/widget.py" and not locations.observation.is_error
     assert attempt_1.observation.is_error and not attempt_2.observation.is_error
     assert attempt_1.action.target == "pkg/widget.py"
+    assert attempt_1.action.arguments == {
+        "input": attempt_1.action.command
+    }  # the call's body, as a chat export keeps it
     assert t.final.patch == PATCH and t.final.submitted and t.final.exit_status == "APPLICABLE_PATCH"
     assert t.final.patch_source == "recorded"
     assert (t.usage.input_tokens, t.usage.output_tokens, t.usage.cost, t.usage.duration_s) == (1000, 200, 0.016, 112.0)

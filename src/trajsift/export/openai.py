@@ -3,8 +3,8 @@
 - The system prompt (`metadata["system_prompt"]`) and the task instruction are the first messages.
 - A tool step is an assistant message (content = the thought) with one `tool_calls` entry, followed by a
   `tool` message holding the observation. Structured calls keep their tool name and arguments; a raw command
-  (SWE-agent, mini-swe-agent) becomes a `bash` call `{"command": ...}`; free text given to a named tool that is not
-  a shell command (AutoCodeRover's `write_patch` body) stays that tool's call, `{"input": ...}`.
+  (SWE-agent, mini-swe-agent) becomes a `bash` call `{"command": ...}` (AutoCodeRover's `write_patch` keeps its
+  body as the call's `input`, as its reader records it).
 - A `think` step is an assistant message with its thought; its observation, if any, a user message.
 - User messages and the final answer kept by the chat readers go back where they were.
 - `tools` lists the schemas kept in `metadata["tools"]` (OpenAI, Anthropic or plain shape), plus a generated
@@ -19,7 +19,6 @@ from typing import Any
 
 import orjson
 
-from trajsift.actions.classify import classify_command
 from trajsift.schema import ActionType, Step, Trajectory
 
 SHELL_TOOL = "bash"
@@ -96,8 +95,6 @@ def tool_call_of(step: Step) -> tuple[str, dict[str, Any]] | None:
         return None
     if action.tool and action.command in ("", action.tool) and action.type in NO_ARGUMENT_TYPES:
         return action.tool, {}  # `submit`, `finish`: a call without arguments
-    if action.command and action.tool and classify_command(action.command).tool != action.tool:
-        return action.tool, {"input": action.command}  # a named tool given free text (AutoCodeRover `write_patch`)
     if action.command:
         return SHELL_TOOL, {"command": action.command}
     return (action.tool, {}) if action.tool else None

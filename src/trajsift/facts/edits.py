@@ -161,7 +161,7 @@ def _write_patch(step: Step) -> Edit | None:
         return None
     edit = Edit()
     body = step.action.arguments.get("input") if isinstance(step.action.arguments, dict) else None
-    text = body if isinstance(body, str) else step.action.command  # a chat export keeps the body as `input`
+    text = body if isinstance(body, str) else step.action.command  # the reader records the body as `input`
     for block in _ACR_BLOCK.finditer(text[:MAX_EDIT_CHARS]):
         edit.files.append(block["file"].strip())
         original, patched = lines_of(block["original"]), lines_of(block["patched"])

@@ -170,7 +170,10 @@ class ChatSteps:
             self.thoughts.append(text)
             return
         target = FILE_TAG.search(text)
-        action = Action(type=ActionType.EDIT, tool="write_patch", command=text, target=target[1] if target else "")
+        target = target[1] if target else ""
+        action = Action(
+            type=ActionType.EDIT, tool="write_patch", command=text, arguments={"input": text}, target=target
+        )
         self._add(action, "")
 
     def _user(self, text: str) -> None:

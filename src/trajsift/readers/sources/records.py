@@ -155,6 +155,9 @@ def _document_records(origin: str, record: Any, bad: Quarantined | None) -> Iter
     yield origin, record, bad
 
 
+CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
 def _one_run(head: list[Any]) -> bool:
     """The array's first element says the whole array is one run (its events, or its chat messages)."""
     message = head[0]
@@ -169,9 +172,6 @@ def is_event_list(record: Any) -> bool:
     return all(isinstance(e, dict) and ("action" in e or "observation" in e) and "role" not in e for e in head) and any(
         "source" in e or "cause" in e or "timestamp" in e for e in head
     )
-
-
-CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
 def is_message_list(record: Any) -> bool:

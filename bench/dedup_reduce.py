@@ -1,11 +1,13 @@
 """The driver's reduce of `trajsift dedup`'s first stage (exact, near, novelty), alone, from a finished run.
 
-Usage: python bench/dedup_reduce.py OUT [--repeat 1] [--digest]
+Usage: python bench/dedup_reduce.py OUT [--repeat 1] [--digest] [--check ID]
 
 OUT is the folder of a finished `trajsift dedup ... --out OUT` run: its `_work` keeps the stage's `sig-*.parquet`
 files. Runs `shard_work.reduce_stage` in this process as the driver does, and prints
 its CPU-s, wall time, the growth of peak RSS during it and the load; `--digest` adds the sha256 of the state
-as the driver writes it (compare two versions of the code on the same files).
+as the driver writes it (compare two versions of the code on the same files). `--check ID` runs that global
+check's reduce alone (its own columns, as `Stage.reduce_from` loads them): one process per check shows each one's
+peak, which a whole-stage run hides behind the first check's high-water mark.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ import os
 import resource
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
+import pyarrow as pa
+
 from trajsift.executors.shard_work import StageJob, build_state, reduce_stage
-from trajsift.files import read_json
+from trajsift.files import read_json, read_table
+from trajsift.stages import Stage
 
 
 def stage_dir(out: Path) -> Path:
@@ -30,11 +36,22 @@ def stage_dir(out: Path) -> Path:
     return found[0]
 
 
+def reduce_check(stage: Stage, check_id: str, directory: Path) -> dict:
+    """One global check's reduce over the columns `Stage.reduce_from` would give it."""
+    check = next((c for c in stage.global_checks if c.id == check_id), None)
+    if check is None:
+        raise SystemExit(f"no global check {check_id!r} in the first stage")
+    columns = list(dict.fromkeys(["trajectory_id", *check.signature_types(), *sorted(stage.rule_columns())]))
+    paths = sorted(directory.glob("sig-*.parquet"))
+    return check.reduce(pa.concat_tables([read_table(path, columns) for path in paths]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--digest", action="store_true")
+    parser.add_argument("--check", help="one global check's reduce alone, e.g. diversity.novelty")
     args = parser.parse_args()
     recipe = read_json(args.out / "run.json")["recipe"]
     directory = stage_dir(args.out)
@@ -42,11 +59,14 @@ def main() -> None:
     pipeline = build_state(recipe, None).pipeline
     stage = next(s for s in pipeline.stages if not s.skipped)
     job = StageJob(0, "", "", str(directory))
+    reduce = partial(reduce_stage, stage, job, list(range(shards)))
+    if args.check:
+        reduce = partial(reduce_check, stage, args.check, directory)
     for _ in range(args.repeat):
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         load = os.getloadavg()
         cpu, wall = time.process_time(), time.perf_counter()
-        state = reduce_stage(stage, job, list(range(shards)))
+        state = reduce()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
         line = f"{shards} shards: reduce {cpu:.1f} CPU-s (this process, BLAS threads included), wall {wall:.1f} s"

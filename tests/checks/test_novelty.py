@@ -151,9 +151,11 @@ def test_signature_matrix_is_read_chunk_by_chunk_as_one():
             vector = np.frombuffer(blob, np.float16).astype(np.float32)
             norm = np.linalg.norm(vector)
             expected[i] = vector / norm if norm else 0
-    matrix = Novelty._matrix(column, 7)
+    chunks = column.chunks
+    matrix = Novelty._matrix(chunks, 7)
     assert matrix.dtype == np.float32 and np.allclose(matrix, expected, atol=1e-7)
-    assert np.array_equal(matrix, Novelty._matrix(pa.chunked_array([column.combine_chunks()]), 7))
+    assert chunks == [None, None, None]  # each chunk let go once converted: its bytes can be freed
+    assert np.array_equal(matrix, Novelty._matrix([column.combine_chunks()], 7))
 
 
 def test_reduce_reads_only_its_own_signature_columns():

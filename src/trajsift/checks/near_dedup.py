@@ -43,7 +43,7 @@ from trajsift.checks.global_check import GlobalCheck
 from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup import banded, lsh
 from trajsift.dedup.actionseq import shared_runs_flat
-from trajsift.dedup.arrowcols import fixed_rows, offsets_and_data
+from trajsift.dedup.arrowcols import fixed_rows_of_chunks, offsets_and_data
 from trajsift.dedup.batchsign import sign_texts
 from trajsift.dedup.minhash import SIG_DTYPE, MinHasher, encode, shingle_hashes, token_hashes
 from trajsift.dedup.unionfind import cluster_entries, components, join, keep_best
@@ -193,15 +193,17 @@ class NearDuplicates(GlobalCheck[NearDuplicateParams]):
         if n == 0:
             return {"clusters": {}, "runs": {}}
         width = sum(self.perms.values())
-        matrix, ok = fixed_rows(signatures.column(self.sig_col("minhash")), width * 2, n)
-        matrix = matrix.view(SIG_DTYPE).reshape(n, width)
         present = signatures.column(self.sig_col("present")).fill_null(0).to_numpy().astype(np.int64)
-        present = np.where(ok, present, 0)
         tokens, offsets = _flat_tokens(signatures.column(self.sig_col("actions")), n)
+        quality = signatures.column(self.sig_col("quality")).to_numpy(zero_copy_only=False).astype(np.float64)
+        chunks = signatures.column(self.sig_col("minhash")).chunks
+        del signatures  # the driver passes its only reference: the signatures' bytes go as the matrix fills
+        matrix, ok = fixed_rows_of_chunks(chunks, width * 2, n)
+        matrix = matrix.view(SIG_DTYPE).reshape(n, width)
+        present = np.where(ok, present, 0)
         runs = shared_runs_flat(tokens, offsets, p.action_kgram, 4, p.action_candidates)
         dup = np.flatnonzero(runs.duplicates(p.action_coverage, p.action_min_steps)) if p.action_rule else []
         labels = self._labels(matrix, present, np.asarray(dup, np.int64), runs.partner[dup])
-        quality = signatures.column(self.sig_col("quality")).to_numpy(zero_copy_only=False).astype(np.float64)
         kept = keep_best(labels, quality, ids)
         clusters = cluster_entries(kept, quality, ids)
         sharing = np.flatnonzero(runs.run)

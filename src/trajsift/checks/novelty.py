@@ -41,7 +41,7 @@ from trajsift.checks.base import CheckContext, CheckOutput, Params, Scores
 from trajsift.checks.global_check import GlobalCheck
 from trajsift.columns import QUALITY_SCORE
 from trajsift.dedup import ann, clustering
-from trajsift.dedup.arrowcols import fixed_rows
+from trajsift.dedup.arrowcols import consume_chunks, fixed_rows
 from trajsift.dedup.embed import Embedder, EmbeddingCache, embed_cached, make_embedder, normalise
 from trajsift.dedup.summary import summary_sections
 from trajsift.schema import Trajectory
@@ -156,9 +156,11 @@ class Novelty(GlobalCheck[NoveltyParams]):
         }
 
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
-        vectors = self._matrix(signatures.column(self.sig_col("vector")), signatures.num_rows)
         own = ["trajectory_id", *(self.sig_col(name) for name in ("tools", "task", "quality"))]
         data = signatures.select(own).to_pydict()  # no Python object per vector, nor for other checks' columns
+        chunks, n = signatures.column(self.sig_col("vector")).chunks, signatures.num_rows
+        del signatures  # the driver passes its only reference: each chunk's bytes go once converted (`_matrix`)
+        vectors = self._matrix(chunks, n)
         ids = data["trajectory_id"]
         novelty = self._novelty(vectors)
         rows = {traj_id: [novelty[i], 0, None, 1] for i, traj_id in enumerate(ids)}
@@ -166,20 +168,18 @@ class Novelty(GlobalCheck[NoveltyParams]):
         return {"rows": rows, "tools": self._dataset_tools(data[self.sig_col("tools")])}
 
     @staticmethod
-    def _matrix(column: pa.ChunkedArray, n: int) -> np.ndarray:
-        """Unit float32 rows of the float16 vectors; rows of another length than the longest are zero.
-        Chunk by chunk (one per shard): the column's bytes are never joined into a copy."""
-        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    def _matrix(chunks: list[pa.Array], n: int) -> np.ndarray:
+        """Unit float32 rows of the float16 vectors; rows of another length than the longest are zero. Chunk by
+        chunk (one per shard), `chunks` consumed: the column's bytes (1 GB at 1M rows) go as the matrix fills."""
         width = max((int(pc.max(pc.binary_length(c)).as_py() or 0) for c in chunks), default=0)
         dims = max(width // 2, 1)  # the longest row's length: 2 bytes per dimension
         matrix = np.zeros((n, dims), np.float32)
-        row = 0
-        for chunk in chunks:
+        for row, chunk in consume_chunks(chunks):
             raw, _ok = fixed_rows(chunk, width, len(chunk))  # rows of another length: zeros
             for start in range(0, len(chunk), BLOCK) if width >= 2 else ():  # bounded temporaries
                 block = raw[start : start + BLOCK, : 2 * dims].view(np.float16).astype(np.float32)
                 matrix[row + start : row + start + len(block)] = normalise(block)  # rows not ok: zeros
-            row += len(chunk)
+            del raw, chunk
         return matrix
 
     def _novelty(self, vectors: np.ndarray) -> list[float | None]:

@@ -194,6 +194,8 @@ SANDBOX_ERROR = "sandbox_error"
 INSTALL_FAILED = "install_failed"
 TEST_PATCH_DOES_NOT_APPLY = "test_patch_does_not_apply"
 WORKTREE_ERROR = "worktree_error"
+WORKTREE_INCOMPLETE = "worktree_incomplete"
+"""The repository copy lacks files of the base commit (`harness.patch.incomplete`): a failing run proves nothing."""
 TEST_RUN_TIMEOUT = "timeout"
 TEST_RUN_RESOURCE_LIMIT = "resource_limit"
 TESTS_NOT_RUN = "tests_not_run"
@@ -206,6 +208,7 @@ UNKNOWN_INFRASTRUCTURE = frozenset(
         ENVIRONMENT_UNAVAILABLE,
         INSTALL_FAILED,
         WORKTREE_ERROR,
+        WORKTREE_INCOMPLETE,
         TEST_RUN_TIMEOUT,
         TEST_RUN_RESOURCE_LIMIT,
         TESTS_NOT_RUN,

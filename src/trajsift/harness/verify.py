@@ -55,6 +55,7 @@ from trajsift.harness.grading.verdict import (
 )
 from trajsift.harness.image_runner import ImageRunner
 from trajsift.harness.patch.git import WorktreeError
+from trajsift.harness.patch.incomplete import judged_without, missing_files
 from trajsift.harness.patch.patching import apply_patch, inspect_patch, patch_paths, touches_tests
 from trajsift.harness.patch.reference import compare_to_reference
 from trajsift.harness.patch.sources import resolve_source
@@ -168,7 +169,7 @@ class Verifier:
         except WorktreeError as exc:
             return unknown(reasons.WORKTREE_ERROR, str(exc))
         try:
-            return self._in_worktree(task, patch, runner, worktree, retry)
+            return judged_without(self._in_worktree(task, patch, runner, worktree, retry), missing_files(worktree))
         except (OSError, WorktreeError) as exc:
             return unknown(reasons.WORKTREE_ERROR, f"{type(exc).__name__}: {exc}")
         finally:

@@ -4,6 +4,7 @@ Each `prepare_worktree` call makes a new repository in a new temp dir under `cac
 base commit alone (a depth-1 fetch of that commit: no later commits, tags, branches, remote or reflog), and
 checks it out detached: a replayed patch or a test cannot read the fix from the repository's future. Its `.git`
 is a real directory inside the work tree, so git works in the sandbox, and `remove_worktree` is a plain delete.
+A repository copy that lacks some of the commit's blobs gets the rest checked out (`patch.incomplete`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from trajsift.harness.patch.git import CLONE_TIMEOUT_S, WorktreeError, git_checked, run_git
+from trajsift.harness.patch.incomplete import MAX_MISSING, checkout_present, missing_objects
 from trajsift.harness.patch.sources import resolve_source, source_repository
 from trajsift.tasks import Task
 
@@ -50,8 +52,14 @@ def _clone_at(repository: Path, workdir: Path, commit: str) -> None:
     upload = "git -c uploadpack.allowAnySHA1InWant=true upload-pack"
     source = Path(repository).resolve().as_uri()
     fetch = ["fetch", "-q", "--depth=1", "--no-tags", "--no-write-fetch-head", f"--upload-pack={upload}", source, sha]
-    git_checked(fetch, cwd=workdir, timeout=CLONE_TIMEOUT_S)
-    git_checked(["-c", "core.logAllRefUpdates=false", "checkout", "-q", "--detach", sha], cwd=workdir)
+    fetched = run_git(fetch, cwd=workdir, timeout=CLONE_TIMEOUT_S)
+    if fetched.returncode == 0:
+        git_checked(["-c", "core.logAllRefUpdates=false", "checkout", "-q", "--detach", sha], cwd=workdir)
+    else:  # a copy lacking some of the commit's objects: what is there, the rest named (`incomplete`)
+        missing = missing_objects(repository, sha)
+        if not missing or len(missing) > MAX_MISSING:
+            raise WorktreeError(f"git fetch failed: {fetched.stderr.strip()[-500:]}")
+        checkout_present(repository, workdir, sha, missing)
     settings = (
         ("core.hooksPath", os.devnull),
         ("core.logAllRefUpdates", "false"),

@@ -70,7 +70,9 @@ def test_only_a_correct_verdict_stands_on_an_incomplete_tree():
     assert turned.evidence["graded_on_incomplete_tree"] == f"incorrect:{reasons.TESTS_FAIL}"
     passed = judged_without(correct(0.9), [DATA])
     assert passed.kind == CORRECT and passed.evidence["missing_from_repository"] == [DATA]
-    assert judged_without(unknown(reasons.TESTS_NOT_RUN), [DATA]).reason == reasons.TESTS_NOT_RUN
+    not_run = judged_without(unknown(reasons.TESTS_NOT_RUN), [DATA])
+    assert not_run.reason == reasons.WORKTREE_INCOMPLETE
+    assert not_run.evidence["graded_on_incomplete_tree"] == f"unknown:{reasons.TESTS_NOT_RUN}"
     assert judged_without(failing, []) is failing
     assert reasons.WORKTREE_INCOMPLETE in reasons.UNKNOWN_INFRASTRUCTURE
 

@@ -5,7 +5,8 @@ and its trees but not every blob; `git fetch` of the commit then fails on the fi
 commit's objects that exist are packed into the new repository (the same commit, shallow: still no history),
 the missing paths are marked skip-worktree (git leaves them alone, `git status` stays clean) and everything else
 is checked out. The missing paths are recorded in `.git/trajsift-missing.json`; `missing_files` reads them, and
-the verifier names them and never grades such a tree `incorrect` (the missing file may be why a test failed).
+the verifier names them and grades a run on such a tree `correct` or `unknown(worktree_incomplete)`, never
+`incorrect` (the missing file may be why a test failed).
 """
 
 from __future__ import annotations
@@ -62,12 +63,13 @@ def missing_files(workdir: Path) -> list[str]:
 
 def judged_without(verdict: Verdict, missing: list[str]) -> Verdict:
     """`verdict` reached on a tree lacking the `missing` paths: they go into its evidence, and anything short of
-    `correct` becomes unknown(worktree_incomplete) (a missing file may be why a test failed or a hunk did not
-    apply); a `correct` verdict stands (the listed tests passed without the file)."""
+    `correct` becomes unknown(worktree_incomplete), the verdict it would have been kept beside (a missing file may
+    be why a test failed, a hunk did not apply or the tests could not start); `correct` stands (the listed tests
+    passed without the file)."""
     if not missing:
         return verdict
     evidence = {**verdict.evidence, "missing_from_repository": missing[:MAX_NAMES]}
-    if verdict.kind in (CORRECT, UNKNOWN):
+    if verdict.kind == CORRECT:
         return verdict.with_(evidence=bounded_evidence(evidence))
     evidence["graded_on_incomplete_tree"] = f"{verdict.kind}:{verdict.reason}"
     return verdict.with_(

@@ -87,3 +87,18 @@ def test_verify_names_the_missing_files_and_never_says_incorrect(tmp_path, incom
     wrong = verifier.verify(make_task(incomplete[1]), WRONG)
     assert wrong.kind == UNKNOWN and wrong.reason == reasons.WORKTREE_INCOMPLETE
     assert wrong.evidence["missing_from_repository"] == [DATA]
+
+
+def test_a_record_written_during_the_run_changes_nothing(tmp_path):
+    """Code under test could write the record to turn its `incorrect` into `unknown`: it is read before."""
+    _, commit = commit_repo(tmp_path, {"calc.py": SOURCE, "tests/test_calc.py": TESTS})
+
+    def forge(command, workdir, number):
+        (Path(workdir) / ".git" / "trajsift-missing.json").write_text('["calc.py"]')
+        return Outcome(statuses=all_tests("FAILED"))
+
+    verifier = Verifier(
+        VerifyOptions(cache_dir=tmp_path / "env", task_dir=tmp_path), ScriptedSandbox(forge), ResultCache(tmp_path)
+    )
+    verdict = verifier.verify(make_task(commit), WRONG)
+    assert verdict.kind == "incorrect" and "missing_from_repository" not in verdict.evidence

@@ -168,8 +168,9 @@ class Verifier:
             return unknown(reasons.SANDBOX_UNAVAILABLE, exc.reason)
         except WorktreeError as exc:
             return unknown(reasons.WORKTREE_ERROR, str(exc))
+        missing = missing_files(worktree)  # read before any patch or test runs there
         try:
-            return judged_without(self._in_worktree(task, patch, runner, worktree, retry), missing_files(worktree))
+            return judged_without(self._in_worktree(task, patch, runner, worktree, retry), missing)
         except (OSError, WorktreeError) as exc:
             return unknown(reasons.WORKTREE_ERROR, f"{type(exc).__name__}: {exc}")
         finally:

@@ -3,7 +3,6 @@ and no run on such a tree is graded `incorrect`."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,31 @@ from trajsift.harness.patch.git import WorktreeError
 from trajsift.harness.patch.incomplete import judged_without, missing_files
 from trajsift.harness.verify import Verifier, VerifyOptions
 
-from .verify_helpers import GOLD, SOURCE, TESTS, WRONG, Outcome, ScriptedSandbox, all_tests, commit_repo, make_task
+from .verify_helpers import (
+    GOLD,
+    SOURCE,
+    TESTS,
+    WRONG,
+    Outcome,
+    ScriptedSandbox,
+    all_tests,
+    commit_repo,
+    git,
+    make_task,
+)
 
 DATA = "data/table.bin"
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def drop_blob(repo: Path, commit: str, path: str) -> str:
+def drop_blob(repo: Path, commit: str, path: str) -> None:
     """Delete `path`'s blob from the repository's object store (as a mirror that drops large files does)."""
     blob = git(repo, "rev-parse", f"{commit}:{path}")
     (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
-    return blob
+
+
+def verifier_with(tmp_path: Path, script) -> Verifier:
+    options = VerifyOptions(cache_dir=tmp_path / "env", task_dir=tmp_path)
+    return Verifier(options, ScriptedSandbox(script), ResultCache(tmp_path))
 
 
 @pytest.fixture
@@ -78,13 +88,11 @@ def test_only_a_correct_verdict_stands_on_an_incomplete_tree():
 
 
 def test_verify_names_the_missing_files_and_never_says_incorrect(tmp_path, incomplete):
-    sandbox = ScriptedSandbox(lambda command, workdir, number: Outcome(statuses=all_tests()))
-    verifier = Verifier(VerifyOptions(cache_dir=tmp_path / "env", task_dir=tmp_path), sandbox, ResultCache(tmp_path))
-    gold = verifier.verify(make_task(incomplete[1]), GOLD)
+    passing = verifier_with(tmp_path, lambda command, workdir, number: Outcome(statuses=all_tests()))
+    gold = passing.verify(make_task(incomplete[1]), GOLD)
     assert gold.kind == CORRECT and gold.evidence["missing_from_repository"] == [DATA]
-    failing = ScriptedSandbox(lambda command, workdir, number: Outcome(statuses=all_tests("FAILED")))
-    verifier = Verifier(VerifyOptions(cache_dir=tmp_path / "env", task_dir=tmp_path), failing, ResultCache(tmp_path))
-    wrong = verifier.verify(make_task(incomplete[1]), WRONG)
+    failing = verifier_with(tmp_path, lambda command, workdir, number: Outcome(statuses=all_tests("FAILED")))
+    wrong = failing.verify(make_task(incomplete[1]), WRONG)
     assert wrong.kind == UNKNOWN and wrong.reason == reasons.WORKTREE_INCOMPLETE
     assert wrong.evidence["missing_from_repository"] == [DATA]
 
@@ -97,8 +105,5 @@ def test_a_record_written_during_the_run_changes_nothing(tmp_path):
         (Path(workdir) / ".git" / "trajsift-missing.json").write_text('["calc.py"]')
         return Outcome(statuses=all_tests("FAILED"))
 
-    verifier = Verifier(
-        VerifyOptions(cache_dir=tmp_path / "env", task_dir=tmp_path), ScriptedSandbox(forge), ResultCache(tmp_path)
-    )
-    verdict = verifier.verify(make_task(commit), WRONG)
+    verdict = verifier_with(tmp_path, forge).verify(make_task(commit), WRONG)
     assert verdict.kind == "incorrect" and "missing_from_repository" not in verdict.evidence

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from trajsift.harness.environments import EnvSpec
 from trajsift.harness.grading.logs import parse_log
 from trajsift.harness.grading.protect import ProtectedFiles
 from trajsift.harness.grading.testrun import TestRun, test_command
-from trajsift.harness.patch.git import WorktreeError, git_argv, git_env
+from trajsift.harness.patch.git import WorktreeError, git_bytes, git_env
 from trajsift.harness.sandbox.base import Limits, Sandbox, SandboxResult
 from trajsift.tasks import Task
 
@@ -43,12 +42,10 @@ def tree_diff(worktree: Path) -> bytes:
     with tempfile.TemporaryDirectory(prefix="trajsift-index-") as scratch:
         env = {**git_env(), "GIT_INDEX_FILE": os.path.join(scratch, "index")}
         for args in (["read-tree", "HEAD"], ["add", "-A"], ["diff", "--cached", "--binary", "--no-color", "HEAD"]):
-            done = subprocess.run(git_argv(args), cwd=worktree, env=env, capture_output=True, timeout=600, check=False)
-            if done.returncode != 0:
-                raise WorktreeError(f"git {args[0]} failed: {done.stderr.decode('utf-8', 'replace')[-300:]}")
-    if len(done.stdout) > MAX_DIFF_BYTES:
-        raise WorktreeError(f"the tree's diff is {len(done.stdout)} bytes, over {MAX_DIFF_BYTES}")
-    return done.stdout
+            diff = git_bytes(args, worktree, env=env)
+    if len(diff) > MAX_DIFF_BYTES:
+        raise WorktreeError(f"the tree's diff is {len(diff)} bytes, over {MAX_DIFF_BYTES}")
+    return diff
 
 
 class ImageRunner:

@@ -79,8 +79,29 @@ def run_git(
         raise WorktreeError(f"git {args[0]} timed out after {timeout:.0f}s") from exc
 
 
-def git_checked(args: list[str], cwd: Path | None = None, timeout: float = GIT_TIMEOUT_S) -> str:
-    done = run_git(args, cwd=cwd, timeout=timeout)
+def git_checked(
+    args: list[str], cwd: Path | None = None, timeout: float = GIT_TIMEOUT_S, stdin: str | None = None
+) -> str:
+    done = run_git(args, cwd=cwd, timeout=timeout, stdin=stdin)
     if done.returncode != 0:
         raise WorktreeError(f"git {' '.join(args[:2])} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def git_bytes(
+    args: list[str],
+    cwd: Path,
+    stdin: bytes | None = None,
+    timeout: float = GIT_TIMEOUT_S,
+    env: dict[str, str] | None = None,
+) -> bytes:
+    """`git_checked` for binary input and output (packs, binary diffs); `env` replaces `git_env()`."""
+    try:
+        done = subprocess.run(
+            git_argv(args), cwd=cwd, env=env or git_env(), input=stdin, capture_output=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise WorktreeError(f"git {args[0]} timed out after {timeout:.0f}s") from exc
+    if done.returncode != 0:
+        raise WorktreeError(f"git {args[0]} failed: {done.stderr.decode('utf-8', 'replace')[-300:]}")
     return done.stdout

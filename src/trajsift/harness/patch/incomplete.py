@@ -12,37 +12,45 @@ the verifier names them and grades a run on such a tree `correct` or `unknown(wo
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from trajsift import reasons
 from trajsift.harness.grading.verdict import CORRECT, MAX_NAMES, UNKNOWN, Verdict, bounded_evidence
-from trajsift.harness.patch.git import CLONE_TIMEOUT_S, WorktreeError, git_argv, git_checked, git_env, run_git
+from trajsift.harness.patch.git import CLONE_TIMEOUT_S, git_bytes, git_checked, run_git
 
 RECORD = "trajsift-missing.json"
 MAX_MISSING = 1000
 """More missing blobs than this and the copy is not worth checking out: the fetch's own error stands."""
 
 
-def missing_objects(repository: Path, sha: str) -> list[str]:
-    """Objects of commit `sha` itself (its trees and blobs, not its history) that `repository` lacks."""
+def commit_objects(repository: Path, sha: str) -> tuple[list[str], list[str]]:
+    """Commit `sha`'s own objects (itself, its trees and blobs, not its history) in `repository`: (the present
+    ones, the missing ones); both empty when git cannot list them."""
     done = run_git(["rev-list", "--objects", "--no-walk", "--missing=print", sha], cwd=repository)
-    if done.returncode != 0:
-        return []
-    return [line[1:].strip() for line in done.stdout.splitlines() if line.startswith("?")]
+    present, missing = [], []
+    for line in done.stdout.splitlines() if done.returncode == 0 else []:
+        if line.startswith("?"):
+            missing.append(line[1:].strip())
+        elif line:
+            present.append(line.split(" ", 1)[0])
+    return present, missing
 
 
-def checkout_present(repository: Path, workdir: Path, sha: str, missing: list[str]) -> list[str]:
-    """Check out `sha` from `repository` into the new repository at `workdir` without the `missing` blobs;
-    returns (and records) the paths left out."""
-    _copy_objects(repository, workdir, sha)
+def checkout_present(repository: Path, workdir: Path, sha: str, objects: tuple[list[str], list[str]]) -> list[str]:
+    """Check out `sha` from `repository` into the new repository at `workdir` from its present objects
+    (`commit_objects`), the missing blobs' paths left out; returns (and records) those paths."""
+    present, missing = objects
+    listed = "".join(oid + "\n" for oid in present).encode()
+    pack = git_bytes(["pack-objects", "--stdout", "-q", "--missing=allow-any"], repository, listed, CLONE_TIMEOUT_S)
+    git_bytes(["index-pack", "--stdin"], workdir, pack, CLONE_TIMEOUT_S)
     (workdir / ".git" / "shallow").write_text(sha + "\n")
     git_checked(["read-tree", sha], cwd=workdir)
     absent = set(missing)
     listing = git_checked(["ls-tree", "-r", "-z", "--full-tree", sha], cwd=workdir)
     paths = sorted(path for meta, _, path in _entries(listing) if meta.split()[2] in absent)
-    for start in range(0, len(paths), 200):
-        git_checked(["update-index", "--skip-worktree", "--", *paths[start : start + 200]], cwd=workdir)
+    git_checked(
+        ["update-index", "--skip-worktree", "-z", "--stdin"], cwd=workdir, stdin="".join(p + "\0" for p in paths)
+    )
     git_checked(["checkout-index", "-a", "-f"], cwd=workdir)
     git_checked(["update-ref", "--no-deref", "HEAD", sha], cwd=workdir)
     (workdir / ".git" / RECORD).write_text(json.dumps(paths))
@@ -75,32 +83,6 @@ def judged_without(verdict: Verdict, missing: list[str]) -> Verdict:
     return verdict.with_(
         kind=UNKNOWN, reason=reasons.WORKTREE_INCOMPLETE, confidence=None, evidence=bounded_evidence(evidence)
     )
-
-
-def _copy_objects(repository: Path, workdir: Path, sha: str) -> None:
-    """Pack the commit's present objects in `repository` and index the pack in `workdir`."""
-    listed = git_checked(["rev-list", "--objects", "--no-walk", "--missing=allow-any", sha], cwd=repository)
-    oids = "".join(line.split(" ", 1)[0] + "\n" for line in listed.splitlines() if line)
-    pack = subprocess.run(
-        git_argv(["pack-objects", "--stdout", "-q", "--missing=allow-any"]),
-        cwd=repository,
-        env=git_env(),
-        input=oids.encode(),
-        capture_output=True,
-        timeout=CLONE_TIMEOUT_S,
-    )
-    if pack.returncode != 0:
-        raise WorktreeError(f"git pack-objects failed: {pack.stderr.decode('utf-8', 'replace')[-300:]}")
-    index = subprocess.run(
-        git_argv(["index-pack", "--stdin"]),
-        cwd=workdir,
-        env=git_env(),
-        input=pack.stdout,
-        capture_output=True,
-        timeout=CLONE_TIMEOUT_S,
-    )
-    if index.returncode != 0:
-        raise WorktreeError(f"git index-pack failed: {index.stderr.decode('utf-8', 'replace')[-300:]}")
 
 
 def _entries(listing: str) -> list[tuple[str, str, str]]:

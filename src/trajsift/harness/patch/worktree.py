@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from trajsift.harness.patch.git import CLONE_TIMEOUT_S, WorktreeError, git_checked, run_git
-from trajsift.harness.patch.incomplete import MAX_MISSING, checkout_present, missing_objects
+from trajsift.harness.patch.incomplete import MAX_MISSING, checkout_present, commit_objects
 from trajsift.harness.patch.sources import resolve_source, source_repository
 from trajsift.tasks import Task
 
@@ -56,10 +56,10 @@ def _clone_at(repository: Path, workdir: Path, commit: str) -> None:
     if fetched.returncode == 0:
         git_checked(["-c", "core.logAllRefUpdates=false", "checkout", "-q", "--detach", sha], cwd=workdir)
     else:  # a copy lacking some of the commit's objects: what is there, the rest named (`incomplete`)
-        missing = missing_objects(repository, sha)
-        if not missing or len(missing) > MAX_MISSING:
+        objects = commit_objects(repository, sha)
+        if not objects[1] or len(objects[1]) > MAX_MISSING:
             raise WorktreeError(f"git fetch failed: {fetched.stderr.strip()[-500:]}")
-        checkout_present(repository, workdir, sha, missing)
+        checkout_present(repository, workdir, sha, objects)
     settings = (
         ("core.hooksPath", os.devnull),
         ("core.logAllRefUpdates", "false"),

@@ -22,10 +22,8 @@ import time
 from functools import partial
 from pathlib import Path
 
-import pyarrow as pa
-
-from trajsift.executors.shard_work import StageJob, build_state, reduce_stage
-from trajsift.files import read_json, read_table
+from trajsift.executors.shard_work import StageJob, build_state, reduce_stage, signature_loader
+from trajsift.files import read_json
 from trajsift.stages import Stage
 
 
@@ -36,14 +34,12 @@ def stage_dir(out: Path) -> Path:
     return found[0]
 
 
-def reduce_check(stage: Stage, check_id: str, directory: Path) -> dict:
-    """One global check's reduce over the columns `Stage.reduce_from` would give it."""
+def reduce_check(stage: Stage, check_id: str, job: StageJob, shards: int) -> dict:
+    """One global check's reduce over the columns `Stage.reduce_from` gives it, loaded as the driver loads them."""
     check = next((c for c in stage.global_checks if c.id == check_id), None)
     if check is None:
         raise SystemExit(f"no global check {check_id!r} in the first stage")
-    columns = list(dict.fromkeys(["trajectory_id", *check.signature_types(), *sorted(stage.rule_columns())]))
-    paths = sorted(directory.glob("sig-*.parquet"))
-    return check.reduce(pa.concat_tables([read_table(path, columns) for path in paths]))
+    return check.reduce(signature_loader(job, list(range(shards)))(stage.reduce_columns(check)))
 
 
 def main() -> None:
@@ -61,7 +57,7 @@ def main() -> None:
     job = StageJob(0, "", "", str(directory))
     reduce = partial(reduce_stage, stage, job, list(range(shards)))
     if args.check:
-        reduce = partial(reduce_check, stage, args.check, directory)
+        reduce = partial(reduce_check, stage, args.check, job, shards)
     for _ in range(args.repeat):
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         load = os.getloadavg()

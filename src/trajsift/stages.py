@@ -82,16 +82,18 @@ class Stage:
         """Global state for this stage from the live rows' signatures and rule columns."""
         return self.reduce_from(signatures.select)
 
+    def reduce_columns(self, check: GlobalCheck) -> list[str]:
+        """The signature columns `check`'s reduce is given: the id, its own signatures and the rules' columns."""
+        return list(dict.fromkeys(["trajectory_id", *check.signature_types(), *sorted(self.rule_columns())]))
+
     def reduce_from(self, load: Callable[[list[str]], pa.Table]) -> dict[str, Any]:
         """`reduce`, each check given only the columns it may read (`load(names)`: the signatures' table of
         those columns), so no two checks' signatures need to be in memory at once."""
         state: dict[str, Any] = {}
-        rule_columns = sorted(self.rule_columns())
         for check in self.global_checks:
-            columns = dict.fromkeys(["trajectory_id", *check.signature_types(), *rule_columns])
-            state[check.id] = check.reduce(load(list(columns)))
+            state[check.id] = check.reduce(load(self.reduce_columns(check)))
         if self.global_rules:
-            signatures = load(["trajectory_id", *rule_columns])
+            signatures = load(["trajectory_id", *sorted(self.rule_columns())])
             data = signatures.to_pydict()
             for leaf in self.global_rules:
                 keys = [group_key(leaf, {c: data[c][i] for c in leaf.by}) for i in range(signatures.num_rows)]

@@ -182,10 +182,15 @@ def signature_table(stage: Stage, rows: list[ann.Annotation], sigs: list[dict], 
 def reduce_stage(stage: Stage, job: StageJob, shards: list[int]) -> dict[str, Any]:
     """The stage's reduce over its shards' signatures, each check's columns read from the files for it alone:
     at 1M rows novelty's vectors are ~1 GB and near's signatures ~1 GB, never both in memory."""
-    paths = [_file(job, "sig", s) for s in shards]
-    if not paths:
+    if not shards:
         return stage.reduce(pa.table({"trajectory_id": pa.array([], pa.string())}))
-    return stage.reduce_from(lambda columns: pa.concat_tables([read_table(path, columns) for path in paths]))
+    return stage.reduce_from(signature_loader(job, shards))
+
+
+def signature_loader(job: StageJob, shards: list[int]) -> Callable[[list[str]], pa.Table]:
+    """`columns` -> those columns of the shards' signature files, as one table (a chunk per shard)."""
+    paths = [_file(job, "sig", s) for s in shards]
+    return lambda columns: pa.concat_tables([read_table(path, columns) for path in paths])
 
 
 _states: dict[str, tuple[tuple[int, int], Any]] = {}

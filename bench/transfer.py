@@ -8,7 +8,8 @@ holding the reference patches and once without. From the output columns, for eac
 model is fitted on the other four sources (`trajsift.calibration.fit_model`) and measured on the one left out:
 AUC, AUC over runs with a non-empty patch, AUC with the task's difficulty label unknown (`AUC-d`), kept-set
 share of resolved (quality stage's rule applied with the held-out scores) vs the base rate, resolved runs
-dropped per stage, expected calibration error (10 bins).
+dropped per stage, expected calibration error (10 bins), and the AUC of the same model on the source run alone
+(`alone`: its runs as their own input, no other agent on their tasks, as a user scoring one agent has).
 Pairwise: for two sources sharing instances, the model is fitted without either, and the share of
 (instance, one resolved, one not) pairs ranked right is printed. Worst source first.
 `--write-model` fits on all sources and writes the shipped model (`src/trajsift/checks/quality_model.json`).
@@ -105,6 +106,13 @@ usage in its logs) that weight stood alone. OpenHands held out 0.756 -> 0.763 (A
 tasks file 0.808 -> 0.810; the other sources unchanged; pairs mini/OpenHands 0.944 (0.926 -> 0.917 with a
 tasks file); on held-out instances OpenHands 0.740 -> 0.748 (seed 1: 0.761 -> 0.767). Fitting the usage model
 on the rows with usage only instead: mini-swe-agent 0.756 -> 0.689 (not kept).
+Kept next (stop 29): the `alone` column, and models fitted without the task's other runs (agreement, task steps)
+for rows that have none (`calibration.model_variants`). In the mixed run nearly every row has other agents' runs
+on its task; run alone, a source with one run per task had them all null and leaned on "missing" terms learned from
+the few training rows alone: alone, no tasks file, coder 0.662 -> 0.732, mini-swe-agent 0.742 -> 0.736, OpenHands
+0.754 -> 0.756, ACR 0.769 -> 0.770, SWE-agent 0.771 -> 0.770; with a tasks file coder 0.799 -> 0.827; the
+mixed-run rows within 0.002. Tried before it (scratch script, not kept): the mixed and alone rows both in the
+training set: alone coder 0.680, SWE-agent 0.783, but mixed ACR 0.789 -> 0.771, mini-swe-agent 0.756 -> 0.745.
 """
 
 from __future__ import annotations
@@ -132,8 +140,7 @@ from trajsift.calibration import (  # noqa: E402
     REFERENCE_FEATURES,
     ModelSet,
     fit_model,
-    with_usage,
-    without_usage,
+    model_variants,
 )
 from trajsift.config import load_recipe  # noqa: E402
 from trajsift.run import run_pipeline  # noqa: E402
@@ -196,12 +203,12 @@ def scored(rows: list[dict]) -> list[dict]:
 
 
 def fit_on(rows: list[dict], truth: dict, features, requires: str, strength: float) -> ModelSet:
-    """The model over `features` for rows with token / cost figures, and one without them for the other rows,
-    both fitted on every row (a model fitted on the rows with usage only generalises worse: mini-swe-agent
-    0.756 -> 0.689 held out)."""
+    """The models over `features` with and without the token / cost figures and the task's other runs
+    (`calibration.model_variants`), each fitted on every row (a model fitted on the rows with usage only
+    generalises worse: mini-swe-agent 0.756 -> 0.689 held out)."""
     labels = [truth[r["trajectory_id"]][1] for r in rows]
-    usage = fit_model(features, rows, labels, strength, with_usage(requires))
-    return ModelSet((usage, fit_model(without_usage(features), rows, labels, strength, requires)))
+    variants = model_variants(features, requires)
+    return ModelSet(tuple(fit_model(kept, rows, labels, strength, needs) for kept, needs in variants))
 
 
 def kept_share(held: list[dict], scores: dict[str, float], truth: dict) -> tuple[float, int]:
@@ -211,13 +218,15 @@ def kept_share(held: list[dict], scores: dict[str, float], truth: dict) -> tuple
     return (float(np.mean([truth[r["trajectory_id"]][1] for r in kept])) if kept else 0.0), len(kept)
 
 
-def source_report(name, rows, truth, features, requires, strength) -> dict:
+def source_report(name, rows, alone, truth, features, requires, strength) -> dict:
     train = [r for r in scored(rows) if truth[r["trajectory_id"]][0] != name]
     model = fit_on(train, truth, features, requires, strength)
     held_all = [r for r in rows if truth[r["trajectory_id"]][0] == name]
     held = scored(held_all)
     scores = {r["trajectory_id"]: model.probability(r) for r in held}
     y = [truth[r["trajectory_id"]][1] for r in held]
+    held_alone = [r for r in scored(alone) if truth[r["trajectory_id"]][0] == name]
+    alone_scores = [model.probability(r) for r in held_alone]
     patched = [r for r in held if r.get("basic.content.patch_status") == "present"]
     dropped = defaultdict(int)
     for r in held_all:
@@ -235,6 +244,7 @@ def source_report(name, rows, truth, features, requires, strength) -> dict:
             [scores[r["trajectory_id"]] for r in patched], [truth[r["trajectory_id"]][1] for r in patched]
         ),
         "auc_no_difficulty": auc(unlabelled, y),
+        "auc_alone": auc(alone_scores, [truth[r["trajectory_id"]][1] for r in held_alone]),
         "base": resolved / len(held_all),
         "kept_share": share,
         "kept": kept,
@@ -274,21 +284,25 @@ def _fmt(value: float | None) -> str:
     return "  -  " if value is None else f"{value:.3f}"
 
 
-def print_mode(title, rows, truth, features, requires, strength) -> None:
+def print_mode(title, rows, alone, truth, features, requires, strength) -> None:
     print(f"\n## {title}: leave-one-source-out (fit on the other sources), worst AUC first")
-    reports = [source_report(s.name, rows, truth, features, requires, strength) for s in SOURCES]
+    reports = [source_report(s.name, rows, alone, truth, features, requires, strength) for s in SOURCES]
     reports.sort(key=lambda r: r["auc"] if r["auc"] is not None else 1.0)
     print(
-        f"{'held-out source':26s} {'n':>5s} {'AUC':>6s} {'AUCpat':>6s} {'AUC-d':>6s} {'base':>6s} {'kept%':>6s} "
+        f"{'held-out source':26s} {'n':>5s} {'AUC':>6s} {'AUCpat':>6s} {'AUC-d':>6s} {'alone':>6s} {'base':>6s} "
+        f"{'kept%':>6s} "
         f"{'ECE':>6s}  resolved dropped before quality"
     )
     for r in reports:
         print(
             f"{r['source']:26s} {r['n']:5d} {_fmt(r['auc'])} {_fmt(r['auc_patch'])} {_fmt(r['auc_no_difficulty'])} "
+            f"{_fmt(r['auc_alone'])} "
             f"{r['base']:.3f} "
             f"{r['kept_share']:.3f} {r['ece']:.3f}  {r['dropped'] or '0'}"
         )
     print(f"worst AUC: {reports[0]['source']} {_fmt(reports[0]['auc'])}")
+    worst_alone = min(reports, key=lambda r: r["auc_alone"] if r["auc_alone"] is not None else 1.0)
+    print(f"worst AUC run alone: {worst_alone['source']} {_fmt(worst_alone['auc_alone'])}")
     print("within-instance pairs (fit without both sources): share ranked right")
     for a, b, share, total in sorted(pairwise(rows, truth, features, requires, strength), key=lambda x: x[2]):
         print(f"  {a} vs {b}: {share:.3f} of {total} pairs")
@@ -311,7 +325,9 @@ def write_model(rows_ref, rows_base, truth, strength, counts) -> None:
     print(f"\nwrote {MODEL_PATH}")
 
 
-def run_both(data_dir: str) -> tuple[list[dict], list[dict], dict, dict]:
+def run_both(data_dir: str) -> tuple[list[dict], list[dict], dict, dict, dict[str, list[dict]]]:
+    """Rows of the mixed run with and without the tasks file, then of each source run alone
+    (one input of its runs only: no other agent on its tasks, as a user scoring one agent has)."""
     data = load_all(data_dir)
     counts = {name: {"runs": len(t), "resolved": sum(bool(x.outcome.resolved) for x in t)} for name, t in data.items()}
     with tempfile.TemporaryDirectory() as folder:
@@ -320,14 +336,24 @@ def run_both(data_dir: str) -> tuple[list[dict], list[dict], dict, dict]:
         truth, tasks = write_inputs(data, inputs, data_dir)
         rows_ref = run_rows(inputs, tasks, os.path.join(folder, "with-ref"))
         rows_base = run_rows(inputs, None, os.path.join(folder, "no-ref"))
-    return rows_ref, rows_base, truth, counts
+        alone: dict[str, list[dict]] = {"ref": [], "base": []}
+        for name in data:
+            file = name.replace("/", "_") + ".jsonl"
+            one = os.path.join(folder, "alone", file)
+            os.makedirs(one)
+            os.link(os.path.join(inputs, file), os.path.join(one, file))
+            alone["ref"] += run_rows(one, tasks, os.path.join(folder, "alone-ref", file))
+            alone["base"] += run_rows(one, None, os.path.join(folder, "alone-no-ref", file))
+    return rows_ref, rows_base, truth, counts, alone
 
 
-def load_rows(data_dir: str, cache: str) -> tuple[list[dict], list[dict], dict, dict]:
-    """`run_both`'s rows, from the pickle `cache` when it exists (written there when it does not)."""
+def load_rows(data_dir: str, cache: str) -> tuple[list[dict], list[dict], dict, dict, dict[str, list[dict]]]:
+    """`run_both`'s rows, from the pickle `cache` when it holds them (written there when it does not)."""
     if cache and os.path.exists(cache):
         with open(cache, "rb") as handle:
-            return pickle.load(handle)
+            result = pickle.load(handle)
+        if len(result) == 5:
+            return result
     result = run_both(data_dir)
     if cache:
         with open(cache, "wb") as handle:
@@ -342,12 +368,18 @@ def main() -> None:
     parser.add_argument("--strength", type=float, default=0.3)
     parser.add_argument("--rows-cache", default="", help="pickle of the two runs' rows: reused if present")
     args = parser.parse_args()
-    rows_ref, rows_base, truth, counts = load_rows(args.data_dir, args.rows_cache)
+    rows_ref, rows_base, truth, counts, alone = load_rows(args.data_dir, args.rows_cache)
     print(f"machine load: {os.getloadavg()[0]:.1f}; rows {len(rows_ref)} / {len(rows_base)}")
     print_mode(
-        "with reference patches (--tasks)", rows_ref, truth, REFERENCE_FEATURES, REFERENCE_AVAILABLE, args.strength
+        "with reference patches (--tasks)",
+        rows_ref,
+        alone["ref"],
+        truth,
+        REFERENCE_FEATURES,
+        REFERENCE_AVAILABLE,
+        args.strength,
     )
-    print_mode("no tasks file", rows_base, truth, BASE_FEATURES, "", args.strength)
+    print_mode("no tasks file", rows_base, alone["base"], truth, BASE_FEATURES, "", args.strength)
     if args.write_model:
         write_model(rows_ref, rows_base, truth, args.strength, counts)
 

@@ -27,13 +27,14 @@ from trajsift.calibration import BASE_FEATURES, REFERENCE_AVAILABLE, REFERENCE_F
 from transfer import DIFFICULTY, _fmt, auc, ece, fit_on, load_rows, scored  # noqa: E402
 
 
-def out_of_fold(rows, truth, features, requires, strength, folds: int, seed: int) -> tuple[dict, dict]:
-    """Out-of-fold probabilities per trajectory id, with the difficulty label known and unknown."""
-    rows = scored(rows)
+def out_of_fold(rows, alone, truth, features, requires, strength, folds: int, seed: int) -> tuple[dict, dict, dict]:
+    """Out-of-fold probabilities per trajectory id, with the difficulty label known and unknown, and of the same
+    trajectory in its source's run alone (`alone`: no other agent on its task)."""
+    rows, alone = scored(rows), scored(alone)
     tasks = sorted({r.get("task_id") or r["trajectory_id"] for r in rows})
     order = np.random.default_rng(seed).permutation(len(tasks))
     fold_of = {tasks[i]: rank % folds for rank, i in enumerate(order)}
-    known, unknown = {}, {}
+    known, unknown, lone = {}, {}, {}
     for fold in range(folds):
         held = [r for r in rows if fold_of[r.get("task_id") or r["trajectory_id"]] == fold]
         train = [r for r in rows if fold_of[r.get("task_id") or r["trajectory_id"]] != fold]
@@ -41,13 +42,16 @@ def out_of_fold(rows, truth, features, requires, strength, folds: int, seed: int
         for r in held:
             known[r["trajectory_id"]] = model.probability(r)
             unknown[r["trajectory_id"]] = model.probability({**r, **dict.fromkeys(DIFFICULTY)})
-    return known, unknown
+        for r in alone:
+            if fold_of.get(r.get("task_id") or r["trajectory_id"]) == fold:
+                lone[r["trajectory_id"]] = model.probability(r)
+    return known, unknown, lone
 
 
-def report(title, rows, truth, features, requires, strength, folds, seed) -> None:
-    known, unknown = out_of_fold(rows, truth, features, requires, strength, folds, seed)
+def report(title, rows, alone, truth, features, requires, strength, folds, seed) -> None:
+    known, unknown, lone = out_of_fold(rows, alone, truth, features, requires, strength, folds, seed)
     print(f"\n## {title}: {folds} instance folds (seed {seed}), fitted on all sources' other instances; worst first")
-    print(f"{'source':26s} {'n':>5s} {'AUC':>6s} {'AUCpat':>6s} {'AUC-d':>6s} {'ECE':>6s}")
+    print(f"{'source':26s} {'n':>5s} {'AUC':>6s} {'AUCpat':>6s} {'AUC-d':>6s} {'alone':>6s} {'ECE':>6s}")
     lines = []
     for spec in SOURCES:
         held = [r for r in scored(rows) if truth[r["trajectory_id"]][0] == spec.name]
@@ -59,7 +63,8 @@ def report(title, rows, truth, features, requires, strength, folds, seed) -> Non
                 auc([known[i] for i in ids], y) or 1.0,
                 f"{spec.name:26s} {len(ids):5d} {_fmt(auc([known[i] for i in ids], y))} "
                 f"{_fmt(auc([known[i] for i in patched], [truth[i][1] for i in patched]))} "
-                f"{_fmt(auc([unknown[i] for i in ids], y))} {ece([known[i] for i in ids], y):.3f}",
+                f"{_fmt(auc([unknown[i] for i in ids], y))} {_fmt(alone_auc(lone, truth, spec.name))} "
+                f"{ece([known[i] for i in ids], y):.3f}",
             )
         )
     for _, line in sorted(lines):
@@ -67,6 +72,11 @@ def report(title, rows, truth, features, requires, strength, folds, seed) -> Non
     print("within-instance pairs (out-of-fold scores): share ranked right")
     for a, b, share, total in pairs(rows, truth, known):
         print(f"  {a} vs {b}: {share:.3f} of {total} pairs")
+
+
+def alone_auc(lone: dict, truth: dict, source: str) -> float | None:
+    ids = [i for i in lone if truth[i][0] == source]
+    return auc([lone[i] for i in ids], [truth[i][1] for i in ids])
 
 
 def pairs(rows, truth, scores) -> list[tuple[str, str, float, int]]:
@@ -94,16 +104,17 @@ def pairs(rows, truth, scores) -> list[tuple[str, str, float, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", default=DEFAULT_DATA_DIR)
-    parser.add_argument("--rows-cache", default="", help="pickle of transfer.py's two runs: reused if present")
+    parser.add_argument("--rows-cache", default="", help="pickle of transfer.py's runs: reused if present")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strength", type=float, default=0.3)
     args = parser.parse_args()
-    rows_ref, rows_base, truth, _ = load_rows(args.data_dir, args.rows_cache)
+    rows_ref, rows_base, truth, _, alone = load_rows(args.data_dir, args.rows_cache)
     print(f"machine load: {os.getloadavg()[0]:.1f}; rows {len(rows_ref)} / {len(rows_base)}")
     common = (args.strength, args.folds, args.seed)
-    report("with reference patches (--tasks)", rows_ref, truth, REFERENCE_FEATURES, REFERENCE_AVAILABLE, *common)
-    report("no tasks file", rows_base, truth, BASE_FEATURES, "", *common)
+    ref = (rows_ref, alone["ref"], truth, REFERENCE_FEATURES, REFERENCE_AVAILABLE)
+    report("with reference patches (--tasks)", *ref, *common)
+    report("no tasks file", rows_base, alone["base"], truth, BASE_FEATURES, "", *common)
 
 
 if __name__ == "__main__":

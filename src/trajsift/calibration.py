@@ -188,6 +188,19 @@ none. With them missing, the weights of the counts they move with (steps, observ
 no longer hold, so such rows get a model fitted without them (`without_usage`)."""
 
 
+TASK_COLUMNS = tuple(
+    "quality.cohort." + name
+    for name in "task_steps_pct steps_task_pct agreement removed_line_agreement added_line_agreement "
+    "same_patch_share".split()
+)
+"""What the other runs of the same task say (`quality.cohort`): none when the run is alone on its task (one
+agent, one rollout: a user scoring a single run of each task). Fitted beside them, the other weights lean on them
+and a learned "missing" term stands in, fitted on the few training rows that happen to be alone; such rows get
+models fitted without them instead (`model_variants`)."""
+TASK_PRESENT = TASK_COLUMNS[0]
+"""Known exactly when the task has other runs (their mean steps percentile)."""
+
+
 def without_usage(features: Sequence[Feature]) -> tuple[Feature, ...]:
     return tuple(feature for feature in features if feature.column not in USAGE_COLUMNS)
 
@@ -195,6 +208,17 @@ def without_usage(features: Sequence[Feature]) -> tuple[Feature, ...]:
 def with_usage(requires: str) -> str:
     """`requires` plus the usage column the model fitted with usage needs."""
     return ",".join(filter(None, (requires, USAGE_COLUMNS[0])))
+
+
+def model_variants(features: Sequence[Feature], requires: str = "") -> list[tuple[tuple[Feature, ...], str]]:
+    """(features, requires) of the models a row picks from, in order: with usage and the task's other runs,
+    other runs only, usage only, neither. Each is fitted on every row (`bench/transfer.py`)."""
+    variants = []
+    for task in (True, False):
+        kept = tuple(f for f in features if task or f.column not in TASK_COLUMNS)
+        task_requires = ",".join(filter(None, (requires, TASK_PRESENT if task else "")))
+        variants += [(kept, with_usage(task_requires)), (without_usage(kept), task_requires)]
+    return variants
 
 
 def load_model(path: str = "") -> ModelSet:

@@ -12,14 +12,17 @@ import pytest
 
 from trajsift.calibration import (
     BASE_FEATURES,
+    REFERENCE_AVAILABLE,
     REFERENCE_FEATURES,
+    TASK_COLUMNS,
+    TASK_PRESENT,
     USAGE_COLUMNS,
     Feature,
     ModelSet,
     QualityModel,
     fit_model,
     load_model,
-    without_usage,
+    model_variants,
 )
 from trajsift.checks import load_check_class
 from trajsift.checks.base import CheckContext
@@ -59,12 +62,15 @@ def test_legacy_weighted_mean_with_missing_components_ignored():
 
 def test_shipped_model_reads_the_documented_columns_with_provenance():
     models = load_model()
-    ref, tokens = "quality.reference.available", "quality.cohort.tokens_pct"
-    assert [m.requires for m in models.models] == [f"{ref},{tokens}", ref, tokens, ""]
-    expected = [REFERENCE_FEATURES, without_usage(REFERENCE_FEATURES), BASE_FEATURES, without_usage(BASE_FEATURES)]
-    for model, features in zip(models.models, expected, strict=True):
+    ref, task, tokens = REFERENCE_AVAILABLE, TASK_PRESENT, USAGE_COLUMNS[0]
+    assert [m.requires for m in models.models] == [
+        *(f"{ref},{task},{tokens}", f"{ref},{task}", f"{ref},{tokens}", ref),
+        *(f"{task},{tokens}", task, tokens, ""),
+    ]
+    expected = [*model_variants(REFERENCE_FEATURES, ref), *model_variants(BASE_FEATURES)]
+    for model, (features, _) in zip(models.models, expected, strict=True):
         assert {f.column for f in model.features} == {f.column for f in features}
-    assert not {f.column for f in models.models[-1].features} & set(USAGE_COLUMNS)
+    assert not {f.column for f in models.models[-1].features} & {*USAGE_COLUMNS, *TASK_COLUMNS}
     assert models.provenance["procedure"].startswith("python bench/transfer.py")
     assert all(abs(f.weight) < 10 for m in models.models for f in m.features)
 
@@ -75,6 +81,42 @@ def test_the_shipped_score_is_a_probability_that_rises_with_passing_tests_after_
     passed = score({**base, PASSED: True, RELATIVE_PASSED: 0.1})
     failed = score({**base, PASSED: False, RELATIVE_PASSED: -0.9})
     assert 0.0 < failed < passed < 1.0
+
+
+def test_a_run_alone_on_its_task_is_scored_by_a_model_fitted_without_the_other_runs():
+    models = load_model()
+    row = {STEPS: 0.2, PASSED: True, "quality.cohort.tokens_pct": 0.3}
+    alone = models.pick(row)
+    assert not {f.column for f in alone.features} & set(TASK_COLUMNS)
+    assert "quality.cohort.tokens_pct" in {f.column for f in alone.features}
+    with_peers = models.pick({**row, TASK_PRESENT: 0.4, "quality.cohort.agreement": 0.9})
+    assert set(TASK_COLUMNS) <= {f.column for f in with_peers.features}
+    agreeing = models.probability({**row, TASK_PRESENT: 0.4, "quality.cohort.agreement": 0.9})
+    assert agreeing != models.probability(row)
+
+
+def test_model_variants_fitted_on_every_row():
+    rng = random.Random(3)
+    rows, labels = [], []
+    for i in range(400):
+        good = rng.random() < 0.5
+        peers = i % 3 != 0  # a third of the runs are alone on their task
+        rows.append(
+            {
+                "x": rng.gauss(1.0 if good else 0.0, 1.0),
+                TASK_PRESENT: rng.random() if peers else None,
+                "quality.cohort.agreement": rng.gauss(0.7 if good else 0.3, 0.2) if peers else None,
+                USAGE_COLUMNS[0]: rng.random() if i % 2 else None,
+            }
+        )
+        labels.append(good)
+    specs = [Feature("x"), Feature(TASK_PRESENT), Feature("quality.cohort.agreement"), Feature(USAGE_COLUMNS[0])]
+    models = ModelSet(tuple(fit_model(kept, rows, labels, 1.0, needs) for kept, needs in model_variants(specs)))
+    assert [len(m.features) for m in models.models] == [4, 3, 2, 1]
+    assert all(m.provenance["rows"] == len(rows) for m in models.models)
+    agreement = next(f for f in models.models[1].features if f.column == "quality.cohort.agreement")
+    assert agreement.weight > 0.5  # fitted where known; the model without it scores the rows alone on their task
+    assert models.pick(rows[0]).features == models.models[3].features  # alone, no usage
 
 
 def test_verdicts_then_labels_dominate_the_model():

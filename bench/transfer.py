@@ -1,6 +1,6 @@
 """Does trajsift's judgment transfer to agents it was not fitted on? Leave-one-source-out on real runs.
 
-Usage: python bench/transfer.py [DATA_DIR] [--write-model] [--strength C]
+Usage: python bench/transfer.py [DATA_DIR] [--write-model] [--strength C] [--rows-cache FILE] [--without-alone-models]
 
 The five labelled sources (`bench/sources.py`) are written, labels stripped, into one mixed input and run
 through the default recipe twice, with no test execution (correctness stage disabled): once with a tasks file
@@ -151,6 +151,8 @@ held-out rows with it unknown."""
 MODEL_PATH = os.path.join(PROJECT_ROOT, "src", "trajsift", "checks", "quality_model.json")
 OVERRIDES = ["stages.correctness.enabled=false"]
 KEEP_FRACTION = 0.8
+ALONE_MODELS = [True]
+"""Whether `fit_on` fits the models for rows alone on their task (`--without-alone-models`: the stop-28 set)."""
 
 
 def write_inputs(data: dict, folder: str, data_dir: str) -> tuple[dict[str, tuple[str, bool]], str]:
@@ -207,7 +209,7 @@ def fit_on(rows: list[dict], truth: dict, features, requires: str, strength: flo
     (`calibration.model_variants`), each fitted on every row (a model fitted on the rows with usage only
     generalises worse: mini-swe-agent 0.756 -> 0.689 held out)."""
     labels = [truth[r["trajectory_id"]][1] for r in rows]
-    variants = model_variants(features, requires)
+    variants = model_variants(features, requires, alone=ALONE_MODELS[0])
     return ModelSet(tuple(fit_model(kept, rows, labels, strength, needs) for kept, needs in variants))
 
 
@@ -366,8 +368,10 @@ def main() -> None:
     parser.add_argument("data_dir", nargs="?", default=DEFAULT_DATA_DIR)
     parser.add_argument("--write-model", action="store_true")
     parser.add_argument("--strength", type=float, default=0.3)
-    parser.add_argument("--rows-cache", default="", help="pickle of the two runs' rows: reused if present")
+    parser.add_argument("--rows-cache", default="", help="pickle of the runs' rows: reused if present")
+    parser.add_argument("--without-alone-models", action="store_true", help="no models without the task's other runs")
     args = parser.parse_args()
+    ALONE_MODELS[0] = not args.without_alone_models
     rows_ref, rows_base, truth, counts, alone = load_rows(args.data_dir, args.rows_cache)
     print(f"machine load: {os.getloadavg()[0]:.1f}; rows {len(rows_ref)} / {len(rows_base)}")
     print_mode(

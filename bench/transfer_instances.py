@@ -1,6 +1,7 @@
 """Does the shipped model's judgment hold on *other instances* of agents it was fitted on? Instance-held-out folds.
 
 Usage: python bench/transfer_instances.py [DATA_DIR] [--rows-cache FILE] [--folds K] [--strength C]
+       [--without-alone-models]
 
 `bench/transfer.py` holds a whole source out (an agent never seen). This is the other half of #11's judgment:
 held-out runs of the same agents on instances the model never saw. The task ids of all five sources are split
@@ -22,6 +23,7 @@ from itertools import combinations
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import transfer  # noqa: E402
 from sources import DEFAULT_DATA_DIR, SOURCES  # noqa: E402
 from trajsift.calibration import BASE_FEATURES, REFERENCE_AVAILABLE, REFERENCE_FEATURES  # noqa: E402
 from transfer import DIFFICULTY, _fmt, auc, ece, fit_on, load_rows, scored  # noqa: E402
@@ -108,7 +110,9 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strength", type=float, default=0.3)
+    parser.add_argument("--without-alone-models", action="store_true", help="no models without the task's other runs")
     args = parser.parse_args()
+    transfer.ALONE_MODELS[0] = not args.without_alone_models
     rows_ref, rows_base, truth, _, alone = load_rows(args.data_dir, args.rows_cache)
     print(f"machine load: {os.getloadavg()[0]:.1f}; rows {len(rows_ref)} / {len(rows_base)}")
     common = (args.strength, args.folds, args.seed)

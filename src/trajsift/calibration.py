@@ -210,13 +210,16 @@ def with_usage(requires: str) -> str:
     return ",".join(filter(None, (requires, USAGE_COLUMNS[0])))
 
 
-def model_variants(features: Sequence[Feature], requires: str = "") -> list[tuple[tuple[Feature, ...], str]]:
+def model_variants(
+    features: Sequence[Feature], requires: str = "", alone: bool = True
+) -> list[tuple[tuple[Feature, ...], str]]:
     """(features, requires) of the models a row picks from, in order: with usage and the task's other runs,
-    other runs only, usage only, neither. Each is fitted on every row (`bench/transfer.py`)."""
+    other runs only, usage only, neither (`alone=False`: the first two only, a run alone on its task scored by
+    their missing terms). Each is fitted on every row (`bench/transfer.py`)."""
     variants = []
-    for task in (True, False):
+    for task in (True, False) if alone else (True,):
         kept = tuple(f for f in features if task or f.column not in TASK_COLUMNS)
-        task_requires = ",".join(filter(None, (requires, TASK_PRESENT if task else "")))
+        task_requires = ",".join(filter(None, (requires, TASK_PRESENT if task and alone else "")))
         variants += [(kept, with_usage(task_requires)), (without_usage(kept), task_requires)]
     return variants
 

@@ -24,20 +24,26 @@ def list_checks() -> None:
         table.add_row(check_id, ", ".join(cls.column_types()), "yes")
     console = Console()
     console.print(table)
-    console.print(model_table())
+    console.print("quality_score: the first of these models whose required columns a row has scores it")
+    for heading, model_table in model_tables():
+        console.print(heading, markup=False)
+        console.print(model_table)
 
 
-def model_table() -> Table:
-    """The shipped calibrated model behind `quality_score`: each input column's weight, per model."""
+def model_tables() -> list[tuple[str, Table]]:
+    """The shipped calibrated models behind `quality_score`, one table each: which rows it scores (the first
+    model whose required columns a row has), then each input column's weight."""
     from trajsift.calibration import load_model
 
     models = load_model()
-    table = Table("model", "column (transform)", "weight per sd", "weight if null", title="quality.score model")
-    for model in models.models:
-        name = model.scope
+    fitted = f"fitted {models.provenance.get('fitted', '?')} by `{models.provenance.get('procedure', '?')}`"
+    tables = []
+    for number, model in enumerate(models.models, 1):
+        heading = f"quality.score model {number} of {len(models.models)}: scores the rows {model.scope}"
+        table = Table("column (transform)", "weight per sd", "weight if null")
         for feature in sorted(model.features, key=lambda f: -abs(f.weight)):
             label = feature.column + ("" if feature.transform == "number" else f" ({feature.transform})")
-            table.add_row(name, label, f"{feature.weight:+.3f}", f"{feature.missing_weight:+.3f}")
-    fitted = models.provenance.get("fitted", "?")
-    table.caption = f"fitted {fitted} by `{models.provenance.get('procedure', '?')}`"
-    return table
+            table.add_row(label, f"{feature.weight:+.3f}", f"{feature.missing_weight:+.3f}")
+        table.caption = f"intercept {model.intercept:+.3f}; {fitted}"
+        tables.append((heading, table))
+    return tables

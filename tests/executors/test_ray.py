@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from trajsift.checks.exact_dedup import ExactDuplicates
 from trajsift.checks.near_dedup import NearDuplicates
 from trajsift.config import load_recipe
 from trajsift.run import run_pipeline
@@ -206,6 +207,34 @@ def test_distributed_near_reduce_equals_local(tmp_path, params):
     assert local["clusters"] and local["runs"]
     for parts in (2, 5):
         assert json.loads(json.dumps(DISTRIBUTED_REDUCES["diversity.near"](check, sources, parts))) == local
+
+
+def test_distributed_exact_reduce_equals_local(tmp_path):
+    check = ExactDuplicates()
+    rng = random.Random(5)
+    n = 230
+    contents = [f"{rng.randrange(60):032x}" if i % 4 else f"{i:032x}" for i in range(n)]  # a quarter unique
+    contents[9] = None
+    patches = ["" if i % 7 == 0 else f"{rng.randrange(40):032x}" for i in range(n)]
+    quality = [None if i % 11 == 0 else rng.choice([0.2, 0.5, 0.9]) for i in range(n)]  # ties: the id decides
+    table = pa.table(
+        {
+            "trajectory_id": [f"t{i:04d}" for i in reversed(range(n))],  # ids not in row order
+            check.sig_col("content"): pa.array(contents, pa.string()),
+            check.sig_col("patch"): pa.array(patches, pa.string()),
+            check.sig_col("quality"): pa.array(quality, pa.float64()),
+        }
+    )
+    sources = []
+    for k, start in enumerate(range(0, n, 60)):
+        pq.write_table(table.slice(start, 60), tmp_path / f"sig-{k}.parquet")
+        sources.append((str(tmp_path / f"sig-{k}.parquet"), start))
+    local = check.reduce(table)
+    assert len(local["best"]) > 20 and len(local["patches"]) > 20
+    assert any(size > 2 for _, size in local["best"].values())
+    for parts in (2, 5):
+        assert DISTRIBUTED_REDUCES["diversity.exact"](check, sources, parts) == local
+    assert DISTRIBUTED_REDUCES["diversity.exact"](check, [], 3) == {"best": {}, "patches": {}}
 
 
 def test_import_never_loads_ray():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -48,6 +48,21 @@ def patch_hash(patch: str, normalised: bool = False) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest() if text else ""
 
 
+def duplicate_groups(ids: list[str], contents: list[str], qualities: list[float | None]) -> dict[str, list[Any]]:
+    """Content digest -> [kept id, group size] for each digest more than one run has (keep-best: highest
+    quality, then smallest id; the same whatever the rows' order)."""
+    groups: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for traj_id, content, quality in zip(ids, contents, qualities, strict=True):
+        groups[content].append(best_first(quality, traj_id))
+    return {digest: [min(members)[1], len(members)] for digest, members in groups.items() if len(members) > 1}
+
+
+def shared_patches(patches: list[str]) -> dict[str, int]:
+    """Patch digest -> number of runs, for each non-empty patch more than one run reached."""
+    counts = Counter(patch for patch in patches if patch)
+    return {digest: n for digest, n in counts.items() if n > 1}
+
+
 class ExactDuplicates(GlobalCheck):
     id: ClassVar[str] = "diversity.exact"
     description: ClassVar[str] = "identical trajectories (actions + patch) and identical final patches"
@@ -71,15 +86,8 @@ class ExactDuplicates(GlobalCheck):
     def reduce(self, signatures: pa.Table) -> dict[str, Any]:
         names = [self.sig_col(name) for name in ("content", "patch", "quality")]
         data = signatures.select(["trajectory_id", *names]).to_pydict()  # not the other checks' signatures
-        columns = (data[name] for name in names)
-        groups: dict[str, list[tuple[float, str]]] = defaultdict(list)
-        patches: dict[str, int] = defaultdict(int)
-        for traj_id, content, patch, quality in zip(data["trajectory_id"], *columns, strict=True):
-            groups[content].append(best_first(quality, traj_id))
-            if patch:
-                patches[patch] += 1
-        best = {h: [min(members)[1], len(members)] for h, members in groups.items() if len(members) > 1}
-        return {"best": best, "patches": {h: n for h, n in patches.items() if n > 1}}
+        ids, contents, patches, qualities = data["trajectory_id"], *(data[name] for name in names)
+        return {"best": duplicate_groups(ids, contents, qualities), "patches": shared_patches(patches)}
 
     def assign(self, traj_id: str, signature: dict[str, Any], scores: Scores, state: Any) -> CheckOutput:
         content = signature.get(self.sig_col("content"))

@@ -5,11 +5,11 @@ The driver (`executors.driver`) runs the phases and owns the files, as for the l
 `map_shards` is Ray Data `map_batches` over shard numbers, in a pool of stateful actors that build the
 pipeline once (like the local pool's worker initialiser), sized by the stage's checks' declared
 `resources` (`num_cpus`, `memory`, `concurrency`). A global stage reduces each check that has an entry
-in `DISTRIBUTED_REDUCES` (check id -> a reduce that never gathers the signatures, e.g. `diversity.near`:
-LSH and action runs as Ray tasks with hash shuffles); the other checks and rules reduce here, from the
-collected signatures (small per row). Checks know nothing of Ray: this map is the only link.
-A check that spreads its own work (`correctness.tests`: one verification per (task, patch) pair) gets
-`fan_out` in its context: one Ray task per item; its stage's actors then hold no CPU while they wait.
+in `DISTRIBUTED_REDUCES` (check id -> a reduce that never gathers the signatures: `diversity.near`, LSH and
+action runs as Ray tasks with hash shuffles; `diversity.exact`, digests grouped by hash partition); the other
+checks and rules reduce here, from the collected signatures (small per row). Checks know nothing of Ray: this
+map is the only link. A check that spreads its own work (`correctness.tests`: one verification per (task,
+patch) pair) gets `fan_out` in its context: one Ray task per item; its stage's actors then hold no CPU while they wait.
 
 `out_dir` must be visible to every node (one machine, NFS, a mounted bucket).
 """
@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from trajsift.checks.global_check import GlobalCheck
 from trajsift.executors import shard_work
 from trajsift.executors.base import ExecutorSettings, RunPlan, ShardStep
+from trajsift.executors.ray_exact import exact_reduce
 from trajsift.executors.ray_near import near_reduce
 from trajsift.executors.read_parts import ReadJob, UnitStep
 from trajsift.executors.shard_work import StageJob
@@ -44,6 +45,7 @@ global index of its first row in shard order; `parts`: hash partitions of the sh
 
 DISTRIBUTED_REDUCES: dict[str, DistributedReduce] = {
     "diversity.near": near_reduce,
+    "diversity.exact": exact_reduce,
 }
 """Global checks whose reduce runs across the cluster, by check id (add one here to distribute another)."""
 

@@ -1,5 +1,5 @@
 """Verification inside a task's own container image (`harness.image_runner`), run for real under Podman and Docker
-(each where its engine answers).
+(each where its engine answers); also with a host copy that lacks a file the image holds.
 
 The image is laid out as SWE-bench's instance images (the repository at /testbed at its base commit, an
 interpreter with pytest, git) and built here from this host's binaries; the host keeps the work tree only to check
@@ -11,26 +11,41 @@ from __future__ import annotations
 import pytest
 
 from trajsift import reasons
-from trajsift.harness.grading.verdict import CORRECT, INCORRECT
+from trajsift.harness.grading.verdict import CORRECT, INCORRECT, UNKNOWN
 from trajsift.harness.image_runner import ImageRunner, tree_diff
 from trajsift.harness.sandbox.docker import engine_problem
 from trajsift.harness.verify import Verifier, VerifyOptions
 
 from .container_image import instance_image, remove_image
-from .verify_helpers import GOLD, SOURCE, diff, git, make_repo, make_task
+from .test_incomplete_repo import DATA, drop_blob
+from .verify_helpers import GOLD, SOURCE, TESTS, commit_repo, diff, git, make_repo, make_task
 
 
-@pytest.fixture(scope="module", params=["podman", "docker"])
-def image_setup(request, tmp_path_factory):
+def built_image(request, tmp_path_factory, files: dict[str, str], host_lacks: str = ""):
+    """(engine, task root, commit, image) for the engine `request.param`, the image holding the repository of
+    `files`; `host_lacks`: that file's blob then removed from the host's copy."""
     engine = request.param
     problem = request.getfixturevalue("docker_engine") if engine == "docker" else engine_problem(engine)
     if problem:
         pytest.skip(f"{engine} unavailable here: {problem}")
     root = tmp_path_factory.mktemp("image-task")
-    repo, commit = make_repo(root)
+    repo, commit = commit_repo(root, files)
     image = instance_image(engine, tmp_path_factory.mktemp("image"), repo)
+    if host_lacks:
+        drop_blob(repo, commit, host_lacks)  # as a mirror that drops large files
     yield engine, root, commit, image
     remove_image(engine, image)  # 130 MB per build: not left behind
+
+
+@pytest.fixture(scope="module", params=["podman", "docker"])
+def image_setup(request, tmp_path_factory):
+    yield from built_image(request, tmp_path_factory, {"calc.py": SOURCE, "tests/test_calc.py": TESTS})
+
+
+@pytest.fixture(scope="module", params=["podman", "docker"])
+def incomplete_host(request, tmp_path_factory):
+    files = {"calc.py": SOURCE, "tests/test_calc.py": TESTS, DATA: "0123456789" * 50}
+    yield from built_image(request, tmp_path_factory, files, host_lacks=DATA)
 
 
 def verify(image_setup, tmp_path, patch: str):
@@ -56,6 +71,20 @@ def test_a_new_module_reaches_the_image(image_setup, tmp_path):
     use = diff("calc.py", SOURCE, "from helper import plus\n" + SOURCE.replace("a - b", "plus(a, b)"))
     verdict = verify(image_setup, tmp_path, helper + use)
     assert verdict.kind == CORRECT, verdict.evidence
+
+
+def test_on_an_incomplete_host_copy_the_images_verdicts_stand(incomplete_host, tmp_path):
+    """The image holds the whole repository: the file the host lacks does not make its verdicts unknown."""
+    gold = verify(incomplete_host, tmp_path, GOLD)
+    assert gold.kind == CORRECT and gold.evidence["missing_from_repository"] == [DATA], gold.evidence
+    wrong = verify(incomplete_host, tmp_path, diff("calc.py", SOURCE, SOURCE.replace("a - b", "a * b")))
+    assert (wrong.kind, wrong.reason) == (INCORRECT, reasons.TESTS_FAIL), wrong.evidence
+    assert wrong.evidence["missing_from_repository"] == [DATA]
+
+
+def test_a_patch_touching_the_file_the_host_lacks_is_not_graded(incomplete_host, tmp_path):
+    verdict = verify(incomplete_host, tmp_path, GOLD + diff(DATA, "0123456789" * 50, "changed\n"))
+    assert (verdict.kind, verdict.reason) == (UNKNOWN, reasons.WORKTREE_INCOMPLETE), verdict.evidence
 
 
 def test_nothing_is_built_on_the_host_for_an_image_task(image_setup, tmp_path):

@@ -12,7 +12,7 @@ from trajsift.harness.cache import ResultCache
 from trajsift.harness.grading.verdict import CORRECT, UNKNOWN, correct, incorrect, unknown
 from trajsift.harness.patch import worktree
 from trajsift.harness.patch.git import WorktreeError
-from trajsift.harness.patch.incomplete import judged_without, missing_files
+from trajsift.harness.patch.incomplete import judged_without, missing_files, touches
 from trajsift.harness.verify import Verifier, VerifyOptions
 
 from .verify_helpers import (
@@ -85,6 +85,20 @@ def test_only_a_correct_verdict_stands_on_an_incomplete_tree():
     assert not_run.evidence["graded_on_incomplete_tree"] == f"unknown:{reasons.TESTS_NOT_RUN}"
     assert judged_without(failing, []) is failing
     assert reasons.WORKTREE_INCOMPLETE in reasons.UNKNOWN_INFRASTRUCTURE
+
+
+def test_a_verdict_reached_on_a_complete_copy_elsewhere_stands():
+    failing = incorrect(reasons.TESTS_FAIL, {"f2p_failed": ["t::a"]})
+    kept = judged_without(failing, [DATA], elsewhere=True)
+    assert (kept.kind, kept.reason) == ("incorrect", reasons.TESTS_FAIL)
+    assert kept.evidence["missing_from_repository"] == [DATA] and "graded_on_incomplete_tree" not in kept.evidence
+
+
+def test_touches_reads_every_path_a_patch_names():
+    edit = "--- a/data/table.bin\n+++ b/data/table.bin\n@@ -1 +1 @@\n-0\n+1\n"
+    rename = "diff --git a/x.py b/data/table.bin\nsimilarity index 100%\nrename from x.py\nrename to data/table.bin\n"
+    assert touches([DATA], GOLD, edit) and touches([DATA], rename)
+    assert not touches([DATA], GOLD, WRONG) and not touches([], edit) and not touches([DATA], "")
 
 
 def test_verify_names_the_missing_files_and_never_says_incorrect(tmp_path, incomplete):

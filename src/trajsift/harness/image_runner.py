@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -38,10 +39,19 @@ MAX_DIFF_BYTES = 64 << 20
 
 
 def tree_diff(worktree: Path) -> bytes:
-    """The work tree's whole difference from its HEAD (untracked files included), as a binary git diff."""
+    """The work tree's whole difference from its HEAD (untracked files included), as a binary git diff. Staged in
+    a copy of the tree's own index, so the paths an incomplete copy marked skip-worktree (`patch.incomplete`)
+    stay as they are in HEAD instead of reading as deleted."""
     with tempfile.TemporaryDirectory(prefix="trajsift-index-") as scratch:
-        env = {**git_env(), "GIT_INDEX_FILE": os.path.join(scratch, "index")}
-        for args in (["read-tree", "HEAD"], ["add", "-A"], ["diff", "--cached", "--binary", "--no-color", "HEAD"]):
+        index = os.path.join(scratch, "index")
+        env = {**git_env(), "GIT_INDEX_FILE": index}
+        own = worktree / ".git" / "index"
+        steps = [["add", "-A"], ["diff", "--cached", "--binary", "--no-color", "HEAD"]]
+        if own.is_file() and not own.is_symlink():
+            shutil.copyfile(own, index)
+        else:
+            steps.insert(0, ["read-tree", "HEAD"])
+        for args in steps:
             diff = git_bytes(args, worktree, env=env)
     if len(diff) > MAX_DIFF_BYTES:
         raise WorktreeError(f"the tree's diff is {len(diff)} bytes, over {MAX_DIFF_BYTES}")

@@ -55,7 +55,7 @@ from trajsift.harness.grading.verdict import (
 )
 from trajsift.harness.image_runner import ImageRunner
 from trajsift.harness.patch.git import WorktreeError
-from trajsift.harness.patch.incomplete import judged_without, missing_files
+from trajsift.harness.patch.incomplete import judged_without, missing_files, touches
 from trajsift.harness.patch.patching import apply_patch, inspect_patch, patch_paths, touches_tests
 from trajsift.harness.patch.reference import compare_to_reference
 from trajsift.harness.patch.sources import resolve_source
@@ -169,8 +169,9 @@ class Verifier:
         except WorktreeError as exc:
             return unknown(reasons.WORKTREE_ERROR, str(exc))
         missing = missing_files(worktree)  # read before any patch or test runs there
+        in_image = isinstance(runner, ImageRunner) and not touches(missing, patch, task.test_patch)
         try:
-            return judged_without(self._in_worktree(task, patch, runner, worktree, retry), missing)
+            return judged_without(self._in_worktree(task, patch, runner, worktree, retry), missing, in_image)
         except (OSError, WorktreeError) as exc:
             return unknown(reasons.WORKTREE_ERROR, f"{type(exc).__name__}: {exc}")
         finally:

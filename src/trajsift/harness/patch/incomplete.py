@@ -17,6 +17,7 @@ from pathlib import Path
 from trajsift import reasons
 from trajsift.harness.grading.verdict import CORRECT, MAX_NAMES, UNKNOWN, Verdict, bounded_evidence
 from trajsift.harness.patch.git import CLONE_TIMEOUT_S, git_bytes, git_checked, run_git
+from trajsift.patches import parse_patch
 
 RECORD = "trajsift-missing.json"
 MAX_MISSING = 1000
@@ -69,20 +70,27 @@ def missing_files(workdir: Path) -> list[str]:
     return [str(path) for path in paths] if isinstance(paths, list) else []
 
 
-def judged_without(verdict: Verdict, missing: list[str]) -> Verdict:
+def judged_without(verdict: Verdict, missing: list[str], elsewhere: bool = False) -> Verdict:
     """`verdict` reached on a tree lacking the `missing` paths: they go into its evidence, and anything short of
     `correct` becomes unknown(worktree_incomplete), the verdict it would have been kept beside (a missing file may
     be why a test failed, a hunk did not apply or the tests could not start); `correct` stands (the listed tests
-    passed without the file)."""
+    passed without the file). `elsewhere`: the tests ran on a complete copy (the task's image holds the whole
+    repository) and nothing applied here touched a missing path, so the verdict stands too."""
     if not missing:
         return verdict
     evidence = {**verdict.evidence, "missing_from_repository": missing[:MAX_NAMES]}
-    if verdict.kind == CORRECT:
+    if verdict.kind == CORRECT or elsewhere:
         return verdict.with_(evidence=bounded_evidence(evidence))
     evidence["graded_on_incomplete_tree"] = f"{verdict.kind}:{verdict.reason}"
     return verdict.with_(
         kind=UNKNOWN, reason=reasons.WORKTREE_INCOMPLETE, confidence=None, evidence=bounded_evidence(evidence)
     )
+
+
+def touches(missing: list[str], *patches: str) -> bool:
+    """Whether any of `patches` changes, creates over, renames or deletes one of the `missing` paths."""
+    absent = set(missing)
+    return any(absent & {diff.old_path, diff.new_path} for patch in patches for diff in parse_patch(patch))
 
 
 def _entries(listing: str) -> list[tuple[str, str, str]]:

@@ -8,7 +8,8 @@ held-out runs of the same agents on instances the model never saw. The task ids 
 into K folds (seeded); for each fold the model is fitted on every source's runs of the other folds' instances
 (all sources, as `--write-model` fits the shipped model) and scores the fold's runs. Per source, over the
 pooled out-of-fold scores: AUC, AUC over runs with a patch, AUC with the difficulty label unknown (`AUC-d`),
-ECE; and the within-instance pairs of two sources (one resolved, one not) ranked right. No test execution.
+the AUC of the same fold models on the source run alone (`alone`: no other agent on its tasks), ECE; and the
+within-instance pairs of two sources (one resolved, one not) ranked right. No test execution.
 The rows are the ones `transfer.py` computes (same recipe, correctness disabled; `--rows-cache` shares them).
 """
 

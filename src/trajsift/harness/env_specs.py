@@ -251,7 +251,7 @@ _TABLE: dict[str, list[tuple[tuple[str, ...], dict[str, Any]]]] = {
         for version, python, packages, env in (
             ("3.3", "3.8", _MATPLOTLIB_OLD, _MPL_OLD_ENV),
             ("3.4", "3.8", _MATPLOTLIB_OLD, _MPL_OLD_ENV),
-            ("3.5", "3.10", _MATPLOTLIB, {}),
+            ("3.5", "3.10", _MATPLOTLIB, {"resolve": True}),  # 22711's setup.py asks pyparsing<3: resolved
             ("3.6", "3.11", _MATPLOTLIB, {}),
             ("3.7", "3.11", _MATPLOTLIB, {}),
         )

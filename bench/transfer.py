@@ -151,7 +151,7 @@ held-out rows with it unknown."""
 MODEL_PATH = os.path.join(PROJECT_ROOT, "src", "trajsift", "checks", "quality_model.json")
 OVERRIDES = ["stages.correctness.enabled=false"]
 KEEP_FRACTION = 0.8
-ALONE_MODELS = [True]
+ALONE_MODELS = True
 """Whether `fit_on` fits the models for rows alone on their task (`--without-alone-models`: the stop-28 set)."""
 
 
@@ -209,7 +209,7 @@ def fit_on(rows: list[dict], truth: dict, features, requires: str, strength: flo
     (`calibration.model_variants`), each fitted on every row (a model fitted on the rows with usage only
     generalises worse: mini-swe-agent 0.756 -> 0.689 held out)."""
     labels = [truth[r["trajectory_id"]][1] for r in rows]
-    variants = model_variants(features, requires, alone=ALONE_MODELS[0])
+    variants = model_variants(features, requires, alone=ALONE_MODELS)
     return ModelSet(tuple(fit_model(kept, rows, labels, strength, needs) for kept, needs in variants))
 
 
@@ -371,7 +371,8 @@ def main() -> None:
     parser.add_argument("--rows-cache", default="", help="pickle of the runs' rows: reused if present")
     parser.add_argument("--without-alone-models", action="store_true", help="no models without the task's other runs")
     args = parser.parse_args()
-    ALONE_MODELS[0] = not args.without_alone_models
+    global ALONE_MODELS
+    ALONE_MODELS = not args.without_alone_models
     rows_ref, rows_base, truth, counts, alone = load_rows(args.data_dir, args.rows_cache)
     print(f"machine load: {os.getloadavg()[0]:.1f}; rows {len(rows_ref)} / {len(rows_base)}")
     print_mode(

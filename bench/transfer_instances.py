@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--strength", type=float, default=0.3)
     parser.add_argument("--without-alone-models", action="store_true", help="no models without the task's other runs")
     args = parser.parse_args()
-    transfer.ALONE_MODELS[0] = not args.without_alone_models
+    transfer.ALONE_MODELS = not args.without_alone_models
     rows_ref, rows_base, truth, _, alone = load_rows(args.data_dir, args.rows_cache)
     print(f"machine load: {os.getloadavg()[0]:.1f}; rows {len(rows_ref)} / {len(rows_base)}")
     common = (args.strength, args.folds, args.seed)

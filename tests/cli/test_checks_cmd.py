@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from trajsift.calibration import TASK_PRESENT, load_model
+from trajsift.calibration import load_model
 from trajsift.checks import CHECKS
 from trajsift.cli.main import app
 
@@ -23,6 +23,6 @@ def test_lists_every_check_and_each_model_with_its_scope_weights_and_intercept()
     for number, (model, title) in enumerate(zip(models, titles, strict=True), 1):
         assert f"model {number} of {len(models)}: scores the rows {model.scope}" in title
         assert f"intercept {model.intercept:+.3f}" in out
-    alone = next(m for m in models if TASK_PRESENT not in m.required and not m.required)
+    alone = next(m for m in models if not m.required)  # no task peers, no usage: the last resort
     strongest = max(alone.features, key=lambda f: abs(f.weight))
     assert strongest.column in out and f"{strongest.weight:+.3f}" in out

@@ -102,6 +102,14 @@ def test_the_tree_diff_carries_new_deleted_and_binary_files(tmp_path):
     assert "blob.bin" in git(repo, "status", "--porcelain") and "?? blob.bin" in git(repo, "status", "--porcelain")
 
 
+def test_a_tree_without_its_own_index_diffs_from_head(tmp_path):
+    repo, _ = make_repo(tmp_path)
+    (repo / "calc.py").write_text(SOURCE.replace("a - b", "a + b"))
+    (repo / ".git" / "index").unlink()
+    text = tree_diff(repo).decode()
+    assert "+++ b/calc.py" in text and "+    return a + b" in text and "tests/test_calc.py" not in text
+
+
 def test_the_script_applies_installs_and_tests_in_the_image_repo():
     task = make_task("abc", metadata={"image_repo_dir": "/work/repo", "image_setup": "source /env/activate"})
     spec = type("Spec", (), {"install": "pip install -e .", "env": {}})()

@@ -89,6 +89,8 @@ def judged_without(verdict: Verdict, missing: list[str], elsewhere: bool = False
 
 def touches(missing: list[str], *patches: str) -> bool:
     """Whether any of `patches` changes, creates over, renames or deletes one of the `missing` paths."""
+    if not missing:  # a complete copy: no patch parsed
+        return False
     absent = set(missing)
     return any(absent & {diff.old_path, diff.new_path} for patch in patches for diff in parse_patch(patch))
 

@@ -8,6 +8,8 @@ the patch, and the tests run in the image on the tree's diff.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from trajsift import reasons
@@ -108,6 +110,20 @@ def test_a_tree_without_its_own_index_diffs_from_head(tmp_path):
     (repo / ".git" / "index").unlink()
     text = tree_diff(repo).decode()
     assert "+++ b/calc.py" in text and "+    return a + b" in text and "tests/test_calc.py" not in text
+
+
+def test_a_same_size_edit_in_the_index_second_is_diffed(tmp_path):
+    """An edit in the second the index was written, keeping the file's size, is found by git's racy-entry check
+    only if the index copy keeps the index's own mtime (a fresh copy's later mtime made git trust the stale stat)."""
+    repo, _ = make_repo(tmp_path)
+    git(repo, "config", "core.trustctime", "false")  # the edit's ctime would otherwise give it away
+    calc, index, second = repo / "calc.py", repo / ".git" / "index", 1_700_000_000
+    os.utime(calc, (second, second))
+    git(repo, "update-index", "--refresh")  # the entry records that mtime
+    os.utime(index, (second, second))
+    calc.write_text(SOURCE.replace("a - b", "a + b"))  # same size, same inode
+    os.utime(calc, (second, second))
+    assert "+    return a + b" in tree_diff(repo).decode()
 
 
 def test_the_script_applies_installs_and_tests_in_the_image_repo():

@@ -48,7 +48,7 @@ def tree_diff(worktree: Path) -> bytes:
         own = worktree / ".git" / "index"
         steps = [["add", "-A"], ["diff", "--cached", "--binary", "--no-color", "HEAD"]]
         if own.is_file() and not own.is_symlink():
-            shutil.copyfile(own, index)
+            shutil.copy2(own, index)  # its mtime too: git's check of entries racily clean against the index
         else:
             steps.insert(0, ["read-tree", "HEAD"])
         for args in steps:

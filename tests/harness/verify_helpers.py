@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -107,6 +107,9 @@ class ScriptedSandbox:
     script: Script
     name: str = "scripted"
     calls: list[str] = field(default_factory=list)
+    base_fails: bool = True
+    """On the base tree (calc.py as committed) the FAIL_TO_PASS tests fail whatever the script says, as the real
+    tests do there (a correct verdict's check that they need the fix runs them on it)."""
 
     def run(
         self,
@@ -120,6 +123,8 @@ class ScriptedSandbox:
     ) -> SandboxResult:
         self.calls.append(command)
         outcome = self.script(command, Path(workdir), len(self.calls))
+        if self.base_fails and outcome.statuses and unfixed(Path(workdir)):
+            outcome = replace(outcome, statuses={**outcome.statuses, **dict.fromkeys(F2P, "FAILED")})
         report = evidence and "--junitxml=" in command and outcome.write_junit and outcome.statuses
         lines = [f"{status} {name}" for name, status in outcome.statuses.items()]
         text = outcome.output or ("=== short test summary info ===\n" + "\n".join(lines) + "\n=== end ===\n")
@@ -128,6 +133,11 @@ class ScriptedSandbox:
         exit_code = None if verdict not in ("ok", "nonzero_exit") else int(verdict == "nonzero_exit")
         stream = evidence_bytes(outcome.statuses, exit_code, stdin) if report else b""
         return SandboxResult(exit_code, text, False, 0.01, verdict, stream)
+
+
+def unfixed(workdir: Path) -> bool:
+    calc = workdir / "calc.py"
+    return calc.is_file() and calc.read_text() == SOURCE
 
 
 def evidence_bytes(statuses: dict[str, str], exit_code: int | None, key: bytes, spelling=lambda node: node) -> bytes:

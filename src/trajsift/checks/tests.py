@@ -59,10 +59,13 @@ class TestsParams(Params):
     cache: bool = True
     """Reuse cached verdicts (by task fingerprint and patch hash)."""
     sandbox: str = ""
+    """Sandbox backend: `bubblewrap` (default), `docker` or `podman` (the task's own image when it names one)."""
     touched_tests: bool = True
     """After a correct verdict, run the whole test files of the modules the patch touches: a regression there
     makes the reason `resolved_but_suspect` (a finding: the default recipe sends the row to review)."""
-    """Sandbox backend: `bubblewrap` (default), `docker` or `podman` (the task's own image when it names one)."""
+    before_fix: bool = True
+    """A correct verdict whose FAIL_TO_PASS tests already pass on the base tree with the test patch alone is
+    `unknown(task_invalid)` (one bare run per task, cached): such a task cannot tell a fix from no fix."""
     network: bool = False
     """Let the tests reach the network (the sandbox shares the host's network; off by default): for tasks whose
     tests call real internet hosts, which otherwise come back `unknown(network_required)`."""
@@ -125,6 +128,7 @@ class TestsCheck(Check[TestsParams]):
                 use_cache=params.cache,
                 sandbox=params.sandbox,
                 touched_tests=params.touched_tests,
+                before_fix=params.before_fix,
             )
             self._verifiers[key] = Verifier(options)
         return self._verifiers[key]

@@ -6,10 +6,14 @@
   this environment, `integrity.RunEvidence.startup_exit`): the tests run once on the base tree with the test
   patch alone. The same stop there is an environment problem (`unknown(tests_not_run)`, with the reason); a
   base tree that starts means the patch caused it (`incorrect(tests_fail)`).
+- A correct verdict on a task whose FAIL_TO_PASS tests already pass on the base tree with the test patch alone
+  proves nothing (lists recorded while a test's network host was down: requests-863's all pass offline here):
+  `unknown(task_invalid)` naming those tests, the bare run made once per task and cached (`needs_the_fix`).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Protocol
 
 from trajsift import reasons
@@ -23,11 +27,30 @@ class Verifier(Protocol):
 
     cache: ResultCache
 
+    def base_lock(self, task_fp: str) -> BaseLock: ...
+
     def fingerprint(self, task: Task) -> str: ...
 
     def verify(self, task: Task, patch: str) -> Verdict: ...
 
     def run(self, task: Task, patch: str, retry: bool = True, bare: bool = False) -> Verdict: ...
+
+
+PASSES_BEFORE = "fail_to_pass_passes_before_fix"
+
+
+class BaseLock:
+    """A task's bare-run lock: reentrant, and `running` while its holder makes the run."""
+
+    def __init__(self) -> None:
+        self._lock, self.running = threading.RLock(), False
+
+    def __enter__(self) -> BaseLock:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
 
 STARTUP_CAUSES = {3: "pytest internal error", 4: "pytest usage error (e.g. a conftest that cannot import)"}
@@ -66,11 +89,42 @@ def blame_startup(
 
 
 def base_verdict(verifier: Verifier, task: Task) -> Verdict:
-    """The bare run (base tree and test patch, no fix), cached under the empty patch's hash when judged."""
+    """The bare run (base tree and test patch, no fix), cached under the empty patch's hash when judged; one at a
+    time (the k rollouts of a task verified at once ask for it together)."""
     task_fp, digest = verifier.fingerprint(task), patch_hash("")
-    cached = verifier.cache.get(task_fp, digest)
-    if cached is not None:
-        return cached
-    verdict = verifier.run(task, "", retry=False, bare=True)
-    verifier.cache.put(task_fp, digest, verdict)
+    lock = verifier.base_lock(task_fp)  # reentrant: the bare run can verify the reference, which asks again
+    with lock:
+        cached = verifier.cache.get(task_fp, digest)
+        if cached is not None:
+            return cached
+        if lock.running:
+            return unknown(reasons.TESTS_NOT_RUN, "asked for within the bare run itself")
+        lock.running = True
+        try:
+            verdict = verifier.run(task, "", retry=False, bare=True)
+        finally:
+            lock.running = False
+        verifier.cache.put(task_fp, digest, verdict)
     return verdict
+
+
+def passing_without_fix(verifier: Verifier, task: Task) -> list[str]:
+    """The FAIL_TO_PASS tests that pass on the base tree with the test patch alone ([] when it cannot be judged)."""
+    base = base_verdict(verifier, task)
+    if base.kind == UNKNOWN:
+        return []
+    failed = {*base.evidence.get("f2p_failed", []), *base.evidence.get("missing", [])}
+    return [name for name in task.fail_to_pass if name not in failed]
+
+
+def needs_the_fix(verifier: Verifier, task: Task, verdict: Verdict) -> Verdict:
+    """A correct verdict stands when its FAIL_TO_PASS tests fail without the fix; else `unknown(task_invalid)`."""
+    if verdict.kind != CORRECT:
+        return verdict
+    passing = passing_without_fix(verifier, task)
+    if not passing:
+        return verdict
+    evidence = {**verdict.evidence, "graded": CORRECT, "fail_to_pass_without_fix": passing}
+    counts = {name: getattr(verdict, name) for name in ("f2p_passed", "f2p_failed", "p2p_passed", "p2p_failed")}
+    detail = f"{PASSES_BEFORE}: {', '.join(passing[:5])}"
+    return unknown(reasons.TASK_INVALID, detail, evidence=evidence, duration_s=verdict.duration_s, **counts)

@@ -22,13 +22,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from trajsift.harness.blame import PASSES_BEFORE, passing_without_fix
 from trajsift.harness.grading.verdict import CORRECT, UNKNOWN, Verdict
 from trajsift.harness.verify import Verifier
 from trajsift.tasks import Task, task_problems
 
 VALID, FLAKY, INVALID, UNAVAILABLE = "valid", "flaky", "invalid", "unavailable"
 DEFAULT_RUNS = 3
-PASSES_BEFORE = "fail_to_pass_passes_before_fix"
 
 
 @dataclass
@@ -61,11 +61,7 @@ def classify(verdicts: list[Verdict]) -> tuple[str, str]:
 def passes_before(verifier: Verifier, task: Task) -> str:
     """Why the task's tests do not need its fix (FAIL_TO_PASS tests passing on the base tree with the test patch
     alone), or "" when every one of them fails there or the bare run could not be judged."""
-    bare = verifier.run(task, "", retry=False, bare=True)
-    if bare.kind == UNKNOWN:
-        return ""
-    failed = {*bare.evidence.get("f2p_failed", []), *bare.evidence.get("missing", [])}
-    passing = [name for name in task.fail_to_pass if name not in failed]
+    passing = passing_without_fix(verifier, task)
     return f"{PASSES_BEFORE}: {', '.join(passing[:5])}" if passing else ""
 
 

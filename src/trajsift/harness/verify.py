@@ -23,7 +23,8 @@ Decisions:
   So a bad patch cannot dodge "incorrect" by hanging or blowing up.
 - pytest stopping before any test (usage or internal error, e.g. a conftest that cannot import here) is compared
   with the base tree: the same stop without the patch is unknown (an environment problem), else incorrect (`blame`).
-- A task whose validation (`trajsift tasks validate`) found it invalid or flaky gives `unknown(task_invalid)`.
+- A task whose validation (`trajsift tasks validate`) found it invalid or flaky gives `unknown(task_invalid)`; so
+  does a correct verdict whose FAIL_TO_PASS tests pass without the fix (one bare run per task, cached).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from trajsift import reasons
 from trajsift.harness import swebench_specs
-from trajsift.harness.blame import blame_on_reference, blame_startup
+from trajsift.harness.blame import BaseLock, blame_on_reference, blame_startup, needs_the_fix
 from trajsift.harness.build_cache import BuildCache, TreeBuild
 from trajsift.harness.cache import ResultCache, patch_hash, task_fingerprint
 from trajsift.harness.environments import EnvironmentUnavailable, build_environment
@@ -93,6 +94,9 @@ class VerifyOptions:
     """Compiled extensions built once per environment and build inputs, copied into each work tree (`build_cache`)."""
     touched_tests: bool = True
     """After a correct verdict, run the touched modules' whole test files (`grading.touched`)."""
+    before_fix: bool = True
+    """A correct verdict stands only if its FAIL_TO_PASS tests fail on the base tree (`blame.needs_the_fix`);
+    the reference patch's is not checked (`tasks validate --before` checks the task)."""
 
 
 class Verifier:
@@ -106,6 +110,7 @@ class Verifier:
         self.cache = cache or ResultCache(options.cache_dir)
         self._sandbox, self._sandbox_problem = sandbox, ""
         self._lock = threading.Lock()
+        self._base_locks: dict[str, BaseLock] = {}
         self._env_failures: dict[str, str] = {}
 
     def sandbox(self) -> Sandbox:
@@ -118,6 +123,11 @@ class Verifier:
             if self._sandbox is None:
                 raise SandboxUnavailable(self._sandbox_problem)
             return self._sandbox
+
+    def base_lock(self, task_fp: str) -> BaseLock:
+        """Held while the task's bare run is looked up or made (`blame.base_verdict`)."""
+        with self._lock:
+            return self._base_locks.setdefault(task_fp, BaseLock())
 
     def fingerprint(self, task: Task) -> str:
         try:
@@ -141,14 +151,14 @@ class Verifier:
         validation = self.cache.get_validation(task_fp)
         if validation and validation["status"] in INVALID_STATUSES:
             return unknown(reasons.TASK_INVALID, f"task validation: {validation['status']}")
-        cached = self.cache.get(task_fp, digest) if use_cache else None
-        if cached is not None:
-            return cached
-        verdict = self.run(task, patch, self.options.retry if retry is None else retry)
-        verdict = verdict.with_(duration_s=round(time.monotonic() - started, 3))
-        if use_cache:
-            self.cache.put(task_fp, digest, verdict)
-        return verdict
+        verdict = self.cache.get(task_fp, digest) if use_cache else None
+        if verdict is None:
+            verdict = self.run(task, patch, self.options.retry if retry is None else retry)
+            verdict = verdict.with_(duration_s=round(time.monotonic() - started, 3))
+            if use_cache:
+                self.cache.put(task_fp, digest, verdict)
+        checked = self.options.before_fix and patch != task.reference_patch  # the reference is what the tests want
+        return needs_the_fix(self, task, verdict) if checked else verdict
 
     def run(self, task: Task, patch: str, retry: bool = True, bare: bool = False) -> Verdict:
         """One uncached verification; infrastructure problems become unknown verdicts. `bare` with an empty

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+import msgspec
 import pytest
 
 from trajsift import reasons
@@ -20,7 +21,7 @@ from trajsift.harness.verify import Verifier, VerifyOptions
 
 from .container_image import instance_image, remove_image
 from .test_incomplete_repo import DATA, drop_blob
-from .verify_helpers import GOLD, SOURCE, TESTS, commit_repo, diff, git, make_repo, make_task
+from .verify_helpers import F2P, GOLD, P2P, SOURCE, TESTS, commit_repo, diff, git, make_repo, make_task
 
 
 def built_image(request, tmp_path_factory, files: dict[str, str], host_lacks: str = ""):
@@ -73,6 +74,20 @@ def test_a_new_module_reaches_the_image(image_setup, tmp_path):
     use = diff("calc.py", SOURCE, "from helper import plus\n" + SOURCE.replace("a - b", "plus(a, b)"))
     verdict = verify(image_setup, tmp_path, helper + use)
     assert verdict.kind == CORRECT, verdict.evidence
+
+
+def test_a_stale_fail_to_pass_list_is_found_by_a_bare_run_in_the_image(image_setup, tmp_path):
+    """An agent's correct patch on a task whose FAIL_TO_PASS lists a test passing without the fix: the bare run
+    (base tree and test patch, no fix) runs in the image too and finds it."""
+    engine, root, commit, image = image_setup
+    agent_fix = diff("calc.py", SOURCE, SOURCE.replace("a - b", "b + a"))
+    assert verify(image_setup, tmp_path, agent_fix).kind == CORRECT
+    task = make_task(commit, test_command="python -m pytest -rA {tests}", metadata={"docker_image": image})
+    stale = msgspec.structs.replace(task, fail_to_pass=[*F2P, *P2P], pass_to_pass=[])
+    options = VerifyOptions(cache_dir=tmp_path / "cache", task_dir=root, sandbox=engine, retry=False)
+    verdict = Verifier(options).verify(stale, agent_fix)
+    assert (verdict.kind, verdict.reason) == (UNKNOWN, reasons.TASK_INVALID), verdict.evidence
+    assert verdict.evidence["fail_to_pass_without_fix"] == P2P
 
 
 def test_on_an_incomplete_host_copy_the_images_verdicts_stand(incomplete_host, tmp_path):

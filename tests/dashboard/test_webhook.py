@@ -26,11 +26,14 @@ class Receiver:
                 receiver.bodies.append((self.path, self.headers.get("Content-Type"), body))
                 time.sleep(receiver.delay)
                 status = receiver.plan.pop(0) if receiver.plan else 200
-                self.send_response(status)
-                if status in (301, 302, 307):
-                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.send_response(status)
+                    if status in (301, 302, 307):
+                        self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (the timeout test)
 
             def log_message(self, *args):
                 pass
@@ -83,11 +86,11 @@ def test_client_errors_and_redirects_are_not_retried_or_followed(receiver):
 
 
 def test_timeout_gives_up_quickly(receiver):
-    server = receiver(delay=2.0)
+    server = receiver(delay=8.0)
     started = time.monotonic()
     delivery = post_webhook(server.url, {"text": "x"}, timeout=0.3, retries=1, backoff=0.01)
     assert not delivery.ok and delivery.attempts == 2 and "timed out" in delivery.error.lower()
-    assert time.monotonic() - started < 1.9
+    assert time.monotonic() - started < 6.0  # two attempts of 0.3 s, not one 8 s answer (room for a loaded machine)
 
 
 def test_connection_refused_and_bad_schemes_never_raise():

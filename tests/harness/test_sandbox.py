@@ -156,15 +156,15 @@ def test_large_output_is_truncated_but_ok(sandbox, workdir):
 
 @needs_bwrap
 def test_command_that_closes_stdout_still_times_out(sandbox, workdir):
-    result = sandbox.run("exec >/dev/null 2>&1; sleep 30", workdir, replace(SMALL, wall_s=1))
-    assert result.verdict == "timeout" and 1 <= result.duration_s < 2.5
+    result = sandbox.run("exec >/dev/null 2>&1; sleep 60", workdir, replace(SMALL, wall_s=1))
+    assert result.verdict == "timeout" and 1 <= result.duration_s < 20  # the 1 s limit, not the 60 s sleep
 
 
 @needs_bwrap
 def test_background_children_die_with_the_command(sandbox, workdir):
     start = time.monotonic()
     result = sandbox.run("sleep 100 & echo started", workdir, SMALL, env={"TS_MARK": "bgchild-" + workdir.name})
-    assert result.verdict == "ok" and time.monotonic() - start < 2
+    assert result.verdict == "ok" and time.monotonic() - start < 30  # not the child's 100 s (a loaded machine)
     assert_nothing_left("bgchild-" + workdir.name)
 
 

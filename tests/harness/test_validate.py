@@ -8,13 +8,13 @@ import msgspec
 import pytest
 
 from trajsift import reasons
+from trajsift.harness.blame import PASSES_BEFORE
 from trajsift.harness.cache import ResultCache
 from trajsift.harness.grading.verdict import correct, incorrect, unknown
 from trajsift.harness.sandbox.bubblewrap import BubblewrapSandbox
 from trajsift.harness.validate import (
     FLAKY,
     INVALID,
-    PASSES_BEFORE,
     UNAVAILABLE,
     VALID,
     classify,

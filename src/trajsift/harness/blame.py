@@ -18,7 +18,7 @@ from typing import Protocol
 
 from trajsift import reasons
 from trajsift.harness.cache import ResultCache, patch_hash
-from trajsift.harness.grading.verdict import CORRECT, UNKNOWN, Verdict, incorrect, unknown
+from trajsift.harness.grading.verdict import CORRECT, UNKNOWN, Verdict, bounded_evidence, incorrect, unknown
 from trajsift.tasks import Task
 
 
@@ -88,10 +88,11 @@ def blame_startup(
     return incorrect(reasons.TESTS_FAIL, {**evidence, "cause": detail}, confidence=0.95, **extras)
 
 
-def base_verdict(verifier: Verifier, task: Task) -> Verdict:
+def base_verdict(verifier: Verifier, task: Task, task_fp: str = "") -> Verdict:
     """The bare run (base tree and test patch, no fix), cached under the empty patch's hash when judged; one at a
-    time (the k rollouts of a task verified at once ask for it together)."""
-    task_fp, digest = verifier.fingerprint(task), patch_hash("")
+    time (the k rollouts of a task verified at once ask for it together). `task_fp`: the task's fingerprint when
+    the caller has it."""
+    task_fp, digest = task_fp or verifier.fingerprint(task), patch_hash("")
     lock = verifier.base_lock(task_fp)  # reentrant: the bare run can verify the reference, which asks again
     with lock:
         cached = verifier.cache.get(task_fp, digest)
@@ -108,23 +109,29 @@ def base_verdict(verifier: Verifier, task: Task) -> Verdict:
     return verdict
 
 
-def passing_without_fix(verifier: Verifier, task: Task) -> list[str]:
+def passing_without_fix(verifier: Verifier, task: Task, task_fp: str = "") -> list[str]:
     """The FAIL_TO_PASS tests that pass on the base tree with the test patch alone ([] when it cannot be judged)."""
-    base = base_verdict(verifier, task)
+    base = base_verdict(verifier, task, task_fp)
     if base.kind == UNKNOWN:
         return []
     failed = {*base.evidence.get("f2p_failed", []), *base.evidence.get("missing", [])}
     return [name for name in task.fail_to_pass if name not in failed]
 
 
-def needs_the_fix(verifier: Verifier, task: Task, verdict: Verdict) -> Verdict:
-    """A correct verdict stands when its FAIL_TO_PASS tests fail without the fix; else `unknown(task_invalid)`."""
+def passes_before_detail(passing: list[str]) -> str:
+    return f"{PASSES_BEFORE}: {', '.join(passing[:5])}"
+
+
+def needs_the_fix(verifier: Verifier, task: Task, verdict: Verdict, task_fp: str = "") -> Verdict:
+    """A correct verdict stands when its FAIL_TO_PASS tests fail without the fix; else `unknown(task_invalid)`,
+    its counts and evidence kept."""
     if verdict.kind != CORRECT:
         return verdict
-    passing = passing_without_fix(verifier, task)
+    passing = passing_without_fix(verifier, task, task_fp)
     if not passing:
         return verdict
-    evidence = {**verdict.evidence, "graded": CORRECT, "fail_to_pass_without_fix": passing}
-    counts = {name: getattr(verdict, name) for name in ("f2p_passed", "f2p_failed", "p2p_passed", "p2p_failed")}
-    detail = f"{PASSES_BEFORE}: {', '.join(passing[:5])}"
-    return unknown(reasons.TASK_INVALID, detail, evidence=evidence, duration_s=verdict.duration_s, **counts)
+    detail = passes_before_detail(passing)
+    evidence = {**verdict.evidence, "graded": CORRECT, "fail_to_pass_without_fix": passing, "detail": detail}
+    return verdict.with_(
+        kind=UNKNOWN, reason=reasons.TASK_INVALID, confidence=None, evidence=bounded_evidence(evidence)
+    )

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from trajsift.harness.blame import PASSES_BEFORE, passing_without_fix
+from trajsift.harness.blame import passes_before_detail, passing_without_fix
 from trajsift.harness.grading.verdict import CORRECT, UNKNOWN, Verdict
 from trajsift.harness.verify import Verifier
 from trajsift.tasks import Task, task_problems
@@ -62,7 +62,7 @@ def passes_before(verifier: Verifier, task: Task) -> str:
     """Why the task's tests do not need its fix (FAIL_TO_PASS tests passing on the base tree with the test patch
     alone), or "" when every one of them fails there or the bare run could not be judged."""
     passing = passing_without_fix(verifier, task)
-    return f"{PASSES_BEFORE}: {', '.join(passing[:5])}" if passing else ""
+    return passes_before_detail(passing) if passing else ""
 
 
 def validate_task(verifier: Verifier, task: Task, runs: int = DEFAULT_RUNS, before: bool = False) -> TaskValidation:

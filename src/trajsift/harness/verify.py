@@ -158,7 +158,7 @@ class Verifier:
             if use_cache:
                 self.cache.put(task_fp, digest, verdict)
         checked = self.options.before_fix and patch != task.reference_patch  # the reference is what the tests want
-        return needs_the_fix(self, task, verdict) if checked else verdict
+        return needs_the_fix(self, task, verdict, task_fp) if checked else verdict
 
     def run(self, task: Task, patch: str, retry: bool = True, bare: bool = False) -> Verdict:
         """One uncached verification; infrastructure problems become unknown verdicts. `bare` with an empty

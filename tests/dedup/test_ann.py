@@ -89,13 +89,19 @@ def test_lsh_top_k_has_no_repeats_and_is_deterministic():
     assert np.array_equal(idx, again[1]) and np.array_equal(sims, again[0])
 
 
-def test_auto_without_ann_packages_falls_back_to_lsh(monkeypatch):
+@pytest.mark.parametrize("installed", [None, "faiss-and-usearch"])
+def test_auto_does_not_depend_on_installed_ann_packages(monkeypatch, installed):
     import trajsift.dedup.ann as ann
 
-    monkeypatch.setattr(ann.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(ann.importlib.util, "find_spec", lambda name: installed and object())
     assert ann._choose("auto", 10, 100) == "exact"
     assert ann._choose("auto", 1000, 100) == "lsh"
     assert ann._choose("lsh", 10, 100) == "lsh"
+    if installed:
+        assert ann._choose("faiss", 10, 100) == "faiss"  # named: used
+    else:
+        with pytest.raises(ConfigError, match="not installed"):
+            ann._choose("faiss", 10, 100)
 
 
 def _merge_by_rule(data, block, sims, idx):

@@ -60,8 +60,8 @@ class NoveltyParams(Params):
     cluster_distance: float = Field(default=0.25, gt=0, lt=2)
     """Average-linkage cosine distance below which summaries of one task join the same approach cluster."""
     ann_backend: Literal["auto", "exact", "faiss", "usearch", "lsh"] = "auto"
-    """Nearest-neighbour search; `auto` is exact up to `exact_limit` vectors, then faiss or usearch if installed,
-    else `lsh` (numpy random-hyperplane buckets)."""
+    """Nearest-neighbour search; `auto` is exact up to `exact_limit` vectors, then `lsh` (numpy random-hyperplane
+    buckets) whatever is installed; faiss or usearch only when named."""
     exact_limit: int = Field(default=20_000, ge=1)
     """Largest dataset searched exactly under `auto`."""
     weights: dict[Literal["patch", "actions", "reasoning"], float] = {"patch": 2.0, "actions": 1.0, "reasoning": 1.0}

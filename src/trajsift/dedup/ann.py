@@ -3,8 +3,9 @@
 Backends: `exact` (numpy, blocked matrix products; fine up to a few tens of thousands of vectors),
 `faiss` (extra `trajsift[ann]`: a flat index up to `exact_limit` vectors, IVF above), `usearch`
 (HNSW) and `lsh` (numpy random-hyperplane buckets, `trajsift.dedup.ann_lsh`). `auto` takes exact search up
-to `exact_limit` and the first installed ANN package above it, falling back to `lsh` when neither is
-installed (exact search over a million vectors would take hours).
+to `exact_limit` and `lsh` above it (exact search over a million vectors would take hours), whatever is
+installed: a run's results never depend on which optional packages happen to be there. faiss and usearch
+are used when named.
 """
 
 from __future__ import annotations
@@ -50,12 +51,7 @@ def _choose(backend: str, n: int, exact_limit: int) -> str:
         if backend not in ("exact", "lsh") and importlib.util.find_spec(backend) is None:
             raise ConfigError(f"ANN backend {backend!r} is not installed: pip install 'trajsift[ann]'")
         return backend
-    if n <= exact_limit:
-        return "exact"
-    for name in ("faiss", "usearch"):
-        if importlib.util.find_spec(name) is not None:
-            return name
-    return "lsh"
+    return "exact" if n <= exact_limit else "lsh"
 
 
 def _exact(data: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

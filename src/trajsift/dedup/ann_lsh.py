@@ -1,6 +1,6 @@
 """Approximate nearest neighbours in numpy alone: random-hyperplane LSH (SimHash), exact search per bucket.
 
-`ann.nearest(backend="lsh")`, and `auto` above `exact_limit` when neither faiss nor usearch is installed
+`ann.nearest(backend="lsh")`, and `auto` above `exact_limit`, whatever is installed
 (exact search is quadratic: a million vectors would take hours). Each of `TABLES` tables hashes every
 vector to the signs of `bits` random projections (`bits` grows with n so buckets hold ~`BUCKET_ROWS` rows);
 rows sharing a bucket in any table are compared exactly (blocks of at most `MAX_BLOCK` rows of a sorted

@@ -263,3 +263,30 @@ def test_after_the_last_edit_of_the_fix():
         patch=PATCH,
     )
     assert one_step["tests_after_edit"] is True and one_step["last_check_passed"] is False
+
+
+def test_a_text_only_chat_editing_through_search_replace_blocks_has_its_evidence():
+    """An agent that edits with Aider-style SEARCH/REPLACE blocks and tests after them, read from plain messages:
+    the blocks are edits, so the test run counts as after the last edit."""
+    from trajsift.readers.base import Origin
+    from trajsift.readers.chat import OpenAIChatReader
+
+    turn = "calc.py\n```python\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n```"
+    messages = [
+        {"role": "user", "content": "add() in calc.py subtracts"},
+        {"role": "assistant", "content": "```bash\ncat calc.py\n```"},
+        {"role": "user", "content": "def add(a, b):\n    return a - b"},
+        {"role": "assistant", "content": turn},
+        {"role": "user", "content": "Applied the edit to calc.py"},
+        {"role": "assistant", "content": "```bash\npython -m pytest -q\n```"},
+        {"role": "user", "content": "3 passed in 0.02s"},
+        {"role": "assistant", "content": "Done."},
+    ]
+    (traj,) = OpenAIChatReader().parse({"messages": messages}, Origin(path="chat.jsonl"))
+    scores = EvidenceCheck().run([traj], CheckContext(), [{}])[0].scores
+    assert scores["quality.evidence.tests_after_edit"] is True
+    assert scores["quality.evidence.last_check_passed"] is True
+    assert scores["quality.evidence.read_before_edit"] == 1.0
+    without_blocks = [{**m, "content": "I changed calc.py."} if m["content"] == turn else m for m in messages]
+    (plain,) = OpenAIChatReader().parse({"messages": without_blocks}, Origin(path="chat.jsonl"))
+    assert EvidenceCheck().run([plain], CheckContext(), [{}])[0].scores["quality.evidence.tests_after_edit"] is not True

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from trajsift.errors import FormatError
+from trajsift.facts.edits import step_edit
 from trajsift.readers.base import Origin
 from trajsift.readers.chat import AnthropicChatReader, OpenAIChatReader, ShareGPTReader
 from trajsift.readers.read import ReadOptions, read_trajectories
@@ -414,3 +415,73 @@ def test_text_function_calls_are_calls_and_the_next_user_turn_their_result():
     assert viewed.thought == "Look at it first." and viewed.observation.text == "1\tdef add(a, b): return a - b"
     assert tested.action.type is ActionType.RUN_TESTS and tested.observation.text == "1 failed"
     assert trajectory.metadata["final_answer"] == "I could not finish."
+
+
+AIDER_TURN = """I'll fix the sign and add a test.
+
+calc/ops.py
+```python
+<<<<<<< SEARCH
+def add(a, b):
+    return a - b
+=======
+def add(a, b):
+    return a + b
+>>>>>>> REPLACE
+```
+
+```python
+### tests/test_ops.py
+<<<<<<< SEARCH
+=======
+from calc.ops import add
+
+
+def test_add():
+    assert add(1, 2) == 3
+>>>>>>> REPLACE
+<<<<<<< SEARCH
+    assert add(1, 2) == 3
+=======
+    assert add(1, 2) == 3
+    assert add(-1, 1) == 0
+>>>>>>> REPLACE
+```
+
+```bash
+python -m pytest -q tests/test_ops.py
+```"""
+
+
+def test_search_replace_blocks_are_edits_of_the_file_named_before_them():
+    """Aider's edit format (file name before the fence) and Agentless' (`### path` inside it), in a text-only chat:
+    each block one edit; the turn's shell block runs after them and gets the next user turn as its result."""
+    record = {
+        "messages": [
+            {"role": "user", "content": "add() in calc/ops.py subtracts"},
+            {"role": "assistant", "content": "```bash\ncat calc/ops.py\n```"},
+            {"role": "user", "content": "def add(a, b):\n    return a - b"},
+            {"role": "assistant", "content": AIDER_TURN},
+            {"role": "user", "content": "2 passed in 0.01s"},
+        ]
+    }
+    (trajectory,) = OpenAIChatReader().parse(record, ORIGIN)
+    read, fix, create, extend, test = trajectory.steps
+    assert read.action.type is ActionType.READ and read.observation.text.startswith("def add")
+    assert [s.action.type for s in (fix, create, extend)] == [ActionType.EDIT, ActionType.CREATE, ActionType.EDIT]
+    assert [s.action.target for s in (fix, create, extend)] == ["calc/ops.py", "tests/test_ops.py", "tests/test_ops.py"]
+    assert fix.action.arguments["old_str"] == "def add(a, b):\n    return a - b"
+    assert fix.thought == f"I'll fix the sign and add a test.\n\ncalc/ops.py\n\n{AIDER_TURN.split(chr(10) * 2)[-1]}"
+    assert not fix.observation.text and not create.observation.text
+    edit = step_edit(fix)
+    assert edit is not None and edit.files == ["calc/ops.py"] and "return a + b" in edit.written
+    assert "return a - b" in edit.removed
+    assert test.action.type is ActionType.RUN_TESTS and test.observation.text == "2 passed in 0.01s"
+
+
+def test_a_search_replace_block_naming_no_file_stays_text():
+    text = "Maybe:\n```\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```"
+    record = {"messages": [{"role": "user", "content": "fix x"}, {"role": "assistant", "content": text}]}
+    (trajectory,) = OpenAIChatReader().parse(record, ORIGIN)
+    assert not trajectory.steps  # neither an edit nor a shell command
+    assert trajectory.metadata["final_answer"] == text

@@ -49,3 +49,19 @@ def test_null_without_a_source_edit_or_without_any_execution():
     scratch = step(T.CREATE, "cat > reproduce.py", "reproduce.py")
     assert backed(scratch, REPRO, CLAIM) is None  # a reproduction script is not the fix
     assert backed(EDIT, CLAIM) is None  # a scaffold that never runs anything can neither back nor contradict it
+
+
+def test_a_script_run_that_made_the_edit_does_not_back_the_claim_itself():
+    """Running a script that rewrites the patched file is the last edit, not a check of it."""
+    from trajsift.schema import FinalState
+
+    script = "cat <<'EOF' > fix.py\nopen('pkg/dates.py', 'w').write(NEW)\nEOF"
+    patch = "diff --git a/pkg/dates.py b/pkg/dates.py\n--- a/pkg/dates.py\n+++ b/pkg/dates.py\n@@ -1 +1 @@\n-a\n+b\n"
+    writes = [step(T.CREATE, script, "fix.py"), step(T.RUN_COMMAND, "python fix.py", "", "done", 0)]
+
+    def claim(*steps):
+        traj = Trajectory(id="r", task=TaskRef(task_id="x"), steps=list(steps), final=FinalState(patch=patch))
+        return WordingCheck().check_one(traj, CheckContext(), {}).scores["quality.wording.claim_backed"]
+
+    assert claim(EDIT, PASSING, *writes, CLAIM) == -1.0  # nothing checked the script's change
+    assert claim(EDIT, *writes, PASSING, CLAIM) == 1.0

@@ -290,3 +290,26 @@ def test_a_text_only_chat_editing_through_search_replace_blocks_has_its_evidence
     without_blocks = [{**m, "content": "I changed calc.py."} if m["content"] == turn else m for m in messages]
     (plain,) = OpenAIChatReader().parse({"messages": without_blocks}, Origin(path="chat.jsonl"))
     assert EvidenceCheck().run([plain], CheckContext(), [{}])[0].scores["quality.evidence.tests_after_edit"] is not True
+
+
+SCRIPT = (
+    "cat <<'EOF' > update_core.py\nsrc = open('pkg/core.py').read()\nsrc = src.replace('return x', 'return x or 0')\n"
+    "with open('pkg/core.py', 'w') as f:\n    f.write(src)\nEOF"
+)
+
+
+def test_a_script_that_writes_the_patched_file_is_the_edit_when_it_runs():
+    """Bash agents edit through code: the fix happens when the script runs, so a test before that run is not a
+    test after the edit, and a test after it is."""
+    read = step(T.READ, "cat pkg/core.py", "pkg/core.py", "def load(x):\n    return x", 0)
+    create = step(T.CREATE, SCRIPT, "update_core.py", "", 0)
+    run_script = step(T.RUN_COMMAND, "python update_core.py", "", "", 0)
+    test = step(T.RUN_TESTS, "python -m pytest -q", "", "3 passed in 0.01s", 0)
+    tested_before_running_it = evidence([read, create, test, run_script], patch=PATCH)
+    assert tested_before_running_it["tests_after_edit"] is False
+    assert tested_before_running_it["read_before_edit"] == 1.0  # pkg/core.py, read before the script changed it
+    tested_after = evidence([read, create, run_script, test], patch=PATCH)
+    assert tested_after["tests_after_edit"] is True and tested_after["last_check_passed"] is True
+    inline = step(T.RUN_COMMAND, "python - <<'EOF'\np = 'pkg/core.py'\nopen(p, 'w').write('x')\nEOF", "", "", 0)
+    assert evidence([read, inline, test], patch=PATCH)["tests_after_edit"] is True
+    assert evidence([read, test, inline], patch=PATCH)["tests_after_edit"] is False

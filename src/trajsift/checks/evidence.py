@@ -37,6 +37,7 @@ from trajsift.facts import errors as er
 from trajsift.facts import steps as st
 from trajsift.facts.changes import changed_files
 from trajsift.facts.scoring import ratio
+from trajsift.facts.scripts import code_writes, names_file
 from trajsift.facts.testruns import parse_test_counts, repo_of
 from trajsift.facts.wording import last_words
 from trajsift.schema import ActionType, Step, Trajectory
@@ -94,7 +95,8 @@ class EvidenceCheck(Check):
         files = changed_files(traj)
         edit_steps = [step for step in steps if is_source_edit(step)]
         edits = source_edits(traj, files)  # the fix's edits: what "after the last edit" is measured from
-        runs = [(i, run_passed(step, repo)) for i, step in enumerate(steps) if is_execution(step)]
+        scripted = {i for i in edits if steps[i].action.type not in st.CHANGES}  # running code was the edit
+        runs = [(i, run_passed(step, repo)) for i, step in enumerate(steps) if is_execution(step) and i not in scripted]
         last_edit = edits[-1] if edits else None
         after = [passed for i, passed in runs if last_edit is not None and i >= last_edit]
         task = ctx.tasks.get(traj.task.task_id)
@@ -103,7 +105,7 @@ class EvidenceCheck(Check):
             tests_after_edit=bool(after) if edits else None,
             last_check_passed=after[-1] if after else None,
             repro_fixed=repro_fixed(steps, edits, runs),
-            read_before_edit=read_before_edit(steps, edits),
+            read_before_edit=read_before_edit(steps, edits, scripted_targets(steps, scripted, files)),
             task_mentions_touched=mentions_touched(task_text, files),
             difficulty_rank=difficulty_rank((task.difficulty if task is not None else "") or traj.task.difficulty),
             final_confidence=final_confidence(traj),
@@ -122,12 +124,14 @@ def is_source_edit(step: Step) -> bool:
 
 def source_edits(traj: Trajectory, files: list[str]) -> list[int]:
     """Indexes of the steps that changed the fix: source edits to a file of the final patch (`files`, the run's
-    `changed_files`) when the run has one (removing a build folder or a reverted scratch change is not work on
-    the fix), all source edits when none of them names a patch file (the edit's target could not be told)."""
+    `changed_files`) and runs of code that writes one (`facts.scripts`) when the run has such steps (removing a
+    build folder or a reverted scratch change is not work on the fix), all source edits when none of them
+    names a patch file (the edit's target could not be told)."""
     edits = [i for i, step in enumerate(traj.steps) if is_source_edit(step)]
     names = {st.base_name(path) for path in files} if traj.final.patch else set()
-    on_fix = [i for i in edits if st.base_name(traj.steps[i].action.target) in names]
-    return on_fix or edits
+    on_fix = {i for i in edits if st.base_name(traj.steps[i].action.target) in names}
+    on_fix |= {i for i, code in code_writes(traj.steps).items() if names and names_file(code, names)}
+    return sorted(on_fix) or edits
 
 
 _DIFFICULTY = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>min|h)", re.I)
@@ -200,17 +204,31 @@ def repro_fixed(steps: list[Step], edits: list[int], runs: list[tuple[int, bool]
     return bool(failed_before & fixed_after)
 
 
-def read_before_edit(steps: list[Step], edits: list[int]) -> float | None:
+def scripted_targets(steps: list[Step], scripted: set[int], files: list[str]) -> dict[int, list[str]]:
+    """Index -> the changed files named by the code of each step whose running code was an edit."""
+    if not scripted:
+        return {}
+    writes = code_writes(steps)
+    return {i: [f for f in files if names_file(writes.get(i, ""), {st.base_name(f)})] for i in scripted}
+
+
+def read_before_edit(steps: list[Step], edits: list[int], scripted: dict[int, list[str]] | None = None) -> float | None:
+    """Share of the edited files read or searched before their first edit; `scripted`: index -> the patch files
+    of a step whose running code was the edit (the files its code names)."""
     seen: list[str] = []
     first_edits: dict[str, bool] = {}
     for i, step in enumerate(steps):
         target = step.action.target
         if step.action.type in st.LOOKS and target:
             seen.append(target)
-        elif i in edits and target and step.action.type is _T.EDIT:
-            key = st.file_key(target)
+            continue
+        if i not in edits:
+            continue
+        targets = (scripted or {}).get(i) or ([target] if target and step.action.type is _T.EDIT else [])
+        for path in targets:
+            key = st.file_key(path)
             if key not in first_edits:
-                first_edits[key] = any(st.same_file(target, other) for other in seen) or _searched(steps[:i], target)
+                first_edits[key] = any(st.same_file(path, other) for other in seen) or _searched(steps[:i], path)
     return ratio(sum(first_edits.values()), len(first_edits))
 
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
 from trajsift.checks.evidence import is_execution, run_passed, source_edits
 from trajsift.facts.changes import Changes, changes
+from trajsift.facts.steps import CHANGES
 from trajsift.facts.testruns import repo_of
 from trajsift.facts.wording import claims_verified, hesitation_rate, last_words, names_overlap
 from trajsift.schema import Trajectory
@@ -69,6 +70,7 @@ def claim_backed(traj: Trajectory, files: list[str]) -> float | None:
         return None
     if not claims_verified(last_words(steps)):
         return 0.0
-    after = [step for step in steps[edits[-1] :] if is_execution(step)]  # the last edit's own step may run
+    last = edits[-1]  # the last edit's own step may run, unless running code was the edit
+    after = [s for i, s in enumerate(steps[last:], last) if is_execution(s) and (i > last or s.action.type in CHANGES)]
     backed = bool(after) and run_passed(after[-1], repo_of(traj.task.task_id, traj.task.repo))
     return 1.0 if backed else -1.0

@@ -170,6 +170,11 @@ def _write_patch(step: Step) -> Edit | None:
     return edit if edit.files else None
 
 
+def heredoc_writes(command: str) -> list[tuple[str, str]]:
+    """(file, body) of each `cat <<EOF > file` heredoc in a shell command."""
+    return [(m["f1"] or m["f2"], m["body"]) for m in _HEREDOC.finditer(command) if m["f1"] or m["f2"]]
+
+
 def _shell(step: Step) -> Edit | None:
     command = step.action.command[:MAX_EDIT_CHARS]
     heredoc = _HEREDOC.search(command)

@@ -113,17 +113,17 @@ the few training rows alone: alone, no tasks file, coder 0.662 -> 0.732, mini-sw
 0.754 -> 0.756, ACR 0.769 -> 0.770, SWE-agent 0.771 -> 0.770; with a tasks file coder 0.799 -> 0.827; the
 mixed-run rows within 0.002. Tried before it (scratch script, not kept): the mixed and alone rows both in the
 training set: alone coder 0.680, SWE-agent 0.783, but mixed ACR 0.789 -> 0.771, mini-swe-agent 0.756 -> 0.745.
-Kept next (stop 31): the run of code that writes a patch file as an edit (`facts.scripts`): Gemini in
-mini-swe-agent often writes `fix.py` (open the module, replace a block, write it back) and runs it, or edits in
-`python - <<EOF`; 92 of its 284 runs do, and their fix's last edit was the script's creation or an earlier `sed`.
-The run is now the last edit (not a test after it), its named patch files count for read-before-edit. Changed
-rows: mini-swe-agent only (tests_after_edit 9, last_check_passed 9, read_before_edit 13, repro_fixed 18).
-No tasks file: mini-swe-agent 0.756 -> 0.761 (alone 0.736 -> 0.738), SWE-agent 0.840 -> 0.843, OpenHands and
-ACR within 0.001, coder 0.730 -> 0.721 (its rows unchanged: the refit raises `last_check_passed` and
-`read_before_edit`, whose coder AUCs are 0.58 and below 0.5; tasks file: coder 0.816 -> 0.809); pairs swe/coder
-0.904 -> 0.880; held-out instances (`transfer_instances.py`, seeds 0-2) mini-swe-agent 0.762 / 0.754 / 0.737 ->
-0.765 / 0.763 / 0.745, alone +0.003-0.004, coder -0.007. Kept for the agents it reads right, with the worst
-source lower. Tried then, not kept: bagged fits (20 task bootstraps, weights averaged): within 0.002.
+Kept next (stop 31): the run of code that writes a patch file as an edit (`facts.scripts`, `evidence.scripted_edits`):
+Gemini in mini-swe-agent often writes `fix.py` (open the module, replace a block, write it back) and runs it, or
+edits in `python - <<EOF`; 92 of its 284 runs do, and their fix's last edit was the script's creation or an earlier
+`sed`. That run is now the last edit and not a check of it (also when the same command writes the script and
+runs it), and its named patch files count for read-before-edit. Only mini-swe-agent's rows change. No tasks file:
+mini-swe-agent 0.756 -> 0.758 (alone 0.736 -> 0.737), SWE-agent 0.840 -> 0.842, OpenHands and ACR within 0.001,
+coder 0.730 -> 0.721 (its rows unchanged: the refit raises `last_check_passed` and `read_before_edit`, whose
+coder AUCs are 0.58 and below 0.5; tasks file: coder 0.816 -> 0.809); pairs swe/coder 0.904 -> 0.880; held-out
+instances (`transfer_instances.py`, seeds 0-2) mini-swe-agent 0.762 / 0.754 / 0.737 -> 0.765 / 0.757 / 0.742,
+alone +0.002-0.004, coder -0.006. Kept for the agents it reads right, with the worst source lower.
+Tried then, not kept: bagged fits (20 task bootstraps, weights averaged): within 0.002.
 Patch-text signals (alone on the inputs; coder, mini): comment share of the added lines (0.727, 0.755), the
 statement's backticked names in the changed lines (0.729, 0.754), only lines added (0.732, 0.755); sample
 weights 2 or 3 on the Verified sources for held-out instances (mini 0.751, OpenHands 0.756-0.758, coder

@@ -310,6 +310,9 @@ def test_a_script_that_writes_the_patched_file_is_the_edit_when_it_runs():
     assert tested_before_running_it["read_before_edit"] == 1.0  # pkg/core.py, read before the script changed it
     tested_after = evidence([read, create, run_script, test], patch=PATCH)
     assert tested_after["tests_after_edit"] is True and tested_after["last_check_passed"] is True
+    written_and_run = step(T.CREATE, SCRIPT + " && python update_core.py", "update_core.py", "done", 0)
+    assert evidence([read, written_and_run], patch=PATCH)["tests_after_edit"] is False  # its own run edits
+    assert evidence([read, written_and_run, test], patch=PATCH)["last_check_passed"] is True
     inline = step(T.RUN_COMMAND, "python - <<'EOF'\np = 'pkg/core.py'\nopen(p, 'w').write('x')\nEOF", "", "", 0)
     assert evidence([read, inline, test], patch=PATCH)["tests_after_edit"] is True
     assert evidence([read, test, inline], patch=PATCH)["tests_after_edit"] is False

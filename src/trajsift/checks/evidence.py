@@ -94,8 +94,8 @@ class EvidenceCheck(Check):
         repo = repo_of(traj.task.task_id, traj.task.repo)
         files = changed_files(traj)
         edit_steps = [step for step in steps if is_source_edit(step)]
-        edits = source_edits(traj, files)  # the fix's edits: what "after the last edit" is measured from
-        scripted = {i for i in edits if steps[i].action.type not in st.CHANGES}  # running code was the edit
+        scripted = scripted_edits(traj, files)  # running code was the edit: not a check of it
+        edits = source_edits(traj, files, scripted)  # the fix's edits: what "after the last edit" is measured from
         runs = [(i, run_passed(step, repo)) for i, step in enumerate(steps) if is_execution(step) and i not in scripted]
         last_edit = edits[-1] if edits else None
         after = [passed for i, passed in runs if last_edit is not None and i >= last_edit]
@@ -105,7 +105,7 @@ class EvidenceCheck(Check):
             tests_after_edit=bool(after) if edits else None,
             last_check_passed=after[-1] if after else None,
             repro_fixed=repro_fixed(steps, edits, runs),
-            read_before_edit=read_before_edit(steps, edits, scripted_targets(steps, scripted, files)),
+            read_before_edit=read_before_edit(steps, edits, scripted),
             task_mentions_touched=mentions_touched(task_text, files),
             difficulty_rank=difficulty_rank((task.difficulty if task is not None else "") or traj.task.difficulty),
             final_confidence=final_confidence(traj),
@@ -122,16 +122,26 @@ def is_source_edit(step: Step) -> bool:
     return step.action.type in st.CHANGES and not st.is_scratch(step.action.target)
 
 
-def source_edits(traj: Trajectory, files: list[str]) -> list[int]:
+def source_edits(traj: Trajectory, files: list[str], scripted: dict[int, list[str]] | None = None) -> list[int]:
     """Indexes of the steps that changed the fix: source edits to a file of the final patch (`files`, the run's
     `changed_files`) and runs of code that writes one (`facts.scripts`) when the run has such steps (removing a
     build folder or a reverted scratch change is not work on the fix), all source edits when none of them
-    names a patch file (the edit's target could not be told)."""
+    names a patch file (the edit's target could not be told). `scripted`: `scripted_edits`, when known."""
     edits = [i for i, step in enumerate(traj.steps) if is_source_edit(step)]
     names = {st.base_name(path) for path in files} if traj.final.patch else set()
     on_fix = {i for i in edits if st.base_name(traj.steps[i].action.target) in names}
-    on_fix |= {i for i, code in code_writes(traj.steps).items() if names and names_file(code, names)}
+    on_fix |= set(scripted_edits(traj, files) if scripted is None else scripted)
     return sorted(on_fix) or edits
+
+
+def scripted_edits(traj: Trajectory, files: list[str]) -> dict[int, list[str]]:
+    """Index -> the final patch's files (`files`) named by the code of each step whose running code writes
+    files (`facts.scripts`)."""
+    if not traj.final.patch:
+        return {}
+    writes = code_writes(traj.steps)
+    named = {i: [f for f in files if names_file(code, {st.base_name(f)})] for i, code in writes.items()}
+    return {i: paths for i, paths in named.items() if paths}
 
 
 _DIFFICULTY = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>min|h)", re.I)
@@ -202,14 +212,6 @@ def repro_fixed(steps: list[Step], edits: list[int], runs: list[tuple[int, bool]
     failed_before = {_run_key(steps[i]) for i, passed in runs if i < edits[0] and not passed}
     fixed_after = {_run_key(steps[i]) for i, passed in runs if i > edits[-1] and passed}
     return bool(failed_before & fixed_after)
-
-
-def scripted_targets(steps: list[Step], scripted: set[int], files: list[str]) -> dict[int, list[str]]:
-    """Index -> the changed files named by the code of each step whose running code was an edit."""
-    if not scripted:
-        return {}
-    writes = code_writes(steps)
-    return {i: [f for f in files if names_file(writes.get(i, ""), {st.base_name(f)})] for i in scripted}
 
 
 def read_before_edit(steps: list[Step], edits: list[int], scripted: dict[int, list[str]] | None = None) -> float | None:

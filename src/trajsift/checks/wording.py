@@ -21,9 +21,8 @@ from typing import ClassVar
 import pyarrow as pa
 
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Scores
-from trajsift.checks.evidence import is_execution, run_passed, source_edits
+from trajsift.checks.evidence import is_execution, run_passed, scripted_edits, source_edits
 from trajsift.facts.changes import Changes, changes
-from trajsift.facts.steps import CHANGES
 from trajsift.facts.testruns import repo_of
 from trajsift.facts.wording import claims_verified, hesitation_rate, last_words, names_overlap
 from trajsift.schema import Trajectory
@@ -65,12 +64,13 @@ def change_text(traj: Trajectory, change: Changes) -> str:
 def claim_backed(traj: Trajectory, files: list[str]) -> float | None:
     """+1 / -1 / 0 / None as `claim_backed` in the module docstring (`files`: the run's changed files)."""
     steps = traj.steps
-    edits = source_edits(traj, files)
+    scripted = scripted_edits(traj, files)
+    edits = source_edits(traj, files, scripted)
     if not edits or not any(is_execution(step) for step in steps):
         return None
     if not claims_verified(last_words(steps)):
         return 0.0
     last = edits[-1]  # the last edit's own step may run, unless running code was the edit
-    after = [s for i, s in enumerate(steps[last:], last) if is_execution(s) and (i > last or s.action.type in CHANGES)]
+    after = [s for i, s in enumerate(steps[last:], last) if is_execution(s) and i not in scripted]
     backed = bool(after) and run_passed(after[-1], repo_of(traj.task.task_id, traj.task.repo))
     return 1.0 if backed else -1.0

@@ -121,13 +121,17 @@ runs it), and its named patch files count for read-before-edit. Only mini-swe-ag
 mini-swe-agent 0.756 -> 0.758 (alone 0.736 -> 0.737), SWE-agent 0.840 -> 0.842, OpenHands and ACR within 0.001,
 coder 0.730 -> 0.721 (its rows unchanged: the refit raises `last_check_passed` and `read_before_edit`, whose
 coder AUCs are 0.58 and below 0.5; tasks file: coder 0.816 -> 0.809); pairs swe/coder 0.904 -> 0.880; held-out
-instances (`transfer_instances.py`, seeds 0-2) mini-swe-agent 0.762 / 0.754 / 0.737 -> 0.765 / 0.757 / 0.742,
-alone +0.002-0.004, coder -0.006. Kept for the agents it reads right, with the worst source lower.
+instances (`transfer_instances.py`, seeds 0-2) mini-swe-agent 0.762 / 0.754 / 0.737 -> 0.766 / 0.756 / 0.743,
+alone +0.002-0.004, coder -0.006. A patch a shell command applies from its own text (`apply_patch` bodies,
+`git apply` / `patch` heredocs) is an edit of the files it names: one mini-swe-agent row changes. Kept for the
+agents it reads right, with the worst source lower.
 Tried then, not kept: bagged fits (20 task bootstraps, weights averaged): within 0.002.
 Patch-text signals (alone on the inputs; coder, mini): comment share of the added lines (0.727, 0.755), the
 statement's backticked names in the changed lines (0.729, 0.754), only lines added (0.732, 0.755); sample
 weights 2 or 3 on the Verified sources for held-out instances (mini 0.751, OpenHands 0.756-0.758, coder
 0.711-0.715); C 0.05-1.0 there (within 0.003); action-type n-gram models alone held out 0.40-0.73.
+Without the cohort-relative `last_check_passed` and `read_before_edit`: coder 0.724, the rest within 0.002. The
+statement's code-block flag again: coder 0.734, mini 0.747 (held-out instances mini 0.758 -> 0.748): flips.
 """
 
 from __future__ import annotations

@@ -413,3 +413,31 @@ def test_any_tool_call_classifies_without_error(tool: str, arguments: dict) -> N
 )
 def test_runs_after_change(command, expected):
     assert runs_after_change(command) is expected
+
+
+CODEX_BODY = (
+    "*** Begin Patch\n*** Update File: pkg/core.py\n@@ def load(x):\n-    return x\n+    return x or 0\n*** End Patch"
+)
+DIFF_BODY = "--- a/pkg/core.py\n+++ b/pkg/core.py\n@@ -1 +1 @@\n-    return x\n+    return x or 0"
+
+
+@pytest.mark.parametrize(
+    ("command", "program"),
+    [
+        (f"apply_patch <<'EOF'\n{CODEX_BODY}\nEOF", "apply_patch"),
+        (f"cd /repo && apply_patch <<'PATCH'\n{CODEX_BODY}\nPATCH", "apply_patch"),
+        (f"apply_patch '{CODEX_BODY}'", "apply_patch"),  # Codex's `shell` argv, joined
+        (f"git apply <<'EOF'\ndiff --git a/pkg/core.py b/pkg/core.py\n{DIFF_BODY}\nEOF", "git"),
+        (f"patch -p1 <<'EOF'\n{DIFF_BODY}\nEOF", "patch"),
+    ],
+)
+def test_a_patch_applied_from_the_command_text_edits_the_file_it_names(command: str, program: str) -> None:
+    action = classify_command(command)
+    assert (action.type, action.tool, action.target) == (ActionType.EDIT, program, "pkg/core.py")
+
+
+def test_patch_text_that_nothing_applies_is_not_an_edit() -> None:
+    assert classify_command("git apply fix.patch").target == "fix.patch"  # the diff file, as before
+    assert classify_command(f"cat <<'EOF' > notes.txt\n{CODEX_BODY}\nEOF").target == "notes.txt"
+    assert classify_command(f"python -m pytest -q  # {CODEX_BODY}").type is ActionType.RUN_TESTS
+    assert classify_command(f"echo '{DIFF_BODY}'").type is not ActionType.EDIT

@@ -69,3 +69,22 @@ def test_codex_apply_patch_body():
 def test_a_shell_call_is_still_read_from_its_command():
     edit = step_edit(call("bash", command="sed -i 's/a - b/a + b/' calc.py"))
     assert edit is not None and edit.files == ["calc.py"] and edit.fragments == ["a + b"]
+
+
+def test_a_patch_applied_by_a_shell_command_is_read_from_its_text():
+    from trajsift.actions.classify import classify_command
+    from trajsift.actions.shell import argv_command
+
+    body = "*** Begin Patch\n*** Update File: pkg/calc.py\n@@ def add(a, b):\n-    return a - b\n+    return a + b\n"
+    body += "*** End Patch"
+    diff = "--- a/pkg/calc.py\n+++ b/pkg/calc.py\n@@ -1 +1 @@\n-    return a - b\n+    return a + b"
+    commands = [
+        f"apply_patch <<'EOF'\n{body}\nEOF",
+        argv_command(["apply_patch", body]),
+        f"git apply <<'EOF'\ndiff --git a/pkg/calc.py b/pkg/calc.py\n{diff}\nEOF",
+        f"cd /repo && patch -p1 <<'EOF'\n{diff}\nEOF",
+    ]
+    for command in commands:
+        edit = step_edit(Step(action=classify_command(command), observation=Observation(text="ok")))
+        assert edit is not None, command
+        assert (edit.files, edit.written, edit.removed) == (["pkg/calc.py"], ["return a + b"], ["return a - b"])

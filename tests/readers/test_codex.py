@@ -153,3 +153,25 @@ def test_a_failed_codex_exec_turn_is_the_exit_status(tmp_path):
     failed = {"type": "turn.failed", "error": {"message": "stream disconnected before completion"}}
     [traj] = read(write(tmp_path / "codex.jsonl", exec_output(failed)))
     assert traj.final.exit_status == "error: stream disconnected before completion"
+
+
+def test_apply_patch_run_through_the_shell_is_an_edit(tmp_path):
+    """Older Codex CLIs call `apply_patch` through `shell` (an argv), newer models through `shell_command` (a
+    heredoc): both are edits of the file the body names, read by the evidence checks like the custom tool call."""
+    from trajsift.checks.base import CheckContext
+    from trajsift.checks.evidence import EvidenceCheck
+
+    heredoc = orjson.dumps({"command": f"apply_patch <<'PATCH'\n{PATCH}\nPATCH", "workdir": "/repo"}).decode()
+    events = rollout()
+    events[7] = shell("c2", ["apply_patch", PATCH])
+    events[8] = output("c2", "Success. Updated the following files:\nM calc.py\n")
+    for events_of_run in (
+        events,
+        [*events[:7], item({**events[7]["payload"], "name": "shell_command", "arguments": heredoc}), *events[8:]],
+    ):
+        [traj] = read(write(tmp_path / f"rollout-{len(events_of_run)}-{id(events_of_run)}.jsonl", events_of_run))
+        edit = traj.steps[1].action
+        assert (edit.type, edit.target) == (ActionType.EDIT, "calc.py")
+        scores = EvidenceCheck().check_one(traj, CheckContext(), {}).scores
+        assert scores["quality.evidence.tests_after_edit"] is True
+        assert scores["quality.evidence.last_check_passed"] is True

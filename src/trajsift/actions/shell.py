@@ -50,6 +50,9 @@ _SUBMIT_SENTINEL = re.compile(r"\becho\s+['\"]?(?:COMPLETE_TASK_AND_SUBMIT_FINAL
 _API_CALL = re.compile(r"\s*((?:search|get)_\w+)\((.*)\)\s*$", re.S)
 _API_ARGUMENT = re.compile(r"""'([^']*)'|"([^"]*)"|(\d+)""")
 _REDIRECT = re.compile(r"(\d?|&)(>>?|>\|)(.*)", re.S)
+PATCH_BODY_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: ([^\n]+?)[ \t]*$|^\+\+\+ (?:b/)?([^\s]+)", re.M)
+"""The files a patch in a command's own text names: Codex `*** Update File: P` lines, unified-diff `+++ b/P`."""
+_APPLY_PATCH = re.compile(r"(?:^|[\s;&|(])apply_patch\b")
 
 
 def classify_shell(text: str) -> Classification:
@@ -74,7 +77,22 @@ def classify_shell(text: str) -> Classification:
         # the first segment of the strongest rank wins, unless it has no target and a later one has
         if rank > best_rank or (rank == best_rank and verdict.target and not best.target):
             best_rank, best = rank, verdict
-    return best
+    return _inline_patch(text, best)
+
+
+def _inline_patch(text: str, best: Classification) -> Classification:
+    """A patch applied from the command's own text edits the first file it names: Codex's `apply_patch` with a
+    `*** Begin Patch` body (as an argument or a heredoc), `git apply` / `patch` reading a heredoc diff."""
+    if best.type in (_T.RUN_TESTS, _T.SUBMIT, _T.GIVE_UP):
+        return best
+    codex = "*** Begin Patch" in text and _APPLY_PATCH.search(text)
+    applies_diff = best.type is _T.EDIT and best.program in ("git", "patch") and "<<" in text
+    if not (codex or applies_diff) or (best.target and not best.target.endswith((".patch", ".diff"))):
+        return best
+    named = next((a or b for a, b in PATCH_BODY_FILE.findall(text) if (a or b) != "/dev/null"), "")
+    if not named:
+        return best
+    return Classification(_T.EDIT, "apply_patch" if codex else best.program, normalise_path(named))
 
 
 def split_segments(text: str, limit: int = SCAN_LIMIT) -> list[str]:

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass, field
 
 from trajsift.facts import steps as st
-from trajsift.facts.tool_edits import FileOp, tool_ops
+from trajsift.facts.tool_edits import CODEX_BEGIN, FileOp, codex_ops, tool_ops
+from trajsift.patches import parse_patch
 from trajsift.schema import ActionType, Step
 
 _T = ActionType
@@ -39,6 +40,7 @@ _HEREDOC = re.compile(
     r"(?P<body>.*?)\n(?P=tag)\s*(?:\n|$)",
     re.S,
 )
+_APPLIES_DIFF = re.compile(r"\bgit\s+apply\b|(?:^|[\s;&|(])patch\b")
 _SED_INPLACE = re.compile(
     r"""\bsed\s+(?:-\w*\s+)*-i(?:\S*)\s+(?:-\w+\s+)*(['"])(?P<script>.*?)\1\s+(?P<file>[^\s;&|]+)""", re.S
 )
@@ -170,6 +172,20 @@ def _write_patch(step: Step) -> Edit | None:
     return edit if edit.files else None
 
 
+def _inline_patch(command: str) -> Edit | None:
+    """A patch the command carries: Codex `apply_patch` with its `*** Begin Patch` body, `git apply` / `patch`
+    reading a heredoc diff (the shell classifier's `_inline_patch` makes such steps edits of the file)."""
+    if CODEX_BEGIN in command and "apply_patch" in command:
+        return _ops_edit(codex_ops(command[command.index(CODEX_BEGIN) :]))
+    if "<<" in command and "\n+++ " in command and _APPLIES_DIFF.search(command):
+        diffs = [diff for diff in parse_patch(command[command.index("<<") :]) if not diff.is_deleted]
+        if diffs:
+            written = [line for diff in diffs for line in lines_of("\n".join(diff.added))]
+            removed = [line for diff in diffs for line in lines_of("\n".join(diff.removed))]
+            return Edit(files=[diff.path for diff in diffs], written=written, removed=removed)
+    return None
+
+
 def heredoc_writes(command: str) -> list[tuple[str, str]]:
     """(file, body) of each `cat <<EOF > file` heredoc in a shell command."""
     return [(m["f1"] or m["f2"], m["body"]) for m in _HEREDOC.finditer(command) if m["f1"] or m["f2"]]
@@ -177,6 +193,9 @@ def heredoc_writes(command: str) -> list[tuple[str, str]]:
 
 def _shell(step: Step) -> Edit | None:
     command = step.action.command[:MAX_EDIT_CHARS]
+    inline = _inline_patch(command)
+    if inline is not None:
+        return inline
     heredoc = _HEREDOC.search(command)
     if heredoc and (heredoc["f1"] or heredoc["f2"]):
         return Edit(files=[heredoc["f1"] or heredoc["f2"]], written=lines_of(heredoc["body"]), reset=True)

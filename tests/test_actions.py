@@ -199,6 +199,22 @@ COMMANDS = [
     ("The file has been edited to ensure that the name is kept.", OT, ""),
     ('stackoverflow_search "django queryset only defer"', OT, ""),
     ("'%(value)s' value has an invalid format.", OT, ""),
+    # environment runners and test tools of other ecosystems
+    ("uv run pytest tests/test_a.py", T, "tests/test_a.py"),
+    ("uv run --with pytest pytest -q", T, ""),
+    ("poetry run pytest -x", T, ""),
+    ("conda run -n testbed python -m pytest tests/test_a.py", T, "tests/test_a.py"),
+    ("xvfb-run -a pytest", T, ""),
+    ("uvx pytest", T, ""),
+    ("npx jest src", T, "src"),
+    ("bundle exec rspec", T, ""),
+    ("vendor/bin/phpunit", T, ""),
+    ("./gradlew test", T, ""),
+    ("bun test", T, ""),
+    ("uv run python reproduce.py", X, "reproduce.py"),
+    ("uv pip install -e .", X, ""),
+    ("uv run", X, ""),
+    ("npx prettier --write a.js", X, ""),
 ]
 
 

@@ -181,7 +181,7 @@ def _git(program: str, args: list[str]) -> Classification:
 
 
 def _build_tool(program: str, args: list[str]) -> Classification:
-    """`make test`, `npm test`, `npm run test:unit`, `go test ./...`, `cargo test`, `yarn test`."""
+    """`make test`, `npm test`, `npm run test:unit`, `go test ./...`, `cargo test`, `./gradlew test`, `bun test`."""
     words = [arg for arg in args if not arg.startswith("-")]
     if words[:1] == ["run"]:
         words = words[1:]
@@ -216,7 +216,8 @@ HANDLERS = {
     "perl": _perl,
     "find": _find,
     "git": _git,
-    **dict.fromkeys(("make", "npm", "yarn", "pnpm", "go", "cargo", "mvn", "gradle", "dotnet"), _build_tool),
+    **dict.fromkeys("make npm yarn pnpm go cargo mvn gradle gradlew dotnet".split(), _build_tool),
+    **dict.fromkeys("bun deno sbt mix swift".split(), _build_tool),
     **dict.fromkeys(("str_replace_editor", "str_replace_based_edit_tool"), _editor_command),
     "coverage": _coverage,
     **dict.fromkeys(("bash", "sh", "zsh", "dash"), _shell_script),

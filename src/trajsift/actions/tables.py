@@ -33,6 +33,7 @@ FIXED = {
     **dict.fromkeys("patch rm rmdir mv ed truncate unlink".split(), _T.EDIT),
     **dict.fromkeys("touch mkdir cp create install".split(), _T.CREATE),
     **dict.fromkeys("pytest py.test tox nox nosetests nose2 trial jest mocha".split(), _T.RUN_TESTS),
+    **dict.fromkeys("vitest rspec phpunit ctest".split(), _T.RUN_TESTS),
     "submit": _T.SUBMIT,
     "succeed": _T.SUBMIT,  # CodeR: the acting sub-agent (`Step.agent`) finishes its part
     "fail": _T.GIVE_UP,  # CodeR: the acting sub-agent gives up its part
@@ -51,7 +52,15 @@ NOT_ACTIONS = frozenset(
     "stackoverflow_search similar_issue_search web_search".split()
 )
 PREFIXES = frozenset({"time", "nohup", "exec", "command", "builtin", "then", "do", "else", "if", "!"})
-PREFIXES_WITH_VALUES = {"timeout": 1, "xargs": 0, "env": 0, "stdbuf": 0, "sudo": 0, "nice": 0}
+PREFIXES_WITH_VALUES = {"timeout": 1, "xargs": 0, "env": 0, "stdbuf": 0, "sudo": 0, "nice": 0, "xvfb-run": 0}
+RUNNERS = {
+    **dict.fromkeys("uv poetry pdm rye pipenv pixi hatch conda mamba micromamba".split(), "run"),
+    "bundle": "exec",
+    "pnpm": "exec",
+}
+"""Environment runners before the program: `uv run pytest`, `conda run -n env pytest`, `bundle exec rspec`."""
+RUNNER_PROGRAMS = frozenset({"uvx", "npx", "pnpx", "bunx"})
+"""Runners of a tool by its name: `uvx pytest`, `npx jest`."""
 _VALUE_OPTION_TABLE = {  # programs -> options that take a value (`head -n 20 f`: the target is `f`)
     "head tail": "-n -c",
     "grep egrep fgrep": "-e -f -m -A -B -C --include --exclude --exclude-dir",
@@ -68,6 +77,9 @@ _VALUE_OPTION_TABLE = {  # programs -> options that take a value (`head -n 20 f`
     "git": "-C -c",
     "awk gawk": "-F -v -f",
     "runtests": "--settings --parallel -k --verbosity -v",
+    "xvfb-run": "-s -n -f -e -p --server-args --server-num",
+    "uv poetry pdm rye pipenv pixi hatch": "--with --python -p --project --directory --extra --group -e --env",
+    "conda mamba micromamba": "-n -p --name --prefix",
 }
 VALUE_OPTIONS = {name: set(options.split()) for names, options in _VALUE_OPTION_TABLE.items() for name in names.split()}
 GIT_READ = frozenset("show log diff status blame branch remote rev-parse ls-files describe shortlog reflog tag".split())
@@ -83,7 +95,8 @@ def normalise_path(path: str) -> str:
 
 
 def strip_prefixes(words: list[str]) -> list[str]:
-    """Drop env assignments, `sudo`, `time`, `timeout N`, `env`, `xargs` and shell keywords before the program."""
+    """Drop env assignments, `sudo`, `time`, `timeout N`, `env`, `xargs`, shell keywords and environment runners
+    (`uv run`, `poetry run`, `conda run -n env`, `bundle exec`, `npx`) before the program."""
     index = 0
     while index < len(words):
         word = words[index]
@@ -91,6 +104,10 @@ def strip_prefixes(words: list[str]) -> list[str]:
             index += 1
         elif word in PREFIXES_WITH_VALUES:
             index = skip_options(words, index + 1, VALUE_OPTIONS.get(word, set())) + PREFIXES_WITH_VALUES[word]
+        elif word in RUNNER_PROGRAMS and index + 1 < len(words):
+            index = skip_options(words, index + 1, set())
+        elif word in RUNNERS and RUNNERS[word] in words[index + 1 : index + 2] and index + 2 < len(words):
+            index = skip_options(words, index + 2, VALUE_OPTIONS.get(word, set()))
         else:
             break
     return words[index:]

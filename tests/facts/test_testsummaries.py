@@ -60,6 +60,18 @@ GO_VERBOSE = (
     "=== RUN   TestA\n--- PASS: TestA (0.00s)\n=== RUN   TestB\n--- FAIL: TestB (0.00s)\nFAIL\nFAIL\tex.com/p\t0.01s\n"
 )
 GO_PACKAGES = "ok  \tex.com/p/a\t0.012s\nok  \tex.com/p/b\t(cached)\nFAIL\tex.com/p/c\t0.020s\n"
+BUN = """bun test v1.1.30
+
+src/sum.test.ts:
+(pass) sum > adds [0.12ms]
+(fail) sum > subtracts [0.20ms]
+
+ 4 pass
+ 1 skip
+ 1 fail
+ 9 expect() calls
+Ran 6 tests across 2 files. [31.00ms]
+"""
 
 
 @pytest.mark.parametrize(
@@ -80,6 +92,7 @@ GO_PACKAGES = "ok  \tex.com/p/a\t0.012s\nok  \tex.com/p/b\t(cached)\nFAIL\tex.co
         (DOTNET, TestCounts(4, 1)),
         (GO_VERBOSE, TestCounts(1, 1)),
         (GO_PACKAGES, TestCounts(2, 1)),
+        (BUN, TestCounts(4, 1)),
     ],
 )
 def test_runner_summaries(text, expected):
@@ -93,6 +106,7 @@ def test_runner_summaries(text, expected):
         "I added 3 passing cases to the README.\n",
         "Tests: see the folder tests/ for details.\n",
         "ok, the file is written\n",
+        "We need 5 pass\n 1 fail\nlines to match bun, not this.\n",
     ],
 )
 def test_prose_is_not_a_summary(text):

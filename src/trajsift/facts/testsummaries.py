@@ -5,7 +5,8 @@ test binary or package (cargo, go), which are summed. Skipped / pending / ignore
 
 - cargo / libtest: `test result: FAILED. 3 passed; 1 failed; 0 ignored; ...`
 - Jest: `Tests:       1 failed, 1 skipped, 5 passed, 7 total`; Vitest: `Tests  1 failed | 5 passed (6)`
-- Mocha: `5 passing (20ms)` / `1 failing`; TAP (node --test, prove): `# pass 5` / `# fail 1`
+- Mocha: `5 passing (20ms)` / `1 failing`; TAP (node --test, prove): `# pass 5` / `# fail 1`; bun test: ` 5 pass` /
+  ` 1 fail` above `Ran 6 tests across 1 file.`
 - RSpec: `7 examples, 1 failure, 2 pending`; Minitest: `5 runs, 9 assertions, 1 failures, 0 errors, 0 skips`
 - PHPUnit: `OK (5 tests, 10 assertions)` / `Tests: 5, Assertions: 10, Failures: 1, Errors: 1.`
 - Maven Surefire / JUnit: `Tests run: 5, Failures: 1, Errors: 0, Skipped: 0`; Gradle: `5 tests completed, 1 failed`
@@ -28,6 +29,10 @@ _VITEST = re.compile(r"^\s*Tests\s+(\d+ (?:failed|passed|skipped|todo).*?)\s*\(\
 _MOCHA_PASSING = re.compile(r"^\s*(\d+) passing\b", re.M)
 _MOCHA_FAILING = re.compile(r"^\s*(\d+) failing\b", re.M)
 _TAP = re.compile(r"^# (pass|fail)\s+(\d+)\s*$", re.M)
+_BUN = re.compile(
+    r"^[ \t]*(\d+) pass[ \t]*\n(?:[ \t]*\d+ skip[ \t]*\n)?[ \t]*(\d+) fail[ \t]*\n(?:.*\n){0,3}?Ran \d+ tests? across",
+    re.M,
+)
 _RSPEC = re.compile(r"^(\d+) examples?, (\d+) failures?", re.M)
 _MINITEST = re.compile(r"^(\d+) (?:runs|tests), \d+ assertions, (\d+) failures, (\d+) errors", re.M)
 _PHPUNIT_OK = re.compile(r"^OK \((\d+) tests?, \d+ assertions?\)", re.M)
@@ -72,6 +77,11 @@ def _mocha(text: str) -> Counts | None:
 def _tap(text: str) -> Counts | None:
     found = dict((kind, int(n)) for kind, n in _TAP.findall(text))
     return (found.get("pass", 0), found.get("fail", 0)) if found else None
+
+
+def _bun(text: str) -> Counts | None:
+    match = _last(_BUN, text)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def _rspec(text: str) -> Counts | None:
@@ -134,6 +144,7 @@ RUNNERS: dict[str, Callable[[str], Counts | None]] = {
     "jest": _jest,
     "mocha": _mocha,
     "tap": _tap,
+    "bun": _bun,
     "rspec": _rspec,
     "phpunit": _phpunit,
     "junit": _junit,
@@ -144,7 +155,7 @@ RUNNERS: dict[str, Callable[[str], Counts | None]] = {
 SCREEN_WORDS = (
     *("test result:", "Tests:", "Tests  ", "passing", "failing", "# pass", "# fail", "examples,", "runs,", "OK ("),
     *("Tests run:", "tests completed", "tests passed", "Total tests", "Passed!", "Failed!", "--- PASS", "--- FAIL"),
-    *("ok  \t", "FAIL\t"),
+    *("ok  \t", "FAIL\t", " pass\n"),
 )
 """Words one of the summaries above contains: a tail without any is not parsed (substring tests, much cheaper
 than one regex of all the summary lines)."""

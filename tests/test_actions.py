@@ -215,6 +215,13 @@ COMMANDS = [
     ("uv pip install -e .", X, ""),
     ("uv run", X, ""),
     ("npx prettier --write a.js", X, ""),
+    ("yarn jest", T, ""),
+    ("pnpm vitest run", T, ""),
+    ("django-admin test", T, ""),
+    ("hatch test", T, ""),
+    ("./run_tests.sh", T, ""),
+    ("yarn build", X, ""),
+    ("./deploy.sh", X, "deploy.sh"),
 ]
 
 

@@ -28,7 +28,7 @@ from trajsift.actions.tables import (
 from trajsift.schema import ActionType
 
 _T = ActionType
-_TEST_SCRIPT = re.compile(r"(?:run_?tests?|tests?|test_[\w.-]*|[\w.-]*_tests?)(?:\.py)?")
+_TEST_SCRIPT = re.compile(r"(?:run_?tests?|tests?|test_[\w.-]*|[\w.-]*_tests?)(?:\.py|\.sh)?")
 _TEST_CODE = re.compile(r"\b\w+\.test\(|\bpytest\.main\(|\bunittest\.main\(|\bdoctest\.testmod\(|\brun_tests?\(")
 _TEST_WORD = re.compile(r"(?:test|check)(?:[-_:][\w:-]*)?")
 _PROSE_WORD = re.compile(r"[A-Za-z][a-z']*[.,;:!?]?")
@@ -181,12 +181,12 @@ def _git(program: str, args: list[str]) -> Classification:
 
 
 def _build_tool(program: str, args: list[str]) -> Classification:
-    """`make test`, `npm test`, `npm run test:unit`, `go test ./...`, `cargo test`, `./gradlew test`, `bun test`."""
+    """`make test`, `npm test`, `npm run test:unit`, `go test ./...`, `cargo test`, `./gradlew test`, `yarn jest`."""
     words = [arg for arg in args if not arg.startswith("-")]
     if words[:1] == ["run"]:
         words = words[1:]
-    if words and _TEST_WORD.fullmatch(words[0]):
-        return Classification(_T.RUN_TESTS, program, _first(words[1:]))
+    if words and (_TEST_WORD.fullmatch(words[0]) or FIXED.get(words[0]) is _T.RUN_TESTS):  # `yarn jest`
+        return Classification(_T.RUN_TESTS, program, _first([word for word in words[1:] if word != "run"]))
     return Classification(_T.RUN_COMMAND, program)
 
 
@@ -217,7 +217,7 @@ HANDLERS = {
     "find": _find,
     "git": _git,
     **dict.fromkeys("make npm yarn pnpm go cargo mvn gradle gradlew dotnet".split(), _build_tool),
-    **dict.fromkeys("bun deno sbt mix swift".split(), _build_tool),
+    **dict.fromkeys("bun deno sbt mix swift hatch django-admin".split(), _build_tool),
     **dict.fromkeys(("str_replace_editor", "str_replace_based_edit_tool"), _editor_command),
     "coverage": _coverage,
     **dict.fromkeys(("bash", "sh", "zsh", "dash"), _shell_script),

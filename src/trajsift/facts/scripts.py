@@ -46,8 +46,9 @@ def code_writes(steps: list[Step]) -> dict[int, str]:
 
 
 def names_file(code: str, names: set[str]) -> bool:
-    """Whether the code names a file whose base name is one of `names`."""
-    return any(name in code for name in names)
+    """Whether the code names a file whose base name is one of `names` (`core.py` in `'pkg/core.py'`, not in
+    `score.py`)."""
+    return any(name in code and re.search(r"(?<![\w.-])" + re.escape(name), code) for name in names)
 
 
 def _created_scripts(step: Step, command: str) -> dict[str, str]:

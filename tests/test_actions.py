@@ -219,6 +219,7 @@ COMMANDS = [
     ("pnpm vitest run", T, ""),
     ("django-admin test", T, ""),
     ("hatch test", T, ""),
+    ("bundle exec rake test", T, ""),
     ("./run_tests.sh", T, ""),
     ("yarn build", X, ""),
     ("./deploy.sh", X, "deploy.sh"),

@@ -217,7 +217,7 @@ HANDLERS = {
     "find": _find,
     "git": _git,
     **dict.fromkeys("make npm yarn pnpm go cargo mvn gradle gradlew dotnet".split(), _build_tool),
-    **dict.fromkeys("bun deno sbt mix swift hatch django-admin".split(), _build_tool),
+    **dict.fromkeys("bun deno sbt mix swift hatch django-admin rake".split(), _build_tool),
     **dict.fromkeys(("str_replace_editor", "str_replace_based_edit_tool"), _editor_command),
     "coverage": _coverage,
     **dict.fromkeys(("bash", "sh", "zsh", "dash"), _shell_script),

@@ -6,6 +6,8 @@ import json
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trajsift.errors import FormatError
 from trajsift.facts.edits import step_edit
@@ -485,3 +487,23 @@ def test_a_search_replace_block_naming_no_file_stays_text():
     (trajectory,) = OpenAIChatReader().parse(record, ORIGIN)
     assert not trajectory.steps  # neither an edit nor a shell command
     assert trajectory.metadata["final_answer"] == text
+
+
+LINES = ["<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE", "```python", "```", "pkg/a.py", "### pkg/b.py", "x = 1", ""]
+
+
+@given(st.lists(st.sampled_from(LINES), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_search_replace_parsing_never_breaks_on_shuffled_markers(lines):
+    """Any order of markers, fences and file names: edits name a file, complete blocks only, nothing raises."""
+    from trajsift.readers._text_actions import edit_blocks, search_replace_calls
+
+    text = "\n".join(lines)
+    calls, rest = search_replace_calls(text)
+    blocks = edit_blocks(text)
+    assert len(calls) <= len(blocks) <= text.count(">>>>>>> REPLACE")
+    for call in calls:
+        arguments = call["function"]["arguments"]
+        assert arguments["path"] in ("pkg/a.py", "pkg/b.py")
+        assert "<<<<<<< SEARCH" not in arguments.get("old_str", "") + arguments.get("file_text", "")
+    assert rest == text if not calls else len(rest) < len(text)

@@ -262,7 +262,7 @@ def mentions_touched(statement: str, files: list[str]) -> float | None:
 
 def final_confidence(traj: Trajectory) -> float:
     """+1 when the last words claim success, -1 when they apologise or report a limit, 0 otherwise."""
-    tail = last_words(traj.steps)
+    tail = last_words(traj.steps, traj.metadata.get("final_answer"))
     if _DOUBTFUL.search(tail) or (traj.steps and traj.steps[-1].action.type is _T.GIVE_UP):
         return -1.0
     return 1.0 if _CONFIDENT.search(tail) else 0.0

@@ -68,7 +68,7 @@ def claim_backed(traj: Trajectory, files: list[str]) -> float | None:
     edits = source_edits(traj, files, scripted)
     if not edits or not any(is_execution(step) for step in steps):
         return None
-    if not claims_verified(last_words(steps)):
+    if not claims_verified(last_words(steps, traj.metadata.get("final_answer"))):
         return 0.0
     last = edits[-1]  # the last edit's own step may run, unless running code was the edit
     after = [s for i, s in enumerate(steps[last:], last) if is_execution(s) and i not in scripted]

@@ -69,9 +69,12 @@ def names_overlap(statement: str, change: str) -> float | None:
     return 1.0 if wanted & found else 0.0
 
 
-def last_words(steps: list[Step]) -> str:
-    """The tail (`LAST_WORDS` characters) of the run's last words: its last thought, or the text of its
-    submit / give-up action when it wrote no thought."""
+def last_words(steps: list[Step], final_answer: object = "") -> str:
+    """The tail (`LAST_WORDS` characters) of the run's last words: the final message the chat readers keep after
+    the last step (`metadata["final_answer"]`), else its last thought, or the text of its submit / give-up
+    action when it wrote no thought."""
+    if isinstance(final_answer, str) and final_answer.strip():
+        return final_answer[-LAST_WORDS:]
     for step in reversed(steps):
         text = step.thought or (step.action.command if step.action.type in _CLOSING else "")
         if text.strip():

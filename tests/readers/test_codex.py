@@ -81,6 +81,7 @@ def test_a_rollout_is_one_run(tmp_path):
     assert traj.steps[2].observation.is_error and not traj.steps[3].observation.is_error
     assert traj.steps[3].action.command == "python -m pytest -q tests/test_calc.py"
     assert traj.final.exit_status == "submitted"
+    assert traj.final.submitted  # the session records no patch: handed in by the scaffold's own word
     assert traj.usage.input_tokens == 900 and traj.usage.output_tokens == 120
     assert traj.metadata["cli_version"] == "0.46.0"
 

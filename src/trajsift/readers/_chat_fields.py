@@ -71,7 +71,10 @@ def record_trajectory(record: dict[str, Any], origin: Origin, fmt: str, conv: Co
     patch_key, patch = lookup(record, *PATCH_KEYS)
     model_key, model = lookup(record, *MODEL_KEYS)
     steps = conv.steps
+    exit_status = str(lookup(record, "exit_status")[1] or "")
+    # handed in: a patch, a submit step, or the scaffold's own word (Codex / Claude Code sessions record no patch)
     submitted = bool(patch) or any(step.action.type is ActionType.SUBMIT for step in steps)
+    submitted = submitted or exit_status.strip().lower().startswith("submitted")
     consumed = {*CONVERSATION_KEYS, id_key, task_key, patch_key, model_key, "repo", "base_commit", "exit_status"}
     return Trajectory(
         id=str(record_id) if record_id is not None else make_id(origin, task_id),
@@ -84,7 +87,7 @@ def record_trajectory(record: dict[str, Any], origin: Origin, fmt: str, conv: Co
         ),
         steps=steps,
         final=settle_patch(
-            FinalState(patch=patch or "", submitted=submitted, exit_status=lookup(record, "exit_status")[1] or ""),
+            FinalState(patch=patch or "", submitted=submitted, exit_status=exit_status),
             steps,
             records_patches=_has_any(record, PATCH_KEYS),
             diffed=_has_any(record, PATCH_KEYS),

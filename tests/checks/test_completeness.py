@@ -100,6 +100,14 @@ def test_no_submission_when_the_run_ended_without_submitting():
     assert out.scores["quality.completeness.submitted"] is False
 
 
+def test_a_log_that_cannot_tell_leaves_submitted_null():
+    trajectory = traj(good_steps()[:-1], submitted=False)
+    trajectory.final.exit_status = "unknown"  # a reader's word for "the log does not say" (Gemini CLI)
+    out = run(trajectory)
+    assert out.scores["quality.completeness.submitted"] is None
+    assert reasons.NO_SUBMISSION not in out.findings
+
+
 def test_a_submission_forced_by_the_cost_limit_is_not_a_submission():
     trajectory = traj(good_steps()[:-1])
     trajectory.final.exit_status = "submitted (exit_cost)"

@@ -82,6 +82,7 @@ def test_gemini_cli_session_is_one_run_with_its_calls_results_and_usage(tmp_path
     assert (traj.usage.input_tokens, traj.usage.output_tokens) == (2400, 130)
     assert traj.metadata["final_answer"] == "Fixed: the tests pass now."
     assert traj.final.patch_source == PATCH_UNKNOWN  # Gemini CLI records no diff; edits replay when a repo is given
+    assert traj.final.exit_status == "unknown" and not traj.final.submitted  # the recording does not say
 
 
 def test_a_file_of_other_json_with_a_session_id_is_not_claimed(tmp_path):

@@ -14,6 +14,7 @@ from typing import ClassVar
 import pyarrow as pa
 
 from trajsift import reasons
+from trajsift.checks._exit_status import UNKNOWN
 from trajsift.checks.base import Check, CheckContext, CheckOutput, Params, Scores
 from trajsift.facts import steps as st
 from trajsift.facts.scoring import clamp
@@ -75,8 +76,8 @@ class CompletenessCheck(Check[CompletenessParams]):
         files = st.patch_files(traj.final.patch)
         missing = missing_required(steps, files, _requirements(params, traj.task.category))
         gave_up = has_given_up(steps)
-        submitted = is_submitted(traj)
-        premature = submitted and is_premature(steps)
+        submitted = is_submitted(traj) if tells_submission(traj) else None
+        premature = bool(submitted) and is_premature(steps)
         missing_edits, stray, debug = patch_hygiene(steps, files)
         findings = [
             code
@@ -84,7 +85,7 @@ class CompletenessCheck(Check[CompletenessParams]):
                 (len(steps) < minimum, reasons.BELOW_MIN_STEPS),
                 (missing, reasons.MISSING_REQUIRED_ACTION),
                 (gave_up, reasons.GAVE_UP),
-                (not submitted, reasons.NO_SUBMISSION),
+                (submitted is False, reasons.NO_SUBMISSION),
                 (premature, reasons.PREMATURE_SUBMISSION),
                 (missing_edits, reasons.EDITS_MISSING_FROM_PATCH),
                 (stray, reasons.STRAY_FILES_IN_PATCH),
@@ -139,6 +140,15 @@ def has_given_up(steps: list[Step]) -> bool:
         if step.thought.strip():
             return bool(_GIVE_UP_PHRASE.search(step.thought[-FINAL_MESSAGE_TAIL:]))
     return False
+
+
+def tells_submission(traj: Trajectory) -> bool:
+    """Whether the log says if the agent handed its work in: a submit step, a submitted final state, or an exit
+    status other than the `unknown` a reader writes when its log cannot tell (Gemini CLI sessions): `submitted`
+    is then null, not false."""
+    if traj.final.submitted or any(step.action.type is _T.SUBMIT for step in traj.steps):
+        return True
+    return traj.final.exit_status.strip().lower() != UNKNOWN
 
 
 def is_submitted(traj: Trajectory) -> bool:

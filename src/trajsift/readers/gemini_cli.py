@@ -9,7 +9,7 @@ The turns are rewritten as OpenAI-shaped messages for the chat walker (`readers.
 name and arguments (`run_shell_command` `command`, `read_file` `absolute_path`, `replace` / `write_file`
 `file_path`, `search_file_content`, `glob`); a call whose status is not `success` is an error. The session id
 is the trajectory id; an `instance_id` / `task_id` field, if a harness wrote one, the task id. Gemini CLI does
-not record how a session ended: the exit status stays unknown.
+not record how a session ended: the exit status is `unknown` (whether it was handed in is null, not false).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def _text(content: Any) -> str:
 
 def _flat_record(record: dict[str, Any], turns: list[dict[str, Any]]) -> dict[str, Any]:
     """The session as a chat record: id, task, model, token usage and the session's context fields."""
-    flat: dict[str, Any] = {"scaffold": FORMAT, "id": record["sessionId"]}
+    flat: dict[str, Any] = {"scaffold": FORMAT, "id": record["sessionId"], "exit_status": "unknown"}
     for key in TASK_FIELDS:
         if isinstance(record.get(key), (str, int)):
             flat[key] = record[key]

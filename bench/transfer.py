@@ -125,6 +125,9 @@ instances (`transfer_instances.py`, seeds 0-2) mini-swe-agent 0.762 / 0.754 / 0.
 alone +0.002-0.004, coder -0.006. A patch a shell command applies from its own text (`apply_patch` bodies,
 `git apply` / `patch` heredocs) is an edit of the files it names: one mini-swe-agent row changes. Kept for the
 agents it reads right, with the worst source lower.
+Without a recorded patch, the change (size, agreement) is read from the run's edits in any form `facts.edits`
+reads (was: editor-call arguments only): held-out AUCs within 0.001; `format_invariance.py`'s `bare` form (chat
+exports without the patch) AutoCodeRover 0.604 -> 0.838, SWE-agent 0.858 -> 0.882 (shipped model before the refit).
 Tried then, not kept: bagged fits (20 task bootstraps, weights averaged): within 0.002.
 Patch-text signals (alone on the inputs; coder, mini): comment share of the added lines (0.727, 0.755), the
 statement's backticked names in the changed lines (0.729, 0.754), only lines added (0.732, 0.755); sample

@@ -316,3 +316,19 @@ def test_a_script_that_writes_the_patched_file_is_the_edit_when_it_runs():
     inline = step(T.RUN_COMMAND, "python - <<'EOF'\np = 'pkg/core.py'\nopen(p, 'w').write('x')\nEOF", "", "", 0)
     assert evidence([read, inline, test], patch=PATCH)["tests_after_edit"] is True
     assert evidence([read, test, inline], patch=PATCH)["tests_after_edit"] is False
+
+
+def test_without_a_patch_the_change_is_read_from_any_edit_form():
+    """A run exported without its patch (many public chat sets): the change comes from its edits, whatever their
+    form: an editor call, a SEARCH/REPLACE block, AutoCodeRover's write_patch, an inline `git apply`."""
+    write_patch = step(T.EDIT, "write_patch", "pkg/core.py")
+    write_patch.action.tool = "write_patch"
+    write_patch.action.command = (
+        "<file>pkg/core.py</file>\n<original>\n    return x\n</original>\n<patched>\n    return x or 0\n</patched>"
+    )
+    inline = step(T.EDIT, f"git apply <<'EOF'\n{PATCH}EOF", "pkg/core.py")
+    for edit in (write_patch, inline):
+        traj = Trajectory(id="t", steps=[edit], task=TaskRef(task_id="t"), final=FinalState())
+        change = changes(traj)
+        assert change.files == ["pkg/core.py"] and not change.from_patch
+        assert change.removed == ["return x"] and change.added == ["return x or 0"]

@@ -1,4 +1,4 @@
-"""What a run changed: the final patch's files the run wrote to, else its editor calls' old / new text.
+"""What a run changed: the final patch's files the run wrote to, else the lines its edits removed and wrote.
 
 Read by the quality checks that measure the change (`quality.evidence`, `quality.cohort`, `quality.reference`,
 `quality.wording`): one definition, so a patch's environment noise is left out of all of them alike.
@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trajsift.facts import steps as st
+from trajsift.facts.edits import step_edit
 from trajsift.patches import FileDiff
 from trajsift.schema import Step, Trajectory
 
 MAX_EDIT_TEXT = 20_000
+MAX_EDIT_LINES = 1_000
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,19 @@ def changes(traj: Trajectory) -> Changes:
     files: list[str] = []
     removed, added = [], []
     for step in traj.steps:
-        if step.action.type not in st.CHANGES or not step.action.target:
+        if step.action.type not in st.CHANGES:
             continue
-        files.append(step.action.target)
-        for key, is_added in EDIT_TEXT_KEYS:
-            value = step.action.arguments.get(key)
-            if isinstance(value, str):
-                (added if is_added else removed).extend(value[:MAX_EDIT_TEXT].splitlines())
+        edit = step_edit(step)  # any edit form it reads: editor calls, SEARCH/REPLACE, write_patch, inline patches
+        if edit is not None and edit.applied and edit.files:
+            files += edit.files
+            removed += edit.removed[:MAX_EDIT_LINES]
+            added += (edit.written or edit.fragments)[:MAX_EDIT_LINES]
+        elif step.action.target:
+            files.append(step.action.target)
+            for key, is_added in EDIT_TEXT_KEYS:
+                value = step.action.arguments.get(key)
+                if isinstance(value, str):
+                    (added if is_added else removed).extend(value[:MAX_EDIT_TEXT].splitlines())
     return Changes(list(dict.fromkeys(files)), removed, added, False)
 
 

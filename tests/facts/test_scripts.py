@@ -31,9 +31,9 @@ def test_runs_of_scripts_that_write_files_and_inline_writers():
     ]
     found = code_writes(steps)
     assert sorted(found) == [3, 5, 7]
-    assert names_file(found[3], {"mod.py"}) and not names_file(found[3], {"b.py"})
-    assert names_file(found[5], {"b.py"}) and names_file(found[7], {"c.py"})
-    assert not names_file("open('pkg/score.py', 'w')", {"core.py"}) and names_file("p = 'core.py'", {"core.py"})
+    assert names_file(found[3], "mod.py") and not names_file(found[3], "b.py")
+    assert names_file(found[5], "b.py") and names_file(found[7], "c.py")
+    assert not names_file("open('pkg/score.py', 'w')", "core.py") and names_file("p = 'core.py'", "core.py")
 
 
 def test_a_script_rewritten_without_writes_no_longer_counts():

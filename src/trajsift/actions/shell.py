@@ -52,7 +52,9 @@ _API_ARGUMENT = re.compile(r"""'([^']*)'|"([^"]*)"|(\d+)""")
 _REDIRECT = re.compile(r"(\d?|&)(>>?|>\|)(.*)", re.S)
 PATCH_BODY_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: ([^\n]+?)[ \t]*$|^\+\+\+ (?:b/)?([^\s]+)", re.M)
 """The files a patch in a command's own text names: Codex `*** Update File: P` lines, unified-diff `+++ b/P`."""
+CODEX_BEGIN = "*** Begin Patch"
 _APPLY_PATCH = re.compile(r"(?:^|[\s;&|(])apply_patch\b")
+_APPLIES_DIFF = re.compile(r"\bgit\s+apply\b|(?:^|[\s;&|(])patch\b")
 
 
 def classify_shell(text: str) -> Classification:
@@ -80,19 +82,29 @@ def classify_shell(text: str) -> Classification:
     return _inline_patch(text, best)
 
 
+def inline_patch(text: str) -> tuple[str, str] | None:
+    """The patch a command applies from its own text, as (kind, body): `codex` for Codex's `apply_patch` with its
+    `*** Begin Patch` body (an argument or a heredoc), `diff` for `git apply` / `patch` reading a heredoc diff."""
+    if CODEX_BEGIN in text and _APPLY_PATCH.search(text):
+        return "codex", text[text.index(CODEX_BEGIN) :]
+    if "<<" in text and "\n+++ " in text and _APPLIES_DIFF.search(text):
+        return "diff", text[text.index("<<") :]
+    return None
+
+
 def _inline_patch(text: str, best: Classification) -> Classification:
-    """A patch applied from the command's own text edits the first file it names: Codex's `apply_patch` with a
-    `*** Begin Patch` body (as an argument or a heredoc), `git apply` / `patch` reading a heredoc diff."""
-    if best.type in (_T.RUN_TESTS, _T.SUBMIT, _T.GIVE_UP):
+    """A command applying a patch from its own text (`inline_patch`) edits the first file the patch names."""
+    if best.type in (_T.RUN_TESTS, _T.SUBMIT, _T.GIVE_UP) or (
+        best.target and not best.target.endswith((".patch", ".diff"))
+    ):
         return best
-    codex = "*** Begin Patch" in text and _APPLY_PATCH.search(text)
-    applies_diff = best.type is _T.EDIT and best.program in ("git", "patch") and "<<" in text
-    if not (codex or applies_diff) or (best.target and not best.target.endswith((".patch", ".diff"))):
+    found = inline_patch(text)
+    if found is None or (found[0] == "diff" and (best.type is not _T.EDIT or best.program not in ("git", "patch"))):
         return best
-    named = next((a or b for a, b in PATCH_BODY_FILE.findall(text) if (a or b) != "/dev/null"), "")
+    named = next((a or b for a, b in PATCH_BODY_FILE.findall(found[1]) if (a or b) != "/dev/null"), "")
     if not named:
         return best
-    return Classification(_T.EDIT, "apply_patch" if codex else best.program, normalise_path(named))
+    return Classification(_T.EDIT, "apply_patch" if found[0] == "codex" else best.program, normalise_path(named))
 
 
 def split_segments(text: str, limit: int = SCAN_LIMIT) -> list[str]:

@@ -76,7 +76,7 @@ class CompletenessCheck(Check[CompletenessParams]):
         files = st.patch_files(traj.final.patch)
         missing = missing_required(steps, files, _requirements(params, traj.task.category))
         gave_up = has_given_up(steps)
-        submitted = is_submitted(traj) if tells_submission(traj) else None
+        submitted = is_submitted(traj)
         premature = bool(submitted) and is_premature(steps)
         missing_edits, stray, debug = patch_hygiene(steps, files)
         findings = [
@@ -142,20 +142,14 @@ def has_given_up(steps: list[Step]) -> bool:
     return False
 
 
-def tells_submission(traj: Trajectory) -> bool:
-    """Whether the log says if the agent handed its work in: a submit step, a submitted final state, or an exit
-    status other than the `unknown` a reader writes when its log cannot tell (Gemini CLI sessions): `submitted`
-    is then null, not false."""
-    if traj.final.submitted or any(step.action.type is _T.SUBMIT for step in traj.steps):
-        return True
-    return traj.final.exit_status.strip().lower() != UNKNOWN
-
-
-def is_submitted(traj: Trajectory) -> bool:
-    """The agent handed in its work: a submit action, or a submitted final state not forced by a limit."""
+def is_submitted(traj: Trajectory) -> bool | None:
+    """The agent handed in its work: a submit action, or a submitted final state not forced by a limit; None when
+    the log cannot tell (the exit status `unknown` a reader writes then, e.g. for Gemini CLI sessions)."""
     if any(step.action.type is _T.SUBMIT for step in traj.steps):
         return True
-    return traj.final.submitted and not _EXIT_STATUS_AUTO.search(traj.final.exit_status)
+    if not traj.final.submitted:
+        return None if traj.final.exit_status.strip().lower() == UNKNOWN else False
+    return not _EXIT_STATUS_AUTO.search(traj.final.exit_status)
 
 
 def is_premature(steps: list[Step]) -> bool:

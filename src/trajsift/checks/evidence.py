@@ -140,7 +140,7 @@ def scripted_edits(traj: Trajectory, files: list[str]) -> dict[int, list[str]]:
     if not traj.final.patch:
         return {}
     writes = code_writes(traj.steps)
-    named = {i: [f for f in files if names_file(code, {st.base_name(f)})] for i, code in writes.items()}
+    named = {i: [f for f in files if names_file(code, st.base_name(f))] for i, code in writes.items()}
     return {i: paths for i, paths in named.items() if paths}
 
 

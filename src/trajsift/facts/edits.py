@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from trajsift.actions.shell import inline_patch
 from trajsift.facts import steps as st
-from trajsift.facts.tool_edits import CODEX_BEGIN, FileOp, codex_ops, tool_ops
+from trajsift.facts.tool_edits import FileOp, codex_ops, tool_ops
 from trajsift.patches import parse_patch
 from trajsift.schema import ActionType, Step
 
@@ -40,7 +41,6 @@ _HEREDOC = re.compile(
     r"(?P<body>.*?)\n(?P=tag)\s*(?:\n|$)",
     re.S,
 )
-_APPLIES_DIFF = re.compile(r"\bgit\s+apply\b|(?:^|[\s;&|(])patch\b")
 _SED_INPLACE = re.compile(
     r"""\bsed\s+(?:-\w*\s+)*-i(?:\S*)\s+(?:-\w+\s+)*(['"])(?P<script>.*?)\1\s+(?P<file>[^\s;&|]+)""", re.S
 )
@@ -173,17 +173,20 @@ def _write_patch(step: Step) -> Edit | None:
 
 
 def _inline_patch(command: str) -> Edit | None:
-    """A patch the command carries: Codex `apply_patch` with its `*** Begin Patch` body, `git apply` / `patch`
-    reading a heredoc diff (the shell classifier's `_inline_patch` makes such steps edits of the file)."""
-    if CODEX_BEGIN in command and "apply_patch" in command:
-        return _ops_edit(codex_ops(command[command.index(CODEX_BEGIN) :]))
-    if "<<" in command and "\n+++ " in command and _APPLIES_DIFF.search(command):
-        diffs = [diff for diff in parse_patch(command[command.index("<<") :]) if not diff.is_deleted]
-        if diffs:
-            written = [line for diff in diffs for line in lines_of("\n".join(diff.added))]
-            removed = [line for diff in diffs for line in lines_of("\n".join(diff.removed))]
-            return Edit(files=[diff.path for diff in diffs], written=written, removed=removed)
-    return None
+    """The patch the command applies from its own text (`actions.shell.inline_patch`, which also makes such a
+    step an edit of the file): Codex `apply_patch` bodies, `git apply` / `patch` heredoc diffs."""
+    found = inline_patch(command)
+    if found is None:
+        return None
+    kind, body = found
+    if kind == "codex":
+        return _ops_edit(codex_ops(body))
+    diffs = [diff for diff in parse_patch(body) if not diff.is_deleted]
+    if not diffs:
+        return None
+    written = lines_of("\n".join(line for diff in diffs for line in diff.added))
+    removed = lines_of("\n".join(line for diff in diffs for line in diff.removed))
+    return Edit(files=[diff.path for diff in diffs], written=written, removed=removed)
 
 
 def heredoc_writes(command: str) -> list[tuple[str, str]]:

@@ -45,10 +45,9 @@ def code_writes(steps: list[Step]) -> dict[int, str]:
     return found
 
 
-def names_file(code: str, names: set[str]) -> bool:
-    """Whether the code names a file whose base name is one of `names` (`core.py` in `'pkg/core.py'`, not in
-    `score.py`)."""
-    return any(name in code and re.search(r"(?<![\w.-])" + re.escape(name), code) for name in names)
+def names_file(code: str, name: str) -> bool:
+    """Whether the code names a file of base name `name` (`core.py` in `'pkg/core.py'`, not in `score.py`)."""
+    return name in code and re.search(r"(?<![\w.-])" + re.escape(name), code) is not None
 
 
 def _created_scripts(step: Step, command: str) -> dict[str, str]:

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from trajsift.actions.shell import CODEX_BEGIN
 from trajsift.schema import Step
 
-CODEX_BEGIN = "*** Begin Patch"
 _FILE = re.compile(r"^\*\*\* (Add|Delete|Update) File: (.+)$")
 _MOVE = "*** Move to: "
 PATH_KEYS = ("file_path", "filePath", "absolute_path")

@@ -49,12 +49,12 @@ def fenced_command(text: str) -> str | None:
     return commands[-1].strip() if commands else None
 
 
-def search_replace_calls(text: str, numbered_from: int = 0) -> tuple[list[dict[str, Any]], str]:
+def search_replace_calls(text: str) -> tuple[list[dict[str, Any]], str]:
     """The SEARCH/REPLACE blocks of an assistant text as editor calls (ids `text-edit-N`), and the text without
     them (each fence holding a block dropped whole). A block with no file named before it edits the file the
     block before it named; blocks before any file name are left in the text."""
     calls, kept, path, end = [], [], "", 0
-    for number, (start, stop, search, replace) in enumerate(edit_blocks(text), numbered_from + 1):
+    for number, (start, stop, search, replace) in enumerate(edit_blocks(text), 1):
         path = _named_path(text[end:start]) or path
         if path:
             arguments = (
@@ -137,8 +137,8 @@ def strip_result_header(text: str) -> str:
 
 def text_actions_as_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A text-only chat (no tool calls or results anywhere): each assistant turn acts through its `<function=...>`
-    blocks, else through its fenced command, and a user turn right after it is the result. Copies what it
-    changes; a chat with native calls is returned as it is (do not guess)."""
+    blocks, else through its SEARCH/REPLACE blocks and then its fenced command, and a user turn right after it is
+    the result of its last call. Copies what it changes; a chat with native calls is returned as it is."""
     if any(tool_calls(m) or tool_results(m) or m.get("role") in ("tool", "function") for m in messages):
         return messages
     out = [dict(message) for message in messages]
